@@ -1,0 +1,1 @@
+"""Consent ledger per passenger, channel and purpose, with provenance."""

@@ -1,0 +1,1 @@
+"""Channel-agnostic conversation engine: states, events, decide(), outbox and timers."""

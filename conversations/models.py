@@ -1,0 +1,123 @@
+"""Conversation state, outbox, deliveries, inbound dedupe and escalations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from infra.orm import Base, BigId, EncryptedString, UTCDateTime
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        UniqueConstraint("disruption_id", "booking_id", name="one_per_booking"),
+        Index("ix_conversations_timer", "timer_at"),
+        Index("ix_conversations_contact", "passenger_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    disruption_id: Mapped[int] = mapped_column(ForeignKey("disruptions.id"), index=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    passenger_id: Mapped[int | None] = mapped_column(ForeignKey("passengers.id", ondelete="SET NULL"))
+    passengers: Mapped[int] = mapped_column(Integer, default=1)
+    tier: Mapped[int] = mapped_column(Integer, default=0)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    locale: Mapped[str] = mapped_column(String(8), default="en")
+    channel: Mapped[str | None] = mapped_column(String(12), default=None)
+    offer_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    booked_option_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    timer_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    timer_kind: Mapped[str | None] = mapped_column(String(12), default=None)
+    escalation_reason: Mapped[str | None] = mapped_column(String(24), default=None)
+    window_open_until: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    first_offer_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    first_sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    chosen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    booked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class OutboxMessage(Base):
+    """One logical message to a passenger, committed with the state change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(96), unique=True)
+    key: Mapped[str] = mapped_column(String(48))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    offer_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    channel: Mapped[str | None] = mapped_column(String(12), default=None)
+    tried_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_error: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class Delivery(Base):
+    """One hand-over of an outbox message to one provider, tracked by its receipts."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_provider_id", "provider", "provider_message_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int] = mapped_column(BigId, index=True)
+    channel: Mapped[str] = mapped_column(String(12))
+    provider: Mapped[str] = mapped_column(String(16))
+    provider_message_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    error_code: Mapped[str | None] = mapped_column(String(16), default=None)
+    reason_class: Mapped[str | None] = mapped_column(String(10), default=None)
+    segments: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class InboundMessage(Base):
+    """What a passenger wrote, kept for the agent transcript; the text is PII."""
+
+    __tablename__ = "inbound_messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(12))
+    text: Mapped[str | None] = mapped_column(EncryptedString(8192))
+    interpreted_as: Mapped[str] = mapped_column(String(24))
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ProcessedEvent(Base):
+    """Provider event ids already handled, so a retried webhook changes nothing."""
+
+    __tablename__ = "processed_events"
+
+    provider: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Escalation(Base):
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    disruption_id: Mapped[int] = mapped_column(BigId, index=True)
+    reason: Mapped[str] = mapped_column(String(24))
+    tier: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

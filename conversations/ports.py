@@ -1,0 +1,175 @@
+"""What a channel adapter must do for the engine, and the neutral shapes it speaks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+
+class ReasonClass(StrEnum):
+    """How the dispatcher treats a failure: retry, fall back, or stop."""
+
+    TEMPORARY = "temporary"
+    PERMANENT = "permanent"
+    POLICY = "policy"
+
+
+class ChannelError(Exception):
+    """Every provider failure, mapped once per adapter into this tree."""
+
+    reason_class: ReasonClass = ReasonClass.PERMANENT
+
+    def __init__(self, message: str = "", *, code: str | None = None) -> None:
+        super().__init__(message or type(self).__name__)
+        self.code = code
+
+
+class RateLimited(ChannelError):
+    reason_class = ReasonClass.TEMPORARY
+
+    def __init__(self, message: str = "", *, code: str | None = None, retry_after: float = 1.0) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class ProviderUnavailable(ChannelError):
+    reason_class = ReasonClass.TEMPORARY
+
+
+class RecipientUnreachable(ChannelError):
+    reason_class = ReasonClass.PERMANENT
+
+
+class MessageRejected(ChannelError):
+    reason_class = ReasonClass.PERMANENT
+
+
+class InvalidCredentials(ChannelError):
+    reason_class = ReasonClass.PERMANENT
+
+
+class TemplateRequired(ChannelError):
+    reason_class = ReasonClass.POLICY
+
+
+class OptedOut(ChannelError):
+    reason_class = ReasonClass.POLICY
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """Provider limits as data: adapters degrade rich messages to fit them."""
+
+    max_body_chars: int
+    max_choices: int
+    max_buttons: int
+    max_button_title: int
+    max_list_rows: int
+    max_row_title: int
+    max_row_description: int
+    supports_templates: bool
+    session_window: dt.timedelta | None
+    rate_per_second: float
+    max_segments: int = 0
+
+
+@dataclass(frozen=True)
+class ChoiceView:
+    """One option, already localized; `token` is what the channel carries back when tapped."""
+
+    token: str
+    number: int
+    title: str
+    description: str
+
+
+@dataclass(frozen=True)
+class TemplateCall:
+    """An approved, business-initiated template: used when the session window is closed."""
+
+    key: str
+    locale: str
+    params: tuple[str, ...]
+    quick_reply_payload: str | None
+    quick_reply_title: str
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """A rich message rendered in the passenger's language, before channel degradation."""
+
+    idempotency_key: str
+    to: str
+    locale: str
+    body: str
+    choices: tuple[ChoiceView, ...] = ()
+    choices_prompt: str = ""
+    list_button: str = ""
+    header: str = ""
+    footer: str = ""
+    deep_link: str | None = None
+    template: TemplateCall | None = None
+    window_open_until: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider: str
+    provider_message_id: str
+    segments: int = 1
+
+
+class DeliveryState(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class InboundText:
+    """A passenger wrote or tapped something; `choice_token` is set for a button/list tap."""
+
+    provider: str
+    event_id: str
+    channel: str
+    sender: str
+    text: str | None
+    choice_token: str | None
+    received_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    provider: str
+    event_id: str
+    provider_message_id: str
+    state: DeliveryState
+    error_code: str | None = None
+    reason_class: ReasonClass | None = None
+    at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+
+InboundEvent = InboundText | DeliveryReceipt
+
+
+@runtime_checkable
+class Channel(Protocol):
+    """An outbound adapter for one provider; `send` raises a ChannelError on failure."""
+
+    name: str
+    provider: str
+    capabilities: Capabilities
+
+    async def send(self, message: OutboundMessage) -> SendResult: ...
+
+    async def aclose(self) -> None: ...
+
+
+class InboundSink(Protocol):
+    """Where webhooks hand parsed provider events; deduplicates by (provider, event_id)."""
+
+    async def accept(self, events: list[InboundText | DeliveryReceipt]) -> None: ...

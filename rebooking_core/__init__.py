@@ -1,0 +1,1 @@
+"""The airline domain: flights, bookings, inventory, disruptions, options and booking."""

@@ -1,0 +1,63 @@
+"""Airports from `airportsdata`: coordinates, countries and time zones, plus distances."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+
+import airportsdata
+
+#: EU member states plus the EEA and Switzerland, where EU261 applies to departures.
+EU261_COUNTRIES = frozenset(
+    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE "
+    "IS LI NO CH".split()
+)
+
+
+@dataclass(frozen=True)
+class Airport:
+    iata: str
+    name: str
+    city: str
+    country: str
+    tz: str
+    lat: float
+    lon: float
+
+    @property
+    def in_eu261_area(self) -> bool:
+        return self.country in EU261_COUNTRIES
+
+
+@cache
+def _table() -> dict[str, dict[str, object]]:
+    return airportsdata.load("IATA")  # type: ignore[no-any-return]
+
+
+@cache
+def get(iata: str) -> Airport:
+    row = _table().get(iata.upper())
+    if row is None:
+        raise KeyError(f"unknown airport {iata!r}")
+    return Airport(
+        iata=str(row["iata"]),
+        name=str(row["name"]),
+        city=str(row["city"]),
+        country=str(row["country"]),
+        tz=str(row["tz"]),
+        lat=float(row["lat"]),  # type: ignore[arg-type]
+        lon=float(row["lon"]),  # type: ignore[arg-type]
+    )
+
+
+def exists(iata: str) -> bool:
+    return iata.upper() in _table()
+
+
+def distance_km(a: str, b: str) -> float:
+    """Great-circle distance, the measure EU261 bands use."""
+    pa, pb = get(a), get(b)
+    lat1, lon1, lat2, lon2 = map(math.radians, (pa.lat, pa.lon, pb.lat, pb.lon))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(h))

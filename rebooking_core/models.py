@@ -1,0 +1,174 @@
+"""Tables of the built-in PSS adapter: schedule, inventory, bookings, disruptions, holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from infra.orm import Base, BigId, EncryptedString, UTCDateTime
+
+
+class Flight(Base):
+    __tablename__ = "flights"
+    __table_args__ = (
+        UniqueConstraint("carrier", "number", "service_date", name="flight_key"),
+        Index("ix_flights_origin_dep", "origin", "dep_utc"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    carrier: Mapped[str] = mapped_column(String(3))
+    number: Mapped[str] = mapped_column(String(5))
+    service_date: Mapped[dt.date] = mapped_column(Date)
+    origin: Mapped[str] = mapped_column(String(3))
+    destination: Mapped[str] = mapped_column(String(3))
+    dep_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    arr_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    est_dep_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    est_arr_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    status: Mapped[str] = mapped_column(String(12), default="scheduled")
+    aircraft: Mapped[str] = mapped_column(String(4), default="320")
+
+
+class Inventory(Base):
+    """Seat counters per flight and cabin; the CHECK is the last line against overselling."""
+
+    __tablename__ = "inventory"
+    __table_args__ = (
+        CheckConstraint("sold >= 0 AND held >= 0 AND sold + held <= capacity", name="no_oversell"),
+    )
+
+    flight_id: Mapped[int] = mapped_column(ForeignKey("flights.id", ondelete="CASCADE"), primary_key=True)
+    cabin: Mapped[str] = mapped_column(String(1), primary_key=True)
+    capacity: Mapped[int] = mapped_column(Integer)
+    sold: Mapped[int] = mapped_column(Integer, default=0)
+    held: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    locator: Mapped[str] = mapped_column(String(6), unique=True)
+    group_name: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Passenger(Base):
+    __tablename__ = "passengers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    given_name: Mapped[str | None] = mapped_column(EncryptedString(512))
+    family_name: Mapped[str | None] = mapped_column(EncryptedString(512))
+    tier: Mapped[int] = mapped_column(Integer, default=0)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    ssr: Mapped[str | None] = mapped_column(String(16), default=None)
+    is_contact: Mapped[bool] = mapped_column(default=False)
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class ContactPoint(Base):
+    """Where a passenger can be reached; the address is encrypted, its blind index is searchable."""
+
+    __tablename__ = "contact_points"
+    __table_args__ = (Index("ix_contact_lookup", "channel", "address_hash"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    passenger_id: Mapped[int] = mapped_column(ForeignKey("passengers.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(12))
+    address: Mapped[str | None] = mapped_column(EncryptedString(512))
+    address_hash: Mapped[str | None] = mapped_column(String(64))
+    preference: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Segment(Base):
+    __tablename__ = "segments"
+    __table_args__ = (Index("ix_segments_flight_status", "flight_id", "status"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    flight_id: Mapped[int] = mapped_column(ForeignKey("flights.id"))
+    cabin: Mapped[str] = mapped_column(String(1), default="Y")
+    seq: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(2), default="HK")
+    replaced_by_option: Mapped[int | None] = mapped_column(BigId, default=None)
+
+
+class Disruption(Base):
+    __tablename__ = "disruptions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(String(8), default=None)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True, default=None)
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    new_dep_utc: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    assessed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    offered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    impacted_passengers: Mapped[int] = mapped_column(Integer, default=0)
+    batches_total: Mapped[int] = mapped_column(Integer, default=0)
+    batches_done: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DisruptionFlight(Base):
+    __tablename__ = "disruption_flights"
+
+    disruption_id: Mapped[int] = mapped_column(ForeignKey("disruptions.id", ondelete="CASCADE"), primary_key=True)
+    flight_id: Mapped[int] = mapped_column(ForeignKey("flights.id"), primary_key=True)
+
+
+class SeatHold(Base):
+    """Seats set aside for one offered option of one booking, until chosen or expired."""
+
+    __tablename__ = "seat_holds"
+    __table_args__ = (Index("ix_holds_status_expiry", "status", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    option_id: Mapped[int] = mapped_column(BigId, index=True)
+    flight_id: Mapped[int] = mapped_column(ForeignKey("flights.id"))
+    cabin: Mapped[str] = mapped_column(String(1))
+    seats: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), default="held")
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Offer(Base):
+    """A set of options proposed to one booking for one disruption; superseded by a fresher one."""
+
+    __tablename__ = "offers"
+    __table_args__ = (Index("ix_offers_booking", "booking_id", "disruption_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    disruption_id: Mapped[int] = mapped_column(ForeignKey("disruptions.id"))
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    seats: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    accepted_option_id: Mapped[int | None] = mapped_column(BigId, default=None)
+
+
+class OfferOption(Base):
+    __tablename__ = "offer_options"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"), index=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    flight_ids: Mapped[list[int]] = mapped_column(JSON)
+    cabin: Mapped[str] = mapped_column(String(1))
+    dep_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    arr_utc: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    arrival_delay_min: Mapped[int] = mapped_column(Integer)
+    stops: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column()
+    eu261_eur: Mapped[int] = mapped_column(Integer, default=0)
+    eu261_basis: Mapped[str] = mapped_column(String(32), default="")
+
+
+def row_dict(obj: Any) -> dict[str, Any]:
+    """Plain dict of a mapped row's columns (for exports and debugging)."""
+    return {c.key: getattr(obj, c.key) for c in obj.__table__.columns}
