@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -34,3 +37,41 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class Database:
+    """Engine + sessions; on SQLite, write transactions take one in-process lock so they never collide."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.is_sqlite = is_sqlite(url)
+        self.engine = make_engine(url, pool_size=pool_size)
+        self.sessions = make_sessionmaker(self.engine)
+        self._write_lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        if self.is_sqlite:
+            async with self._write_lock, self.sessions() as session, session.begin():
+                yield session
+        else:
+            async with self.sessions() as session, session.begin():
+                yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session:
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+async def insert_ignore(session: AsyncSession, table: Any, values: dict[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING on either database; True when a row was inserted."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    result = await session.execute(dialect_insert(table).values(**values).on_conflict_do_nothing())
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,71 @@
+"""Read and change consent, always appending the change to the history with its provenance."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consent.models import ConsentEvent, ConsentState
+
+GRANTED = "granted"
+WITHDRAWN = "withdrawn"
+SERVICE = "service"
+MARKETING = "marketing"
+
+
+async def granted_channels(
+    session: AsyncSession, *, passenger_id: int, channels: Iterable[str], purpose: str = SERVICE
+) -> set[str]:
+    """The channels this passenger has agreed to be contacted on, read right before a send."""
+    wanted = list(channels)
+    if not wanted:
+        return set()
+    rows = await session.execute(
+        select(ConsentState.channel).where(
+            ConsentState.passenger_id == passenger_id,
+            ConsentState.purpose == purpose,
+            ConsentState.channel.in_(wanted),
+            ConsentState.state == GRANTED,
+        )
+    )
+    return set(rows.scalars())
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    passenger_id: int,
+    channel: str,
+    purpose: str,
+    granted: bool,
+    source: str,
+    at: dt.datetime,
+    evidence: str | None = None,
+    legal_basis: str = "contract",
+) -> bool:
+    """Set the current state and append history; returns whether anything changed."""
+    state = GRANTED if granted else WITHDRAWN
+    current = await session.get(ConsentState, (passenger_id, channel, purpose))
+    if current is not None and current.state == state:
+        return False
+    if current is None:
+        session.add(ConsentState(passenger_id=passenger_id, channel=channel, purpose=purpose, state=state, updated_at=at))
+    else:
+        current.state = state
+        current.updated_at = at
+    session.add(
+        ConsentEvent(
+            passenger_id=passenger_id,
+            channel=channel,
+            purpose=purpose,
+            state=state,
+            source=source,
+            evidence=evidence,
+            legal_basis=legal_basis,
+            at=at,
+        )
+    )
+    return True

@@ -1,0 +1,292 @@
+"""Send outbox rows at least once: consent → channel choice → render → send → retry or fall back."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consent import ledger
+from conversations.engine import DeliveryFailed, MessageKind
+from conversations.models import Conversation, Delivery, OutboxMessage
+from conversations.pacing import Pacer
+from conversations.ports import Channel, ChannelError, OptedOut, OutboundMessage, RateLimited, ReasonClass
+from conversations.rendering import MessageRenderer
+from conversations.service import Clock, ConversationService
+from infra.db import Database
+from rebooking_core.models import ContactPoint
+
+log = logging.getLogger(__name__)
+
+_ESSENTIAL = {MessageKind.OFFER.value, MessageKind.OFFER_REFRESHED.value, MessageKind.OFFER_SEAT_GONE.value}
+
+
+@dataclass(frozen=True)
+class DispatchConfig:
+    max_attempts: int = 5
+    claim_ttl: dt.timedelta = dt.timedelta(seconds=60)
+    concurrency: int = 64
+    base_backoff_s: float = 2.0
+    max_backoff_s: float = 300.0
+
+
+@dataclass(frozen=True)
+class _Planned:
+    outbox_id: int
+    conversation_id: int
+    channel: str
+    message: OutboundMessage
+
+
+def backoff(attempt: int, config: DispatchConfig, retry_after: float | None = None) -> float:
+    """Exponential backoff with full jitter, never sooner than the provider asked."""
+    ceiling = min(config.max_backoff_s, config.base_backoff_s * (2 ** max(attempt - 1, 0)))
+    delay = random.uniform(ceiling / 2, ceiling)
+    return max(delay, retry_after or 0.0)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        channels: Mapping[str, Channel],
+        renderer: MessageRenderer,
+        service: ConversationService,
+        clock: Clock,
+        pacer: Pacer | None = None,
+        config: DispatchConfig | None = None,
+    ) -> None:
+        self.db = db
+        self.channels = dict(channels)
+        self.renderer = renderer
+        self.service = service
+        self.clock = clock
+        self.pacer = pacer or Pacer({name: ch.capabilities.rate_per_second for name, ch in channels.items()})
+        self.config = config or DispatchConfig()
+        self._semaphore = asyncio.Semaphore(self.config.concurrency)
+
+    async def run_once(self, limit: int = 500) -> int:
+        """Claim due rows and deliver them; returns how many were claimed."""
+        ids = await self._claim(limit)
+        if ids:
+            await asyncio.gather(*(self._guarded(i) for i in ids))
+        return len(ids)
+
+    async def drain(self, *, max_rounds: int = 10_000) -> int:
+        total = 0
+        for _ in range(max_rounds):
+            n = await self.run_once()
+            if n == 0:
+                break
+            total += n
+        return total
+
+    async def _guarded(self, outbox_id: int) -> None:
+        async with self._semaphore:
+            await self.deliver(outbox_id)
+
+    async def _claim(self, limit: int) -> list[int]:
+        now = self.clock()
+        async with self.db.transaction() as s:
+            query = (
+                select(OutboxMessage.id)
+                .where(
+                    or_(
+                        OutboxMessage.status == "pending",
+                        (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now),
+                    ),
+                    OutboxMessage.next_attempt_at <= now,
+                )
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+            )
+            if not self.db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            ids = list((await s.scalars(query)).all())
+            if ids:
+                await s.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(ids))
+                    .values(status="sending", claimed_until=now + self.config.claim_ttl)
+                )
+        return ids
+
+    async def deliver(self, outbox_id: int) -> None:
+        while True:
+            planned = await self._plan(outbox_id)
+            if planned is None:
+                return
+            channel = self.channels[planned.channel]
+            await self.pacer.acquire(planned.channel)
+            try:
+                result = await channel.send(planned.message)
+            except ChannelError as exc:
+                retry_now = await self._failed(planned, channel, exc)
+                if not retry_now:
+                    return
+                continue
+            await self._sent(planned, channel, result.provider_message_id, result.segments)
+            return
+
+    async def _plan(self, outbox_id: int) -> _Planned | None:
+        """Pick the channel and render, reading consent right before the send."""
+        now = self.clock()
+        async with self.db.transaction() as s:
+            row = await s.get(OutboxMessage, outbox_id)
+            if row is None or row.status != "sending":
+                return None
+            conv = await s.get(Conversation, row.conversation_id)
+            if conv is None or conv.passenger_id is None:
+                row.status = "failed"
+                row.last_error = "no_recipient"
+                return None
+            contact = await self._choose(s, conv, row)
+            if contact is None:
+                row.status = "failed"
+                row.last_error = "no_consented_channel"
+                if row.key in _ESSENTIAL:
+                    await self.service.run(s, await self._relock(s, conv), DeliveryFailed("no_channel"))
+                return None
+            window = conv.window_open_until.get(contact.channel)
+            message = await self.renderer.render(
+                s,
+                row,
+                conv,
+                to=contact.address or "",
+                window_open_until=dt.datetime.fromisoformat(window) if window else None,
+            )
+            row.channel = contact.channel
+            row.attempts += 1
+            row.claimed_until = now + self.config.claim_ttl
+            return _Planned(outbox_id, conv.id, contact.channel, message)
+
+    async def _relock(self, s: AsyncSession, conv: Conversation) -> Conversation:
+        if not self.db.is_sqlite:
+            await s.refresh(conv, with_for_update=True)
+        return conv
+
+    async def _choose(self, s: AsyncSession, conv: Conversation, row: OutboxMessage) -> ContactPoint | None:
+        contacts = list(
+            (
+                await s.scalars(
+                    select(ContactPoint)
+                    .where(ContactPoint.passenger_id == conv.passenger_id)
+                    .order_by(ContactPoint.preference, ContactPoint.id)
+                )
+            ).all()
+        )
+        usable = [c for c in contacts if c.channel in self.channels and c.channel not in row.tried_channels and c.address]
+        if not usable:
+            return None
+        granted = await ledger.granted_channels(
+            s, passenger_id=conv.passenger_id or 0, channels={c.channel for c in usable}
+        )
+        usable = [c for c in usable if c.channel in granted]
+        if conv.channel:
+            usable.sort(key=lambda c: c.channel != conv.channel)
+        return usable[0] if usable else None
+
+    async def _sent(self, planned: _Planned, channel: Channel, provider_id: str, segments: int) -> None:
+        now = self.clock()
+        async with self.db.transaction() as s:
+            s.add(
+                Delivery(
+                    outbox_id=planned.outbox_id,
+                    conversation_id=planned.conversation_id,
+                    channel=planned.channel,
+                    provider=channel.provider,
+                    provider_message_id=provider_id,
+                    status="sent",
+                    segments=segments,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            await s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == planned.outbox_id)
+                .values(status="sent", sent_at=now, claimed_until=None)
+            )
+            await s.execute(
+                update(Conversation)
+                .where(Conversation.id == planned.conversation_id)
+                .values(
+                    first_sent_at=func.coalesce(Conversation.first_sent_at, now),
+                    channel=func.coalesce(Conversation.channel, planned.channel),
+                )
+            )
+
+    async def _failed(self, planned: _Planned, channel: Channel, exc: ChannelError) -> bool:
+        """Record the failure; True when the next channel should be tried right away."""
+        now = self.clock()
+        log.warning(
+            "send failed",
+            extra={"outbox_id": planned.outbox_id, "channel": planned.channel, "error": type(exc).__name__, "code": exc.code},
+        )
+        async with self.db.transaction() as s:
+            row = await s.get(OutboxMessage, planned.outbox_id)
+            if row is None:
+                return False
+            s.add(
+                Delivery(
+                    outbox_id=row.id,
+                    conversation_id=planned.conversation_id,
+                    channel=planned.channel,
+                    provider=channel.provider,
+                    status="failed",
+                    error_code=exc.code,
+                    reason_class=exc.reason_class.value,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            row.last_error = type(exc).__name__
+            if exc.reason_class is ReasonClass.TEMPORARY and row.attempts < self.config.max_attempts:
+                retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
+                row.status = "pending"
+                row.next_attempt_at = now + dt.timedelta(seconds=backoff(row.attempts, self.config, retry_after))
+                row.claimed_until = None
+                return False
+            if isinstance(exc, OptedOut):
+                conv = await s.get(Conversation, row.conversation_id)
+                if conv is not None and conv.passenger_id is not None:
+                    await ledger.record(
+                        s,
+                        passenger_id=conv.passenger_id,
+                        channel=planned.channel,
+                        purpose=ledger.SERVICE,
+                        granted=False,
+                        source="provider",
+                        evidence=exc.code,
+                        at=now,
+                    )
+            row.tried_channels = [*row.tried_channels, planned.channel]
+            row.status = "sending"
+            return True
+
+
+async def fall_back(s: AsyncSession, *, provider: str, provider_message_id: str, at: dt.datetime) -> bool:
+    """A receipt said a sent message failed: queue it again for the next channel."""
+    delivery = (
+        await s.scalars(
+            select(Delivery)
+            .where(Delivery.provider == provider, Delivery.provider_message_id == provider_message_id)
+            .order_by(Delivery.id.desc())
+        )
+    ).first()
+    if delivery is None:
+        return False
+    row = await s.get(OutboxMessage, delivery.outbox_id)
+    if row is None or row.status != "sent" or row.channel != delivery.channel:
+        return False
+    row.tried_channels = [*row.tried_channels, delivery.channel]
+    row.status = "pending"
+    row.next_attempt_at = at
+    return True

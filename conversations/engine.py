@@ -1,0 +1,467 @@
+"""The conversation as data: states, events, commands, the TRANSITIONS table and a pure decide()."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from consent.keywords import Keyword
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    OFFERED = "offered"
+    CONFIRMING = "confirming"
+    BOOKED = "booked"
+    ESCALATED = "escalated"
+    AGENT = "agent"
+    CLOSED = "closed"
+    OPTED_OUT = "opted_out"
+
+
+class MessageKind(StrEnum):
+    """What to tell the passenger; the dispatcher renders it from the database at send time."""
+
+    OFFER = "offer"
+    OFFER_REFRESHED = "offer_refreshed"
+    OFFER_SEAT_GONE = "offer_seat_gone"
+    REMINDER = "reminder"
+    BOOKED = "booked"
+    ALREADY_BOOKED = "already_booked"
+    ESCALATED_AGENT = "escalated_agent"
+    ESCALATED_NO_OPTIONS = "escalated_no_options"
+    ESCALATED_DEADLINE = "escalated_deadline"
+    NOT_UNDERSTOOD = "not_understood"
+    STOP_HINT = "stop_hint"
+    STOP_ACK = "stop_ack"
+    START_ACK = "start_ack"
+    HELP = "help"
+
+
+class OfferReason(StrEnum):
+    INITIAL = "initial"
+    REFRESHED = "refreshed"
+    SEAT_GONE = "seat_gone"
+
+
+class TimerKind(StrEnum):
+    REMINDER = "reminder"
+    DEADLINE = "deadline"
+
+
+# ---- events (past tense) ----
+
+
+@dataclass(frozen=True)
+class OffersReady:
+    offer_id: int
+    option_ids: tuple[int, ...]
+    expires_at: dt.datetime
+    reason: OfferReason = OfferReason.INITIAL
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    pass
+
+
+@dataclass(frozen=True)
+class OptionChosen:
+    offer_id: int
+    option_id: int
+    channel: str
+
+
+@dataclass(frozen=True)
+class OptionsRequested:
+    channel: str
+
+
+@dataclass(frozen=True)
+class TextReceived:
+    channel: str
+    near_keyword: Keyword | None = None
+
+
+@dataclass(frozen=True)
+class KeywordReceived:
+    keyword: Keyword
+    channel: str
+
+
+@dataclass(frozen=True)
+class BookingConfirmed:
+    option_id: int
+
+
+@dataclass(frozen=True)
+class BookingFailed:
+    reason: str
+
+
+@dataclass(frozen=True)
+class TimerFired:
+    kind: TimerKind
+
+
+@dataclass(frozen=True)
+class DeliveryFailed:
+    reason: str
+
+
+@dataclass(frozen=True)
+class AgentClaimed:
+    agent: str
+
+
+@dataclass(frozen=True)
+class AgentReleased:
+    agent: str
+
+
+@dataclass(frozen=True)
+class AgentBooked:
+    option_id: int
+
+
+Event = (
+    OffersReady
+    | NoOptions
+    | OptionChosen
+    | OptionsRequested
+    | TextReceived
+    | KeywordReceived
+    | BookingConfirmed
+    | BookingFailed
+    | TimerFired
+    | DeliveryFailed
+    | AgentClaimed
+    | AgentReleased
+    | AgentBooked
+)
+
+
+# ---- commands (imperative) ----
+
+
+@dataclass(frozen=True)
+class Send:
+    kind: MessageKind
+
+
+@dataclass(frozen=True)
+class Book:
+    offer_id: int
+    option_id: int
+
+
+@dataclass(frozen=True)
+class MakeOffer:
+    reason: OfferReason
+
+
+@dataclass(frozen=True)
+class Escalate:
+    reason: str
+
+
+@dataclass(frozen=True)
+class StartTimer:
+    kind: TimerKind
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class CancelTimer:
+    pass
+
+
+@dataclass(frozen=True)
+class SetConsent:
+    channel: str
+    granted: bool
+
+
+Command = Send | Book | MakeOffer | Escalate | StartTimer | CancelTimer | SetConsent
+
+
+# ---- state seen by decide() ----
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Airline-configurable timing; `on_deadline` is "escalate" or "protect" (book the best option)."""
+
+    reminder_after: dt.timedelta = dt.timedelta(minutes=10)
+    deadline_after: dt.timedelta = dt.timedelta(minutes=25)
+    max_reminders: int = 1
+    on_deadline: str = "escalate"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    status: Status
+    now: dt.datetime
+    offer_id: int | None = None
+    option_ids: tuple[int, ...] = ()
+    offer_expires_at: dt.datetime | None = None
+    offered_at: dt.datetime | None = None
+    reminders_sent: int = 0
+    booked_option_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: Status
+    commands: tuple[Command, ...]
+    transition: str
+
+
+Guard = Callable[[Snapshot, Event, Policy], bool]
+Action = Callable[[Snapshot, Event, Policy], tuple[Command, ...]]
+
+
+@dataclass(frozen=True)
+class Transition:
+    source: Status | None  # None: any state not listed in `except_from`
+    event: type
+    guard: str | None
+    target: Status | None  # None: stay in the current state
+    actions: tuple[str, ...]
+    except_from: tuple[Status, ...] = ()
+
+
+# ---- guards ----
+
+
+def _is_keyword(*words: Keyword) -> Guard:
+    def guard(s: Snapshot, e: Event, p: Policy) -> bool:
+        return isinstance(e, KeywordReceived) and e.keyword in words
+
+    return guard
+
+
+def _choice_current(s: Snapshot, e: Event, p: Policy) -> bool:
+    return (
+        isinstance(e, OptionChosen)
+        and e.offer_id == s.offer_id
+        and e.option_id in s.option_ids
+        and s.offer_expires_at is not None
+        and s.now < s.offer_expires_at
+    )
+
+
+def _choice_stale(s: Snapshot, e: Event, p: Policy) -> bool:
+    return isinstance(e, OptionChosen) and not _choice_current(s, e, p)
+
+
+def _reminder_due(s: Snapshot, e: Event, p: Policy) -> bool:
+    return isinstance(e, TimerFired) and e.kind is TimerKind.REMINDER and s.reminders_sent < p.max_reminders
+
+
+def _deadline(s: Snapshot, e: Event, p: Policy) -> bool:
+    return isinstance(e, TimerFired) and (e.kind is TimerKind.DEADLINE or s.reminders_sent >= p.max_reminders)
+
+
+def _deadline_escalates(s: Snapshot, e: Event, p: Policy) -> bool:
+    return _deadline(s, e, p) and (p.on_deadline != "protect" or not s.option_ids)
+
+
+def _deadline_protects(s: Snapshot, e: Event, p: Policy) -> bool:
+    return _deadline(s, e, p) and p.on_deadline == "protect" and bool(s.option_ids)
+
+
+def _near_stop(s: Snapshot, e: Event, p: Policy) -> bool:
+    return isinstance(e, TextReceived) and e.near_keyword is Keyword.STOP
+
+
+GUARDS: dict[str, Guard] = {
+    "stop": _is_keyword(Keyword.STOP),
+    "start": _is_keyword(Keyword.START),
+    "help": _is_keyword(Keyword.HELP),
+    "agent": _is_keyword(Keyword.AGENT),
+    "more": _is_keyword(Keyword.MORE),
+    "choice current": _choice_current,
+    "choice stale": _choice_stale,
+    "reminder due": _reminder_due,
+    "deadline, escalate": _deadline_escalates,
+    "deadline, protect": _deadline_protects,
+    "near STOP": _near_stop,
+}
+
+
+# ---- actions ----
+
+
+def _send(kind: MessageKind) -> Action:
+    return lambda s, e, p: (Send(kind),)
+
+
+def _send_offer(s: Snapshot, e: Event, p: Policy) -> tuple[Command, ...]:
+    reason = e.reason if isinstance(e, OffersReady) else OfferReason.INITIAL
+    kind = {
+        OfferReason.INITIAL: MessageKind.OFFER,
+        OfferReason.REFRESHED: MessageKind.OFFER_REFRESHED,
+        OfferReason.SEAT_GONE: MessageKind.OFFER_SEAT_GONE,
+    }[reason]
+    return (Send(kind),)
+
+
+def _start_reminder(s: Snapshot, e: Event, p: Policy) -> tuple[Command, ...]:
+    if p.max_reminders <= 0:
+        return (StartTimer(TimerKind.DEADLINE, s.now + p.deadline_after),)
+    return (StartTimer(TimerKind.REMINDER, s.now + p.reminder_after),)
+
+
+def _after_reminder(s: Snapshot, e: Event, p: Policy) -> tuple[Command, ...]:
+    if s.reminders_sent + 1 < p.max_reminders:
+        return (StartTimer(TimerKind.REMINDER, s.now + p.reminder_after),)
+    started = s.offered_at or s.now
+    at = max(started + p.deadline_after, s.now + dt.timedelta(minutes=1))
+    return (StartTimer(TimerKind.DEADLINE, at),)
+
+
+def _book(s: Snapshot, e: Event, p: Policy) -> tuple[Command, ...]:
+    if isinstance(e, OptionChosen):
+        return (Book(e.offer_id, e.option_id),)
+    if isinstance(e, AgentBooked) and s.offer_id is not None:
+        return (Book(s.offer_id, e.option_id),)
+    return ()
+
+
+def _book_best(s: Snapshot, e: Event, p: Policy) -> tuple[Command, ...]:
+    return (Book(s.offer_id or 0, s.option_ids[0]),)
+
+
+def _escalate(reason: str) -> Action:
+    return lambda s, e, p: (Escalate(reason),)
+
+
+def _consent(granted: bool) -> Action:
+    def action(s: Snapshot, e: Event, p: Policy) -> tuple[Command, ...]:
+        channel = e.channel if isinstance(e, KeywordReceived) else ""
+        return (SetConsent(channel, granted),)
+
+    return action
+
+
+ACTIONS: dict[str, Action] = {
+    "send offer": _send_offer,
+    "send reminder": _send(MessageKind.REMINDER),
+    "send booked": _send(MessageKind.BOOKED),
+    "send already booked": _send(MessageKind.ALREADY_BOOKED),
+    "send escalated": _send(MessageKind.ESCALATED_AGENT),
+    "send no options": _send(MessageKind.ESCALATED_NO_OPTIONS),
+    "send deadline": _send(MessageKind.ESCALATED_DEADLINE),
+    "send not understood": _send(MessageKind.NOT_UNDERSTOOD),
+    "send stop hint": _send(MessageKind.STOP_HINT),
+    "send stop ack": _send(MessageKind.STOP_ACK),
+    "send start ack": _send(MessageKind.START_ACK),
+    "send help": _send(MessageKind.HELP),
+    "start reminder": _start_reminder,
+    "next timer": _after_reminder,
+    "cancel timer": lambda s, e, p: (CancelTimer(),),
+    "book": _book,
+    "book best": _book_best,
+    "refresh offer": lambda s, e, p: (MakeOffer(OfferReason.REFRESHED),),
+    "re-offer": lambda s, e, p: (MakeOffer(OfferReason.SEAT_GONE),),
+    "escalate no options": _escalate("no_options"),
+    "escalate request": _escalate("passenger_request"),
+    "escalate deadline": _escalate("deadline"),
+    "escalate unreachable": _escalate("unreachable"),
+    "opt out": _consent(False),
+    "opt in": _consent(True),
+}
+
+S = Status
+
+#: Evaluated top to bottom; the first row whose state, event type and guard match wins.
+TRANSITIONS: tuple[Transition, ...] = (
+    # Keywords beat everything else: STOP is never read as a choice.
+    Transition(None, KeywordReceived, "stop", S.OPTED_OUT, ("opt out", "send stop ack", "cancel timer"), except_from=(S.OPTED_OUT,)),
+    Transition(S.OPTED_OUT, KeywordReceived, "start", S.OFFERED, ("opt in", "send start ack", "refresh offer")),
+    Transition(S.OPTED_OUT, KeywordReceived, "stop", None, ()),
+    # First contact.
+    Transition(S.PENDING, OffersReady, None, S.OFFERED, ("send offer", "start reminder")),
+    Transition(S.PENDING, NoOptions, None, S.ESCALATED, ("send no options", "escalate no options")),
+    # Waiting for a choice.
+    Transition(S.OFFERED, OptionChosen, "choice current", S.CONFIRMING, ("cancel timer", "book")),
+    Transition(S.OFFERED, OptionChosen, "choice stale", None, ("refresh offer",)),
+    Transition(S.OFFERED, OffersReady, None, S.OFFERED, ("send offer", "start reminder")),
+    Transition(S.OFFERED, NoOptions, None, S.ESCALATED, ("send no options", "escalate no options", "cancel timer")),
+    Transition(S.OFFERED, OptionsRequested, None, None, ("send offer",)),
+    Transition(S.OFFERED, KeywordReceived, "more", None, ("send offer",)),
+    Transition(S.OFFERED, KeywordReceived, "agent", S.ESCALATED, ("send escalated", "escalate request", "cancel timer")),
+    Transition(S.OFFERED, KeywordReceived, "help", S.ESCALATED, ("send help", "escalate request", "cancel timer")),
+    Transition(S.OFFERED, TextReceived, "near STOP", None, ("send stop hint",)),
+    Transition(S.OFFERED, TextReceived, None, None, ("send not understood",)),
+    Transition(S.OFFERED, TimerFired, "reminder due", None, ("send reminder", "next timer")),
+    Transition(S.OFFERED, TimerFired, "deadline, protect", S.CONFIRMING, ("cancel timer", "book best")),
+    Transition(S.OFFERED, TimerFired, "deadline, escalate", S.ESCALATED, ("send deadline", "escalate deadline", "cancel timer")),
+    Transition(S.OFFERED, DeliveryFailed, None, S.ESCALATED, ("escalate unreachable", "cancel timer")),
+    # Booking in flight (run inside the same transaction).
+    Transition(S.CONFIRMING, BookingConfirmed, None, S.BOOKED, ("send booked",)),
+    Transition(S.CONFIRMING, BookingFailed, None, S.OFFERED, ("re-offer",)),
+    Transition(S.CONFIRMING, OptionChosen, None, None, ("send already booked",)),
+    # Done: a second answer is acknowledged, never booked twice.
+    Transition(S.BOOKED, OptionChosen, None, None, ("send already booked",)),
+    Transition(S.BOOKED, KeywordReceived, "agent", S.ESCALATED, ("send escalated", "escalate request")),
+    Transition(S.BOOKED, KeywordReceived, "help", None, ("send help",)),
+    # Waiting for an agent: the passenger may still choose for themselves.
+    Transition(S.ESCALATED, OptionChosen, "choice current", S.CONFIRMING, ("book",)),
+    Transition(S.ESCALATED, OptionChosen, "choice stale", None, ("send escalated",)),
+    Transition(S.ESCALATED, KeywordReceived, "agent", None, ("send escalated",)),
+    Transition(S.ESCALATED, KeywordReceived, "help", None, ("send help",)),
+    Transition(S.ESCALATED, AgentClaimed, None, S.AGENT, ("cancel timer",)),
+    Transition(S.ESCALATED, OffersReady, None, S.OFFERED, ("send offer", "start reminder")),
+    # An agent owns it: the bot is silent.
+    Transition(S.AGENT, AgentBooked, None, S.CONFIRMING, ("book",)),
+    Transition(S.AGENT, AgentReleased, None, S.OFFERED, ("refresh offer",)),
+    Transition(S.AGENT, OffersReady, None, S.AGENT, ()),
+    Transition(S.CONFIRMING, OffersReady, None, S.OFFERED, ("send offer", "start reminder")),
+    Transition(S.CONFIRMING, NoOptions, None, S.ESCALATED, ("send no options", "escalate no options")),
+    Transition(S.OPTED_OUT, OffersReady, None, S.OFFERED, ("send offer", "start reminder")),
+    Transition(S.OPTED_OUT, NoOptions, None, S.ESCALATED, ("escalate no options",)),
+)
+
+
+def _matches(t: Transition, s: Snapshot, e: Event, p: Policy) -> bool:
+    if t.source is None:
+        if s.status in t.except_from:
+            return False
+    elif t.source is not s.status:
+        return False
+    if not isinstance(e, t.event):
+        return False
+    return t.guard is None or GUARDS[t.guard](s, e, p)
+
+
+def decide(state: Snapshot, event: Event, policy: Policy = Policy()) -> Decision:
+    """The next state and the commands to run; unmatched events change nothing."""
+    for t in TRANSITIONS:
+        if _matches(t, state, event, policy):
+            commands: tuple[Command, ...] = ()
+            for name in t.actions:
+                commands += ACTIONS[name](state, event, policy)
+            label = f"{(t.source or '*')} --{t.event.__name__}{f'[{t.guard}]' if t.guard else ''}--> {t.target or state.status}"
+            return Decision(t.target or state.status, commands, label)
+    return Decision(state.status, (), f"{state.status} ignores {type(event).__name__}")
+
+
+def mermaid() -> str:
+    """The state diagram, generated from TRANSITIONS (committed as docs/conversation.mmd)."""
+    lines = ["stateDiagram-v2", "    [*] --> pending"]
+    seen: set[str] = set()
+    for t in TRANSITIONS:
+        sources = [t.source] if t.source is not None else [s for s in Status if s not in t.except_from]
+        for src in sources:
+            dst = t.target or src
+            label = t.event.__name__ + (f" [{t.guard}]" if t.guard else "")
+            line = f"    {src} --> {dst}: {label}"
+            if line not in seen:
+                seen.add(line)
+                lines.append(line)
+    lines += ["    booked --> [*]", "    closed --> [*]"]
+    return "\n".join(lines) + "\n"

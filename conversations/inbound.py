@@ -1,0 +1,165 @@
+"""Turn provider events into engine events: find the conversation, interpret the reply, apply it once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consent import ledger
+from consent.keywords import Keyword, classify, near_keyword
+from conversations.dispatcher import fall_back
+from conversations.engine import (
+    Event,
+    KeywordReceived,
+    OptionChosen,
+    OptionsRequested,
+    Status,
+    TextReceived,
+)
+from conversations.models import Conversation, Delivery, InboundMessage
+from conversations.ports import DeliveryReceipt, DeliveryState, InboundText
+from conversations.service import Clock, ConversationService, claim_event
+from infra import crypto
+from infra.db import Database
+from rebooking_core.models import ContactPoint, OfferOption
+
+SESSION_WINDOW = dt.timedelta(hours=24)
+_CHOICE = re.compile(r"^opt:(\d+):(\d+)$")
+_MORE = re.compile(r"^more:(\d+)$")
+_NUMBER = re.compile(r"^\s*#?(\d{1,2})[.)]?\s*$")
+_FINISHED = (Status.CLOSED,)
+_ORDER = [DeliveryState.QUEUED, DeliveryState.SENT, DeliveryState.DELIVERED, DeliveryState.READ]
+#: A receipt only moves a delivery forward (receipts arrive out of order); failure ends it.
+_EARLIER = {
+    state: [s.value for s in _ORDER[: _ORDER.index(state)]] if state in _ORDER else [s.value for s in _ORDER]
+    for state in DeliveryState
+}
+
+
+class InboundRouter:
+    """The InboundSink behind every webhook: idempotent on (provider, event id)."""
+
+    def __init__(self, db: Database, service: ConversationService, *, clock: Clock) -> None:
+        self.db = db
+        self.service = service
+        self.clock = clock
+
+    async def accept(self, events: list[InboundText | DeliveryReceipt]) -> None:
+        for event in events:
+            if isinstance(event, InboundText):
+                await self._text(event)
+            else:
+                await self._receipt(event)
+        self.service.wake()
+
+    async def _text(self, e: InboundText) -> None:
+        async with self.db.transaction() as s:
+            if not await claim_event(s, e.provider, e.event_id, at=self.clock()):
+                return
+            passengers = await self._passengers(s, e.channel, e.sender)
+            conv = await self._conversation(s, passengers)
+            keyword = None if e.choice_token else classify(e.text)
+            event = await self._interpret(s, conv, e, keyword) if conv is not None else None
+            s.add(
+                InboundMessage(
+                    conversation_id=conv.id if conv else None,
+                    channel=e.channel,
+                    text=e.text,
+                    interpreted_as=_label(event, keyword),
+                    received_at=e.received_at,
+                )
+            )
+            if conv is None:
+                await self._consent_without_conversation(s, passengers, e, keyword)
+                return
+            windows = dict(conv.window_open_until)
+            windows[e.channel] = (e.received_at + SESSION_WINDOW).isoformat()
+            conv.window_open_until = windows
+            conv.channel = e.channel
+            if event is not None:
+                await self.service.run(s, conv, event)
+
+    async def _passengers(self, s: AsyncSession, channel: str, sender: str) -> list[int]:
+        digest = crypto.keyring().blind_index(sender)
+        rows = await s.scalars(
+            select(ContactPoint.passenger_id).where(ContactPoint.channel == channel, ContactPoint.address_hash == digest)
+        )
+        return list(rows.all())
+
+    async def _conversation(self, s: AsyncSession, passengers: list[int]) -> Conversation | None:
+        if not passengers:
+            return None
+        query = (
+            select(Conversation)
+            .where(Conversation.passenger_id.in_(passengers), Conversation.status.not_in(_FINISHED))
+            .order_by(Conversation.id.desc())
+            .limit(1)
+        )
+        if not self.db.is_sqlite:
+            query = query.with_for_update()
+        return (await s.scalars(query)).first()
+
+    async def _interpret(
+        self, s: AsyncSession, conv: Conversation, e: InboundText, keyword: Keyword | None
+    ) -> Event:
+        token = e.choice_token or ""
+        if m := _CHOICE.match(token):
+            return OptionChosen(int(m.group(1)), int(m.group(2)), e.channel)
+        if _MORE.match(token):
+            return OptionsRequested(e.channel)
+        if keyword is not None:
+            return KeywordReceived(keyword, e.channel)
+        if (m := _NUMBER.match(e.text or "")) and conv.offer_id is not None:
+            option_id = (
+                await s.scalars(
+                    select(OfferOption.id).where(
+                        OfferOption.offer_id == conv.offer_id, OfferOption.rank == int(m.group(1))
+                    )
+                )
+            ).first()
+            if option_id is not None:
+                return OptionChosen(conv.offer_id, option_id, e.channel)
+        return TextReceived(e.channel, near_keyword(e.text or ""))
+
+    async def _consent_without_conversation(
+        self, s: AsyncSession, passengers: list[int], e: InboundText, keyword: Keyword | None
+    ) -> None:
+        """STOP and START are honoured even when no disruption is open for the sender."""
+        if keyword not in (Keyword.STOP, Keyword.START):
+            return
+        for pid in passengers:
+            await ledger.record(
+                s,
+                passenger_id=pid,
+                channel=e.channel,
+                purpose=ledger.SERVICE,
+                granted=keyword is Keyword.START,
+                source="keyword",
+                evidence=e.event_id,
+                at=e.received_at,
+            )
+
+    async def _receipt(self, r: DeliveryReceipt) -> None:
+        async with self.db.transaction() as s:
+            if not await claim_event(s, r.provider, r.event_id, at=self.clock()):
+                return
+            await s.execute(
+                update(Delivery)
+                .where(
+                    Delivery.provider == r.provider,
+                    Delivery.provider_message_id == r.provider_message_id,
+                    Delivery.status.in_(_EARLIER[r.state]),
+                )
+                .values(status=r.state.value, error_code=r.error_code, reason_class=r.reason_class, updated_at=r.at)
+            )
+            if r.state is DeliveryState.FAILED:
+                await fall_back(s, provider=r.provider, provider_message_id=r.provider_message_id, at=self.clock())
+
+
+def _label(event: Event | None, keyword: Keyword | None) -> str:
+    if keyword is not None:
+        return f"keyword:{keyword.value}"
+    return type(event).__name__ if event is not None else "unmatched"

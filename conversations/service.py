@@ -1,0 +1,332 @@
+"""Apply one event to one conversation: lock, load, decide, run commands, save with the outbox."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consent import ledger
+from conversations.engine import (
+    Book,
+    BookingConfirmed,
+    BookingFailed,
+    CancelTimer,
+    Command,
+    Decision,
+    Escalate,
+    Event,
+    MakeOffer,
+    MessageKind,
+    NoOptions,
+    OfferReason,
+    OffersReady,
+    Policy,
+    Send,
+    SetConsent,
+    Snapshot,
+    StartTimer,
+    Status,
+    decide,
+)
+from conversations.models import Conversation, Escalation, OutboxMessage, ProcessedEvent
+from infra.db import Database, insert_ignore
+from rebooking_core.booking import book_option
+from rebooking_core.impact import ImpactedBooking
+from rebooking_core.models import Disruption, Offer, OfferOption
+from rebooking_core.network import NetworkSnapshot, load_network
+from rebooking_core.offers import create_offer, supersede_offer
+from rebooking_core.ranking import RankingWeights
+
+Clock = Callable[[], dt.datetime]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    policy: Policy = field(default_factory=Policy)
+    max_options: int = 3
+    hold_ttl: dt.timedelta = dt.timedelta(minutes=40)
+    search_window: dt.timedelta = dt.timedelta(hours=48)
+    carrier_is_eu: bool = True
+    weights: RankingWeights = field(default_factory=RankingWeights)
+
+
+def impact_to_json(impacted: ImpactedBooking) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(impacted):
+        value = getattr(impacted, f.name)
+        if isinstance(value, dt.datetime):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[f.name] = value
+    return out
+
+
+def impact_from_json(data: dict[str, Any]) -> ImpactedBooking:
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(ImpactedBooking):
+        value = data.get(f.name)
+        kind = str(f.type)
+        if isinstance(value, str) and "datetime" in kind:
+            value = dt.datetime.fromisoformat(value)
+        elif isinstance(value, list) and "tuple" in kind:
+            value = tuple(value)
+        values[f.name] = value
+    return ImpactedBooking(**values)
+
+
+@dataclass
+class _Run:
+    """Per-transaction bookkeeping so several sends in one step get distinct idempotency keys."""
+
+    seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    sent: int = 0
+
+
+class ConversationService:
+    """The only writer of conversation state; every change commits with the messages it causes."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        config: EngineConfig | None = None,
+        clock: Clock = utcnow,
+        on_outbox: Callable[[], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.config = config or EngineConfig()
+        self.clock = clock
+        self.on_outbox = on_outbox
+
+    # ---- entry points ----
+
+    async def handle(
+        self,
+        conversation_id: int,
+        event: Event,
+        *,
+        dedupe: tuple[str, str] | None = None,
+        session: AsyncSession | None = None,
+    ) -> list[Decision]:
+        """Apply `event`; with `dedupe`, a provider event id seen before changes nothing."""
+        if session is not None:
+            return await self._handle_in(session, conversation_id, event, dedupe)
+        async with self.db.transaction() as s:
+            decisions = await self._handle_in(s, conversation_id, event, dedupe)
+        self.wake()
+        return decisions
+
+    async def _handle_in(
+        self, s: AsyncSession, conversation_id: int, event: Event, dedupe: tuple[str, str] | None
+    ) -> list[Decision]:
+        if dedupe is not None and not await claim_event(s, *dedupe, at=self.clock()):
+            return []
+        conv = await self._lock(s, conversation_id)
+        if conv is None:
+            return []
+        return await self.run(s, conv, event)
+
+    async def offer_batch(self, conversation_ids: Sequence[int]) -> int:
+        """Create offers for pending conversations, best priority first; re-running sends nothing twice."""
+        now = self.clock()
+        async with self.db.transaction() as s:
+            query = (
+                select(Conversation)
+                .where(Conversation.id.in_(list(conversation_ids)), Conversation.status == Status.PENDING)
+                .order_by(Conversation.priority.desc(), Conversation.id)
+            )
+            if not self.db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            convs = list((await s.scalars(query)).all())
+            if not convs:
+                return 0
+            impacts = [impact_from_json(c.impact) for c in convs]
+            start = min(i.not_before for i in impacts)
+            end = max(i.not_before for i in impacts) + self.config.search_window
+            network = await load_network(s, start=start, end=end)
+            disruption = await s.get(Disruption, convs[0].disruption_id)
+            for conv, impacted in zip(convs, impacts, strict=True):
+                event = await self._make_offer(s, conv, OfferReason.INITIAL, network, disruption, impacted)
+                await self.run(s, conv, event)
+            await s.execute(
+                update(Disruption)
+                .where(Disruption.id == convs[0].disruption_id)
+                .values(batches_done=Disruption.batches_done + 1)
+            )
+        self.wake()
+        return len(convs)
+
+    # ---- the loop ----
+
+    async def run(self, s: AsyncSession, conv: Conversation, event: Event) -> list[Decision]:
+        """Decide, run the commands, and feed their outcomes back until nothing follows."""
+        run = _Run()
+        decisions: list[Decision] = []
+        pending: list[Event] = [event]
+        while pending:
+            current = pending.pop(0)
+            now = self.clock()
+            decision = decide(await self._snapshot(s, conv, now), current, self.config.policy)
+            conv.status = decision.status
+            decisions.append(decision)
+            for command in decision.commands:
+                follow = await self._execute(s, conv, command, now, run)
+                if follow is not None:
+                    pending.append(follow)
+        conv.version += 1
+        conv.updated_at = self.clock()
+        return decisions
+
+    async def _snapshot(self, s: AsyncSession, conv: Conversation, now: dt.datetime) -> Snapshot:
+        option_ids: tuple[int, ...] = ()
+        expires_at = None
+        if conv.offer_id is not None:
+            offer = await s.get(Offer, conv.offer_id)
+            if offer is not None and offer.status == "open":
+                expires_at = offer.expires_at
+                rows = await s.scalars(
+                    select(OfferOption.id).where(OfferOption.offer_id == offer.id).order_by(OfferOption.rank)
+                )
+                option_ids = tuple(rows.all())
+        return Snapshot(
+            status=Status(conv.status),
+            now=now,
+            offer_id=conv.offer_id,
+            option_ids=option_ids,
+            offer_expires_at=expires_at,
+            offered_at=conv.first_offer_at,
+            reminders_sent=conv.reminders_sent,
+            booked_option_id=conv.booked_option_id,
+        )
+
+    async def _execute(
+        self, s: AsyncSession, conv: Conversation, command: Command, now: dt.datetime, run: _Run
+    ) -> Event | None:
+        match command:
+            case Send(kind=kind):
+                self._enqueue(s, conv, kind, now, run)
+            case Book(option_id=option_id):
+                result = await book_option(s, option_id=option_id, now=now)
+                conv.chosen_at = conv.chosen_at or now
+                if result.status in ("booked", "already_booked"):
+                    conv.booked_option_id = result.option_id
+                    conv.booked_at = conv.booked_at or now
+                    conv.timer_at = None
+                    return BookingConfirmed(result.option_id)
+                return BookingFailed(result.status)
+            case MakeOffer(reason=reason):
+                return await self._make_offer(s, conv, reason)
+            case Escalate(reason=reason):
+                conv.escalation_reason = reason
+                s.add(
+                    Escalation(
+                        conversation_id=conv.id,
+                        disruption_id=conv.disruption_id,
+                        reason=reason,
+                        tier=conv.tier,
+                        created_at=now,
+                    )
+                )
+            case StartTimer(kind=kind, at=at):
+                conv.timer_at = at
+                conv.timer_kind = kind.value
+            case CancelTimer():
+                conv.timer_at = None
+                conv.timer_kind = None
+            case SetConsent(channel=channel, granted=granted):
+                if conv.passenger_id is not None and channel:
+                    await ledger.record(
+                        s,
+                        passenger_id=conv.passenger_id,
+                        channel=channel,
+                        purpose=ledger.SERVICE,
+                        granted=granted,
+                        source="keyword",
+                        at=now,
+                    )
+        return None
+
+    def _enqueue(self, s: AsyncSession, conv: Conversation, kind: MessageKind, now: dt.datetime, run: _Run) -> None:
+        if kind is MessageKind.REMINDER:
+            conv.reminders_sent += 1
+        s.add(
+            OutboxMessage(
+                conversation_id=conv.id,
+                idempotency_key=f"c{conv.id}-v{conv.version}-{next(run.seq)}",
+                key=kind.value,
+                params={},
+                offer_id=conv.offer_id,
+                status="pending",
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        run.sent += 1
+
+    async def _make_offer(
+        self,
+        s: AsyncSession,
+        conv: Conversation,
+        reason: OfferReason,
+        network: NetworkSnapshot | None = None,
+        disruption: Disruption | None = None,
+        impacted: ImpactedBooking | None = None,
+    ) -> Event:
+        now = self.clock()
+        if conv.offer_id is not None:
+            await supersede_offer(s, offer_id=conv.offer_id)
+        impacted = impacted or impact_from_json(conv.impact)
+        disruption = disruption or await s.get(Disruption, conv.disruption_id)
+        not_before = max(impacted.not_before, now)
+        if network is None:
+            network = await load_network(s, start=not_before, end=not_before + self.config.search_window)
+        created = await create_offer(
+            s,
+            impacted=impacted,
+            snapshot=network,
+            now=now,
+            disruption_kind=disruption.kind if disruption else "cancelled",
+            reason_code=disruption.reason if disruption else None,
+            carrier_is_eu=self.config.carrier_is_eu,
+            max_options=self.config.max_options,
+            hold_ttl=self.config.hold_ttl,
+            weights=self.config.weights,
+        )
+        if created is None:
+            conv.offer_id = None
+            return NoOptions()
+        conv.offer_id = created.offer_id
+        conv.first_offer_at = conv.first_offer_at or now
+        return OffersReady(
+            offer_id=created.offer_id,
+            option_ids=tuple(o.option_id for o in created.options),
+            expires_at=created.expires_at,
+            reason=reason,
+        )
+
+    async def _lock(self, s: AsyncSession, conversation_id: int) -> Conversation | None:
+        query = select(Conversation).where(Conversation.id == conversation_id)
+        if not self.db.is_sqlite:
+            query = query.with_for_update()
+        return (await s.scalars(query)).first()
+
+    def wake(self) -> None:
+        if self.on_outbox is not None:
+            self.on_outbox()
+
+
+async def claim_event(s: AsyncSession, provider: str, event_id: str, *, at: dt.datetime) -> bool:
+    """Record a provider event id; False if it was already processed (a retried webhook)."""
+    return await insert_ignore(s, ProcessedEvent, {"provider": provider, "event_id": event_id, "received_at": at})
