@@ -1,0 +1,134 @@
+"""The built-in provider sandbox: real renderers, a recording transport, and passengers who answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from channels.sms import SmsChannel, render_sms
+from channels.whatsapp import WhatsAppChannel, render_whatsapp
+from conversations.ports import (
+    Capabilities,
+    ChannelError,
+    DeliveryReceipt,
+    DeliveryState,
+    InboundText,
+    OutboundMessage,
+    SendResult,
+)
+
+PROVIDER = "sandbox"
+
+
+@dataclass(frozen=True)
+class SandboxMessage:
+    """What the passenger's phone would show, after the channel's own degradation."""
+
+    channel: str
+    to: str
+    provider_message_id: str
+    idempotency_key: str
+    kind: str
+    text: str
+    tokens: tuple[str, ...]
+    at: dt.datetime
+
+
+@dataclass
+class Sandbox:
+    """Shared by the sandbox channels: every message they accept, and scripted failures."""
+
+    messages: list[SandboxMessage] = field(default_factory=list)
+    listeners: list[Callable[[SandboxMessage], None]] = field(default_factory=list)
+    failures: dict[tuple[str, str], list[ChannelError]] = field(default_factory=dict)
+    _by_key: dict[str, SandboxMessage] = field(default_factory=dict)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def fail_next(self, channel: str, to: str, *errors: ChannelError) -> None:
+        self.failures.setdefault((channel, to), []).extend(errors)
+
+    def inbox(self, channel: str, to: str) -> list[SandboxMessage]:
+        return [m for m in self.messages if m.channel == channel and m.to == to]
+
+    def record(self, message: SandboxMessage) -> SandboxMessage:
+        """Idempotent on the message's key, like a provider honouring an idempotency token."""
+        known = self._by_key.get(message.idempotency_key)
+        if known is not None:
+            return known
+        self._by_key[message.idempotency_key] = message
+        self.messages.append(message)
+        for listener in self.listeners:
+            listener(message)
+        return message
+
+    def next_id(self, channel: str) -> str:
+        return f"SBX{channel[:2].upper()}{next(self._ids):09d}"
+
+    def reply(self, channel: str, sender: str, text: str | None = None, *, token: str | None = None) -> InboundText:
+        """What the channel's webhook would hand the engine when this passenger answers."""
+        return InboundText(
+            provider=PROVIDER,
+            event_id=self.next_id("in"),
+            channel=channel,
+            sender=sender,
+            text=text,
+            choice_token=token,
+            received_at=dt.datetime.now(dt.UTC),
+        )
+
+    def receipt(self, message: SandboxMessage, state: DeliveryState, *, code: str | None = None) -> DeliveryReceipt:
+        return DeliveryReceipt(
+            provider=PROVIDER,
+            event_id=f"{message.provider_message_id}:{state.value}",
+            provider_message_id=message.provider_message_id,
+            state=state,
+            error_code=code,
+        )
+
+
+class SandboxChannel:
+    """Renders exactly as the real adapter would, then records instead of calling the provider."""
+
+    provider = PROVIDER
+
+    def __init__(self, name: str, sandbox: Sandbox, *, max_segments: int = 4) -> None:
+        real: Capabilities = SmsChannel.capabilities if name == "sms" else WhatsAppChannel.capabilities
+        self.name = name
+        self.capabilities = replace(real, rate_per_second=0.0, max_segments=max_segments if name == "sms" else 0)
+        self.sandbox = sandbox
+        self.max_segments = max_segments
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        queued = self.sandbox.failures.get((self.name, message.to))
+        if queued:
+            raise queued.pop(0)
+        now = dt.datetime.now(dt.UTC)
+        if self.name == "sms":
+            kind, text = "text", render_sms(message, self.max_segments)
+            tokens = tuple(str(c.number) for c in message.choices)
+        else:
+            payload = render_whatsapp(message, now)
+            kind = payload.kind
+            text = payload.text
+            if payload.template is not None:
+                tokens = (payload.template.quick_reply_payload or "",)
+            else:
+                tokens = tuple(b.id for b in payload.buttons) + tuple(r.id for r in payload.rows)
+        recorded = self.sandbox.record(
+            SandboxMessage(
+                channel=self.name,
+                to=message.to,
+                provider_message_id=self.sandbox.next_id(self.name),
+                idempotency_key=message.idempotency_key,
+                kind=kind,
+                text=text,
+                tokens=tokens,
+                at=now,
+            )
+        )
+        return SendResult(provider=PROVIDER, provider_message_id=recorded.provider_message_id)
+
+    async def aclose(self) -> None:
+        return None

@@ -1,0 +1,1 @@
+"""Composition root: settings, wiring, HTTP app, worker, CLI and the demo."""

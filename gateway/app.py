@@ -1,0 +1,125 @@
+"""The FastAPI application: ops API, provider webhooks, health and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
+from sqlalchemy import func, select, text
+
+from conversations.models import Conversation, Delivery
+from gateway import api
+from gateway.container import Container
+from gateway.worker import Worker
+from webhooks import twilio as twilio_hooks
+from webhooks import whatsapp as whatsapp_hooks
+
+
+class Metrics:
+    """Per-app registry, so several apps (tests) never collide on metric names."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.http = Counter("rebook_http_responses_total", "HTTP responses", ["route", "status"], registry=self.registry)
+        self.webhook_rejected = Counter(
+            "rebook_webhook_rejections_total", "Webhooks refused (bad signature or malformed)", ["provider", "status"], registry=self.registry
+        )
+        self.outbox = Gauge("rebook_outbox_depth", "Outbox messages waiting to be sent", registry=self.registry)
+        self.conversations = Gauge("rebook_conversations", "Conversations by state", ["state"], registry=self.registry)
+        self.deliveries = Gauge("rebook_deliveries", "Deliveries by channel and status", ["channel", "status"], registry=self.registry)
+
+
+def create_app(c: Container, *, embedded_worker: bool = False) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await c.start()
+        task = asyncio.create_task(Worker(c).run()) if embedded_worker else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await c.aclose()
+
+    app = FastAPI(title="rebook", version="0.1.0", lifespan=lifespan, description="Disruption-rebooking messaging gateway")
+    app.state.container = c
+    metrics = Metrics()
+    app.include_router(api.router)
+    settings = c.settings
+    if settings.twilio.enabled:
+        app.include_router(
+            twilio_hooks.router(
+                sink=c.inbound,
+                auth_token=settings.twilio.auth_token.get_secret_value() if settings.twilio.auth_token else "",
+                public_base_url=settings.public_base_url,
+            )
+        )
+    if settings.whatsapp.enabled:
+        wa = settings.whatsapp
+        app.include_router(
+            whatsapp_hooks.router(
+                sink=c.inbound,
+                app_secret=wa.app_secret.get_secret_value() if wa.app_secret else "",
+                verify_token=wa.verify_token.get_secret_value() if wa.verify_token else "",
+            )
+        )
+
+    @app.middleware("http")
+    async def count(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        path = request.url.path
+        if path.startswith("/webhooks/") and response.status_code in (400, 401, 403):
+            metrics.webhook_rejected.labels(path.split("/")[2], str(response.status_code)).inc()
+        metrics.http.labels(path if not path.startswith("/v1/") else "/v1", str(response.status_code)).inc()
+        return response
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz(response: Response) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            async with c.db.reading() as s:
+                await s.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # readiness reports any failure rather than raising it
+            checks["database"] = f"error: {type(exc).__name__}"
+        if settings.redis_url:
+            checks["redis"] = await _redis_ping(settings.redis_url)
+        if any(v != "ok" for v in checks.values()):
+            response.status_code = 503
+        return checks
+
+    @app.get("/metrics", tags=["health"])
+    async def metrics_endpoint() -> Response:
+        metrics.outbox.set(await api.outbox_depth(c))
+        async with c.db.reading() as s:
+            for state, n in (await s.execute(select(Conversation.status, func.count()).group_by(Conversation.status))).all():
+                metrics.conversations.labels(state).set(n)
+            for channel, st, n in (
+                await s.execute(select(Delivery.channel, Delivery.status, func.count()).group_by(Delivery.channel, Delivery.status))
+            ).all():
+                metrics.deliveries.labels(channel, st).set(n)
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+async def _redis_ping(url: str) -> str:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        await client.ping()
+        return "ok"
+    except Exception as exc:  # readiness reports any failure rather than raising it
+        return f"error: {type(exc).__name__}"
+    finally:
+        await client.aclose()

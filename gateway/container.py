@@ -1,0 +1,146 @@
+"""The one place where adapters are wired into services; tests build through it too."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from channels.sandbox import Sandbox, SandboxChannel
+from channels.sms import SmsChannel
+from channels.whatsapp import WhatsAppChannel
+from conversations.dispatcher import Dispatcher
+from conversations.engine import Policy
+from conversations.inbound import InboundRouter
+from conversations.ports import Channel
+from conversations.rendering import Branding, MessageRenderer
+from conversations.service import ConversationService, EngineConfig, utcnow
+from conversations.workflow import assess
+from gateway.jobs import Jobs, make_broker
+from gateway.settings import Settings
+from infra import crypto
+from infra.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def configure_keyring(settings: Settings) -> crypto.Keyring:
+    ring = crypto.Keyring.from_secrets(settings.pii_key_list, settings.blind_index_key.get_secret_value())
+    crypto.configure(ring)
+    return ring
+
+
+def build_channels(settings: Settings, sandbox: Sandbox | None) -> dict[str, Channel]:
+    if settings.sandbox:
+        box = sandbox or Sandbox()
+        return {
+            "whatsapp": SandboxChannel("whatsapp", box),
+            "sms": SandboxChannel("sms", box, max_segments=settings.twilio.max_segments),
+        }
+    channels: dict[str, Channel] = {}
+    if settings.whatsapp.enabled:
+        wa = settings.whatsapp
+        channels["whatsapp"] = WhatsAppChannel(
+            phone_number_id=wa.phone_number_id or "",
+            token=wa.token.get_secret_value() if wa.token else "",
+            api_base=wa.api_base,
+            api_version=wa.api_version,
+            templates={loc: (b.name, b.language) for loc, b in wa.templates.items()},
+        )
+    if settings.twilio.enabled:
+        tw = settings.twilio
+        channels["sms"] = SmsChannel(
+            account_sid=tw.account_sid or "",
+            auth_token=tw.auth_token.get_secret_value() if tw.auth_token else "",
+            from_number=tw.from_number or "",
+            api_base=tw.api_base,
+            status_callback_url=settings.public_base_url.rstrip("/") + "/webhooks/twilio/status",
+            max_segments=tw.max_segments,
+        )
+    return channels
+
+
+@dataclass
+class Container:
+    settings: Settings
+    db: Database
+    service: ConversationService
+    dispatcher: Dispatcher
+    inbound: InboundRouter
+    jobs: Jobs
+    channels: dict[str, Channel]
+    sandbox: Sandbox | None
+    clock: Callable[[], dt.datetime]
+    listeners: list[Callable[[], None]] = field(default_factory=list)
+
+    def wake(self) -> None:
+        for listener in self.listeners:
+            listener()
+
+    async def start(self) -> None:
+        await self.jobs.broker.startup()
+
+    async def aclose(self) -> None:
+        await self.jobs.broker.shutdown()
+        for channel in self.channels.values():
+            await channel.aclose()
+        await self.db.dispose()
+
+
+def engine_config(settings: Settings) -> EngineConfig:
+    return EngineConfig(
+        policy=Policy(
+            reminder_after=dt.timedelta(minutes=settings.reminder_minutes),
+            deadline_after=dt.timedelta(minutes=settings.deadline_minutes),
+            max_reminders=settings.max_reminders,
+            on_deadline=settings.on_deadline,
+        ),
+        max_options=settings.max_options,
+        hold_ttl=dt.timedelta(minutes=settings.hold_minutes),
+        carrier_is_eu=settings.airline_carrier_is_eu,
+    )
+
+
+def build(
+    settings: Settings,
+    *,
+    clock: Callable[[], dt.datetime] = utcnow,
+    channels: Mapping[str, Channel] | None = None,
+    sandbox: Sandbox | None = None,
+) -> Container:
+    configure_keyring(settings)
+    for name, state in settings.channel_report().items():
+        log.info("channel %s: %s", name, state)
+    db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    if settings.sandbox and sandbox is None:
+        sandbox = Sandbox()
+    chans = dict(channels) if channels is not None else build_channels(settings, sandbox)
+    holder: list[Container] = []
+    service = ConversationService(
+        db, config=engine_config(settings), clock=clock, on_outbox=lambda: holder[0].wake() if holder else None
+    )
+    renderer = MessageRenderer(Branding(airline=settings.airline_name, help_contact=settings.help_contact))
+    dispatcher = Dispatcher(db, channels=chans, renderer=renderer, service=service, clock=clock)
+    inbound = InboundRouter(db, service, clock=clock)
+
+    async def _assess(disruption_id: int) -> list[list[int]]:
+        return await assess(db, disruption_id, clock=clock, batch_size=settings.batch_size)
+
+    async def _offer(disruption_id: int, ids: list[int]) -> int:
+        return await service.offer_batch(ids)
+
+    jobs = Jobs(make_broker(settings.redis_url), assess=_assess, offer_batch=_offer)
+    container = Container(
+        settings=settings,
+        db=db,
+        service=service,
+        dispatcher=dispatcher,
+        inbound=inbound,
+        jobs=jobs,
+        channels=chans,
+        sandbox=sandbox,
+        clock=clock,
+    )
+    holder.append(container)
+    return container

@@ -1,0 +1,120 @@
+"""Settings from REBOOK_* environment variables, validated once at start and injected."""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+DEV_PII_KEY = "dev-only-pii-key-change-me"
+DEV_BLIND_KEY = "dev-only-blind-index-key-change-me"
+DEV_OPS_KEY = "dev-ops-key"
+
+
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value is not None else ""
+
+
+class TemplateBinding(BaseModel):
+    name: str
+    language: str
+
+
+def _default_templates() -> dict[str, TemplateBinding]:
+    languages = {"en": "en_US", "es": "es_ES", "de": "de", "fr": "fr", "ar": "ar"}
+    return {loc: TemplateBinding(name="rebook_disruption_notice", language=code) for loc, code in languages.items()}
+
+
+class TwilioSettings(BaseModel):
+    account_sid: str | None = None
+    auth_token: SecretStr | None = None
+    from_number: str | None = None
+    api_base: str = "https://api.twilio.com"
+    max_segments: int = 4
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.account_sid and _secret(self.auth_token) and self.from_number)
+
+
+class WhatsAppSettings(BaseModel):
+    phone_number_id: str | None = None
+    token: SecretStr | None = None
+    app_secret: SecretStr | None = None
+    verify_token: SecretStr | None = None
+    api_base: str = "https://graph.facebook.com"
+    api_version: str = "21.0"
+    templates: dict[str, TemplateBinding] = Field(default_factory=_default_templates)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.phone_number_id and _secret(self.token) and _secret(self.app_secret))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REBOOK_", env_nested_delimiter="__", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./.rebook/rebook.db"
+    redis_url: str | None = None
+    ops_api_keys: SecretStr = SecretStr(DEV_OPS_KEY)
+    public_base_url: str = "http://127.0.0.1:8000"
+    sandbox: bool = False
+    pii_keys: SecretStr = SecretStr(f"k1:{DEV_PII_KEY}")
+    blind_index_key: SecretStr = SecretStr(DEV_BLIND_KEY)
+    airline_name: str = "Rebook Air"
+    airline_carrier_is_eu: bool = True
+    help_contact: str = "+1 555 0100 · rebook.example/help"
+    reminder_minutes: float = 10
+    deadline_minutes: float = 25
+    max_reminders: int = 1
+    on_deadline: Literal["escalate", "protect"] = "escalate"
+    hold_minutes: float = 40
+    max_options: int = 3
+    batch_size: int = 100
+    db_pool_size: int = 10
+    twilio: TwilioSettings = Field(default_factory=TwilioSettings)
+    whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.sandbox:
+            return self
+        defaults = {
+            "REBOOK_PII_KEYS": DEV_PII_KEY in _secret(self.pii_keys),
+            "REBOOK_BLIND_INDEX_KEY": _secret(self.blind_index_key) == DEV_BLIND_KEY,
+            "REBOOK_OPS_API_KEYS": DEV_OPS_KEY in self.api_keys,
+        }
+        bad = [name for name, is_default in defaults.items() if is_default]
+        if bad:
+            raise ValueError(f"default development secrets refused outside the sandbox: set {', '.join(bad)}")
+        return self
+
+    @property
+    def api_keys(self) -> list[str]:
+        return [k.strip() for k in _secret(self.ops_api_keys).split(",") if k.strip()]
+
+    @property
+    def pii_key_list(self) -> list[tuple[str, str]]:
+        """`kid:secret,kid:secret` — the first one encrypts, all of them decrypt."""
+        pairs = []
+        for item in _secret(self.pii_keys).split(","):
+            kid, _, secret = item.strip().partition(":")
+            if not secret:
+                raise ValueError("REBOOK_PII_KEYS entries must look like 'kid:secret'")
+            pairs.append((kid, secret))
+        return pairs
+
+    def channel_report(self) -> dict[str, str]:
+        """Which channels run, and why the others don't (logged at start)."""
+        if self.sandbox:
+            return {"sms": "sandbox", "whatsapp": "sandbox"}
+        return {
+            "sms": "enabled" if self.twilio.enabled else "disabled: REBOOK_TWILIO__ACCOUNT_SID/AUTH_TOKEN/FROM_NUMBER not set",
+            "whatsapp": "enabled"
+            if self.whatsapp.enabled
+            else "disabled: REBOOK_WHATSAPP__PHONE_NUMBER_ID/TOKEN/APP_SECRET not set",
+        }

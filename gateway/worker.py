@@ -1,0 +1,86 @@
+"""The worker: jobs from the queue, the outbox dispatcher, timers, hold expiry and crash recovery."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import select
+from taskiq import InMemoryBroker
+from taskiq.api import run_receiver_task
+
+from conversations.engine import Status
+from conversations.models import Conversation
+from conversations.timers import fire_due_timers
+from gateway.container import Container
+from rebooking_core.models import Disruption
+from rebooking_core.offers import expire_offers
+
+log = logging.getLogger(__name__)
+
+STALL = dt.timedelta(seconds=30)
+
+
+class Worker:
+    def __init__(self, container: Container, *, poll_interval: float = 0.25) -> None:
+        self.c = container
+        self.poll_interval = poll_interval
+        self._wake = asyncio.Event()
+        container.listeners.append(self._wake.set)
+
+    async def dispatch_forever(self) -> None:
+        while True:
+            n = await self.c.dispatcher.run_once()
+            if n == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+
+    async def every(self, seconds: float, step: Callable[[], Awaitable[object]]) -> None:
+        while True:
+            try:
+                await step()
+            except Exception:
+                log.exception("periodic step failed; retrying next round")
+            await asyncio.sleep(seconds)
+
+    async def timers(self) -> int:
+        return await fire_due_timers(self.c.db, self.c.service, clock=self.c.clock)
+
+    async def expire_holds(self) -> int:
+        async with self.c.db.transaction() as s:
+            return await expire_offers(s, now=self.c.clock())
+
+    async def recover(self) -> int:
+        """Re-drive work a crashed process left behind: unassessed disruptions, un-offered batches."""
+        cutoff = self.c.clock() - STALL
+        async with self.c.db.reading() as s:
+            stalled_disruptions = list(
+                (await s.scalars(select(Disruption.id).where(Disruption.status == "received", Disruption.created_at < cutoff))).all()
+            )
+            stalled = list(
+                (
+                    await s.scalars(
+                        select(Conversation.disruption_id)
+                        .where(Conversation.status == Status.PENDING.value, Conversation.created_at < cutoff)
+                        .distinct()
+                    )
+                ).all()
+            )
+        for disruption_id in {*stalled_disruptions, *stalled}:
+            await self.c.jobs.disruption_recorded(disruption_id)
+        return len(stalled_disruptions) + len(stalled)
+
+    async def run(self, *, consume_jobs: bool = True) -> None:
+        loops = [
+            self.dispatch_forever(),
+            self.every(1.0, self.timers),
+            self.every(30.0, self.expire_holds),
+            self.every(15.0, self.recover),
+        ]
+        if consume_jobs and not isinstance(self.c.jobs.broker, InMemoryBroker):
+            loops.append(run_receiver_task(self.c.jobs.broker, max_async_tasks=4))
+        await asyncio.gather(*loops)
