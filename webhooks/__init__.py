@@ -1,0 +1,1 @@
+"""Inbound provider HTTP: verify signatures first, parse via `channels`, hand events to the engine."""
