@@ -1,0 +1,278 @@
+"""The shipped catalogs are complete and consistent, and render() falls back and fails loudly."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import PoFileError, read_po, write_po
+
+import locales
+from consent.keywords import Keyword, classify
+from locales.catalog import read_catalog, shipped
+
+# The contract with the engine and the adapters: every key and the parameters it takes.
+CONTRACT: dict[str, frozenset[str]] = {
+    "offer.cancelled": frozenset({"airline", "flight", "origin", "destination", "date"}),
+    "offer.delayed": frozenset({"airline", "flight", "origin", "destination", "new_time"}),
+    "offer.prompt": frozenset({"count"}),
+    "offer.list_button": frozenset(),
+    "offer.expires": frozenset({"time"}),
+    "offer.reminder": frozenset({"time"}),
+    "offer.refreshed": frozenset(),
+    "offer.seat_gone": frozenset(),
+    "option.title": frozenset({"dep", "flights"}),
+    "option.direct": frozenset({"arr"}),
+    "option.connection": frozenset({"via", "arr"}),
+    "option.compensation": frozenset({"amount"}),
+    "booked.confirmation": frozenset({"flights", "origin", "dep", "destination", "arr", "locator"}),
+    "booked.already": frozenset({"flights", "locator"}),
+    "escalated.agent": frozenset(),
+    "escalated.no_options": frozenset({"airline", "flight"}),
+    "escalated.deadline": frozenset(),
+    "reply.not_understood": frozenset({"count"}),
+    "reply.stop_hint": frozenset(),
+    "keyword.stop": frozenset({"airline"}),
+    "keyword.start": frozenset({"airline"}),
+    "keyword.help": frozenset({"airline", "contact"}),
+    "template.disruption_notice": frozenset({"airline", "flight", "route", "date"}),
+    "template.see_options": frozenset(),
+}
+
+# Realistic, long-ish values: what a passenger would actually read.
+SAMPLE: dict[str, object] = {
+    "airline": "Iberia",
+    "flight": "IB3170",
+    "origin": "Madrid",
+    "destination": "London",
+    "date": "Tue, Dec 1",
+    "new_time": "Tue, Dec 1, 11:45 PM",
+    "count": 3,
+    "time": "2:05 PM",
+    "dep": "2:05 PM",
+    "flights": "IB3170 + IB7450",
+    "arr": "11:45 PM",
+    "via": "Barcelona",
+    "amount": "€600",
+    "locator": "X7K2QP",
+    "contact": "iberia.com/help",
+    "route": "MAD-LHR",
+}
+
+# GSM 03.38 default alphabet plus its extension table: what fits 160 characters per SMS segment.
+GSM7 = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+    "^{}\\[~]|€"
+)
+
+LANGS = locales.SUPPORTED
+
+
+def _po_bytes(texts: dict[str, str], *, fuzzy: frozenset[str] = frozenset()) -> bytes:
+    """Write a small catalog the way babel does, so corruption tests use real .po syntax."""
+    catalog = Catalog(locale="es", domain="rebook", fuzzy=False)
+    for key, text in texts.items():
+        catalog.add(key, text, flags=["fuzzy"] if key in fuzzy else [])
+    buffer = io.BytesIO()
+    write_po(buffer, catalog)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_catalog_parses_with_its_language_and_no_loose_ends(lang: str) -> None:
+    path = shipped().path(lang)
+    with path.open("rb") as fileobj:
+        catalog = read_po(fileobj, abort_invalid=True)
+    assert str(catalog.locale) == lang
+    entries = [m for m in catalog if m.id]
+    assert entries
+    assert [m.id for m in entries if m.fuzzy or not m.string] == []
+    assert len({m.id for m in entries}) == len(entries)
+
+
+def test_english_defines_exactly_the_contracted_keys_and_placeholders() -> None:
+    assert locales.keys() == CONTRACT.keys()
+    for key, names in CONTRACT.items():
+        assert locales.placeholders(key, "en") == names, key
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_language_has_every_key_with_the_same_placeholders(lang: str) -> None:
+    assert locales.catalog_problems(locales.messages(lang), locales.messages("en")) == []
+    assert locales.messages(lang).keys() == CONTRACT.keys()
+
+
+def test_consistency_check_catches_a_corrupted_catalog() -> None:
+    texts = dict(locales.messages("es"))
+    del texts["offer.expires"]
+    texts["offer.cancelled"] = texts["offer.cancelled"].replace("{date}", "")
+    texts["keyword.help"] = texts["keyword.help"].replace("{contact}", "{contacto}")
+    texts["option.title"] = "{dep.hour} {flights}"
+    texts["offer.seat_gone"] = "{"
+    texts["offer.bogus"] = "?"
+    data = _po_bytes(texts, fuzzy=frozenset({"offer.refreshed"}))
+
+    problems = locales.catalog_problems(read_catalog(io.BytesIO(data)), locales.messages("en"))
+
+    joined = "\n".join(problems)
+    assert "missing key 'offer.expires'" in joined
+    assert "missing key 'offer.refreshed'" in joined  # a fuzzy entry is not a translation
+    assert "unknown key 'offer.bogus'" in joined
+    assert "'offer.cancelled': placeholders" in joined
+    assert "'keyword.help': placeholders" in joined
+    assert "'option.title': placeholders must be plain names" in joined
+    assert "'offer.seat_gone': malformed placeholder" in joined
+    assert len(problems) == 8
+
+
+def test_a_syntax_error_in_a_po_file_is_refused() -> None:
+    broken = b'msgid "offer.expires"\nmsgstrr "Asientos {time}."\n'
+    with pytest.raises(PoFileError):
+        read_catalog(io.BytesIO(broken))
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [
+        ("es-MX", "es"),
+        ("es_MX", "es"),
+        ("ES", "es"),
+        (" de-AT ", "de"),
+        ("fr-CA", "fr"),
+        ("ar-EG", "ar"),
+        ("zh-Hant-TW", "en"),
+        ("pt-BR", "en"),
+        ("xx", "en"),
+        ("", "en"),
+        (None, "en"),
+        ("e", "en"),
+        ("english", "en"),
+    ],
+)
+def test_negotiate(tag: str | None, expected: str) -> None:
+    assert locales.negotiate(tag) == expected
+
+
+def test_render_uses_the_language_of_a_regional_tag() -> None:
+    text = locales.render("offer.expires", "es-MX", time="14:05")
+    assert text == locales.messages("es")["offer.expires"].format(time="14:05")
+    assert "14:05" in text
+    assert text != locales.render("offer.expires", "en", time="14:05")
+
+
+def test_render_falls_back_to_english_for_an_unknown_language() -> None:
+    assert locales.render("reply.stop_hint", "xx") == "To stop these messages, reply STOP."
+
+
+def _write(root: Path, name: str, texts: dict[str, str]) -> None:
+    folder = root / name / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "rebook.po").write_bytes(_po_bytes(texts))
+
+
+def test_fallback_chain_goes_region_then_language_then_english(tmp_path: Path) -> None:
+    _write(tmp_path, "en", {"a": "A-en {x}", "b": "B-en", "c": "C-en"})
+    _write(tmp_path, "es", {"a": "A-es {x}", "b": "B-es"})
+    _write(tmp_path, "es_MX", {"a": "A-mx {x}"})
+    catalogs = locales.Catalogs(tmp_path)
+
+    assert catalogs.render("a", "es-MX", x=1) == "A-mx 1"
+    assert catalogs.render("b", "es-MX") == "B-es"
+    assert catalogs.render("c", "es-MX") == "C-en"
+    assert catalogs.render("a", "es-AR", x=1) == "A-es 1"
+    assert catalogs.render("a", "fr", x=1) == "A-en 1"
+    with pytest.raises(KeyError, match="'d'"):
+        catalogs.render("d", "es-MX")
+
+
+def test_unknown_key_raises_key_error() -> None:
+    with pytest.raises(KeyError, match="no.such.key"):
+        locales.render("no.such.key", "es")
+    with pytest.raises(KeyError):
+        locales.placeholders("no.such.key", "en")
+
+
+def test_missing_parameter_is_named_in_the_error() -> None:
+    with pytest.raises(
+        ValueError, match=r"'offer\.cancelled' \(de\) needs parameter\(s\): date, flight"
+    ):
+        locales.render("offer.cancelled", "de", airline="LH", origin="FRA", destination="JFK")
+
+
+def test_extra_parameters_are_ignored() -> None:
+    assert (
+        locales.render("offer.expires", "en", time="14:05", unused="x") == "Seats held until 14:05."
+    )
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("key", ["offer.list_button", "template.see_options"])
+def test_button_labels_fit_twenty_characters(lang: str, key: str) -> None:
+    assert 0 < len(locales.render(key, lang)) <= 20
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_option_title_fits_a_button_row(lang: str) -> None:
+    assert len(locales.render("option.title", lang, dep="14:05", flights="RB123")) <= 20
+
+
+def test_english_fits_one_sms_segment() -> None:
+    for key in CONTRACT:
+        text = locales.render(key, "en", **SAMPLE)
+        assert len(text) <= 160, (key, len(text))
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_english_and_german_stay_in_the_gsm7_alphabet(lang: str) -> None:
+    for key, text in locales.messages(lang).items():
+        outside = sorted(set(text) - GSM7)
+        assert outside == [], (key, outside)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_whatsapp_template_body_neither_starts_nor_ends_with_a_placeholder(lang: str) -> None:
+    body = locales.messages(lang)["template.disruption_notice"]
+    assert not body.startswith("{")
+    assert not re.search(r"\}\W*$", body)
+
+
+def _keyword_words(text: str) -> set[Keyword]:
+    return {kw for token in re.findall(r"\w+", text) if (kw := classify(token)) is not None}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_keywords_in_the_text_are_words_the_passenger_can_send_back(lang: str) -> None:
+    for key, english in locales.messages("en").items():
+        wanted = {
+            kw
+            for kw in (Keyword.STOP, Keyword.START, Keyword.AGENT)
+            if re.search(rf"\b{kw.name}\b", english)
+        }
+        assert wanted <= _keyword_words(locales.messages(lang)[key]), (lang, key)
+
+
+def test_own_language_keywords_are_used_where_they_exist() -> None:
+    assert "AGENTE" in locales.render("offer.prompt", "es", count=3)
+    assert "STOPP" in locales.render("reply.stop_hint", "de")
+    assert "CONSEILLER" in locales.render("offer.prompt", "fr", count=3)
+    assert "موظف" in locales.render("offer.prompt", "ar", count=3)
+
+
+@pytest.mark.parametrize(
+    ("tag", "rtl"),
+    [
+        ("ar", True),
+        ("ar-EG", True),
+        ("en", False),
+        ("es", False),
+        ("de", False),
+        ("fr", False),
+        ("he", False),
+    ],
+)
+def test_is_rtl_follows_the_rendered_language(tag: str, rtl: bool) -> None:
+    assert locales.is_rtl(tag) is rtl
