@@ -1,0 +1,255 @@
+"""`rebook`: demo, serve, worker, db upgrade, import, generate, disrupt, whatsapp templates."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import logging
+import sys
+from pathlib import Path
+
+from gateway.settings import Settings
+
+
+def _configure_logging(verbose: bool = False) -> None:
+    from infra.logging import configure
+
+    configure(logging.DEBUG if verbose else logging.INFO)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        sys.exit(f"rebook: invalid settings: {exc}")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from gateway.demo import DemoOptions, run_demo
+
+    options = DemoOptions(
+        passengers=args.passengers, seed=args.seed, disruptions=args.disruptions, as_json=args.json, workdir=Path(args.workdir)
+    )
+    summary = asyncio.run(run_demo(options))
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    return 0 if summary["oversold_seats"] == 0 else 1
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from gateway.app import create_app
+    from gateway.container import build
+    from gateway.migrate import upgrade
+
+    _configure_logging()
+    settings = _settings()
+    _ensure_sqlite_dir(settings.database_url)
+    upgrade(settings.database_url)
+    app = create_app(build(settings), embedded_worker=not args.no_worker)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from gateway.container import build
+    from gateway.worker import Worker
+
+    _configure_logging()
+    settings = _settings()
+
+    async def main() -> None:
+        container = build(settings)
+        await container.start()
+        try:
+            await Worker(container).run()
+        finally:
+            await container.aclose()
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from gateway.migrate import upgrade
+
+    settings = _settings()
+    _ensure_sqlite_dir(settings.database_url)
+    upgrade(settings.database_url, args.revision)
+    print(f"database at revision {args.revision}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from gateway.container import configure_keyring
+    from infra.db import Database
+    from rebooking_core.importer import ImportFailed, import_bookings, import_schedule, parse_bookings, parse_schedule
+
+    settings = _settings()
+    configure_keyring(settings)
+    path = Path(args.file)
+    if not path.exists():
+        print(f"rebook: no such file: {path}", file=sys.stderr)
+        return 2
+
+    async def main() -> str:
+        db = Database(settings.database_url)
+        try:
+            with path.open(encoding="utf-8") as fh:
+                if args.kind == "schedule":
+                    fmt = "csv" if path.suffix == ".csv" or args.format == "csv" else "jsonl"
+                    records = parse_schedule(fh, fmt=fmt)
+                    async with db.transaction() as s:
+                        report = await import_schedule(s, records)
+                else:
+                    bookings = parse_bookings(fh)
+                    async with db.transaction() as s:
+                        report = await import_bookings(s, bookings)
+            return str(report)
+        finally:
+            await db.dispose()
+
+    try:
+        print(asyncio.run(main()))
+    except ImportFailed as exc:
+        print(f"rebook: {path}: {exc} — nothing was loaded from this file", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from rebooking_core.generate import generate, write_jsonl
+
+    start = dt.date.fromisoformat(args.start) if args.start else dt.date.today() + dt.timedelta(days=1)
+    dataset = generate(seed=args.seed, start=start, days=args.days, passengers=args.passengers)
+    schedule, bookings = write_jsonl(dataset, Path(args.out))
+    print(f"wrote {len(dataset.schedule)} flights to {schedule} and {len(dataset.bookings)} bookings to {bookings}")
+    return 0
+
+
+def cmd_disrupt(args: argparse.Namespace) -> int:
+    from conversations.workflow import DisruptionRequest, FlightKey, UnknownFlight, record_disruption
+    from gateway.container import build
+    from rebooking_core.types import DisruptionKind
+
+    settings = _settings()
+    new_dep = dt.datetime.fromisoformat(args.delay_to.replace("Z", "+00:00")) if args.delay_to else None
+
+    async def main() -> int:
+        c = build(settings)
+        await c.start()
+        try:
+            recorded = await record_disruption(
+                c.db,
+                DisruptionRequest(
+                    flights=(FlightKey(args.carrier, args.number, dt.date.fromisoformat(args.date)),),
+                    kind=DisruptionKind.DELAYED if new_dep else DisruptionKind.CANCELLED,
+                    new_departure=new_dep,
+                    reason=args.reason,
+                ),
+                clock=c.clock,
+            )
+            await c.jobs.disruption_recorded(recorded.disruption_id)
+            await c.jobs.wait_idle()
+            return recorded.disruption_id
+        finally:
+            await c.aclose()
+
+    try:
+        print(f"disruption {asyncio.run(main())} recorded")
+    except UnknownFlight as exc:
+        print(f"rebook: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_whatsapp_templates(args: argparse.Namespace) -> int:
+    import locales
+    from channels.whatsapp_templates import template_definitions
+
+    settings = _settings()
+    meta = {loc: b.language for loc, b in settings.whatsapp.templates.items()}
+    names = {b.name for b in settings.whatsapp.templates.values()}
+    definitions = template_definitions(
+        name_prefix=sorted(names)[0] if names else "rebook_disruption_notice",
+        render=lambda key, loc: locales.render(key, loc, **{p: "{" + p + "}" for p in locales.placeholders(key, loc)}),
+        locales=list(locales.SUPPORTED),
+        meta_language=meta,
+    )
+    print(json.dumps(definitions, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    if url.startswith("sqlite") and ":///" in url:
+        target = url.split(":///", 1)[1]
+        if target and target != ":memory:":
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rebook", description="Disruption-rebooking messaging gateway")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run a whole disruption on the embedded default with simulated passengers")
+    demo.add_argument("--passengers", type=int, default=1000, help="approximate impacted passengers")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--disruptions", type=int, default=3)
+    demo.add_argument("--json", action="store_true", help="print the summary as JSON")
+    demo.add_argument("--workdir", default=".rebook", help="where the demo database lives")
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="run the gateway (FastAPI) with an embedded worker")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-worker", action="store_true", help="do not run the embedded worker")
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run a standalone worker")
+    worker.set_defaults(func=cmd_worker)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    up = db_sub.add_parser("upgrade", help="apply Alembic migrations")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    imp = sub.add_parser("import", help="load schedule or bookings (see docs/data-formats.md)")
+    imp.add_argument("kind", choices=["schedule", "bookings"])
+    imp.add_argument("file")
+    imp.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    imp.set_defaults(func=cmd_import)
+
+    gen = sub.add_parser("generate", help="write a synthetic network in the import formats")
+    gen.add_argument("--out", required=True)
+    gen.add_argument("--start", help="first service date, YYYY-MM-DD (default: tomorrow)")
+    gen.add_argument("--days", type=int, default=3)
+    gen.add_argument("--seed", type=int, default=7)
+    gen.add_argument("--passengers", type=int, default=None)
+    gen.set_defaults(func=cmd_generate)
+
+    dis = sub.add_parser("disrupt", help="cancel or delay a flight")
+    dis.add_argument("carrier")
+    dis.add_argument("number")
+    dis.add_argument("date")
+    dis.add_argument("--delay-to", help="new departure, ISO 8601 UTC (omit to cancel)")
+    dis.add_argument("--reason")
+    dis.set_defaults(func=cmd_disrupt)
+
+    wa = sub.add_parser("whatsapp", help="WhatsApp helpers")
+    wa_sub = wa.add_subparsers(dest="wa_command", required=True)
+    tpl = wa_sub.add_parser("templates", help="print the template definitions to submit to Meta")
+    tpl.set_defaults(func=cmd_whatsapp_templates)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
