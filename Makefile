@@ -1,0 +1,31 @@
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck install clean diagram
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/rebook demo
+
+test: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/mypy rebooking_core conversations consent locales
+	$(BIN)/pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+diagram: $(STAMP)
+	$(BIN)/python -c "from conversations.engine import mermaid; open('docs/conversation.mmd','w').write(mermaid())"
+
+clean:
+	rm -rf $(VENV) .rebook .pytest_cache .mypy_cache
