@@ -90,7 +90,29 @@ class Dispatcher:
 
     async def _guarded(self, outbox_id: int) -> None:
         async with self._semaphore:
-            await self.deliver(outbox_id)
+            try:
+                await self.deliver(outbox_id)
+            except ChannelError:
+                raise
+            except Exception as exc:  # a bug or bad data must park the message, never kill the worker
+                log.exception("delivery crashed", extra={"outbox_id": outbox_id})
+                await self._park(outbox_id, type(exc).__name__)
+
+    async def _park(self, outbox_id: int, error: str) -> None:
+        """Retry later with backoff; after max_attempts the row is dead-lettered for `rebook dlq`."""
+        now = self.clock()
+        async with self.db.transaction() as s:
+            row = await s.get(OutboxMessage, outbox_id)
+            if row is None:
+                return
+            row.attempts += 1
+            row.last_error = error[:64]
+            row.claimed_until = None
+            if row.attempts >= self.config.max_attempts:
+                row.status = "dead"
+            else:
+                row.status = "pending"
+                row.next_attempt_at = now + dt.timedelta(seconds=backoff(row.attempts, self.config))
 
     async def _claim(self, limit: int) -> list[int]:
         now = self.clock()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +25,6 @@ class Branding:
 
 _OFFER_KINDS = {MessageKind.OFFER, MessageKind.OFFER_REFRESHED, MessageKind.OFFER_SEAT_GONE, MessageKind.REMINDER}
 _SIMPLE = {
-    MessageKind.ALREADY_BOOKED: "booked.already",
     MessageKind.ESCALATED_AGENT: "escalated.agent",
     MessageKind.ESCALATED_NO_OPTIONS: "escalated.no_options",
     MessageKind.ESCALATED_DEADLINE: "escalated.deadline",
@@ -70,15 +69,16 @@ class MessageRenderer:
         if flight is None:
             raise LookupError(f"conversation {conv.id} names a missing flight")
         base = {"airline": self.branding.airline, "flight": flight_code(flight), "contact": self.branding.help_contact}
-        common = {"idempotency_key": row.idempotency_key, "to": to, "locale": loc, "window_open_until": window_open_until}
+        shell = OutboundMessage(
+            idempotency_key=row.idempotency_key, to=to, locale=loc, body="", window_open_until=window_open_until
+        )
         if kind in _OFFER_KINDS and row.offer_id is not None:
-            return await self._offer(s, kind, row.offer_id, conv, flight, base, common)
-        if kind is MessageKind.BOOKED:
-            return OutboundMessage(body=await self._booked(s, conv), **common)  # type: ignore[arg-type]
-        key = _SIMPLE.get(kind, "escalated.agent")
+            return await self._offer(s, shell, kind, row.offer_id, conv, flight, base)
+        if kind in (MessageKind.BOOKED, MessageKind.ALREADY_BOOKED):
+            return replace(shell, body=await self._booked(s, conv, kind))
         params = dict(base)
         params["count"] = await self._option_count(s, conv.offer_id)
-        return OutboundMessage(body=self._text(key, loc, params), **common)  # type: ignore[arg-type]
+        return replace(shell, body=self._text(_SIMPLE.get(kind, "escalated.agent"), loc, params))
 
     def _text(self, key: str, loc: str, params: dict[str, object]) -> str:
         wanted = locales.placeholders(key, loc)
@@ -93,12 +93,12 @@ class MessageRenderer:
     async def _offer(
         self,
         s: AsyncSession,
+        shell: OutboundMessage,
         kind: MessageKind,
         offer_id: int,
         conv: Conversation,
         flight: Flight,
         base: dict[str, object],
-        common: dict[str, object],
     ) -> OutboundMessage:
         loc = conv.locale
         offer = await s.get(Offer, offer_id)
@@ -136,14 +136,14 @@ class MessageRenderer:
             quick_reply_payload=more_token(offer_id),
             quick_reply_title=locales.render("template.see_options", loc),
         )
-        return OutboundMessage(  # type: ignore[arg-type]
+        return replace(
+            shell,
             body=self._text(body_key, loc, params),
             choices=choices,
             choices_prompt=self._text("offer.prompt", loc, params),
             list_button=locales.render("offer.list_button", loc),
             footer=self._text("offer.expires", loc, params),
             template=template,
-            **common,
         )
 
     def _choice(self, offer_id: int, o: OfferOption, flights: dict[int, Flight], loc: str) -> ChoiceView:
@@ -162,19 +162,22 @@ class MessageRenderer:
         day = format_date(o.dep_utc, dep_tz, loc)
         return ChoiceView(token=choice_token(offer_id, o.id), number=o.rank, title=title, description=f"{day} · {description}")
 
-    async def _booked(self, s: AsyncSession, conv: Conversation) -> str:
+    async def _booked(self, s: AsyncSession, conv: Conversation, kind: MessageKind) -> str:
         option = await s.get(OfferOption, conv.booked_option_id) if conv.booked_option_id else None
         booking = await s.get(Booking, conv.booking_id)
         if option is None or booking is None:
             return self._text("escalated.agent", conv.locale, {})
         flights = [await s.get(Flight, fid) for fid in option.flight_ids]
         legs = [f for f in flights if f is not None]
+        codes = "+".join(flight_code(f) for f in legs)
+        if kind is MessageKind.ALREADY_BOOKED:
+            return locales.render("booked.already", conv.locale, flights=codes, locator=booking.locator)
         first, last = legs[0], legs[-1]
         o_ap, d_ap = airports.get(first.origin), airports.get(last.destination)
         return locales.render(
             "booked.confirmation",
             conv.locale,
-            flights="+".join(flight_code(f) for f in legs),
+            flights=codes,
             origin=o_ap.city,
             dep=format_datetime(option.dep_utc, o_ap.tz, conv.locale),
             destination=d_ap.city,

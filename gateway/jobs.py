@@ -40,17 +40,18 @@ class Jobs:
         self.broker = broker
         self._assess = assess
         self._offer_batch = offer_batch
-        self.assess_task: Any = broker.register_task(self._run_assess, task_name="rebook.assess")
-        self.offer_task: Any = broker.register_task(self._run_offer_batch, task_name="rebook.offer_batch")
 
-    async def _run_assess(self, disruption_id: int) -> int:
-        batches = await self._assess(disruption_id)
-        for batch in batches:
-            await self.offer_task.kiq(disruption_id, batch)
-        return len(batches)
+        async def run_assess(disruption_id: int) -> int:
+            batches = await self._assess(disruption_id)
+            for batch in batches:
+                await self.offer_task.kiq(disruption_id, batch)
+            return len(batches)
 
-    async def _run_offer_batch(self, disruption_id: int, conversation_ids: list[int]) -> int:
-        return await self._offer_batch(disruption_id, conversation_ids)
+        async def run_offer_batch(disruption_id: int, conversation_ids: list[int]) -> int:
+            return await self._offer_batch(disruption_id, conversation_ids)
+
+        self.assess_task: Any = broker.register_task(run_assess, task_name="rebook.assess")
+        self.offer_task: Any = broker.register_task(run_offer_batch, task_name="rebook.offer_batch")
 
     async def disruption_recorded(self, disruption_id: int) -> None:
         await self.assess_task.kiq(disruption_id)
