@@ -119,3 +119,22 @@ async def engine(request, tmp_path, pg_url) -> AsyncIterator[AsyncEngine]:  # ty
         await conn.run_sync(Base.metadata.create_all)
     yield eng
     await eng.dispose()
+
+
+@pytest.fixture
+def fresh_pg_url() -> Iterator[str]:
+    """An empty PostgreSQL database for one test (for migrations and whole-app tests)."""
+    name = f"rebook_t_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    yield f"{base}/{name}"
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db_url(request, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """An empty database of each supported kind, for tests that migrate and run the whole app."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'rebook.db'}"
+    else:
+        yield request.getfixturevalue("fresh_pg_url")
