@@ -248,7 +248,9 @@ class Dispatcher:
     async def _failed(self, planned: _Planned, channel: Channel, exc: ChannelError) -> bool:
         """Record the failure; True when the next channel should be tried right away."""
         now = self.clock()
-        log.warning(
+        level = logging.INFO if exc.reason_class is ReasonClass.POLICY else logging.WARNING
+        log.log(
+            level,
             "send failed",
             extra={"outbox_id": planned.outbox_id, "channel": planned.channel, "error": type(exc).__name__, "code": exc.code},
         )

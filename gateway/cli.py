@@ -13,10 +13,10 @@ from pathlib import Path
 from gateway.settings import Settings
 
 
-def _configure_logging(verbose: bool = False) -> None:
+def _configure_logging(level: int = logging.INFO) -> None:
     from infra.logging import configure
 
-    configure(logging.DEBUG if verbose else logging.INFO)
+    configure(level)
 
 
 def _settings() -> Settings:
@@ -29,6 +29,7 @@ def _settings() -> Settings:
 def cmd_demo(args: argparse.Namespace) -> int:
     from gateway.demo import DemoOptions, run_demo
 
+    _configure_logging(level=logging.ERROR)
     options = DemoOptions(
         passengers=args.passengers, seed=args.seed, disruptions=args.disruptions, as_json=args.json, workdir=Path(args.workdir)
     )

@@ -10,7 +10,7 @@ _PATTERNS = (
     (re.compile(r"(?<![\w])\+?\d[\d \-().]{6,}\d"), "<phone>"),
     (re.compile(r"\b(?:Bearer|token=)\s*[A-Za-z0-9._\-]{8,}", re.IGNORECASE), "<token>"),
 )
-_SECRET_FIELDS = {"text", "body", "to", "sender", "address", "phone", "email", "name", "token"}
+_SECRET_FIELDS = {"text", "body", "to", "sender", "address", "phone", "email", "given_name", "family_name", "token"}
 
 
 def redact(text: str) -> str:
