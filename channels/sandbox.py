@@ -43,7 +43,7 @@ class Sandbox:
     messages: list[SandboxMessage] = field(default_factory=list)
     listeners: list[Callable[[SandboxMessage], None]] = field(default_factory=list)
     failures: dict[tuple[str, str], list[ChannelError]] = field(default_factory=dict)
-    _by_key: dict[str, SandboxMessage] = field(default_factory=dict)
+    _by_key: dict[tuple[str, str], SandboxMessage] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def fail_next(self, channel: str, to: str, *errors: ChannelError) -> None:
@@ -53,11 +53,12 @@ class Sandbox:
         return [m for m in self.messages if m.channel == channel and m.to == to]
 
     def record(self, message: SandboxMessage) -> SandboxMessage:
-        """Idempotent on the message's key, like a provider honouring an idempotency token."""
-        known = self._by_key.get(message.idempotency_key)
+        """Idempotent per channel, like each provider honouring its own idempotency tokens (a fallback is a new send)."""
+        key = (message.channel, message.idempotency_key)
+        known = self._by_key.get(key)
         if known is not None:
             return known
-        self._by_key[message.idempotency_key] = message
+        self._by_key[key] = message
         self.messages.append(message)
         for listener in self.listeners:
             listener(message)
