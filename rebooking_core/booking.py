@@ -1,0 +1,323 @@
+"""Book a chosen option: idempotent, atomic in the caller's transaction, never double-booked.
+
+The offer's guarded ``UPDATE offers SET status = 'accepted' ... WHERE status = 'open'`` decides
+the winner when two choices race (a WhatsApp tap and an SMS "2"): the loser sees no row and
+answers "already_booked". Seat counters then move in one pass in (flight, cabin) order, so two
+bookings never wait on each other's rows in opposite orders. A leg whose hold was lost is sold
+directly under the capacity guard; if that fails every counter this call moved is put back and
+the offer reopens, so the caller's transaction stays consistent without a savepoint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rebooking_core.impact import load_active_segments, segments_to_replace
+from rebooking_core.inventory import (
+    commit_seats,
+    hold_seats,
+    release_seats,
+    sell_seats,
+    unsell_seats,
+)
+from rebooking_core.models import DisruptionFlight, Flight, Offer, OfferOption, SeatHold, Segment
+from rebooking_core.offers import InventoryInconsistent, OfferStatus, release_holds
+from rebooking_core.types import HoldStatus, SegmentStatus
+
+__all__ = ["BookingResult", "BookingStatus", "book_option"]
+
+_Counter = Callable[..., Awaitable[bool]]
+
+
+class BookingStatus(StrEnum):
+    BOOKED = "booked"
+    ALREADY_BOOKED = "already_booked"
+    EXPIRED = "expired"
+    UNAVAILABLE = "unavailable"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    """`option_id`/`flight_ids` name the option that holds the booking (the winner if not ours)."""
+
+    status: BookingStatus
+    booking_id: int | None = None
+    option_id: int | None = None
+    flight_ids: tuple[int, ...] = ()
+
+
+class _OnRefuse(StrEnum):
+    ABORT = "abort"  # no seat left: undo and answer "unavailable"
+    SKIP = "skip"  # best effort (old seats of a replaced segment)
+    RAISE = "raise"  # a held seat-hold row without held seats: a bug, never hidden
+
+
+@dataclass(frozen=True)
+class _Op:
+    """One counter move and the moves that take it back."""
+
+    flight_id: int
+    cabin: str
+    seats: int
+    apply: _Counter
+    undo: tuple[_Counter, ...]
+    on_refuse: _OnRefuse
+
+
+async def _already(session: AsyncSession, offer_id: int, booking_id: int) -> BookingResult:
+    row = (
+        await session.execute(
+            select(OfferOption.id, OfferOption.flight_ids)
+            .join(Offer, Offer.accepted_option_id == OfferOption.id)
+            .where(Offer.id == offer_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return BookingResult(BookingStatus.ALREADY_BOOKED, booking_id)
+    return BookingResult(
+        BookingStatus.ALREADY_BOOKED, booking_id, row.id, tuple(int(f) for f in row.flight_ids)
+    )
+
+
+async def _accept(
+    session: AsyncSession, *, offer_id: int, option_id: int, now: dt.datetime
+) -> bool:
+    result = await session.execute(
+        update(Offer)
+        .where(
+            Offer.id == offer_id,
+            Offer.status == OfferStatus.OPEN.value,
+            Offer.expires_at > now,
+        )
+        .values(status=OfferStatus.ACCEPTED.value, accepted_option_id=option_id)
+        .execution_options(synchronize_session=False)
+    )
+    return cast("CursorResult[Any]", result).rowcount == 1
+
+
+async def _reopen(session: AsyncSession, offer_id: int) -> None:
+    await session.execute(
+        update(Offer)
+        .where(Offer.id == offer_id)
+        .values(status=OfferStatus.OPEN.value, accepted_option_id=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _retire(session: AsyncSession, offer_id: int) -> None:
+    """The booking changed elsewhere (nothing left to replace): the offer is stale, free its seats."""
+    await session.execute(
+        update(Offer)
+        .where(Offer.id == offer_id)
+        .values(status=OfferStatus.SUPERSEDED.value, accepted_option_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    await release_holds(
+        session, option_ids=select(OfferOption.id).where(OfferOption.offer_id == offer_id)
+    )
+
+
+async def _run(session: AsyncSession, ops: list[_Op]) -> bool:
+    """Apply the moves in lock order; on a refused required move, undo the applied ones."""
+    done: list[_Op] = []
+    for op in sorted(ops, key=lambda o: (o.flight_id, o.cabin)):
+        ok = await op.apply(session, flight_id=op.flight_id, cabin=op.cabin, seats=op.seats)
+        if ok:
+            done.append(op)
+        elif op.on_refuse is _OnRefuse.RAISE:
+            raise InventoryInconsistent(
+                f"flight {op.flight_id} cabin {op.cabin}: fewer than {op.seats} seats held"
+            )
+        elif op.on_refuse is _OnRefuse.ABORT:
+            for prev in reversed(done):
+                for fn in prev.undo:
+                    await fn(session, flight_id=prev.flight_id, cabin=prev.cabin, seats=prev.seats)
+            return False
+    return True
+
+
+async def book_option(session: AsyncSession, *, option_id: int, now: dt.datetime) -> BookingResult:
+    """Move the booking onto the chosen option, once, whatever the number of calls."""
+    head = (
+        await session.execute(
+            select(
+                OfferOption.offer_id,
+                OfferOption.flight_ids,
+                OfferOption.cabin,
+                Offer.booking_id,
+                Offer.disruption_id,
+                Offer.status,
+                Offer.expires_at,
+                Offer.seats,
+            )
+            .join(Offer, Offer.id == OfferOption.offer_id)
+            .where(OfferOption.id == option_id)
+        )
+    ).one_or_none()
+    if head is None:
+        return BookingResult(BookingStatus.UNKNOWN, option_id=option_id)
+    flight_ids = tuple(int(f) for f in head.flight_ids)
+    if head.status == OfferStatus.ACCEPTED.value:
+        return await _already(session, head.offer_id, head.booking_id)
+    if head.status != OfferStatus.OPEN.value or head.expires_at <= now:
+        return BookingResult(BookingStatus.EXPIRED, head.booking_id, option_id, flight_ids)
+
+    origin = (
+        await session.execute(select(Flight.origin).where(Flight.id == flight_ids[0]))
+    ).scalar_one()
+    disrupted = list(
+        (
+            await session.execute(
+                select(DisruptionFlight.flight_id).where(
+                    DisruptionFlight.disruption_id == head.disruption_id
+                )
+            )
+        ).scalars()
+    )
+
+    if not await _accept(session, offer_id=head.offer_id, option_id=option_id, now=now):
+        status = (
+            await session.execute(select(Offer.status).where(Offer.id == head.offer_id))
+        ).scalar_one()
+        if status == OfferStatus.ACCEPTED.value:
+            return await _already(session, head.offer_id, head.booking_id)
+        return BookingResult(BookingStatus.EXPIRED, head.booking_id, option_id, flight_ids)
+
+    # Read after winning the guard: a racing winner's rewrite is committed and visible by now.
+    segments = await load_active_segments(session, booking_ids=[head.booking_id])
+    replaced = segments_to_replace(segments, disrupted, origin)
+    if not replaced:
+        await _retire(session, head.offer_id)
+        return BookingResult(BookingStatus.EXPIRED, head.booking_id, option_id, flight_ids)
+
+    holds = (
+        await session.execute(
+            select(
+                SeatHold.id, SeatHold.option_id, SeatHold.flight_id, SeatHold.cabin, SeatHold.seats
+            )
+            .join(OfferOption, OfferOption.id == SeatHold.option_id)
+            .where(
+                OfferOption.offer_id == head.offer_id,
+                SeatHold.status == HoldStatus.HELD.value,
+            )
+        )
+    ).all()
+    seats = int(head.seats)
+    ops = _plan(
+        holds,
+        option_id=option_id,
+        flight_ids=flight_ids,
+        cabin=head.cabin,
+        seats=seats,
+        replaced=[(s.flight_id, s.cabin) for s in replaced],
+    )
+    if not await _run(session, ops):
+        await _reopen(session, head.offer_id)
+        return BookingResult(BookingStatus.UNAVAILABLE, head.booking_id, option_id, flight_ids)
+
+    await _mark_holds(session, holds, option_id=option_id)
+    await _rewrite_segments(
+        session,
+        booking_id=head.booking_id,
+        replaced_ids=[s.segment_id for s in replaced],
+        last_seq=max(s.seq for s in replaced),
+        option_id=option_id,
+        flight_ids=flight_ids,
+        cabin=head.cabin,
+    )
+    return BookingResult(BookingStatus.BOOKED, head.booking_id, option_id, flight_ids)
+
+
+def _plan(
+    holds: Sequence[Any],
+    *,
+    option_id: int,
+    flight_ids: tuple[int, ...],
+    cabin: str,
+    seats: int,
+    replaced: list[tuple[int, str]],
+) -> list[_Op]:
+    """Counter moves: commit our holds (or sell lost legs), release the rest, return old seats."""
+    ours = {h.flight_id for h in holds if h.option_id == option_id}
+    ops = [
+        _Op(
+            h.flight_id, h.cabin, h.seats, commit_seats, (unsell_seats, hold_seats), _OnRefuse.RAISE
+        )
+        for h in holds
+        if h.option_id == option_id
+    ]
+    ops += [
+        _Op(fid, cabin, seats, sell_seats, (unsell_seats,), _OnRefuse.ABORT)
+        for fid in flight_ids
+        if fid not in ours
+    ]
+    ops += [
+        _Op(h.flight_id, h.cabin, h.seats, release_seats, (hold_seats,), _OnRefuse.RAISE)
+        for h in holds
+        if h.option_id != option_id
+    ]
+    ops += [
+        _Op(fid, seg_cabin, seats, unsell_seats, (sell_seats,), _OnRefuse.SKIP)
+        for fid, seg_cabin in replaced
+    ]
+    return ops
+
+
+async def _mark_holds(session: AsyncSession, holds: Sequence[Any], *, option_id: int) -> None:
+    for status, ids in (
+        (HoldStatus.COMMITTED, [h.id for h in holds if h.option_id == option_id]),
+        (HoldStatus.RELEASED, [h.id for h in holds if h.option_id != option_id]),
+    ):
+        if ids:
+            await session.execute(
+                update(SeatHold)
+                .where(SeatHold.id.in_(ids))
+                .values(status=status.value)
+                .execution_options(synchronize_session=False)
+            )
+
+
+async def _rewrite_segments(
+    session: AsyncSession,
+    *,
+    booking_id: int,
+    replaced_ids: list[int],
+    last_seq: int,
+    option_id: int,
+    flight_ids: tuple[int, ...],
+    cabin: str,
+) -> None:
+    """Replaced segments become HX; the new legs take their place in the journey order."""
+    await session.execute(
+        update(Segment)
+        .where(Segment.id.in_(replaced_ids))
+        .values(status=SegmentStatus.HX.value, replaced_by_option=option_id)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(Segment)
+        .where(Segment.booking_id == booking_id, Segment.seq > last_seq)
+        .values(seq=Segment.seq + len(flight_ids))
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        insert(Segment),
+        [
+            {
+                "booking_id": booking_id,
+                "flight_id": fid,
+                "cabin": cabin,
+                "seq": last_seq + n,
+                "status": SegmentStatus.HK.value,
+            }
+            for n, fid in enumerate(flight_ids, start=1)
+        ],
+    )

@@ -1,0 +1,341 @@
+"""Offers: a booking's best alternatives, each with its seats held until chosen or expired.
+
+Invariant that keeps the seat-hold rows and the inventory counters in step: every change of a
+hold's status goes through a guarded change of its offer's status first
+(``UPDATE offers ... WHERE status = 'open'``): accept (`rebooking_core.booking`), supersede or
+expire. The offer row lock serialises them, so exactly one of them releases or commits a hold.
+Functions here never commit; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rebooking_core import eu261
+from rebooking_core.impact import ImpactedBooking
+from rebooking_core.inventory import hold_seats, release_seats
+from rebooking_core.models import Offer, OfferOption, SeatHold
+from rebooking_core.network import Leg, NetworkSnapshot
+from rebooking_core.options import Itinerary, find_itineraries
+from rebooking_core.ranking import DEFAULT_WEIGHTS, RankedOption, RankingWeights, rank
+from rebooking_core.types import DisruptionKind, HoldStatus
+
+__all__ = [
+    "CreatedOffer",
+    "InventoryInconsistent",
+    "OfferStatus",
+    "OptionView",
+    "create_offer",
+    "expire_offers",
+    "release_holds",
+    "supersede_offer",
+]
+
+
+class OfferStatus(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    SUPERSEDED = "superseded"
+    EXPIRED = "expired"
+
+
+class InventoryInconsistent(RuntimeError):
+    """A held seat-hold row had no matching held seats: a bug or a manual edit, never ignored."""
+
+
+@dataclass(frozen=True)
+class OptionView:
+    """What the conversation shows for one held option."""
+
+    option_id: int
+    rank: int
+    flight_ids: tuple[int, ...]
+    legs: tuple[Leg, ...]
+    dep_utc: dt.datetime
+    arr_utc: dt.datetime
+    stops: int
+    cabin: str
+    cabin_change: bool
+    arrival_delay_min: int
+    eu261_eur: int
+
+
+@dataclass(frozen=True)
+class CreatedOffer:
+    offer_id: int
+    booking_id: int
+    expires_at: dt.datetime
+    options: tuple[OptionView, ...]
+
+
+def _eu261(
+    impacted: ImpactedBooking,
+    it: Itinerary,
+    *,
+    now: dt.datetime,
+    disruption_kind: DisruptionKind | str,
+    reason_code: str | None,
+    carrier_is_eu: bool,
+) -> eu261.Eu261Outcome:
+    original_departure = impacted.original_departure
+    notice = (
+        max(dt.timedelta(0), original_departure - now)
+        if original_departure is not None
+        else dt.timedelta(0)
+    )
+    try:
+        return eu261.compensation(
+            origin=impacted.journey_origin or impacted.rebook_from,
+            destination=impacted.destination,
+            carrier_is_eu=carrier_is_eu,
+            disruption_kind=disruption_kind,
+            reason_code=reason_code,
+            original_arrival=impacted.original_arrival,
+            new_arrival=it.arr_utc,
+            notice=notice,
+            original_departure=original_departure,
+            new_departure=it.dep_utc,
+        )
+    except KeyError:
+        return eu261.Eu261Outcome(eligible=False, amount_eur=0, basis="unknown_airport")
+
+
+async def _hold_itinerary(
+    session: AsyncSession, snapshot: NetworkSnapshot, it: Itinerary, seats: int
+) -> bool:
+    """Hold `seats` on every leg or on none (legs in flight-id order, so locks never cross)."""
+    done: list[int] = []
+    for fid in sorted(it.flight_ids):
+        if not await hold_seats(session, flight_id=fid, cabin=it.cabin, seats=seats):
+            snapshot.mark_short(fid, it.cabin, seats)
+            for got in done:
+                await _release(session, fid=got, cabin=it.cabin, seats=seats)
+            return False
+        done.append(fid)
+    for fid in done:
+        snapshot.take(fid, it.cabin, seats)
+    return True
+
+
+async def create_offer(
+    session: AsyncSession,
+    *,
+    impacted: ImpactedBooking,
+    snapshot: NetworkSnapshot,
+    now: dt.datetime,
+    disruption_kind: DisruptionKind | str,
+    reason_code: str | None,
+    carrier_is_eu: bool = True,
+    max_options: int = 3,
+    hold_ttl: dt.timedelta = dt.timedelta(minutes=30),
+    weights: RankingWeights = DEFAULT_WEIGHTS,
+) -> CreatedOffer | None:
+    """Hold seats for up to `max_options` of the best alternatives and record the offer.
+
+    Options share no flight, so one booking never holds two seats' worth on one leg. Returns
+    None when nothing could be held; the caller escalates.
+    """
+    seats = impacted.passengers
+    candidates = find_itineraries(
+        snapshot,
+        origin=impacted.rebook_from,
+        destination=impacted.destination,
+        not_before=impacted.not_before,
+        seats=seats,
+        cabin=impacted.cabin,
+        exclude_flight_ids=frozenset(impacted.replaced_flight_ids),
+    )
+    outcomes = {
+        it: _eu261(
+            impacted,
+            it,
+            now=now,
+            disruption_kind=disruption_kind,
+            reason_code=reason_code,
+            carrier_is_eu=carrier_is_eu,
+        )
+        for it in candidates
+    }
+    ranked = rank(
+        candidates,
+        original_arrival=impacted.original_arrival,
+        cabin=impacted.cabin,
+        weights=weights,
+        eu261_amount=lambda it: outcomes[it].amount_eur,
+    )
+    held: list[RankedOption] = []
+    used: set[int] = set()
+    for option in ranked:
+        if len(held) >= max_options:
+            break
+        it = option.itinerary
+        if used.intersection(it.flight_ids):
+            continue
+        if any(snapshot.free(fid, it.cabin) < seats for fid in it.flight_ids):
+            continue
+        if await _hold_itinerary(session, snapshot, it, seats):
+            held.append(option)
+            used.update(it.flight_ids)
+    if not held:
+        return None
+    return await _persist(session, impacted, held, outcomes, now=now, hold_ttl=hold_ttl)
+
+
+async def _persist(
+    session: AsyncSession,
+    impacted: ImpactedBooking,
+    held: list[RankedOption],
+    outcomes: dict[Itinerary, eu261.Eu261Outcome],
+    *,
+    now: dt.datetime,
+    hold_ttl: dt.timedelta,
+) -> CreatedOffer:
+    expires_at = now + hold_ttl
+    offer = Offer(
+        disruption_id=impacted.disruption_id,
+        booking_id=impacted.booking_id,
+        seats=impacted.passengers,
+        status=OfferStatus.OPEN.value,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    session.add(offer)
+    await session.flush()
+    rows = [
+        OfferOption(
+            offer_id=offer.id,
+            rank=n,
+            flight_ids=list(o.itinerary.flight_ids),
+            cabin=o.itinerary.cabin,
+            dep_utc=o.itinerary.dep_utc,
+            arr_utc=o.itinerary.arr_utc,
+            arrival_delay_min=o.arrival_delay_min,
+            stops=o.itinerary.stops,
+            score=o.score,
+            eu261_eur=o.eu261_eur,
+            eu261_basis=outcomes[o.itinerary].basis,
+        )
+        for n, o in enumerate(held, start=1)
+    ]
+    session.add_all(rows)
+    await session.flush()
+    session.add_all(
+        SeatHold(
+            option_id=row.id,
+            flight_id=fid,
+            cabin=row.cabin,
+            seats=impacted.passengers,
+            status=HoldStatus.HELD.value,
+            expires_at=expires_at,
+        )
+        for row in rows
+        for fid in row.flight_ids
+    )
+    await session.flush()
+    return CreatedOffer(
+        offer_id=offer.id,
+        booking_id=impacted.booking_id,
+        expires_at=expires_at,
+        options=tuple(
+            OptionView(
+                option_id=row.id,
+                rank=row.rank,
+                flight_ids=o.itinerary.flight_ids,
+                legs=o.itinerary.legs,
+                dep_utc=o.itinerary.dep_utc,
+                arr_utc=o.itinerary.arr_utc,
+                stops=o.itinerary.stops,
+                cabin=o.itinerary.cabin,
+                cabin_change=o.itinerary.cabin_change,
+                arrival_delay_min=o.arrival_delay_min,
+                eu261_eur=o.eu261_eur,
+            )
+            for row, o in zip(rows, held, strict=True)
+        ),
+    )
+
+
+async def _release(session: AsyncSession, *, fid: int, cabin: str, seats: int) -> None:
+    if not await release_seats(session, flight_id=fid, cabin=cabin, seats=seats):
+        raise InventoryInconsistent(f"flight {fid} cabin {cabin}: fewer than {seats} seats held")
+
+
+async def release_holds(session: AsyncSession, *, option_ids: Iterable[int] | Select[Any]) -> int:
+    """Release every still-held hold of these options; returns how many hold rows it released.
+
+    Call it only after winning the offer's status guard (see the module docstring).
+    """
+    ids: list[int] | Select[Any] = (
+        option_ids if isinstance(option_ids, Select) else list(option_ids)
+    )
+    stmt = (
+        update(SeatHold)
+        .where(SeatHold.option_id.in_(ids), SeatHold.status == HoldStatus.HELD.value)
+        .values(status=HoldStatus.RELEASED.value)
+        .returning(SeatHold.flight_id, SeatHold.cabin, SeatHold.seats)
+        .execution_options(synchronize_session=False)
+    )
+    rows = (await session.execute(stmt)).all()
+    totals: dict[tuple[int, str], int] = defaultdict(int)
+    for fid, cabin, seats in rows:
+        totals[(fid, cabin)] += seats
+    for (fid, cabin), seats in sorted(totals.items()):
+        await _release(session, fid=fid, cabin=cabin, seats=seats)
+    return len(rows)
+
+
+def _options_of(offer_ids: Iterable[int] | Select[Any]) -> Select[Any]:
+    ids = offer_ids if isinstance(offer_ids, Select) else list(offer_ids)
+    return select(OfferOption.id).where(OfferOption.offer_id.in_(ids))
+
+
+async def supersede_offer(session: AsyncSession, *, offer_id: int) -> bool:
+    """Retire an open offer (a fresher one replaces it) and free its seats; False if not open."""
+    result = await session.execute(
+        update(Offer)
+        .where(Offer.id == offer_id, Offer.status == OfferStatus.OPEN.value)
+        .values(status=OfferStatus.SUPERSEDED.value)
+        .returning(Offer.id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.scalar_one_or_none() is None:
+        return False
+    await release_holds(session, option_ids=_options_of([offer_id]))
+    return True
+
+
+async def expire_offers(session: AsyncSession, *, now: dt.datetime, limit: int = 500) -> int:
+    """Expire up to `limit` open offers past their deadline and free their seats.
+
+    On PostgreSQL concurrent sweepers skip each other's rows (SKIP LOCKED); the guarded UPDATE
+    makes a second sweep of the same offer a no-op on every database.
+    """
+    due = (
+        select(Offer.id)
+        .where(Offer.status == OfferStatus.OPEN.value, Offer.expires_at <= now)
+        .order_by(Offer.expires_at, Offer.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list((await session.execute(due)).scalars())
+    if not ids:
+        return 0
+    result = await session.execute(
+        update(Offer)
+        .where(Offer.id.in_(ids), Offer.status == OfferStatus.OPEN.value)
+        .values(status=OfferStatus.EXPIRED.value)
+        .returning(Offer.id)
+        .execution_options(synchronize_session=False)
+    )
+    expired = list(result.scalars())
+    if expired:
+        await release_holds(session, option_ids=_options_of(expired))
+    return len(expired)
