@@ -131,13 +131,6 @@ async def disruption_status(c: Container, disruption_id: int) -> DisruptionStatu
                 )
             )
         ) or 0
-        escalated = (
-            await s.scalar(
-                select(func.coalesce(func.sum(Conversation.passengers), 0)).where(
-                    Conversation.disruption_id == disruption_id, Conversation.escalation_reason.is_not(None)
-                )
-            )
-        ) or 0
 
     def count(*names: str) -> int:
         return int(sum(by_status.get(n, 0) or 0 for n in names))
@@ -153,7 +146,7 @@ async def disruption_status(c: Container, disruption_id: int) -> DisruptionStatu
         notified=int(notified),
         accepted=int(accepted),
         booked=count("booked"),
-        escalated=int(escalated),
+        escalated=count("escalated", "agent"),
         opted_out=count("opted_out"),
         pending=count("pending"),
         offered=count("offered"),

@@ -19,6 +19,19 @@ def _secret(value: SecretStr | None) -> str:
     return value.get_secret_value() if value is not None else ""
 
 
+def _parse_pii_keys(raw: str) -> list[tuple[str, str]]:
+    """Parsed when settings load, so a malformed key list stops the start, not the first encryption."""
+    pairs: list[tuple[str, str]] = []
+    for item in raw.split(","):
+        kid, _, secret = item.strip().partition(":")
+        if not kid or not secret:
+            raise ValueError("REBOOK_PII_KEYS entries must look like 'kid:secret'")
+        if kid in dict(pairs):
+            raise ValueError(f"REBOOK_PII_KEYS names key id {kid!r} twice")
+        pairs.append((kid, secret))
+    return pairs
+
+
 class TemplateBinding(BaseModel):
     name: str
     language: str
@@ -81,6 +94,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
+        _parse_pii_keys(_secret(self.pii_keys))
         if self.sandbox:
             return self
         defaults = {
@@ -100,13 +114,7 @@ class Settings(BaseSettings):
     @property
     def pii_key_list(self) -> list[tuple[str, str]]:
         """`kid:secret,kid:secret` — the first one encrypts, all of them decrypt."""
-        pairs = []
-        for item in _secret(self.pii_keys).split(","):
-            kid, _, secret = item.strip().partition(":")
-            if not secret:
-                raise ValueError("REBOOK_PII_KEYS entries must look like 'kid:secret'")
-            pairs.append((kid, secret))
-        return pairs
+        return _parse_pii_keys(_secret(self.pii_keys))
 
     def channel_report(self) -> dict[str, str]:
         """Which channels run, and why the others don't (logged at start)."""

@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 import re
 
+#: Tokens first: a token holding a run of digits must not be half-eaten by the phone pattern.
 _PATTERNS = (
+    (re.compile(r"(?:\bBearer|token=)\s*[A-Za-z0-9._\-]{8,}", re.IGNORECASE), "<token>"),
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "<email>"),
     (re.compile(r"(?<![\w])\+?\d[\d \-().]{6,}\d"), "<phone>"),
-    (re.compile(r"\b(?:Bearer|token=)\s*[A-Za-z0-9._\-]{8,}", re.IGNORECASE), "<token>"),
 )
 _SECRET_FIELDS = {"text", "body", "to", "sender", "address", "phone", "email", "given_name", "family_name", "token"}
+
+
+_TRACEBACKS = logging.Formatter()
 
 
 def redact(text: str) -> str:
@@ -23,8 +27,18 @@ class RedactingFilter(logging.Filter):
     """Renders the message, scrubs it, and drops fields whose names say they hold PII."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed call must not raise into the caller
+            message = f"{record.msg} (log arguments did not match the format)"
+        record.msg = redact(message)
         record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         for name in _SECRET_FIELDS & set(record.__dict__):
             setattr(record, name, "<redacted>")
         return True
