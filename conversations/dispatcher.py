@@ -172,7 +172,7 @@ class Dispatcher:
             contact = await self._choose(s, conv, row)
             if contact is None:
                 row.status = "failed"
-                row.last_error = "no_consented_channel"
+                row.last_error = "channels_exhausted" if row.tried_channels else "no_consented_channel"
                 if row.key in _ESSENTIAL:
                     await self.service.run(s, await self._relock(s, conv), DeliveryFailed("no_channel"))
                 return None
@@ -205,6 +205,9 @@ class Dispatcher:
             ).all()
         )
         usable = [c for c in contacts if c.channel in self.channels and c.channel not in row.tried_channels and c.address]
+        if row.key == MessageKind.STOP_ACK.value:
+            # The opt-out confirmation goes back where STOP came from, after consent is withdrawn.
+            return next((c for c in usable if c.channel == conv.channel), None)
         if not usable:
             return None
         granted = await ledger.granted_channels(

@@ -23,6 +23,7 @@ class Conversation(Base):
     disruption_id: Mapped[int] = mapped_column(ForeignKey("disruptions.id"), index=True)
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
     flight_id: Mapped[int] = mapped_column(ForeignKey("flights.id"))
+    origin: Mapped[str] = mapped_column(String(3), default="")
     passenger_id: Mapped[int | None] = mapped_column(ForeignKey("passengers.id", ondelete="SET NULL"))
     passengers: Mapped[int] = mapped_column(Integer, default=1)
     tier: Mapped[int] = mapped_column(Integer, default=0)

@@ -68,7 +68,11 @@ class MessageRenderer:
         flight = await s.get(Flight, conv.flight_id)
         if flight is None:
             raise LookupError(f"conversation {conv.id} names a missing flight")
-        base = {"airline": self.branding.airline, "flight": flight_code(flight), "contact": self.branding.help_contact}
+        base: dict[str, object] = {
+            "airline": self.branding.airline,
+            "flight": flight_code(flight),
+            "contact": self.branding.help_contact,
+        }
         shell = OutboundMessage(
             idempotency_key=row.idempotency_key, to=to, locale=loc, body="", window_open_until=window_open_until
         )

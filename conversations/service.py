@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import ledger
@@ -45,6 +45,9 @@ from rebooking_core.offers import create_offer, supersede_offer
 from rebooking_core.ranking import RankingWeights
 
 Clock = Callable[[], dt.datetime]
+
+#: Second legs may leave this long after the search window's end (options.find_itineraries' default).
+MAX_CONNECTION = dt.timedelta(hours=6)
 
 
 def utcnow() -> dt.datetime:
@@ -154,11 +157,15 @@ class ConversationService:
                 return 0
             impacts = [impact_from_json(c.impact) for c in convs]
             start = min(i.not_before for i in impacts)
-            end = max(i.not_before for i in impacts) + self.config.search_window
+            end = max(i.not_before for i in impacts) + self.config.search_window + MAX_CONNECTION
             network = await load_network(s, start=start, end=end)
             disruption = await s.get(Disruption, convs[0].disruption_id)
+            demand = await self._pending_demand(s, convs[0].disruption_id)
             for conv, impacted in zip(convs, impacts, strict=True):
-                event = await self._make_offer(s, conv, OfferReason.INITIAL, network, disruption, impacted)
+                demand[conv.origin] = demand.get(conv.origin, 0) - conv.passengers
+                event = await self._make_offer(
+                    s, conv, OfferReason.INITIAL, network, disruption, impacted, max(demand[conv.origin], 0)
+                )
                 await self.run(s, conv, event)
             await s.execute(
                 update(Disruption)
@@ -167,6 +174,15 @@ class ConversationService:
             )
         self.wake()
         return len(convs)
+
+    async def _pending_demand(self, s: AsyncSession, disruption_id: int) -> dict[str, int]:
+        """Passengers still waiting for a first offer, by the airport they leave from."""
+        rows = await s.execute(
+            select(Conversation.origin, func.sum(Conversation.passengers))
+            .where(Conversation.disruption_id == disruption_id, Conversation.status == Status.PENDING)
+            .group_by(Conversation.origin)
+        )
+        return {origin: int(n or 0) for origin, n in rows.all()}
 
     # ---- the loop ----
 
@@ -220,7 +236,7 @@ class ConversationService:
             case Book(option_id=option_id):
                 result = await book_option(s, option_id=option_id, now=now)
                 conv.chosen_at = conv.chosen_at or now
-                if result.status in ("booked", "already_booked"):
+                if result.status in ("booked", "already_booked") and result.option_id is not None:
                     conv.booked_option_id = result.option_id
                     conv.booked_at = conv.booked_at or now
                     conv.timer_at = None
@@ -283,6 +299,7 @@ class ConversationService:
         network: NetworkSnapshot | None = None,
         disruption: Disruption | None = None,
         impacted: ImpactedBooking | None = None,
+        extra_reserve: int = 0,
     ) -> Event:
         now = self.clock()
         if conv.offer_id is not None:
@@ -291,7 +308,9 @@ class ConversationService:
         disruption = disruption or await s.get(Disruption, conv.disruption_id)
         not_before = max(impacted.not_before, now)
         if network is None:
-            network = await load_network(s, start=not_before, end=not_before + self.config.search_window)
+            network = await load_network(
+                s, start=not_before, end=not_before + self.config.search_window + MAX_CONNECTION
+            )
         created = await create_offer(
             s,
             impacted=impacted,
@@ -303,6 +322,7 @@ class ConversationService:
             max_options=self.config.max_options,
             hold_ttl=self.config.hold_ttl,
             weights=self.config.weights,
+            extra_reserve=extra_reserve,
         )
         if created is None:
             conv.offer_id = None

@@ -24,10 +24,10 @@ async def fire_due_timers(db: Database, service: ConversationService, *, clock: 
     fired = 0
     for conversation_id in ids:
         async with db.transaction() as s:
-            query = select(Conversation).where(Conversation.id == conversation_id)
+            locking = select(Conversation).where(Conversation.id == conversation_id)
             if not db.is_sqlite:
-                query = query.with_for_update(skip_locked=True)
-            conv = (await s.scalars(query)).first()
+                locking = locking.with_for_update(skip_locked=True)
+            conv = (await s.scalars(locking)).first()
             if conv is None or conv.timer_at is None or conv.timer_at > clock() or conv.timer_kind is None:
                 continue
             await service.run(s, conv, TimerFired(TimerKind(conv.timer_kind)))

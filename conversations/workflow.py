@@ -114,6 +114,7 @@ async def assess(db: Database, disruption_id: int, *, clock: Clock, batch_size: 
                     "disruption_id": disruption_id,
                     "booking_id": i.booking_id,
                     "flight_id": i.disrupted_flight_id,
+                    "origin": i.rebook_from,
                     "passenger_id": i.contact_passenger_id,
                     "passengers": i.passengers,
                     "tier": i.tier,

@@ -69,9 +69,11 @@ class Database:
 
 async def insert_ignore(session: AsyncSession, table: Any, values: dict[str, Any]) -> bool:
     """INSERT … ON CONFLICT DO NOTHING on either database; True when a row was inserted."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        statement: Any = postgresql.insert(table).values(**values).on_conflict_do_nothing()
     else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    result = await session.execute(dialect_insert(table).values(**values).on_conflict_do_nothing())
+        statement = sqlite.insert(table).values(**values).on_conflict_do_nothing()
+    result = await session.execute(statement)
     return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -32,7 +32,8 @@ class Airport:
 
 @cache
 def _table() -> dict[str, dict[str, object]]:
-    return airportsdata.load("IATA")  # type: ignore[no-any-return]
+    table: dict[str, dict[str, object]] = dict(airportsdata.load("IATA"))  # type: ignore[arg-type]
+    return table
 
 
 @cache

@@ -137,11 +137,14 @@ async def create_offer(
     max_options: int = 3,
     hold_ttl: dt.timedelta = dt.timedelta(minutes=30),
     weights: RankingWeights = DEFAULT_WEIGHTS,
+    extra_reserve: int = 0,
 ) -> CreatedOffer | None:
     """Hold seats for up to `max_options` of the best alternatives and record the offer.
 
-    Options share no flight, so one booking never holds two seats' worth on one leg. Returns
-    None when nothing could be held; the caller escalates.
+    Options share no flight, so one booking never holds two seats' worth on one leg. The first
+    option protects the passenger; further options are a choice, held only where at least
+    `extra_reserve` seats stay free afterwards, so one booking's extras never take the only seat
+    a later booking could get. Returns None when nothing could be held; the caller escalates.
     """
     seats = impacted.passengers
     candidates = find_itineraries(
@@ -179,7 +182,8 @@ async def create_offer(
         it = option.itinerary
         if used.intersection(it.flight_ids):
             continue
-        if any(snapshot.free(fid, it.cabin) < seats for fid in it.flight_ids):
+        needed = seats + (extra_reserve if held else 0)
+        if any(snapshot.free(fid, it.cabin) < needed for fid in it.flight_ids):
             continue
         if await _hold_itinerary(session, snapshot, it, seats):
             held.append(option)

@@ -161,7 +161,10 @@ async def test_stop_opts_out_and_nothing_more_goes_to_that_channel(rig: Rig) -> 
     assert (conv.status, conv.timer_at) == (Status.OPTED_OUT, None)
     assert await rig.consent(a, "sms") == "withdrawn"
     await rig.c.dispatcher.drain()
-    assert len(rig.inbox("sms", a)) == sent
+    # The opt-out is confirmed once on the channel it came from (carrier rules), then silence.
+    assert len(rig.inbox("sms", a)) == sent + 1
+    assert (await rig.outbox(a))[-1].key == "stop_ack"
+    sent += 1
 
     before = await rig.inventory()
     await rig.reply("sms", a, "2")
@@ -174,7 +177,7 @@ async def test_stop_opts_out_and_nothing_more_goes_to_that_channel(rig: Rig) -> 
         delivered = (
             await s.scalars(select(OutboxMessage.key).where(OutboxMessage.status == "sent", OutboxMessage.channel == "sms"))
         ).all()
-    assert list(delivered) == ["offer"]
+    assert list(delivered) == ["offer", "stop_ack"]
 
 
 async def test_stop_without_an_open_conversation_still_withdraws_consent(rig: Rig) -> None:

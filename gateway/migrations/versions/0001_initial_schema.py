@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 23:51:00.647455
+Create Date: 2026-11-28 00:07:00.795219
 """
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import infra.orm
-
 
 revision = '0001'
 down_revision = None
@@ -193,6 +192,7 @@ def upgrade() -> None:
     sa.Column('disruption_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('booking_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('flight_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('origin', sa.String(length=3), nullable=False),
     sa.Column('passenger_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('passengers', sa.Integer(), nullable=False),
     sa.Column('tier', sa.Integer(), nullable=False),
