@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import ledger
@@ -62,6 +63,7 @@ class EngineConfig:
     search_window: dt.timedelta = dt.timedelta(hours=48)
     carrier_is_eu: bool = True
     weights: RankingWeights = field(default_factory=RankingWeights)
+    commit_every: int = 1
 
 
 def impact_to_json(impacted: ImpactedBooking) -> dict[str, Any]:
@@ -142,38 +144,72 @@ class ConversationService:
         return await self.run(s, conv, event)
 
     async def offer_batch(self, conversation_ids: Sequence[int]) -> int:
-        """Create offers for pending conversations, best priority first; re-running sends nothing twice."""
-        now = self.clock()
-        async with self.db.transaction() as s:
-            query = (
-                select(Conversation)
-                .where(Conversation.id.in_(list(conversation_ids)), Conversation.status == Status.PENDING)
-                .order_by(Conversation.priority.desc(), Conversation.id)
+        """Create offers for pending conversations, best priority first; re-running sends nothing twice.
+
+        Each booking commits on its own, so seat-counter row locks are held for milliseconds and
+        parallel batches on other workers never queue behind a whole batch.
+        """
+        async with self.db.reading() as s:
+            convs = list(
+                (
+                    await s.scalars(
+                        select(Conversation)
+                        .where(Conversation.id.in_(list(conversation_ids)), Conversation.status == Status.PENDING)
+                        .order_by(Conversation.priority.desc(), Conversation.id)
+                    )
+                ).all()
             )
-            if not self.db.is_sqlite:
-                query = query.with_for_update(skip_locked=True)
-            convs = list((await s.scalars(query)).all())
             if not convs:
                 return 0
-            impacts = [impact_from_json(c.impact) for c in convs]
-            start = min(i.not_before for i in impacts)
-            end = max(i.not_before for i in impacts) + self.config.search_window + MAX_CONNECTION
+            impacts = {c.id: impact_from_json(c.impact) for c in convs}
+            start = min(i.not_before for i in impacts.values())
+            end = max(i.not_before for i in impacts.values()) + self.config.search_window + MAX_CONNECTION
             network = await load_network(s, start=start, end=end)
             disruption = await s.get(Disruption, convs[0].disruption_id)
             demand = await self._pending_demand(s, convs[0].disruption_id)
-            for conv, impacted in zip(convs, impacts, strict=True):
+        offered = 0
+        chunk = self.config.commit_every
+        for first in range(0, len(convs), chunk):
+            planned = convs[first : first + chunk]
+            reserves = []
+            for conv in planned:
                 demand[conv.origin] = demand.get(conv.origin, 0) - conv.passengers
-                event = await self._make_offer(
-                    s, conv, OfferReason.INITIAL, network, disruption, impacted, max(demand[conv.origin], 0)
-                )
-                await self.run(s, conv, event)
+                reserves.append(max(demand[conv.origin], 0))
+            for attempt in range(1, 4):
+                try:
+                    offered += await self._offer_chunk(planned, reserves, impacts, network, disruption)
+                    break
+                except DBAPIError as exc:
+                    if attempt == 3 or not _retryable(exc):
+                        raise
+        async with self.db.transaction() as s:
             await s.execute(
                 update(Disruption)
                 .where(Disruption.id == convs[0].disruption_id)
-                .values(batches_done=Disruption.batches_done + 1)
+                .values(batches_done=Disruption.batches_done + 1, offered_at=self.clock())
             )
         self.wake()
-        return len(convs)
+        return offered
+
+    async def _offer_chunk(
+        self,
+        planned: list[Conversation],
+        reserves: list[int],
+        impacts: dict[int, ImpactedBooking],
+        network: NetworkSnapshot,
+        disruption: Disruption | None,
+    ) -> int:
+        """A few bookings per transaction: fewer commits, and seat-counter locks still held only briefly."""
+        done = 0
+        async with self.db.transaction() as s:
+            for item, reserve in zip(planned, reserves, strict=True):
+                conv = await self._lock(s, item.id, pending_only=True)
+                if conv is None:
+                    continue
+                event = await self._make_offer(s, conv, OfferReason.INITIAL, network, disruption, impacts[conv.id], reserve)
+                await self.run(s, conv, event)
+                done += 1
+        return done
 
     async def _pending_demand(self, s: AsyncSession, disruption_id: int) -> dict[str, int]:
         """Passengers still waiting for a first offer, by the airport they leave from."""
@@ -336,15 +372,23 @@ class ConversationService:
             reason=reason,
         )
 
-    async def _lock(self, s: AsyncSession, conversation_id: int) -> Conversation | None:
+    async def _lock(self, s: AsyncSession, conversation_id: int, *, pending_only: bool = False) -> Conversation | None:
         query = select(Conversation).where(Conversation.id == conversation_id)
+        if pending_only:
+            query = query.where(Conversation.status == Status.PENDING)
         if not self.db.is_sqlite:
-            query = query.with_for_update()
+            query = query.with_for_update(skip_locked=pending_only)
         return (await s.scalars(query)).first()
 
     def wake(self) -> None:
         if self.on_outbox is not None:
             self.on_outbox()
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    """PostgreSQL deadlocks and serialization failures: the whole transaction may simply run again."""
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None) or getattr(getattr(exc, "orig", None), "pgcode", None)
+    return code in ("40P01", "40001") or "deadlock detected" in str(exc)
 
 
 async def claim_event(s: AsyncSession, provider: str, event_id: str, *, at: dt.datetime) -> bool:

@@ -1,0 +1,41 @@
+"""`rebook demo` at a small size: it runs, and its numbers obey the invariants."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_demo_small_json(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "demo", "--passengers", "200", "--seed", "3", "--json", "--workdir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    summary = json.loads(run.stdout)
+    for key in (
+        "passengers_impacted",
+        "messages_sent",
+        "options_offered",
+        "accepted",
+        "booked",
+        "escalated",
+        "opted_out",
+        "no_answer",
+        "oversold_seats",
+        "time_to_first_option_ms",
+        "elapsed_s",
+    ):
+        assert key in summary
+    assert summary["oversold_seats"] == 0
+    assert summary["passengers_impacted"] >= 200
+    assert sum(summary["passengers_by_state"].values()) == summary["passengers_impacted"]
+    assert summary["booked"] <= summary["accepted"] <= summary["passengers_impacted"]
+    assert summary["booked"] > 0 and summary["escalated"] > 0 and summary["opted_out"] > 0
+    assert summary["messages_sent"] >= summary["bookings_impacted"] - summary["bookings_unreachable"]
+    assert 0 < summary["time_to_first_option_ms"]["p50"] <= summary["time_to_first_option_ms"]["p95"]
