@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from consent import audit
 from consent.models import ConsentEvent, ConsentState
 
 GRANTED = "granted"
@@ -45,8 +46,10 @@ async def record(
     at: dt.datetime,
     evidence: str | None = None,
     legal_basis: str = "contract",
+    actor: str | None = None,
+    reason: str | None = None,
 ) -> bool:
-    """Set the current state and append history; returns whether anything changed."""
+    """Set the current state and append history and an audit entry; returns whether anything changed."""
     state = GRANTED if granted else WITHDRAWN
     current = await session.get(ConsentState, (passenger_id, channel, purpose))
     if current is not None and current.state == state:
@@ -67,5 +70,15 @@ async def record(
             legal_basis=legal_basis,
             at=at,
         )
+    )
+    audit.append(
+        session,
+        actor=actor or source,
+        action=f"consent.{state}",
+        subject=f"passenger:{passenger_id}",
+        passenger_id=passenger_id,
+        reason=reason,
+        details={"channel": channel, "purpose": purpose, "source": source, "legal_basis": legal_basis},
+        at=at,
     )
     return True

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from infra.orm import Base, BigId, UTCDateTime
@@ -32,3 +33,21 @@ class ConsentEvent(Base):
     evidence: Mapped[str | None] = mapped_column(String(128), default=None)
     legal_basis: Mapped[str] = mapped_column(String(24), default="contract")
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """One link of the append-only, hash-chained audit log; holds ids and codes, never PII."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    passenger_id: Mapped[int | None] = mapped_column(BigInteger, index=True, default=None)
+    subject: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(String(160), default=None)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

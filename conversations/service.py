@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consent import ledger
+from consent import audit, ledger
 from conversations.engine import (
     Book,
     BookingConfirmed,
@@ -273,6 +273,8 @@ class ConversationService:
                 result = await book_option(s, option_id=option_id, now=now)
                 conv.chosen_at = conv.chosen_at or now
                 if result.status in ("booked", "already_booked") and result.option_id is not None:
+                    if result.status == "booked":
+                        _audit(s, conv, "booking.confirmed", now, option_id=result.option_id)
                     conv.booked_option_id = result.option_id
                     conv.booked_at = conv.booked_at or now
                     conv.timer_at = None
@@ -282,6 +284,7 @@ class ConversationService:
                 return await self._make_offer(s, conv, reason)
             case Escalate(reason=reason):
                 conv.escalation_reason = reason
+                _audit(s, conv, "escalation.opened", now, reason=reason)
                 s.add(
                     Escalation(
                         conversation_id=conv.id,
@@ -389,6 +392,19 @@ def _retryable(exc: DBAPIError) -> bool:
     """PostgreSQL deadlocks and serialization failures: the whole transaction may simply run again."""
     code = getattr(getattr(exc, "orig", None), "sqlstate", None) or getattr(getattr(exc, "orig", None), "pgcode", None)
     return code in ("40P01", "40001") or "deadlock detected" in str(exc)
+
+
+def _audit(s: AsyncSession, conv: Conversation, action: str, now: dt.datetime, **details: Any) -> None:
+    """Bookings and escalations go to the hash-chained audit log, with ids only."""
+    audit.append(
+        s,
+        actor="engine",
+        action=action,
+        subject=f"conversation:{conv.id}",
+        passenger_id=conv.passenger_id,
+        details={"conversation_id": conv.id, "booking_id": conv.booking_id, **details},
+        at=now,
+    )
 
 
 async def claim_event(s: AsyncSession, provider: str, event_id: str, *, at: dt.datetime) -> bool:

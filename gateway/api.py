@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from conversations.models import Conversation, Escalation, OutboxMessage
 from conversations.workflow import DisruptionRequest, FlightKey, UnknownFlight, record_disruption
 from gateway.container import Container
+from gateway.privacy_settings import OPS, ApiKey
 from rebooking_core.models import Disruption, Flight, Inventory, Segment
 from rebooking_core.types import DisruptionKind
 
@@ -27,16 +29,34 @@ def container(request: Request) -> Container:
 Wired = Annotated[Container, Depends(container)]
 
 
-def require_key(
+def authenticate(
     c: Wired, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> str:
+) -> ApiKey:
     if credentials is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer API key", headers={"WWW-Authenticate": "Bearer"})
     given = credentials.credentials.encode()
-    for key in c.settings.api_keys:
-        if hmac.compare_digest(given, key.encode()):
-            return key
-    raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid API key", headers={"WWW-Authenticate": "Bearer"})
+    found = None
+    for key in c.settings.scoped_api_keys:
+        if hmac.compare_digest(given, key.secret.encode()):
+            found = key
+    if found is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid API key", headers={"WWW-Authenticate": "Bearer"})
+    return found
+
+
+def require_scope(scope: str) -> Callable[[ApiKey], ApiKey]:
+    """A dependency that lets through only keys holding `scope` (401 without a key, 403 without the scope)."""
+
+    def check(key: Annotated[ApiKey, Depends(authenticate)]) -> ApiKey:
+        if scope not in key.scopes:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this API key lacks the {scope!r} scope")
+        return key
+
+    return check
+
+
+def require_key(key: Annotated[ApiKey, Depends(require_scope(OPS))]) -> str:
+    return key.secret
 
 
 class FlightRef(BaseModel):
@@ -75,7 +95,7 @@ class DisruptionStatus(BaseModel):
     offered: int
 
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(require_key)], tags=["ops"])
+router = APIRouter(prefix="/v1", dependencies=[Depends(require_scope(OPS))], tags=["ops"])
 
 
 @router.post("/disruptions", status_code=status.HTTP_202_ACCEPTED, response_model=DisruptionAccepted)

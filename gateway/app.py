@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from sqlalchemy import func, select, text
 
 from conversations.models import Conversation, Delivery
-from gateway import api
+from gateway import api, privacy_api
 from gateway.container import Container
 from gateway.worker import Worker
 from webhooks import twilio as twilio_hooks
@@ -50,6 +50,7 @@ def create_app(c: Container, *, embedded_worker: bool = False) -> FastAPI:
     app.state.container = c
     metrics = Metrics()
     app.include_router(api.router)
+    app.include_router(privacy_api.router)
     settings = c.settings
     if settings.twilio.enabled:
         app.include_router(

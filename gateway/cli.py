@@ -244,6 +244,10 @@ def parser() -> argparse.ArgumentParser:
     wa_sub = wa.add_subparsers(dest="wa_command", required=True)
     tpl = wa_sub.add_parser("templates", help="print the template definitions to submit to Meta")
     tpl.set_defaults(func=cmd_whatsapp_templates)
+
+    from gateway import privacy_cli
+
+    privacy_cli.add_parsers(sub, _settings)
     return p
 
 

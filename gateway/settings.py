@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gateway.privacy_settings import ApiKey, RetentionSettings, parse_api_keys
+
 log = logging.getLogger(__name__)
 
 DEV_PII_KEY = "dev-only-pii-key-change-me"
@@ -91,10 +93,12 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         _parse_pii_keys(_secret(self.pii_keys))
+        parse_api_keys(_secret(self.ops_api_keys))
         if self.sandbox:
             return self
         defaults = {
@@ -109,7 +113,12 @@ class Settings(BaseSettings):
 
     @property
     def api_keys(self) -> list[str]:
-        return [k.strip() for k in _secret(self.ops_api_keys).split(",") if k.strip()]
+        return [k.secret for k in self.scoped_api_keys]
+
+    @property
+    def scoped_api_keys(self) -> list[ApiKey]:
+        """`key` has every scope; `key:consent:read+dsr:export` only those listed."""
+        return parse_api_keys(_secret(self.ops_api_keys))
 
     @property
     def pii_key_list(self) -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ from conversations.engine import Status
 from conversations.models import Conversation
 from conversations.timers import fire_due_timers
 from gateway.container import Container
+from gateway.privacy_jobs import run_purge
 from rebooking_core.models import Disruption
 from rebooking_core.offers import expire_offers
 
@@ -54,6 +55,11 @@ class Worker:
         async with self.c.db.transaction() as s:
             return await expire_offers(s, now=self.c.clock())
 
+    async def purge(self) -> int:
+        """Retention: delete what is past its period (REBOOK_RETENTION__*)."""
+        report = await run_purge(self.c.db, self.c.settings.retention, clock=self.c.clock, dry_run=False)
+        return report.total
+
     async def recover(self) -> int:
         """Re-drive work a crashed process left behind: unassessed disruptions, un-offered batches."""
         cutoff = self.c.clock() - STALL
@@ -80,6 +86,7 @@ class Worker:
             self.every(1.0, self.timers),
             self.every(30.0, self.expire_holds),
             self.every(15.0, self.recover),
+            self.every(self.c.settings.retention.purge_every_minutes * 60, self.purge),
         ]
         if consume_jobs and not isinstance(self.c.jobs.broker, InMemoryBroker):
             loops.append(run_receiver_task(self.c.jobs.broker, max_async_tasks=4))

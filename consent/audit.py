@@ -1,0 +1,193 @@
+"""Append-only, hash-chained audit log: who changed consent, booked, escalated, exported or erased."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
+
+from consent.models import AuditEntry
+
+GENESIS = "0" * 64
+PURGED = "audit.purged"
+#: PostgreSQL advisory lock key that serialises chain appends across processes ("rbAUDIT").
+LOCK_KEY = 0x7262_4155_4449_54
+_PENDING = "rebook_audit_pending"
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An entry waiting for commit, when it is given its place in the chain."""
+
+    at: dt.datetime
+    actor: str
+    action: str
+    subject: str
+    passenger_id: int | None
+    reason: str | None
+    details: Mapping[str, Any]
+
+
+def digest(
+    *,
+    seq: int,
+    at: dt.datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    passenger_id: int | None,
+    reason: str | None,
+    details: Mapping[str, Any],
+    prev_hash: str,
+) -> str:
+    """The hash of one entry over every field and its predecessor's hash, so any edit breaks the chain."""
+    body = json.dumps(
+        [seq, at.astimezone(dt.UTC).isoformat(), actor, action, subject, passenger_id, reason, dict(details), prev_hash],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=True,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def entry_digest(row: Mapping[str, Any]) -> str:
+    """Recompute a stored entry's hash from its columns."""
+    return digest(
+        seq=row["seq"],
+        at=row["at"],
+        actor=row["actor"],
+        action=row["action"],
+        subject=row["subject"],
+        passenger_id=row["passenger_id"],
+        reason=row["reason"],
+        details=row["details"] or {},
+        prev_hash=row["prev_hash"],
+    )
+
+
+def append(
+    session: AsyncSession,
+    *,
+    actor: str,
+    action: str,
+    subject: str,
+    at: dt.datetime,
+    passenger_id: int | None = None,
+    reason: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """Queue an entry; it is chained at commit, so the chain lock is held only for the final flush."""
+    _queue(session.sync_session).append(
+        Pending(at, actor[:64], action[:32], subject[:64], passenger_id, reason[:160] if reason else None, dict(details or {}))
+    )
+
+
+def _queue(session: Session) -> list[Pending]:
+    queue: list[Pending] = session.info.setdefault(_PENDING, [])
+    return queue
+
+
+@event.listens_for(Session, "before_commit")
+def _seal(session: Session) -> None:
+    """Give queued entries their sequence numbers and hashes, under a lock that serialises appenders."""
+    queue: list[Pending] = session.info.pop(_PENDING, [])
+    if not queue:
+        return
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    head = session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    seq, prev = (int(head[0]), str(head[1])) if head is not None else (0, GENESIS)
+    for item in queue:
+        seq += 1
+        values: dict[str, Any] = {
+            "seq": seq,
+            "at": item.at,
+            "actor": item.actor,
+            "action": item.action,
+            "subject": item.subject,
+            "passenger_id": item.passenger_id,
+            "reason": item.reason,
+            "details": dict(item.details),
+            "prev_hash": prev,
+        }
+        prev = digest(**values)
+        session.add(AuditEntry(**values, hash=prev))
+    session.flush()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    """Entries of a rolled-back transaction never happened."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+@dataclass
+class Verification:
+    """What `rebook audit verify` found: entries checked and every break in the chain."""
+
+    entries: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+async def verify(session: AsyncSession, *, batch: int = 5000) -> Verification:
+    """Recompute every hash in order; an edited, inserted or deleted entry shows as a break."""
+    report = Verification()
+    checkpoints = await _purge_checkpoints(session)
+    expected_seq: int | None = None
+    prev_hash = GENESIS
+    last = 0
+    while True:
+        table = AuditEntry.__table__
+        result = await session.execute(select(table).where(table.c.seq > last).order_by(table.c.seq).limit(batch))
+        rows = [dict(r) for r in result.mappings().all()]
+        if not rows:
+            break
+        for row in rows:
+            if expected_seq is None:
+                expected_seq, prev_hash = _anchor(row, checkpoints, report)
+            seq = int(row["seq"])
+            if seq != expected_seq:
+                report.problems.append(f"entries {expected_seq}..{seq - 1} are missing")
+            if row["prev_hash"] != prev_hash:
+                report.problems.append(f"entry {seq} does not follow the entry before it")
+            if entry_digest(row) != row["hash"]:
+                report.problems.append(f"entry {seq} was altered (hash mismatch)")
+            report.entries += 1
+            expected_seq = seq + 1
+            prev_hash = str(row["hash"])
+            last = seq
+    return report
+
+
+def _anchor(first: Mapping[str, Any], checkpoints: dict[int, str], report: Verification) -> tuple[int, str]:
+    """Where the chain must start: at 1, or right after the entries a recorded purge removed."""
+    seq, prev = int(first["seq"]), str(first["prev_hash"])
+    if seq == 1:
+        return 1, GENESIS
+    if checkpoints.get(seq - 1) == prev:
+        return seq, prev
+    report.problems.append(f"entries before {seq} are missing and no purge recorded their removal")
+    return seq, prev
+
+
+async def _purge_checkpoints(session: AsyncSession) -> dict[int, str]:
+    rows = await session.scalars(select(AuditEntry.details).where(AuditEntry.action == PURGED))
+    found: dict[int, str] = {}
+    for details in rows.all():
+        through, hash_ = (details or {}).get("through_seq"), (details or {}).get("through_hash")
+        if isinstance(through, int) and isinstance(hash_, str):
+            found[through] = hash_
+    return found

@@ -1,0 +1,70 @@
+"""Settings pieces for data-subject rights: scoped ops API keys and retention periods."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from pydantic import BaseModel, Field
+
+from consent.retention import RetentionPolicy
+
+OPS = "ops"
+CONSENT_READ = "consent:read"
+CONSENT_WRITE = "consent:write"
+DSR_EXPORT = "dsr:export"
+DSR_ERASE = "dsr:erase"
+SCOPES: frozenset[str] = frozenset({OPS, CONSENT_READ, CONSENT_WRITE, DSR_EXPORT, DSR_ERASE})
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """One ops API key: the secret, what it may do, and an id that is safe to log and audit."""
+
+    secret: str
+    scopes: frozenset[str]
+
+    @property
+    def key_id(self) -> str:
+        return "key-" + hashlib.sha256(self.secret.encode()).hexdigest()[:12]
+
+
+def parse_api_keys(raw: str) -> list[ApiKey]:
+    """`key` (every scope, as before scopes existed) or `key:scope1+scope2`, comma-separated."""
+    keys: list[ApiKey] = []
+    for item in raw.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        secret, sep, scopes_text = item.partition(":")
+        if not secret:
+            raise ValueError("REBOOK_OPS_API_KEYS entries must look like 'key' or 'key:scope1+scope2'")
+        scopes = frozenset(s.strip() for s in scopes_text.split("+") if s.strip()) if sep else SCOPES
+        unknown = scopes - SCOPES
+        if unknown or not scopes:
+            raise ValueError(
+                f"REBOOK_OPS_API_KEYS: unknown or empty scopes {sorted(unknown)}; known: {', '.join(sorted(SCOPES))}"
+            )
+        keys.append(ApiKey(secret, scopes))
+    return keys
+
+
+class RetentionSettings(BaseModel):
+    """Days each kind of record is kept (`REBOOK_RETENTION__CONTENT_DAYS=90`, …)."""
+
+    content_days: float = Field(default=90, gt=0)
+    delivery_days: float = Field(default=90, gt=0)
+    booking_days: float = Field(default=7 * 365.25, gt=0)
+    audit_days: float = Field(default=7 * 365.25, gt=0)
+    event_days: float = Field(default=30, gt=0)
+    purge_every_minutes: float = Field(default=60, gt=0)
+
+    def policy(self) -> RetentionPolicy:
+        return RetentionPolicy(
+            content=dt.timedelta(days=self.content_days),
+            deliveries=dt.timedelta(days=self.delivery_days),
+            bookings=dt.timedelta(days=self.booking_days),
+            audit=dt.timedelta(days=self.audit_days),
+            events=dt.timedelta(days=self.event_days),
+        )
