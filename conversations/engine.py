@@ -38,6 +38,9 @@ class MessageKind(StrEnum):
     STOP_ACK = "stop_ack"
     START_ACK = "start_ack"
     HELP = "help"
+    AGENT_TEXT = "agent_text"
+    AGENT_REFUND = "agent_refund"
+    AGENT_VOUCHER = "agent_voucher"
 
 
 class OfferReason(StrEnum):
@@ -119,6 +122,7 @@ class AgentClaimed:
 @dataclass(frozen=True)
 class AgentReleased:
     agent: str
+    refunded: bool = False
 
 
 @dataclass(frozen=True)
@@ -273,6 +277,10 @@ def _deadline_protects(s: Snapshot, e: Event, p: Policy) -> bool:
     return _deadline(s, e, p) and p.on_deadline == "protect" and bool(s.option_ids)
 
 
+def _refunded(s: Snapshot, e: Event, p: Policy) -> bool:
+    return isinstance(e, AgentReleased) and e.refunded
+
+
 def _near_stop(s: Snapshot, e: Event, p: Policy) -> bool:
     return isinstance(e, TextReceived) and e.near_keyword is Keyword.STOP
 
@@ -289,6 +297,7 @@ GUARDS: dict[str, Guard] = {
     "deadline, escalate": _deadline_escalates,
     "deadline, protect": _deadline_protects,
     "near STOP": _near_stop,
+    "refunded": _refunded,
 }
 
 
@@ -418,6 +427,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.ESCALATED, OffersReady, None, S.OFFERED, ("send offer", "start reminder")),
     # An agent owns it: the bot is silent.
     Transition(S.AGENT, AgentBooked, None, S.CONFIRMING, ("book",)),
+    Transition(S.AGENT, AgentReleased, "refunded", S.CLOSED, ("cancel timer",)),
     Transition(S.AGENT, AgentReleased, None, S.OFFERED, ("refresh offer",)),
     Transition(S.AGENT, OffersReady, None, S.AGENT, ()),
     Transition(S.CONFIRMING, OffersReady, None, S.OFFERED, ("send offer", "start reminder")),

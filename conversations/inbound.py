@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import ledger
 from consent.keywords import Keyword, classify, near_keyword
+from conversations.agents import relay_to_agent
 from conversations.dispatcher import fall_back
 from conversations.engine import (
     Event,
@@ -63,15 +64,14 @@ class InboundRouter:
             conv = await self._conversation(s, passengers)
             keyword = None if e.choice_token else classify(e.text)
             event = await self._interpret(s, conv, e, keyword) if conv is not None else None
-            s.add(
-                InboundMessage(
-                    conversation_id=conv.id if conv else None,
-                    channel=e.channel,
-                    text=e.text,
-                    interpreted_as=_label(event, keyword),
-                    received_at=e.received_at,
-                )
+            message = InboundMessage(
+                conversation_id=conv.id if conv else None,
+                channel=e.channel,
+                text=e.text,
+                interpreted_as=_label(event, keyword),
+                received_at=e.received_at,
             )
+            s.add(message)
             if conv is None:
                 await self._consent_without_conversation(s, passengers, e, keyword)
                 return
@@ -79,8 +79,11 @@ class InboundRouter:
             windows[e.channel] = (e.received_at + SESSION_WINDOW).isoformat()
             conv.window_open_until = windows
             conv.channel = e.channel
+            with_agent = conv.status == Status.AGENT.value
             if event is not None:
                 await self.service.run(s, conv, event)
+            if with_agent:
+                await relay_to_agent(s, conv, message, at=self.clock())
 
     async def _passengers(self, s: AsyncSession, channel: str, sender: str) -> list[int]:
         digest = crypto.keyring().blind_index(sender)

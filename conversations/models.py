@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from infra.orm import Base, BigId, EncryptedString, UTCDateTime
@@ -116,6 +116,7 @@ class ProcessedEvent(Base):
 
 class Escalation(Base):
     __tablename__ = "escalations"
+    __table_args__ = (Index("ix_escalations_queue", "disruption_id", "route", "status"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
@@ -124,3 +125,13 @@ class Escalation(Base):
     tier: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(10), default="open")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    route: Mapped[str | None] = mapped_column(String(32), default=None)
+    missed_connection: Mapped[bool] = mapped_column(default=False, server_default=false())
+    agent: Mapped[str | None] = mapped_column(String(32), default=None)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    resolution: Mapped[str | None] = mapped_column(String(16), default=None)
+    card_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+
+
+import conversations.desk_models  # noqa: E402, F401  (register the desk and broadcast tables with every import of the models)

@@ -12,7 +12,8 @@ import locales
 from conversations.engine import MessageKind
 from conversations.models import Conversation, OutboxMessage
 from conversations.ports import ChoiceView, OutboundMessage, TemplateCall
-from locales.formatting import format_date, format_datetime, format_time
+from infra import crypto
+from locales.formatting import format_date, format_datetime, format_money, format_time
 from rebooking_core import airports
 from rebooking_core.models import Booking, Disruption, Flight, Offer, OfferOption
 
@@ -80,6 +81,11 @@ class MessageRenderer:
             return await self._offer(s, shell, kind, row.offer_id, conv, flight, base)
         if kind in (MessageKind.BOOKED, MessageKind.ALREADY_BOOKED):
             return replace(shell, body=await self._booked(s, conv, kind))
+        if kind is MessageKind.AGENT_TEXT:
+            # An agent's own words go out as written; they are stored encrypted (message text is PII).
+            return replace(shell, body=crypto.keyring().decrypt(str(row.params["text"])))
+        if kind in (MessageKind.AGENT_REFUND, MessageKind.AGENT_VOUCHER):
+            return replace(shell, body=await self._agent_decision(s, conv, kind, row.params, base))
         params = dict(base)
         params["count"] = await self._option_count(s, conv.offer_id)
         return replace(shell, body=self._text(_SIMPLE.get(kind, "escalated.agent"), loc, params))
@@ -165,6 +171,15 @@ class MessageRenderer:
             description = locales.render("option.direct", loc, arr=arr)
         day = format_date(o.dep_utc, dep_tz, loc)
         return ChoiceView(token=choice_token(offer_id, o.id), number=o.rank, title=title, description=f"{day} · {description}")
+
+    async def _agent_decision(
+        self, s: AsyncSession, conv: Conversation, kind: MessageKind, params: dict[str, object], base: dict[str, object]
+    ) -> str:
+        if kind is MessageKind.AGENT_REFUND:
+            booking = await s.get(Booking, conv.booking_id)
+            return locales.render("agent.refund", conv.locale, airline=base["airline"], locator=booking.locator if booking else "")
+        amount = format_money(int(str(params.get("amount", 0))), str(params.get("currency", "EUR")), conv.locale)
+        return locales.render("agent.voucher", conv.locale, airline=base["airline"], amount=amount)
 
     async def _booked(self, s: AsyncSession, conv: Conversation, kind: MessageKind) -> str:
         option = await s.get(OfferOption, conv.booked_option_id) if conv.booked_option_id else None

@@ -291,6 +291,7 @@ class ConversationService:
                         disruption_id=conv.disruption_id,
                         reason=reason,
                         tier=conv.tier,
+                        missed_connection=bool(conv.impact.get("missed_connection")),
                         created_at=now,
                     )
                 )

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 
 from conversations.models import Conversation, Delivery
 from gateway import api, privacy_api
+from gateway import broadcast_api, slack_app
 from gateway.container import Container
 from gateway.worker import Worker
 from webhooks import twilio as twilio_hooks
@@ -52,6 +53,9 @@ def create_app(c: Container, *, embedded_worker: bool = False) -> FastAPI:
     app.include_router(api.router)
     app.include_router(privacy_api.router)
     settings = c.settings
+    app.include_router(broadcast_api.router)
+    if c.desk is not None and c.desk.slack is not None:
+        app.include_router(slack_app.router(c.desk.slack))
     if settings.twilio.enabled:
         app.include_router(
             twilio_hooks.router(
@@ -108,7 +112,7 @@ def create_app(c: Container, *, embedded_worker: bool = False) -> FastAPI:
                 await s.execute(select(Delivery.channel, Delivery.status, func.count()).group_by(Delivery.channel, Delivery.status))
             ).all():
                 metrics.deliveries.labels(channel, st).set(n)
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(metrics.registry) + await slack_app.agent_metrics(c.db), media_type=CONTENT_TYPE_LATEST)
 
     return app
 

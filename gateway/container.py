@@ -17,6 +17,7 @@ from conversations.ports import Channel
 from conversations.rendering import Branding, MessageRenderer
 from conversations.service import ConversationService, EngineConfig, utcnow
 from conversations.workflow import assess
+from gateway.desk import DeskParts, build_desk
 from gateway.jobs import Jobs, make_broker
 from gateway.settings import Settings
 from infra import crypto
@@ -73,6 +74,7 @@ class Container:
     sandbox: Sandbox | None
     clock: Callable[[], dt.datetime]
     listeners: list[Callable[[], None]] = field(default_factory=list)
+    desk: DeskParts | None = None
 
     def wake(self) -> None:
         for listener in self.listeners:
@@ -85,6 +87,8 @@ class Container:
         await self.jobs.broker.shutdown()
         for channel in self.channels.values():
             await channel.aclose()
+        if self.desk is not None:
+            await self.desk.aclose()
         await self.db.dispose()
 
 
@@ -142,5 +146,6 @@ def build(
         sandbox=sandbox,
         clock=clock,
     )
+    container.desk = build_desk(settings, db=db, service=service, channels=chans, clock=clock, wake=container.wake)
     holder.append(container)
     return container

@@ -80,12 +80,25 @@ class Worker:
             await self.c.jobs.disruption_recorded(disruption_id)
         return len(stalled_disruptions) + len(stalled)
 
+    async def desk_pump(self) -> int:
+        """Route escalations, post due Slack cards and relays, refresh debounced queue cards."""
+        if self.c.desk is None or self.c.desk.agents is None:
+            return 0
+        report = await self.c.desk.agents.pump()
+        return report.cards_posted + report.relays + report.queue_posts + report.queue_updates
+
+    async def broadcast(self) -> int:
+        """One round of broadcast sends; each provider is paced inside the broadcaster."""
+        return await self.c.desk.broadcaster.run_once() if self.c.desk is not None else 0
+
     async def run(self, *, consume_jobs: bool = True) -> None:
         loops = [
             self.dispatch_forever(),
             self.every(1.0, self.timers),
             self.every(30.0, self.expire_holds),
             self.every(15.0, self.recover),
+            self.every(1.0, self.desk_pump),
+            self.every(0.5, self.broadcast),
             self.every(self.c.settings.retention.purge_every_minutes * 60, self.purge),
         ]
         if consume_jobs and not isinstance(self.c.jobs.broker, InMemoryBroker):

@@ -149,6 +149,7 @@ CASES: tuple[Case, ...] = (
     # an agent owns it
     Case("agent books", snap(S.AGENT), AgentBooked(72), S.CONFIRMING, (Book(OFFER, 72),)),
     Case("agent hands back", snap(S.AGENT), AgentReleased("a1"), S.OFFERED, (MakeOffer(OfferReason.REFRESHED),)),
+    Case("agent hands back after a refund", snap(S.AGENT), AgentReleased("a1", refunded=True), S.CLOSED, (CancelTimer(),)),
     Case("offer while an agent owns it", snap(S.AGENT), READY, S.AGENT, ()),
     Case("re-offer after a failed booking", snap(S.CONFIRMING),
          OffersReady(8, (81,), EXPIRES, OfferReason.SEAT_GONE), S.OFFERED,

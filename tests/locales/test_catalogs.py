@@ -40,6 +40,10 @@ CONTRACT: dict[str, frozenset[str]] = {
     "keyword.help": frozenset({"airline", "contact"}),
     "template.disruption_notice": frozenset({"airline", "flight", "route", "date"}),
     "template.see_options": frozenset(),
+    "agent.refund": frozenset({"airline", "locator"}),
+    "agent.voucher": frozenset({"airline", "amount"}),
+    "broadcast.weather": frozenset({"airline", "origin", "flight"}),
+    "broadcast.check_status": frozenset({"airline", "origin", "flight"}),
 }
 
 # Realistic, long-ish values: what a passenger would actually read.

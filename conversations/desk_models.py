@@ -1,0 +1,94 @@
+"""Tables of the agent desk (queue cards, relays, decisions) and of ops broadcasts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from infra.orm import Base, BigId, UTCDateTime
+
+
+class QueueCard(Base):
+    """One Slack message per disruption × routing channel, updated in place when `dirty`."""
+
+    __tablename__ = "queue_cards"
+    __table_args__ = (UniqueConstraint("disruption_id", "route", name="one_card_per_route"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    disruption_id: Mapped[int] = mapped_column(BigId)
+    route: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    dirty: Mapped[bool] = mapped_column(default=True)
+    posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    updates: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AgentRelay(Base):
+    """A passenger message waiting to be shown in the owning agent's Slack thread."""
+
+    __tablename__ = "agent_relays"
+    __table_args__ = (Index("ix_agent_relays_status", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
+    inbound_id: Mapped[int] = mapped_column(ForeignKey("inbound_messages.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class AgentDecision(Base):
+    """What an agent decided for a passenger; one of each kind per escalation, so a retried click is a no-op."""
+
+    __tablename__ = "agent_decisions"
+    __table_args__ = (UniqueConstraint("escalation_id", "kind", name="one_decision_per_kind"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(BigId, index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    agent: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Broadcast(Base):
+    """An ops notice to everyone on a flight or at an airport; counts come from its recipients."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8))
+    target: Mapped[str] = mapped_column(String(32))
+    message_key: Mapped[str | None] = mapped_column(String(48), default=None)
+    text: Mapped[str | None] = mapped_column(String(1024), default=None)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True, default=None)
+    status: Mapped[str] = mapped_column(String(10), default="sending")
+    slack_channel: Mapped[str | None] = mapped_column(String(32), default=None)
+    slack_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class BroadcastRecipient(Base):
+    __tablename__ = "broadcast_recipients"
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "passenger_id", name="once_per_passenger"),
+        Index("ix_broadcast_recipients_status", "broadcast_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    passenger_id: Mapped[int] = mapped_column(ForeignKey("passengers.id", ondelete="CASCADE"))
+    flight_id: Mapped[int] = mapped_column(BigId)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    tried: Mapped[list[str]] = mapped_column(JSON, default=list)
+    channel: Mapped[str | None] = mapped_column(String(12), default=None)
+    provider_message_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    error: Mapped[str | None] = mapped_column(String(64), default=None)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)

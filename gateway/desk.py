@@ -1,0 +1,77 @@
+"""Wires the agent desk (Slack) and ops broadcasts; without a Slack token and secret the desk is off."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from channels.slack import SlackDesk, SlackHttp
+from conversations.agents import AgentWorkflow, DeskConfig, RouteRule
+from conversations.broadcasts import Broadcaster
+from conversations.ports import Channel
+from conversations.rendering import Branding
+from conversations.service import ConversationService
+from gateway.settings import Settings
+from infra.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DeskParts:
+    broadcaster: Broadcaster
+    desk: SlackDesk | None = None
+    agents: AgentWorkflow | None = None
+    slack: SlackHttp | None = None
+
+    async def aclose(self) -> None:
+        """Let acknowledged Slack work finish before the database goes away."""
+        if self.slack is not None:
+            await self.slack.settle()
+        if self.desk is not None:
+            await self.desk.aclose()
+
+
+def desk_config(settings: Settings) -> DeskConfig:
+    sl = settings.slack
+    return DeskConfig(
+        default_route=sl.escalation_channel,
+        rules=tuple(
+            RouteRule(
+                channel=r.channel,
+                airports=frozenset(a.upper() for a in r.airports),
+                tiers=frozenset(r.tiers),
+                languages=frozenset(r.languages),
+            )
+            for r in sl.routes
+        ),
+        always_push_tiers=frozenset(sl.always_push_tiers),
+        debounce=dt.timedelta(seconds=sl.card_debounce_seconds),
+        voucher_amount=sl.voucher_amount,
+        voucher_currency=sl.voucher_currency,
+    )
+
+
+def build_desk(
+    settings: Settings,
+    *,
+    db: Database,
+    service: ConversationService,
+    channels: Mapping[str, Channel],
+    clock: Callable[[], dt.datetime],
+    wake: Callable[[], None],
+) -> DeskParts:
+    branding = Branding(airline=settings.airline_name, help_contact=settings.help_contact)
+    sl = settings.slack
+    log.info("channel slack: %s", sl.report())
+    desk = SlackDesk(token=sl.bot_token.get_secret_value(), api_base=sl.api_base) if sl.enabled and sl.bot_token else None
+    broadcaster = Broadcaster(
+        db, channels, rates=settings.broadcast_rates, branding=branding, clock=clock, board=desk, on_start=wake
+    )
+    if desk is None or sl.signing_secret is None:
+        return DeskParts(broadcaster=broadcaster)
+    agents = AgentWorkflow(db, service, desk, config=desk_config(settings), clock=clock)
+    slack = SlackHttp(signing_secret=sl.signing_secret.get_secret_value(), desk=desk, sink=agents, broadcasts=broadcaster)
+    return DeskParts(broadcaster=broadcaster, desk=desk, agents=agents, slack=slack)
