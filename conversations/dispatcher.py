@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consent import ledger
 from conversations.engine import DeliveryFailed, MessageKind
 from conversations.models import Conversation, Delivery, OutboxMessage
-from conversations.pacing import Pacer
+from conversations.pacing import Pacer, Pacing
 from conversations.ports import Channel, ChannelError, OptedOut, OutboundMessage, RateLimited, ReasonClass
 from conversations.rendering import MessageRenderer
 from conversations.service import Clock, ConversationService
@@ -60,7 +60,7 @@ class Dispatcher:
         renderer: MessageRenderer,
         service: ConversationService,
         clock: Clock,
-        pacer: Pacer | None = None,
+        pacer: Pacing | None = None,
         config: DispatchConfig | None = None,
     ) -> None:
         self.db = db
@@ -68,7 +68,7 @@ class Dispatcher:
         self.renderer = renderer
         self.service = service
         self.clock = clock
-        self.pacer = pacer or Pacer({name: ch.capabilities.rate_per_second for name, ch in channels.items()})
+        self.pacer: Pacing = pacer or Pacer({name: ch.capabilities.rate_per_second for name, ch in channels.items()})
         self.config = config or DispatchConfig()
         self._semaphore = asyncio.Semaphore(self.config.concurrency)
 
@@ -146,14 +146,17 @@ class Dispatcher:
             if planned is None:
                 return
             channel = self.channels[planned.channel]
-            await self.pacer.acquire(planned.channel)
+            await self.pacer.acquire(planned.channel, planned.message.to)
             try:
                 result = await channel.send(planned.message)
             except ChannelError as exc:
+                if isinstance(exc, RateLimited):
+                    await self.pacer.slow_down(planned.channel, planned.message.to, exc.retry_after, exc.code)
                 retry_now = await self._failed(planned, channel, exc)
                 if not retry_now:
                     return
                 continue
+            await self.pacer.settle(planned.channel, planned.message.to, result.segments)
             await self._sent(planned, channel, result.provider_message_id, result.segments)
             return
 
@@ -171,7 +174,8 @@ class Dispatcher:
                 return None
             contact = await self._choose(s, conv, row)
             if contact is None:
-                row.status = "failed"
+                # Dead-lettered (retryable by `rebook dlq retry`) when a channel only ever failed temporarily.
+                row.status = "dead" if await _temporarily_exhausted(s, row) else "failed"
                 row.last_error = "channels_exhausted" if row.tried_channels else "no_consented_channel"
                 if row.key in _ESSENTIAL:
                     await self.service.run(s, await self._relock(s, conv), DeliveryFailed("no_channel"))
@@ -297,6 +301,17 @@ class Dispatcher:
             row.tried_channels = [*row.tried_channels, planned.channel]
             row.status = "sending"
             return True
+
+
+async def _temporarily_exhausted(s: AsyncSession, row: OutboxMessage) -> bool:
+    """Whether some channel's last failure for this message was temporary (a retry may succeed)."""
+    if not row.tried_channels:
+        return False
+    rows = await s.execute(
+        select(Delivery.channel, Delivery.reason_class).where(Delivery.outbox_id == row.id).order_by(Delivery.id)
+    )
+    last = {channel: reason for channel, reason in rows}
+    return any(last.get(channel) == ReasonClass.TEMPORARY.value for channel in row.tried_channels)
 
 
 async def fall_back(s: AsyncSession, *, provider: str, provider_message_id: str, at: dt.datetime) -> bool:

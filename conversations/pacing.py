@@ -1,39 +1,180 @@
-"""Token buckets per channel so fan-out never outruns a provider's documented rate."""
+"""Token buckets per provider and sender (and per recipient where a provider limits that), so
+fan-out never outruns a provider's documented rate; the bucket state lives in a `BucketStore`
+(in-process here, shared across workers in Redis in `infra.ratelimit`)."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import random
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+Sleep = Callable[[float], Awaitable[None]]
 
 
-class TokenBucket:
-    def __init__(self, rate: float, burst: float | None = None) -> None:
-        self.rate = rate
-        self.capacity = burst if burst is not None else max(rate, 1.0)
-        self.tokens = self.capacity
-        self.updated = time.monotonic()
-        self._lock = asyncio.Lock()
+@dataclass(frozen=True)
+class Limit:
+    """`rate` tokens a second, at most `burst` saved up; a token is a message (or an SMS segment)."""
 
-    async def acquire(self) -> None:
-        async with self._lock:
-            while True:
-                now = time.monotonic()
-                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-                self.updated = now
-                if self.tokens >= 1:
-                    self.tokens -= 1
-                    return
-                await asyncio.sleep((1 - self.tokens) / self.rate)
+    rate: float
+    burst: float
+
+    def __post_init__(self) -> None:
+        if self.rate <= 0:
+            raise ValueError("a rate limit needs a positive rate")
+        if self.burst < 1:
+            raise ValueError("a burst below one token would never grant a send")
+
+
+@dataclass(frozen=True)
+class ChannelPace:
+    """How one channel is paced: a bucket per sender and, where the provider says so, per recipient."""
+
+    sender_id: str = "default"
+    per_sender: Limit | None = None
+    per_recipient: Limit | None = None
+    count_segments: bool = False
+    recipient_codes: frozenset[str] = frozenset()
+
+
+class BucketStore(Protocol):
+    """Where bucket state lives; every call is atomic for its bucket, whoever else calls it."""
+
+    async def take(self, bucket: str, limit: Limit, cost: float = 1.0) -> float:
+        """Take `cost` tokens and return 0, or take nothing and return the seconds to wait."""
+        ...
+
+    async def charge(self, bucket: str, limit: Limit, cost: float) -> None:
+        """Take `cost` tokens even into debt: the cost of a send became known after it."""
+        ...
+
+    async def block(self, bucket: str, limit: Limit, seconds: float) -> None:
+        """Nobody takes from this bucket for `seconds`, then it refills from empty."""
+        ...
+
+
+class Pacing(Protocol):
+    """What the dispatcher needs: wait for a turn, pay for what was sent, back off when told."""
+
+    async def acquire(self, channel: str, recipient: str = "") -> None: ...
+
+    async def settle(self, channel: str, recipient: str, segments: int) -> None: ...
+
+    async def slow_down(self, channel: str, recipient: str, seconds: float, code: str | None = None) -> None: ...
+
+
+@dataclass
+class _State:
+    tokens: float
+    updated: float
+    blocked_until: float = 0.0
+
+
+@dataclass
+class LocalBuckets:
+    """Bucket state in this process only: right for the embedded single-worker default."""
+
+    clock: Callable[[], float] = time.monotonic
+    _states: dict[str, _State] = field(default_factory=dict)
+
+    def _refilled(self, bucket: str, limit: Limit) -> tuple[_State, float]:
+        now = self.clock()
+        state = self._states.setdefault(bucket, _State(limit.burst, now))
+        if now > state.updated:
+            state.tokens = min(limit.burst, state.tokens + (now - state.updated) * limit.rate)
+            state.updated = now
+        return state, now
+
+    async def take(self, bucket: str, limit: Limit, cost: float = 1.0) -> float:
+        state, now = self._refilled(bucket, limit)
+        if state.blocked_until > now:
+            return state.blocked_until - now
+        if state.tokens >= cost:
+            state.tokens -= cost
+            return 0.0
+        return (cost - state.tokens) / limit.rate
+
+    async def charge(self, bucket: str, limit: Limit, cost: float) -> None:
+        state, _ = self._refilled(bucket, limit)
+        state.tokens -= cost
+
+    async def block(self, bucket: str, limit: Limit, seconds: float) -> None:
+        state, now = self._refilled(bucket, limit)
+        until = now + seconds
+        if until > state.blocked_until:
+            state.blocked_until = until
+            state.tokens = min(state.tokens, 0.0)
+            state.updated = max(state.updated, until)
+
+
+def recipient_tag(recipient: str) -> str:
+    """Bucket names may end up in Redis and its logs: a recipient appears only as a short hash."""
+    return hashlib.sha256(recipient.encode()).hexdigest()[:16]
 
 
 class Pacer:
-    """One bucket per channel name; a channel without a rate is not paced."""
+    """Maps a send to its buckets and waits until every one of them grants a token."""
 
-    def __init__(self, rates: Mapping[str, float]) -> None:
-        self.buckets = {name: TokenBucket(rate) for name, rate in rates.items() if rate > 0}
+    def __init__(
+        self,
+        paces: Mapping[str, ChannelPace | float],
+        store: BucketStore | None = None,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        max_nap_s: float = 1.0,
+    ) -> None:
+        """A bare number is one bucket per channel at that rate (burst = rate, at least 1); ≤ 0 is not paced."""
+        self.paces = {
+            name: pace if isinstance(pace, ChannelPace) else ChannelPace(per_sender=Limit(pace, max(pace, 1.0)))
+            for name, pace in paces.items()
+            if isinstance(pace, ChannelPace) or pace > 0
+        }
+        self.store: BucketStore = store if store is not None else LocalBuckets()
+        self._sleep = sleep
+        self._max_nap = max_nap_s
 
-    async def acquire(self, channel: str) -> None:
-        bucket = self.buckets.get(channel)
-        if bucket is not None:
-            await bucket.acquire()
+    def _sender_bucket(self, channel: str, pace: ChannelPace) -> str:
+        return f"{channel}:{pace.sender_id}"
+
+    def _recipient_bucket(self, channel: str, pace: ChannelPace, recipient: str) -> str:
+        return f"{channel}:{pace.sender_id}:to:{recipient_tag(recipient)}"
+
+    def buckets(self, channel: str, recipient: str) -> list[tuple[str, Limit]]:
+        """Narrowest first: a recipient's turn is settled before a sender-wide token is spent."""
+        pace = self.paces.get(channel)
+        if pace is None:
+            return []
+        out: list[tuple[str, Limit]] = []
+        if pace.per_recipient is not None and recipient:
+            out.append((self._recipient_bucket(channel, pace, recipient), pace.per_recipient))
+        if pace.per_sender is not None:
+            out.append((self._sender_bucket(channel, pace), pace.per_sender))
+        return out
+
+    async def acquire(self, channel: str, recipient: str = "") -> None:
+        for bucket, limit in self.buckets(channel, recipient):
+            while (wait := await self.store.take(bucket, limit)) > 0:
+                # Jitter spreads the workers that wait on one bucket, so they don't wake as a herd.
+                await self._sleep(min(wait, self._max_nap) * random.uniform(1.0, 1.1))
+
+    async def settle(self, channel: str, recipient: str, segments: int) -> None:
+        """An SMS of n segments costs n tokens; `acquire` took one, the rest is charged here."""
+        pace = self.paces.get(channel)
+        if pace is None or not pace.count_segments or pace.per_sender is None or segments <= 1:
+            return
+        await self.store.charge(self._sender_bucket(channel, pace), pace.per_sender, segments - 1)
+
+    async def slow_down(self, channel: str, recipient: str, seconds: float, code: str | None = None) -> None:
+        """A provider answered 429: every worker stops using the bucket it named for `seconds`."""
+        pace = self.paces.get(channel)
+        if pace is None or seconds <= 0:
+            return
+        if code is not None and code in pace.recipient_codes:
+            if pace.per_recipient is not None and recipient:
+                await self.store.block(self._recipient_bucket(channel, pace, recipient), pace.per_recipient, seconds)
+            return
+        if pace.per_sender is not None:
+            await self.store.block(self._sender_bucket(channel, pace), pace.per_sender, seconds)

@@ -1,4 +1,4 @@
-"""`rebook`: demo, serve, worker, db upgrade, import, generate, disrupt, whatsapp templates."""
+"""`rebook`: demo, serve, worker, db upgrade, import, generate, disrupt, whatsapp templates, dlq."""
 
 from __future__ import annotations
 
@@ -248,6 +248,10 @@ def parser() -> argparse.ArgumentParser:
     from gateway import privacy_cli
 
     privacy_cli.add_parsers(sub, _settings)
+
+    from gateway import dlq as dlq_commands
+
+    dlq_commands.add_parser(sub, _settings)
     return p
 
 

@@ -17,8 +17,8 @@ from conversations.ports import Channel
 from conversations.rendering import Branding, MessageRenderer
 from conversations.service import ConversationService, EngineConfig, utcnow
 from conversations.workflow import assess
-from gateway.desk import DeskParts, build_desk
 from gateway.jobs import Jobs, make_broker
+from gateway.pacing import build_pacer, close_pacer
 from gateway.settings import Settings
 from infra import crypto
 from infra.db import Database
@@ -74,7 +74,6 @@ class Container:
     sandbox: Sandbox | None
     clock: Callable[[], dt.datetime]
     listeners: list[Callable[[], None]] = field(default_factory=list)
-    desk: DeskParts | None = None
 
     def wake(self) -> None:
         for listener in self.listeners:
@@ -87,8 +86,7 @@ class Container:
         await self.jobs.broker.shutdown()
         for channel in self.channels.values():
             await channel.aclose()
-        if self.desk is not None:
-            await self.desk.aclose()
+        await close_pacer(self.dispatcher.pacer)
         await self.db.dispose()
 
 
@@ -125,7 +123,9 @@ def build(
         db, config=engine_config(settings), clock=clock, on_outbox=lambda: holder[0].wake() if holder else None
     )
     renderer = MessageRenderer(Branding(airline=settings.airline_name, help_contact=settings.help_contact))
-    dispatcher = Dispatcher(db, channels=chans, renderer=renderer, service=service, clock=clock)
+    dispatcher = Dispatcher(
+        db, channels=chans, renderer=renderer, service=service, clock=clock, pacer=build_pacer(settings, chans)
+    )
     inbound = InboundRouter(db, service, clock=clock)
 
     async def _assess(disruption_id: int) -> list[list[int]]:
@@ -146,6 +146,5 @@ def build(
         sandbox=sandbox,
         clock=clock,
     )
-    container.desk = build_desk(settings, db=db, service=service, channels=chans, clock=clock, wake=container.wake)
     holder.append(container)
     return container

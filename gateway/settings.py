@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -70,34 +70,50 @@ class WhatsAppSettings(BaseModel):
         return bool(self.phone_number_id and _secret(self.token) and _secret(self.app_secret))
 
 
-class SlackRoute(BaseModel):
-    """Escalations matching every given filter go to `channel`; an empty filter matches anything."""
+class ChannelPacing(BaseModel):
+    """One channel's token buckets (0 = not paced); a token is a message, for SMS a segment."""
 
-    channel: str
-    airports: list[str] = Field(default_factory=list)
-    tiers: list[int] = Field(default_factory=list)
-    languages: list[str] = Field(default_factory=list)
+    rate: float = Field(default=0.0, ge=0)
+    burst: float | None = Field(default=None, ge=1)
+    recipient_rate: float = Field(default=0.0, ge=0)
+    recipient_burst: float | None = Field(default=None, ge=1)
+    sender: str | None = None
+    recipient_limit_codes: list[str] = Field(default_factory=list)
 
 
-class SlackSettings(BaseModel):
-    bot_token: SecretStr | None = None
-    signing_secret: SecretStr | None = None
-    api_base: str = "https://slack.com/api/"
-    escalation_channel: str = "rebook-escalations"
-    routes: list[SlackRoute] = Field(default_factory=list)
-    always_push_tiers: list[int] = Field(default_factory=list)
-    card_debounce_seconds: float = Field(default=5.0, ge=0)
-    voucher_amount: int = Field(default=100, gt=0)
-    voucher_currency: str = "EUR"
+_PACING_DEFAULTS: dict[str, dict[str, Any]] = {
+    "whatsapp": {"rate": 80, "recipient_limit_codes": ["131056"]},  # per phone number id; 131056 = pair limit
+    "sms": {"rate": 1},  # a long code: ~1 segment/s; short code or toll-free: set higher
+    "slack": {"recipient_rate": 1},  # chat.postMessage: ~1/s per channel
+    "telegram": {"rate": 30, "recipient_rate": 1},  # 30/s per bot, 1/s per chat
+}
 
-    @property
-    def enabled(self) -> bool:
-        return bool(_secret(self.bot_token) and _secret(self.signing_secret))
 
-    def report(self) -> str:
-        if self.enabled:
-            return "enabled"
-        return "disabled: REBOOK_SLACK__BOT_TOKEN/SIGNING_SECRET not set (escalations stay on GET /v1/escalations)"
+class PacingSettings(BaseModel):
+    """Defaults from the providers' documented limits; `REBOOK_PACING__SMS__RATE=100` for a short code.
+    FCM/APNs publish no fixed rate: unpaced unless configured."""
+
+    whatsapp: ChannelPacing = Field(default_factory=lambda: ChannelPacing(**_PACING_DEFAULTS["whatsapp"]))
+    sms: ChannelPacing = Field(default_factory=lambda: ChannelPacing(**_PACING_DEFAULTS["sms"]))
+    slack: ChannelPacing = Field(default_factory=lambda: ChannelPacing(**_PACING_DEFAULTS["slack"]))
+    telegram: ChannelPacing = Field(default_factory=lambda: ChannelPacing(**_PACING_DEFAULTS["telegram"]))
+    fcm: ChannelPacing = Field(default_factory=ChannelPacing)
+    apns: ChannelPacing = Field(default_factory=ChannelPacing)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _over_defaults(cls, data: Any) -> Any:
+        """Setting one field of a channel (say its burst) keeps that channel's other defaults."""
+        if not isinstance(data, dict):
+            return data
+        return {
+            name: {**_PACING_DEFAULTS.get(name, {}), **value} if isinstance(value, dict) else value
+            for name, value in data.items()
+        }
+
+    def for_channel(self, name: str) -> ChannelPacing:
+        value = getattr(self, name, None)
+        return value if isinstance(value, ChannelPacing) else ChannelPacing()
 
 
 class Settings(BaseSettings):
@@ -123,8 +139,7 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
-    slack: SlackSettings = Field(default_factory=SlackSettings)
-    broadcast_rates: dict[str, float] = Field(default_factory=lambda: {"whatsapp": 80.0, "sms": 1.0})
+    pacing: PacingSettings = Field(default_factory=PacingSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @model_validator(mode="after")

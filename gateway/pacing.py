@@ -1,0 +1,40 @@
+"""Wires provider pacing from settings: Redis buckets shared by all workers when Redis is set."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from conversations.pacing import BucketStore, ChannelPace, Limit, LocalBuckets, Pacer, Pacing
+from gateway.settings import ChannelPacing, Settings
+from infra.ratelimit import RedisBuckets
+
+
+def _limit(rate: float, burst: float | None) -> Limit | None:
+    return Limit(rate, burst if burst is not None else max(rate, 1.0)) if rate > 0 else None
+
+
+def channel_pace(name: str, pacing: ChannelPacing, settings: Settings) -> ChannelPace:
+    """The sender is the provider's own rate-limit scope: WhatsApp phone number id, Twilio number."""
+    own = {"whatsapp": settings.whatsapp.phone_number_id, "sms": settings.twilio.from_number}.get(name)
+    return ChannelPace(
+        sender_id=pacing.sender or own or "default",
+        per_sender=_limit(pacing.rate, pacing.burst),
+        per_recipient=_limit(pacing.recipient_rate, pacing.recipient_burst),
+        count_segments=name == "sms",
+        recipient_codes=frozenset(pacing.recipient_limit_codes),
+    )
+
+
+def build_pacer(settings: Settings, channels: Iterable[str]) -> Pacer:
+    """The sandbox has no provider limits to respect, so it is not paced."""
+    if settings.sandbox:
+        return Pacer({})
+    paces = {name: channel_pace(name, settings.pacing.for_channel(name), settings) for name in channels}
+    store: BucketStore = RedisBuckets.from_url(settings.redis_url) if settings.redis_url else LocalBuckets()
+    return Pacer(paces, store)
+
+
+async def close_pacer(pacer: Pacing) -> None:
+    store = getattr(pacer, "store", None)
+    if isinstance(store, RedisBuckets):
+        await store.aclose()
