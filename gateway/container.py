@@ -17,6 +17,7 @@ from conversations.ports import Channel
 from conversations.rendering import Branding, MessageRenderer
 from conversations.service import ConversationService, EngineConfig, utcnow
 from conversations.workflow import assess
+from gateway.desk import DeskParts, build_desk
 from gateway.jobs import Jobs, make_broker
 from gateway.pacing import build_pacer, close_pacer
 from gateway.settings import Settings
@@ -74,6 +75,7 @@ class Container:
     sandbox: Sandbox | None
     clock: Callable[[], dt.datetime]
     listeners: list[Callable[[], None]] = field(default_factory=list)
+    desk: DeskParts | None = None
 
     def wake(self) -> None:
         for listener in self.listeners:
@@ -86,6 +88,8 @@ class Container:
         await self.jobs.broker.shutdown()
         for channel in self.channels.values():
             await channel.aclose()
+        if self.desk is not None:
+            await self.desk.aclose()
         await close_pacer(self.dispatcher.pacer)
         await self.db.dispose()
 
@@ -146,5 +150,6 @@ def build(
         sandbox=sandbox,
         clock=clock,
     )
+    container.desk = build_desk(settings, db=db, service=service, channels=chans, clock=clock, wake=container.wake)
     holder.append(container)
     return container

@@ -70,6 +70,36 @@ class WhatsAppSettings(BaseModel):
         return bool(self.phone_number_id and _secret(self.token) and _secret(self.app_secret))
 
 
+class SlackRoute(BaseModel):
+    """Escalations matching every given filter go to `channel`; an empty filter matches anything."""
+
+    channel: str
+    airports: list[str] = Field(default_factory=list)
+    tiers: list[int] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+
+
+class SlackSettings(BaseModel):
+    bot_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    api_base: str = "https://slack.com/api/"
+    escalation_channel: str = "rebook-escalations"
+    routes: list[SlackRoute] = Field(default_factory=list)
+    always_push_tiers: list[int] = Field(default_factory=list)
+    card_debounce_seconds: float = Field(default=5.0, ge=0)
+    voucher_amount: int = Field(default=100, gt=0)
+    voucher_currency: str = "EUR"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(_secret(self.bot_token) and _secret(self.signing_secret))
+
+    def report(self) -> str:
+        if self.enabled:
+            return "enabled"
+        return "disabled: REBOOK_SLACK__BOT_TOKEN/SIGNING_SECRET not set (escalations stay on GET /v1/escalations)"
+
+
 class ChannelPacing(BaseModel):
     """One channel's token buckets (0 = not paced); a token is a message, for SMS a segment."""
 
@@ -140,6 +170,8 @@ class Settings(BaseSettings):
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
     pacing: PacingSettings = Field(default_factory=PacingSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    broadcast_rates: dict[str, float] = Field(default_factory=lambda: {"whatsapp": 80.0, "sms": 1.0})
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @model_validator(mode="after")
