@@ -19,6 +19,7 @@ from conversations.pacing import Pacer, Pacing
 from conversations.ports import Channel, ChannelError, OptedOut, OutboundMessage, RateLimited, ReasonClass
 from conversations.rendering import MessageRenderer
 from conversations.service import Clock, ConversationService
+from conversations.telemetry import Origin, since, trace_of
 from infra.db import Database
 from rebooking_core.models import ContactPoint
 
@@ -42,6 +43,8 @@ class _Planned:
     conversation_id: int
     channel: str
     message: OutboundMessage
+    origin: Origin | None = None
+    first: bool = False
 
 
 def backoff(attempt: int, config: DispatchConfig, retry_after: float | None = None) -> float:
@@ -147,9 +150,12 @@ class Dispatcher:
                 return
             channel = self.channels[planned.channel]
             await self.pacer.acquire(planned.channel, planned.message.to)
+            telemetry = self.service.telemetry
             try:
-                result = await channel.send(planned.message)
+                with telemetry.span("send", parent=trace_of(planned.origin), channel=planned.channel, outbox_id=outbox_id):
+                    result = await channel.send(planned.message)
             except ChannelError as exc:
+                telemetry.sent(channel=planned.channel, provider=channel.provider, outcome=exc.reason_class.value)
                 if isinstance(exc, RateLimited):
                     await self.pacer.slow_down(planned.channel, planned.message.to, exc.retry_after, exc.code)
                 retry_now = await self._failed(planned, channel, exc)
@@ -191,7 +197,8 @@ class Dispatcher:
             row.channel = contact.channel
             row.attempts += 1
             row.claimed_until = now + self.config.claim_ttl
-            return _Planned(outbox_id, conv.id, contact.channel, message)
+            origin = await self.service.origins.get(s, conv.disruption_id)
+            return _Planned(outbox_id, conv.id, contact.channel, message, origin, conv.first_sent_at is None)
 
     async def _relock(self, s: AsyncSession, conv: Conversation) -> Conversation:
         if not self.db.is_sqlite:
@@ -251,6 +258,10 @@ class Dispatcher:
                     channel=func.coalesce(Conversation.channel, planned.channel),
                 )
             )
+        self.service.telemetry.sent(channel=planned.channel, provider=channel.provider, outcome="sent")
+        seconds = since(planned.origin, now)
+        if planned.first and seconds is not None:
+            self.service.telemetry.first_handover(channel=planned.channel, seconds=seconds)
 
     async def _failed(self, planned: _Planned, channel: Channel, exc: ChannelError) -> bool:
         """Record the failure; True when the next channel should be tried right away."""

@@ -149,7 +149,7 @@ class InboundRouter:
         async with self.db.transaction() as s:
             if not await claim_event(s, r.provider, r.event_id, at=self.clock()):
                 return
-            await s.execute(
+            moved = await s.execute(
                 update(Delivery)
                 .where(
                     Delivery.provider == r.provider,
@@ -157,7 +157,11 @@ class InboundRouter:
                     Delivery.status.in_(_EARLIER[r.state]),
                 )
                 .values(status=r.state.value, error_code=r.error_code, reason_class=r.reason_class, updated_at=r.at)
+                .returning(Delivery.channel, Delivery.created_at)
             )
+            for channel, handed_over in moved.all():
+                seconds = max((r.at - handed_over).total_seconds(), 0.0)
+                self.service.telemetry.receipt(channel=channel, provider=r.provider, state=r.state.value, seconds=seconds)
             if r.state is DeliveryState.FAILED:
                 await fall_back(s, provider=r.provider, provider_message_id=r.provider_message_id, at=self.clock())
 

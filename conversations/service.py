@@ -37,6 +37,7 @@ from conversations.engine import (
     decide,
 )
 from conversations.models import Conversation, Escalation, OutboxMessage, ProcessedEvent
+from conversations.telemetry import NO_TELEMETRY, Origins, Telemetry, since, trace_of
 from infra.db import Database, insert_ignore
 from rebooking_core.booking import book_option
 from rebooking_core.impact import ImpactedBooking
@@ -109,11 +110,14 @@ class ConversationService:
         config: EngineConfig | None = None,
         clock: Clock = utcnow,
         on_outbox: Callable[[], None] | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.db = db
         self.config = config or EngineConfig()
         self.clock = clock
         self.on_outbox = on_outbox
+        self.telemetry = telemetry or NO_TELEMETRY
+        self.origins = Origins()
 
     # ---- entry points ----
 
@@ -270,7 +274,11 @@ class ConversationService:
             case Send(kind=kind):
                 self._enqueue(s, conv, kind, now, run)
             case Book(option_id=option_id):
-                result = await book_option(s, option_id=option_id, now=now)
+                origin = await self.origins.get(s, conv.disruption_id)
+                with self.telemetry.span("booking", parent=trace_of(origin), conversation_id=conv.id, option_id=option_id):
+                    result = await book_option(s, option_id=option_id, now=now)
+                first = result.status == "booked" and conv.booked_at is None
+                self.telemetry.booking(outcome=result.status, seconds=since(origin, now) if first else None)
                 conv.chosen_at = conv.chosen_at or now
                 if result.status in ("booked", "already_booked") and result.option_id is not None:
                     if result.status == "booked":
@@ -284,6 +292,7 @@ class ConversationService:
                 return await self._make_offer(s, conv, reason)
             case Escalate(reason=reason):
                 conv.escalation_reason = reason
+                self.telemetry.escalated(tier=conv.tier, reason=reason)
                 _audit(s, conv, "escalation.opened", now, reason=reason)
                 s.add(
                     Escalation(

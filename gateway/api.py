@@ -100,6 +100,13 @@ router = APIRouter(prefix="/v1", dependencies=[Depends(require_scope(OPS))], tag
 
 @router.post("/disruptions", status_code=status.HTTP_202_ACCEPTED, response_model=DisruptionAccepted)
 async def post_disruption(body: DisruptionIn, c: Wired) -> DisruptionAccepted:
+    flight = f"{body.flight.carrier}{body.flight.number}/{body.flight.date.isoformat()}"
+    with c.tracing.span("POST /v1/disruptions", flight=flight, kind=body.kind):
+        return await _record_disruption(body, c)
+
+
+async def _record_disruption(body: DisruptionIn, c: Container) -> DisruptionAccepted:
+    """Runs inside the disruption's root span: its jobs, sends and bookings join that trace."""
     if body.kind == "delayed" and body.new_departure is None:
         raise HTTPException(422, "a delay needs new_departure")
     if body.new_departure is not None and body.new_departure.tzinfo is None:
@@ -116,6 +123,7 @@ async def post_disruption(body: DisruptionIn, c: Wired) -> DisruptionAccepted:
     except UnknownFlight as exc:
         raise HTTPException(404, str(exc)) from exc
     if recorded.created:
+        await c.tracing.remember(c.db, recorded.disruption_id)
         await c.jobs.disruption_recorded(recorded.disruption_id)
     return DisruptionAccepted(id=recorded.disruption_id, created=recorded.created)
 

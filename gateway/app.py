@@ -7,30 +7,16 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
-from conversations.models import Conversation, Delivery
 from gateway import api, privacy_api
 from gateway import broadcast_api, slack_app
 from gateway.container import Container
+from gateway.metrics import CONTENT_TYPE_LATEST
+from gateway.metrics_server import scrape
 from gateway.worker import Worker
 from webhooks import twilio as twilio_hooks
 from webhooks import whatsapp as whatsapp_hooks
-
-
-class Metrics:
-    """Per-app registry, so several apps (tests) never collide on metric names."""
-
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.http = Counter("rebook_http_responses_total", "HTTP responses", ["route", "status"], registry=self.registry)
-        self.webhook_rejected = Counter(
-            "rebook_webhook_rejections_total", "Webhooks refused (bad signature or malformed)", ["provider", "status"], registry=self.registry
-        )
-        self.outbox = Gauge("rebook_outbox_depth", "Outbox messages waiting to be sent", registry=self.registry)
-        self.conversations = Gauge("rebook_conversations", "Conversations by state", ["state"], registry=self.registry)
-        self.deliveries = Gauge("rebook_deliveries", "Deliveries by channel and status", ["channel", "status"], registry=self.registry)
 
 
 def create_app(c: Container, *, embedded_worker: bool = False) -> FastAPI:
@@ -49,7 +35,7 @@ def create_app(c: Container, *, embedded_worker: bool = False) -> FastAPI:
 
     app = FastAPI(title="rebook", version="0.1.0", lifespan=lifespan, description="Disruption-rebooking messaging gateway")
     app.state.container = c
-    metrics = Metrics()
+    metrics = c.metrics
     app.include_router(api.router)
     app.include_router(privacy_api.router)
     settings = c.settings
@@ -104,15 +90,7 @@ def create_app(c: Container, *, embedded_worker: bool = False) -> FastAPI:
 
     @app.get("/metrics", tags=["health"])
     async def metrics_endpoint() -> Response:
-        metrics.outbox.set(await api.outbox_depth(c))
-        async with c.db.reading() as s:
-            for state, n in (await s.execute(select(Conversation.status, func.count()).group_by(Conversation.status))).all():
-                metrics.conversations.labels(state).set(n)
-            for channel, st, n in (
-                await s.execute(select(Delivery.channel, Delivery.status, func.count()).group_by(Delivery.channel, Delivery.status))
-            ).all():
-                metrics.deliveries.labels(channel, st).set(n)
-        return Response(generate_latest(metrics.registry) + await slack_app.agent_metrics(c.db), media_type=CONTENT_TYPE_LATEST)
+        return Response(await scrape(c) + await slack_app.agent_metrics(c.db), media_type=CONTENT_TYPE_LATEST)
 
     return app
 

@@ -66,7 +66,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         container = build(settings)
         await container.start()
         try:
-            await Worker(container).run()
+            await Worker(container, serve_metrics=True).run()
         finally:
             await container.aclose()
 

@@ -19,8 +19,10 @@ from conversations.service import ConversationService, EngineConfig, utcnow
 from conversations.workflow import assess
 from gateway.desk import DeskParts, build_desk
 from gateway.jobs import Jobs, make_broker
+from gateway.metrics import JobTelemetry, Metrics
 from gateway.pacing import build_pacer, close_pacer
 from gateway.settings import Settings
+from gateway.tracing import Tracing
 from infra import crypto
 from infra.db import Database
 
@@ -74,6 +76,8 @@ class Container:
     channels: dict[str, Channel]
     sandbox: Sandbox | None
     clock: Callable[[], dt.datetime]
+    metrics: Metrics
+    tracing: Tracing
     listeners: list[Callable[[], None]] = field(default_factory=list)
     desk: DeskParts | None = None
 
@@ -92,6 +96,7 @@ class Container:
             await self.desk.aclose()
         await close_pacer(self.dispatcher.pacer)
         await self.db.dispose()
+        self.tracing.shutdown()
 
 
 def engine_config(settings: Settings) -> EngineConfig:
@@ -114,6 +119,7 @@ def build(
     clock: Callable[[], dt.datetime] = utcnow,
     channels: Mapping[str, Channel] | None = None,
     sandbox: Sandbox | None = None,
+    tracing: Tracing | None = None,
 ) -> Container:
     configure_keyring(settings)
     for name, state in settings.channel_report().items():
@@ -122,9 +128,11 @@ def build(
     if settings.sandbox and sandbox is None:
         sandbox = Sandbox()
     chans = dict(channels) if channels is not None else build_channels(settings, sandbox)
+    tracing = tracing or Tracing(settings.tracing)
+    metrics = Metrics(tracing, kpi_window=dt.timedelta(hours=settings.kpi_window_hours))
     holder: list[Container] = []
     service = ConversationService(
-        db, config=engine_config(settings), clock=clock, on_outbox=lambda: holder[0].wake() if holder else None
+        db, config=engine_config(settings), clock=clock, on_outbox=lambda: holder[0].wake() if holder else None, telemetry=metrics
     )
     renderer = MessageRenderer(Branding(airline=settings.airline_name, help_contact=settings.help_contact))
     dispatcher = Dispatcher(
@@ -138,7 +146,7 @@ def build(
     async def _offer(disruption_id: int, ids: list[int]) -> int:
         return await service.offer_batch(ids)
 
-    jobs = Jobs(make_broker(settings.redis_url), assess=_assess, offer_batch=_offer)
+    jobs = Jobs(make_broker(settings.redis_url), assess=_assess, offer_batch=_offer, observer=JobTelemetry(metrics, db, clock))
     container = Container(
         settings=settings,
         db=db,
@@ -149,6 +157,8 @@ def build(
         channels=chans,
         sandbox=sandbox,
         clock=clock,
+        metrics=metrics,
+        tracing=tracing,
     )
     container.desk = build_desk(settings, db=db, service=service, channels=chans, clock=clock, wake=container.wake)
     holder.append(container)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
-from taskiq import AsyncBroker, InMemoryBroker
+from taskiq import AsyncBroker, Context, InMemoryBroker, TaskiqDepends
 from taskiq_redis import RedisStreamBroker
 
 log = logging.getLogger(__name__)
+
+#: The running job's taskiq context (its labels carry the trace), injected by taskiq.
+CONTEXT: Any = TaskiqDepends()
 
 #: A dead worker's job is redelivered after this long (taskiq's default is 10 minutes).
 IDLE_TIMEOUT_MS = 45_000
@@ -27,6 +32,27 @@ def make_broker(redis_url: str | None) -> AsyncBroker:
     return InMemoryBroker()
 
 
+class JobObserver(Protocol):
+    """Times and traces jobs; job labels carry the kicking span's trace context to the worker."""
+
+    def job(self, task: str, labels: Mapping[str, Any], **attributes: str | int) -> AbstractContextManager[None]: ...
+
+    def job_labels(self) -> dict[str, str]: ...
+
+    async def options_held(self, disruption_id: int, count: int) -> None: ...
+
+
+class _Unobserved:
+    def job(self, task: str, labels: Mapping[str, Any], **attributes: str | int) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def job_labels(self) -> dict[str, str]:
+        return {}
+
+    async def options_held(self, disruption_id: int, count: int) -> None:
+        return None
+
+
 class Jobs:
     """Registers rebook's tasks on a broker; the same task code runs on either broker."""
 
@@ -36,25 +62,32 @@ class Jobs:
         *,
         assess: Callable[[int], Awaitable[list[list[int]]]],
         offer_batch: Callable[[int, list[int]], Awaitable[int]],
+        observer: JobObserver | None = None,
     ) -> None:
         self.broker = broker
         self._assess = assess
         self._offer_batch = offer_batch
+        self.observer: JobObserver = observer or _Unobserved()
 
-        async def run_assess(disruption_id: int) -> int:
-            batches = await self._assess(disruption_id)
-            for batch in batches:
-                await self.offer_task.kiq(disruption_id, batch)
+        async def run_assess(disruption_id: int, context: Context = CONTEXT) -> int:
+            with self.observer.job("rebook.assess", context.message.labels, disruption_id=disruption_id):
+                batches = await self._assess(disruption_id)
+                for batch in batches:
+                    await self.offer_task.kicker().with_labels(**self.observer.job_labels()).kiq(disruption_id, batch)
             return len(batches)
 
-        async def run_offer_batch(disruption_id: int, conversation_ids: list[int]) -> int:
-            return await self._offer_batch(disruption_id, conversation_ids)
+        async def run_offer_batch(disruption_id: int, conversation_ids: list[int], context: Context = CONTEXT) -> int:
+            labels = context.message.labels
+            with self.observer.job("rebook.offer_batch", labels, disruption_id=disruption_id, size=len(conversation_ids)):
+                offered = await self._offer_batch(disruption_id, conversation_ids)
+            await self.observer.options_held(disruption_id, offered)
+            return offered
 
         self.assess_task: Any = broker.register_task(run_assess, task_name="rebook.assess")
         self.offer_task: Any = broker.register_task(run_offer_batch, task_name="rebook.offer_batch")
 
     async def disruption_recorded(self, disruption_id: int) -> None:
-        await self.assess_task.kiq(disruption_id)
+        await self.assess_task.kicker().with_labels(**self.observer.job_labels()).kiq(disruption_id)
 
     async def wait_idle(self) -> None:
         """In-process broker only: wait until every kicked job has run (for the demo and tests)."""

@@ -34,6 +34,14 @@ def _parse_pii_keys(raw: str) -> list[tuple[str, str]]:
     return pairs
 
 
+class TracingSettings(BaseModel):
+    """OpenTelemetry export: `none` (default), `console`, or `otlp` (OTLP/HTTP to `endpoint`)."""
+
+    exporter: Literal["none", "console", "otlp"] = "none"
+    endpoint: str | None = None
+    service_name: str = "rebook"
+
+
 class TemplateBinding(BaseModel):
     name: str
     language: str
@@ -167,6 +175,10 @@ class Settings(BaseSettings):
     max_options: int = 3
     batch_size: int = 100
     db_pool_size: int = 10
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = Field(default=9108, ge=0, le=65535)
+    kpi_window_hours: float = Field(default=24, gt=0)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
     pacing: PacingSettings = Field(default_factory=PacingSettings)

@@ -16,6 +16,7 @@ from conversations.engine import Status
 from conversations.models import Conversation
 from conversations.timers import fire_due_timers
 from gateway.container import Container
+from gateway.metrics_server import WorkerMetricsServer
 from gateway.privacy_jobs import run_purge
 from rebooking_core.models import Disruption
 from rebooking_core.offers import expire_offers
@@ -26,8 +27,9 @@ STALL = dt.timedelta(seconds=30)
 
 
 class Worker:
-    def __init__(self, container: Container, *, poll_interval: float = 0.25) -> None:
+    def __init__(self, container: Container, *, poll_interval: float = 0.25, serve_metrics: bool = False) -> None:
         self.c = container
+        self.serve_metrics = serve_metrics
         self.poll_interval = poll_interval
         self._wake = asyncio.Event()
         container.listeners.append(self._wake.set)
@@ -101,6 +103,9 @@ class Worker:
             self.every(0.5, self.broadcast),
             self.every(self.c.settings.retention.purge_every_minutes * 60, self.purge),
         ]
+        settings = self.c.settings
+        if self.serve_metrics and settings.worker_metrics_port:
+            loops.append(WorkerMetricsServer(self.c, host=settings.worker_metrics_host, port=settings.worker_metrics_port).run())
         if consume_jobs and not isinstance(self.c.jobs.broker, InMemoryBroker):
             loops.append(run_receiver_task(self.c.jobs.broker, max_async_tasks=4))
         await asyncio.gather(*loops)

@@ -112,6 +112,8 @@ class Disruption(Base):
     impacted_passengers: Mapped[int] = mapped_column(Integer, default=0)
     batches_total: Mapped[int] = mapped_column(Integer, default=0)
     batches_done: Mapped[int] = mapped_column(Integer, default=0)
+    #: W3C traceparent of the request that recorded it, so later sends and bookings join its trace.
+    trace_context: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class DisruptionFlight(Base):
