@@ -184,7 +184,7 @@ class ConversationService:
                     offered += await self._offer_chunk(planned, reserves, impacts, network, disruption)
                     break
                 except DBAPIError as exc:
-                    if attempt == 3 or not _retryable(exc):
+                    if attempt == 3 or not retryable(exc):
                         raise
         async with self.db.transaction() as s:
             await s.execute(
@@ -326,18 +326,7 @@ class ConversationService:
     def _enqueue(self, s: AsyncSession, conv: Conversation, kind: MessageKind, now: dt.datetime, run: _Run) -> None:
         if kind is MessageKind.REMINDER:
             conv.reminders_sent += 1
-        s.add(
-            OutboxMessage(
-                conversation_id=conv.id,
-                idempotency_key=f"c{conv.id}-v{conv.version}-{next(run.seq)}",
-                key=kind.value,
-                params={},
-                offer_id=conv.offer_id,
-                status="pending",
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
+        s.add(OutboxMessage(**outbox_row(conv, kind, next(run.seq), now)))
         run.sent += 1
 
     async def _make_offer(
@@ -398,7 +387,23 @@ class ConversationService:
             self.on_outbox()
 
 
-def _retryable(exc: DBAPIError) -> bool:
+def outbox_row(conv: Conversation, kind: MessageKind, seq: int, at: dt.datetime) -> dict[str, Any]:
+    """One outbox message; its key (conversation, version, sequence) is stable across re-runs."""
+    return {
+        "conversation_id": conv.id,
+        "idempotency_key": f"c{conv.id}-v{conv.version}-{seq}",
+        "key": kind.value,
+        "params": {},
+        "offer_id": conv.offer_id,
+        "status": "pending",
+        "tried_channels": [],
+        "attempts": 0,
+        "next_attempt_at": at,
+        "created_at": at,
+    }
+
+
+def retryable(exc: DBAPIError) -> bool:
     """PostgreSQL deadlocks and serialization failures: the whole transaction may simply run again."""
     code = getattr(getattr(exc, "orig", None), "sqlstate", None) or getattr(getattr(exc, "orig", None), "pgcode", None)
     return code in ("40P01", "40001") or "deadlock detected" in str(exc)

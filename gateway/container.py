@@ -12,6 +12,7 @@ from channels.sms import SmsChannel
 from channels.whatsapp import WhatsAppChannel
 from conversations.dispatcher import Dispatcher
 from conversations.engine import Policy
+from conversations.fanout import FanOut
 from conversations.inbound import InboundRouter
 from conversations.ports import Channel
 from conversations.rendering import Branding, MessageRenderer
@@ -92,9 +93,9 @@ class Container:
         await self.jobs.broker.shutdown()
         for channel in self.channels.values():
             await channel.aclose()
+        await close_pacer(self.dispatcher.pacer)
         if self.desk is not None:
             await self.desk.aclose()
-        await close_pacer(self.dispatcher.pacer)
         await self.db.dispose()
         self.tracing.shutdown()
 
@@ -143,8 +144,10 @@ def build(
     async def _assess(disruption_id: int) -> list[list[int]]:
         return await assess(db, disruption_id, clock=clock, batch_size=settings.batch_size)
 
+    fanout = FanOut(service)
+
     async def _offer(disruption_id: int, ids: list[int]) -> int:
-        return await service.offer_batch(ids)
+        return await fanout.offer_batch(disruption_id, ids)
 
     jobs = Jobs(make_broker(settings.redis_url), assess=_assess, offer_batch=_offer, observer=JobTelemetry(metrics, db, clock))
     container = Container(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rebooking_core import eu261
@@ -33,7 +33,11 @@ __all__ = [
     "InventoryInconsistent",
     "OfferStatus",
     "OptionView",
+    "PlannedOffer",
     "create_offer",
+    "hold_planned",
+    "persist_planned",
+    "plan_offer",
     "expire_offers",
     "release_holds",
     "supersede_offer",
@@ -125,34 +129,22 @@ async def _hold_itinerary(
     return True
 
 
-async def create_offer(
-    session: AsyncSession,
-    *,
+def _ranked(
     impacted: ImpactedBooking,
     snapshot: NetworkSnapshot,
+    *,
     now: dt.datetime,
     disruption_kind: DisruptionKind | str,
     reason_code: str | None,
-    carrier_is_eu: bool = True,
-    max_options: int = 3,
-    hold_ttl: dt.timedelta = dt.timedelta(minutes=30),
-    weights: RankingWeights = DEFAULT_WEIGHTS,
-    extra_reserve: int = 0,
-) -> CreatedOffer | None:
-    """Hold seats for up to `max_options` of the best alternatives and record the offer.
-
-    Options share no flight, so one booking never holds two seats' worth on one leg. The first
-    option protects the passenger; further options are a choice, held only where at least
-    `extra_reserve` seats stay free afterwards, so one booking's extras never take the only seat
-    a later booking could get. Returns None when nothing could be held; the caller escalates.
-    """
-    seats = impacted.passengers
+    carrier_is_eu: bool,
+    weights: RankingWeights,
+) -> tuple[list[RankedOption], dict[Itinerary, eu261.Eu261Outcome]]:
     candidates = find_itineraries(
         snapshot,
         origin=impacted.rebook_from,
         destination=impacted.destination,
         not_before=impacted.not_before,
-        seats=seats,
+        seats=impacted.passengers,
         cabin=impacted.cabin,
         exclude_flight_ids=frozenset(impacted.replaced_flight_ids),
     )
@@ -174,16 +166,228 @@ async def create_offer(
         weights=weights,
         eu261_amount=lambda it: outcomes[it].amount_eur,
     )
+    return ranked, outcomes
+
+
+def _fits(snapshot: NetworkSnapshot, it: Itinerary, seats: int, used: set[int]) -> bool:
+    if used.intersection(it.flight_ids):
+        return False
+    return all(snapshot.free(fid, it.cabin) >= seats for fid in it.flight_ids)
+
+
+@dataclass(frozen=True)
+class PlannedOffer:
+    """Options chosen in memory for one booking, before the database is asked for the seats."""
+
+    impacted: ImpactedBooking
+    options: tuple[RankedOption, ...]
+    outcomes: dict[Itinerary, eu261.Eu261Outcome]
+
+    def seats_by_leg(self) -> dict[tuple[int, str], int]:
+        wanted: dict[tuple[int, str], int] = defaultdict(int)
+        for option in self.options:
+            for fid in option.itinerary.flight_ids:
+                wanted[(fid, option.itinerary.cabin)] += self.impacted.passengers
+        return wanted
+
+
+def plan_offer(
+    impacted: ImpactedBooking,
+    snapshot: NetworkSnapshot,
+    *,
+    now: dt.datetime,
+    disruption_kind: DisruptionKind | str,
+    reason_code: str | None,
+    carrier_is_eu: bool = True,
+    max_options: int = 3,
+    weights: RankingWeights = DEFAULT_WEIGHTS,
+    extra_reserve: int = 0,
+) -> PlannedOffer | None:
+    """Pure: pick options against the snapshot and count their seats as taken in it.
+
+    Same rules as `create_offer`; the caller then holds all planned seats at once with
+    `hold_planned` and records them with `persist_planned`.
+    """
+    ranked, outcomes = _ranked(
+        impacted,
+        snapshot,
+        now=now,
+        disruption_kind=disruption_kind,
+        reason_code=reason_code,
+        carrier_is_eu=carrier_is_eu,
+        weights=weights,
+    )
+    seats = impacted.passengers
+    chosen: list[RankedOption] = []
+    used: set[int] = set()
+    for option in ranked:
+        if len(chosen) >= max_options:
+            break
+        it = option.itinerary
+        if not _fits(snapshot, it, seats + (extra_reserve if chosen else 0), used):
+            continue
+        chosen.append(option)
+        used.update(it.flight_ids)
+        for fid in it.flight_ids:
+            snapshot.take(fid, it.cabin, seats)
+    if not chosen:
+        return None
+    return PlannedOffer(impacted, tuple(chosen), outcomes)
+
+
+async def hold_planned(session: AsyncSession, plans: Iterable[PlannedOffer]) -> bool:
+    """Hold every planned seat with one guarded UPDATE per flight and cabin, or report False.
+
+    On False some counters may already have moved: the caller must roll the transaction back.
+    Rows are updated in (flight, cabin) order so concurrent batches never deadlock.
+    """
+    totals: dict[tuple[int, str], int] = defaultdict(int)
+    for plan in plans:
+        for key, seats in plan.seats_by_leg().items():
+            totals[key] += seats
+    for (fid, cabin), seats in sorted(totals.items()):
+        if not await hold_seats(session, flight_id=fid, cabin=cabin, seats=seats):
+            return False
+    return True
+
+
+async def persist_planned(
+    session: AsyncSession, plans: list[PlannedOffer], *, now: dt.datetime, hold_ttl: dt.timedelta
+) -> list[CreatedOffer]:
+    """Record many held offers with three bulk INSERTs (offers, options, holds)."""
+    if not plans:
+        return []
+    expires_at = now + hold_ttl
+    offer_ids = list(
+        (
+            await session.execute(
+                insert(Offer).returning(Offer.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "disruption_id": p.impacted.disruption_id,
+                        "booking_id": p.impacted.booking_id,
+                        "seats": p.impacted.passengers,
+                        "status": OfferStatus.OPEN.value,
+                        "created_at": now,
+                        "expires_at": expires_at,
+                    }
+                    for p in plans
+                ],
+            )
+        ).scalars()
+    )
+    option_rows: list[dict[str, Any]] = [
+        {
+            "offer_id": offer_id,
+            "rank": n,
+            "flight_ids": list(o.itinerary.flight_ids),
+            "cabin": o.itinerary.cabin,
+            "dep_utc": o.itinerary.dep_utc,
+            "arr_utc": o.itinerary.arr_utc,
+            "arrival_delay_min": o.arrival_delay_min,
+            "stops": o.itinerary.stops,
+            "score": o.score,
+            "eu261_eur": o.eu261_eur,
+            "eu261_basis": p.outcomes[o.itinerary].basis,
+        }
+        for offer_id, p in zip(offer_ids, plans, strict=True)
+        for n, o in enumerate(p.options, start=1)
+    ]
+    option_ids = list(
+        (
+            await session.execute(
+                insert(OfferOption).returning(OfferOption.id, sort_by_parameter_order=True), option_rows
+            )
+        ).scalars()
+    )
+    await session.execute(
+        insert(SeatHold),
+        [
+            {
+                "option_id": option_id,
+                "flight_id": fid,
+                "cabin": row["cabin"],
+                "seats": seats,
+                "status": HoldStatus.HELD.value,
+                "expires_at": expires_at,
+            }
+            for option_id, row, seats in zip(
+                option_ids,
+                option_rows,
+                [p.impacted.passengers for p in plans for _ in p.options],
+                strict=True,
+            )
+            for fid in row["flight_ids"]
+        ],
+    )
+    created: list[CreatedOffer] = []
+    ids = iter(option_ids)
+    for offer_id, p in zip(offer_ids, plans, strict=True):
+        created.append(
+            CreatedOffer(
+                offer_id=offer_id,
+                booking_id=p.impacted.booking_id,
+                expires_at=expires_at,
+                options=tuple(_view(next(ids), n, o) for n, o in enumerate(p.options, start=1)),
+            )
+        )
+    return created
+
+
+def _view(option_id: int, rank_: int, o: RankedOption) -> OptionView:
+    return OptionView(
+        option_id=option_id,
+        rank=rank_,
+        flight_ids=o.itinerary.flight_ids,
+        legs=o.itinerary.legs,
+        dep_utc=o.itinerary.dep_utc,
+        arr_utc=o.itinerary.arr_utc,
+        stops=o.itinerary.stops,
+        cabin=o.itinerary.cabin,
+        cabin_change=o.itinerary.cabin_change,
+        arrival_delay_min=o.arrival_delay_min,
+        eu261_eur=o.eu261_eur,
+    )
+
+
+async def create_offer(
+    session: AsyncSession,
+    *,
+    impacted: ImpactedBooking,
+    snapshot: NetworkSnapshot,
+    now: dt.datetime,
+    disruption_kind: DisruptionKind | str,
+    reason_code: str | None,
+    carrier_is_eu: bool = True,
+    max_options: int = 3,
+    hold_ttl: dt.timedelta = dt.timedelta(minutes=30),
+    weights: RankingWeights = DEFAULT_WEIGHTS,
+    extra_reserve: int = 0,
+) -> CreatedOffer | None:
+    """Hold seats for up to `max_options` of the best alternatives and record the offer.
+
+    Options share no flight, so one booking never holds two seats' worth on one leg. The first
+    option protects the passenger; further options are a choice, held only where at least
+    `extra_reserve` seats stay free afterwards, so one booking's extras never take the only seat
+    a later booking could get. Returns None when nothing could be held; the caller escalates.
+    """
+    ranked, outcomes = _ranked(
+        impacted,
+        snapshot,
+        now=now,
+        disruption_kind=disruption_kind,
+        reason_code=reason_code,
+        carrier_is_eu=carrier_is_eu,
+        weights=weights,
+    )
+    seats = impacted.passengers
     held: list[RankedOption] = []
     used: set[int] = set()
     for option in ranked:
         if len(held) >= max_options:
             break
         it = option.itinerary
-        if used.intersection(it.flight_ids):
-            continue
-        needed = seats + (extra_reserve if held else 0)
-        if any(snapshot.free(fid, it.cabin) < needed for fid in it.flight_ids):
+        if not _fits(snapshot, it, seats + (extra_reserve if held else 0), used):
             continue
         if await _hold_itinerary(session, snapshot, it, seats):
             held.append(option)
@@ -248,22 +452,7 @@ async def _persist(
         offer_id=offer.id,
         booking_id=impacted.booking_id,
         expires_at=expires_at,
-        options=tuple(
-            OptionView(
-                option_id=row.id,
-                rank=row.rank,
-                flight_ids=o.itinerary.flight_ids,
-                legs=o.itinerary.legs,
-                dep_utc=o.itinerary.dep_utc,
-                arr_utc=o.itinerary.arr_utc,
-                stops=o.itinerary.stops,
-                cabin=o.itinerary.cabin,
-                cabin_change=o.itinerary.cabin_change,
-                arrival_delay_min=o.arrival_delay_min,
-                eu261_eur=o.eu261_eur,
-            )
-            for row, o in zip(rows, held, strict=True)
-        ),
+        options=tuple(_view(row.id, row.rank, o) for row, o in zip(rows, held, strict=True)),
     )
 
 

@@ -1,0 +1,204 @@
+"""First offers for a batch of bookings, set-based: plan in memory, hold with one UPDATE per leg.
+
+The per-booking path (`ConversationService.offer_batch`) costs about fifteen round trips a
+booking; here a batch of a hundred costs a few dozen statements in one short transaction. The
+engine still decides every transition: each booking's OffersReady / NoOptions goes through the
+same pure `decide()`, and only the commands those transitions can produce are applied in bulk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.engine import (
+    CancelTimer,
+    Command,
+    Escalate,
+    Event,
+    NoOptions,
+    OfferReason,
+    OffersReady,
+    Send,
+    Snapshot,
+    StartTimer,
+    Status,
+    decide,
+)
+from conversations.models import Conversation, Escalation, OutboxMessage
+from conversations.service import (
+    MAX_CONNECTION,
+    ConversationService,
+    impact_from_json,
+    outbox_row,
+    retryable,
+)
+from rebooking_core.models import Disruption
+from rebooking_core.network import load_network
+from rebooking_core.offers import (
+    CreatedOffer,
+    PlannedOffer,
+    hold_planned,
+    persist_planned,
+    plan_offer,
+)
+
+log = logging.getLogger(__name__)
+
+
+class SeatsMoved(Exception):
+    """Another batch took seats between our snapshot and our hold: plan again on fresh counts."""
+
+
+@dataclass
+class _Bulk:
+    outbox: list[dict[str, object]] = field(default_factory=list)
+    escalations: list[dict[str, object]] = field(default_factory=list)
+
+
+class FanOut:
+    def __init__(self, service: ConversationService, *, attempts: int = 4) -> None:
+        self.service = service
+        self.attempts = attempts
+
+    async def offer_batch(self, disruption_id: int, conversation_ids: Sequence[int]) -> int:
+        """Idempotent: only still-pending bookings are offered, so a re-run sends nothing twice."""
+        for _ in range(self.attempts):
+            try:
+                offered = await self._attempt(disruption_id, conversation_ids)
+            except SeatsMoved:
+                continue
+            except DBAPIError as exc:
+                if not retryable(exc):
+                    raise
+                continue
+            self.service.wake()
+            return offered
+        log.info("batch contended %d times; offering booking by booking", self.attempts)
+        return await self.service.offer_batch(conversation_ids)
+
+    async def _attempt(self, disruption_id: int, conversation_ids: Sequence[int]) -> int:
+        service = self.service
+        config = service.config
+        now = service.clock()
+        async with service.db.transaction() as s:
+            query = (
+                select(Conversation)
+                .where(Conversation.id.in_(list(conversation_ids)), Conversation.status == Status.PENDING)
+                .order_by(Conversation.priority.desc(), Conversation.id)
+            )
+            if not service.db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            convs = list((await s.scalars(query)).all())
+            if not convs:
+                return 0
+            impacts = [impact_from_json(c.impact) for c in convs]
+            start = max(min(i.not_before for i in impacts), now)
+            end = max(max(i.not_before for i in impacts), now) + config.search_window + MAX_CONNECTION
+            network = await load_network(s, start=start, end=end)
+            disruption = await s.get(Disruption, disruption_id)
+            demand = await self._pending_demand(s, disruption_id)
+            plans: list[PlannedOffer | None] = []
+            for conv, impacted in zip(convs, impacts, strict=True):
+                demand[conv.origin] = demand.get(conv.origin, 0) - conv.passengers
+                plans.append(
+                    plan_offer(
+                        impacted,
+                        network,
+                        now=now,
+                        disruption_kind=disruption.kind if disruption else "cancelled",
+                        reason_code=disruption.reason if disruption else None,
+                        carrier_is_eu=config.carrier_is_eu,
+                        max_options=config.max_options,
+                        weights=config.weights,
+                        extra_reserve=max(demand[conv.origin], 0),
+                    )
+                )
+            planned = [p for p in plans if p is not None]
+            if not await hold_planned(s, planned):
+                raise SeatsMoved
+            created = iter(await persist_planned(s, planned, now=now, hold_ttl=config.hold_ttl))
+            bulk = _Bulk()
+            for conv, plan in zip(convs, plans, strict=True):
+                offer = next(created) if plan is not None else None
+                self._decide(conv, _event(offer), offer, bulk)
+            if bulk.outbox:
+                await s.execute(insert(OutboxMessage), bulk.outbox)
+            if bulk.escalations:
+                await s.execute(insert(Escalation), bulk.escalations)
+            await s.execute(
+                update(Disruption)
+                .where(Disruption.id == disruption_id)
+                .values(batches_done=Disruption.batches_done + 1, offered_at=now)
+            )
+        return len(convs)
+
+    def _decide(
+        self, conv: Conversation, event: Event, offer: CreatedOffer | None, bulk: _Bulk
+    ) -> None:
+        service = self.service
+        at = service.clock()
+        decision = decide(Snapshot(status=Status(conv.status), now=at), event, service.config.policy)
+        conv.status = decision.status
+        if offer is not None:
+            conv.offer_id = offer.offer_id
+            conv.first_offer_at = conv.first_offer_at or at
+        seq = 0
+        for command in decision.commands:
+            seq += 1
+            _apply(conv, command, seq, at, bulk)
+        conv.version += 1
+        conv.updated_at = at
+
+    async def _pending_demand(self, s: AsyncSession, disruption_id: int) -> dict[str, int]:
+        rows = await s.execute(
+            select(Conversation.origin, func.sum(Conversation.passengers))
+            .where(Conversation.disruption_id == disruption_id, Conversation.status == Status.PENDING)
+            .group_by(Conversation.origin)
+        )
+        return {origin: int(n or 0) for origin, n in rows.all()}
+
+
+def _event(offer: CreatedOffer | None) -> Event:
+    if offer is None:
+        return NoOptions()
+    return OffersReady(
+        offer_id=offer.offer_id,
+        option_ids=tuple(o.option_id for o in offer.options),
+        expires_at=offer.expires_at,
+        reason=OfferReason.INITIAL,
+    )
+
+
+def _apply(conv: Conversation, command: Command, seq: int, at: dt.datetime, bulk: _Bulk) -> None:
+    """The commands a first offer can cause; anything else means the table changed under us."""
+    match command:
+        case Send(kind=kind):
+            bulk.outbox.append(outbox_row(conv, kind, seq, at))
+        case StartTimer(kind=kind, at=when):
+            conv.timer_at = when
+            conv.timer_kind = kind.value
+        case CancelTimer():
+            conv.timer_at = None
+            conv.timer_kind = None
+        case Escalate(reason=reason):
+            conv.escalation_reason = reason
+            bulk.escalations.append(
+                {
+                    "conversation_id": conv.id,
+                    "disruption_id": conv.disruption_id,
+                    "reason": reason,
+                    "tier": conv.tier,
+                    "status": "open",
+                    "created_at": at,
+                }
+            )
+        case _:
+            raise RuntimeError(f"a first offer cannot cause {command!r}; use ConversationService.run")
+
