@@ -120,7 +120,9 @@ async def purge(
     await p.conversations(
         select(conv.c.id).where(conv.c.booking_id.in_(_bookings_ended_before(metadata, now - policy.content)))
     )
-    await p.remove("inbound_messages", t["inbound_messages"].c.received_at < now - policy.content)
+    inbound = t["inbound_messages"]
+    # Messages from senders with no open conversation have no journey: they count from receipt.
+    await p.remove("inbound_messages", inbound.c.conversation_id.is_(None) & (inbound.c.received_at < now - policy.content))
     await p.remove("deliveries", t["deliveries"].c.created_at < now - policy.deliveries)
     await p.remove("processed_events", t["processed_events"].c.received_at < now - policy.events)
     await _purge_audit(session, metadata, report, cutoff=now - policy.audit, now=now, actor=actor)

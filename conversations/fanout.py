@@ -149,9 +149,7 @@ class FanOut:
         if offer is not None:
             conv.offer_id = offer.offer_id
             conv.first_offer_at = conv.first_offer_at or at
-        seq = 0
-        for command in decision.commands:
-            seq += 1
+        for seq, command in enumerate(decision.commands, start=1):
             _apply(conv, command, seq, at, bulk)
         conv.version += 1
         conv.updated_at = at

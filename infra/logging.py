@@ -8,6 +8,8 @@ import re
 #: Tokens first: a token holding a run of digits must not be half-eaten by the phone pattern.
 _PATTERNS = (
     (re.compile(r"(?:\bBearer|token=)\s*[A-Za-z0-9._\-]{8,}", re.IGNORECASE), "<token>"),
+    #: WhatsApp message ids carry the user's phone number base64-encoded inside them.
+    (re.compile(r"\bwamid\.[A-Za-z0-9+/=_\-]+"), "<wamid>"),
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "<email>"),
     (re.compile(r"(?<![\w])\+?\d[\d \-().]{6,}\d"), "<phone>"),
 )
