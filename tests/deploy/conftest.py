@@ -34,9 +34,8 @@ def balanced(expr: str) -> bool:
     for ch in _QUOTED.sub('""', expr):
         if ch in "([{":
             stack.append(ch)
-        elif ch in _PAIRS:
-            if not stack or stack.pop() != _PAIRS[ch]:
-                return False
+        elif ch in _PAIRS and (not stack or stack.pop() != _PAIRS[ch]):
+            return False
     return not stack
 
 

@@ -100,7 +100,7 @@ def test_the_worker_scales_without_port_clashes(services: dict[str, Any]) -> Non
     assert "serve" in services["gateway"]["command"] and "--no-worker" in services["gateway"]["command"]
 
     published: list[str] = []
-    for name, service in services.items():
+    for service in services.values():
         for mapping in service.get("ports", []):
             host = str(mapping).rsplit(":", 1)[0]
             default = _INTERPOLATION.fullmatch(host)
