@@ -9,14 +9,22 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import ledger
 from conversations.engine import DeliveryFailed, MessageKind
 from conversations.models import Conversation, Delivery, OutboxMessage
 from conversations.pacing import Pacer, Pacing
-from conversations.ports import Channel, ChannelError, OptedOut, OutboundMessage, RateLimited, ReasonClass
+from conversations.ports import (
+    Channel,
+    ChannelError,
+    OptedOut,
+    OutboundMessage,
+    RateLimited,
+    ReasonClass,
+    SendResult,
+)
 from conversations.rendering import MessageRenderer
 from conversations.service import Clock, ConversationService
 from conversations.telemetry import Origin, since, trace_of
@@ -33,6 +41,7 @@ class DispatchConfig:
     max_attempts: int = 5
     claim_ttl: dt.timedelta = dt.timedelta(seconds=60)
     concurrency: int = 64
+    batch: int = 100
     base_backoff_s: float = 2.0
     max_backoff_s: float = 300.0
 
@@ -76,11 +85,55 @@ class Dispatcher:
         self._semaphore = asyncio.Semaphore(self.config.concurrency)
 
     async def run_once(self, limit: int = 500) -> int:
-        """Claim due rows and deliver them; returns how many were claimed."""
+        """Claim due rows and deliver them in batches; returns how many were claimed."""
         ids = await self._claim(limit)
-        if ids:
-            await asyncio.gather(*(self._guarded(i) for i in ids))
+        step = self.config.batch
+        for first in range(0, len(ids), step):
+            await self._deliver_batch(ids[first : first + step])
         return len(ids)
+
+    async def _deliver_batch(self, ids: list[int]) -> None:
+        """Plan a batch in one transaction, send concurrently, record the successes in one transaction.
+
+        Failures and anything unusual take the one-message path (`deliver`), which retries and
+        falls back channel by channel.
+        """
+        try:
+            planned = await self._plan_many(ids)
+        except Exception:  # one bad row must not hold up the batch: go message by message
+            log.exception("batch planning failed; delivering one by one")
+            await asyncio.gather(*(self._guarded(i) for i in ids))
+            return
+        outcomes = await asyncio.gather(*(self._send(p) for p in planned), return_exceptions=True)
+        done = [(p, result) for p, result in zip(planned, outcomes, strict=True) if isinstance(result, SendResult)]
+        await self._sent_many(done)
+        retry = []
+        for p, result in zip(planned, outcomes, strict=True):
+            if isinstance(result, ChannelError):
+                if await self._failed(p, self.channels[p.channel], result):
+                    retry.append(p.outbox_id)
+            elif isinstance(result, BaseException):
+                log.error("delivery crashed", exc_info=result, extra={"outbox_id": p.outbox_id})
+                await self._park(p.outbox_id, type(result).__name__)
+        await asyncio.gather(*(self._guarded(i) for i in retry))
+
+    async def _send(self, planned: _Planned) -> SendResult | ChannelError:
+        channel = self.channels[planned.channel]
+        async with self._semaphore:
+            await self.pacer.acquire(planned.channel, planned.message.to)
+            telemetry = self.service.telemetry
+            try:
+                with telemetry.span(
+                    "send", parent=trace_of(planned.origin), channel=planned.channel, outbox_id=planned.outbox_id
+                ):
+                    result = await channel.send(planned.message)
+            except ChannelError as exc:
+                telemetry.sent(channel=planned.channel, provider=channel.provider, outcome=exc.reason_class.value)
+                if isinstance(exc, RateLimited):
+                    await self.pacer.slow_down(planned.channel, planned.message.to, exc.retry_after, exc.code)
+                return exc
+            await self.pacer.settle(planned.channel, planned.message.to, result.segments)
+            return result
 
     async def drain(self, *, max_rounds: int = 10_000) -> int:
         total = 0
@@ -145,60 +198,55 @@ class Dispatcher:
 
     async def deliver(self, outbox_id: int) -> None:
         while True:
-            planned = await self._plan(outbox_id)
+            async with self.db.transaction() as s:
+                planned = await self._plan(s, outbox_id)
             if planned is None:
                 return
-            channel = self.channels[planned.channel]
-            await self.pacer.acquire(planned.channel, planned.message.to)
-            telemetry = self.service.telemetry
-            try:
-                with telemetry.span("send", parent=trace_of(planned.origin), channel=planned.channel, outbox_id=outbox_id):
-                    result = await channel.send(planned.message)
-            except ChannelError as exc:
-                telemetry.sent(channel=planned.channel, provider=channel.provider, outcome=exc.reason_class.value)
-                if isinstance(exc, RateLimited):
-                    await self.pacer.slow_down(planned.channel, planned.message.to, exc.retry_after, exc.code)
-                retry_now = await self._failed(planned, channel, exc)
-                if not retry_now:
+            result = await self._send(planned)
+            if isinstance(result, ChannelError):
+                if not await self._failed(planned, self.channels[planned.channel], result):
                     return
                 continue
-            await self.pacer.settle(planned.channel, planned.message.to, result.segments)
-            await self._sent(planned, channel, result.provider_message_id, result.segments)
+            await self._sent_many([(planned, result)])
             return
 
-    async def _plan(self, outbox_id: int) -> _Planned | None:
+    async def _plan_many(self, ids: list[int]) -> list[_Planned]:
+        async with self.db.transaction() as s:
+            planned = [await self._plan(s, i) for i in ids]
+        return [p for p in planned if p is not None]
+
+    async def _plan(self, s: AsyncSession, outbox_id: int) -> _Planned | None:
         """Pick the channel and render, reading consent right before the send."""
         now = self.clock()
-        async with self.db.transaction() as s:
-            row = await s.get(OutboxMessage, outbox_id)
-            if row is None or row.status != "sending":
-                return None
-            conv = await s.get(Conversation, row.conversation_id)
-            if conv is None or conv.passenger_id is None:
-                row.status = "failed"
-                row.last_error = "no_recipient"
-                return None
-            contact = await self._choose(s, conv, row)
-            if contact is None:
-                # Dead-lettered (retryable by `rebook dlq retry`) when a channel only ever failed temporarily.
-                row.status = "dead" if await _temporarily_exhausted(s, row) else "failed"
-                row.last_error = "channels_exhausted" if row.tried_channels else "no_consented_channel"
-                if row.key in _ESSENTIAL:
-                    await self.service.run(s, await self._relock(s, conv), DeliveryFailed("no_channel"))
-                return None
-            window = conv.window_open_until.get(contact.channel)
-            message = await self.renderer.render(
-                s,
-                row,
-                conv,
-                to=contact.address or "",
-                window_open_until=dt.datetime.fromisoformat(window) if window else None,
-            )
-            row.channel = contact.channel
-            row.attempts += 1
-            row.claimed_until = now + self.config.claim_ttl
-            origin = await self.service.origins.get(s, conv.disruption_id)
-            return _Planned(outbox_id, conv.id, contact.channel, message, origin, conv.first_sent_at is None)
+        row = await s.get(OutboxMessage, outbox_id)
+        if row is None or row.status != "sending":
+            return None
+        conv = await s.get(Conversation, row.conversation_id)
+        if conv is None or conv.passenger_id is None:
+            row.status = "failed"
+            row.last_error = "no_recipient"
+            return None
+        contact = await self._choose(s, conv, row)
+        if contact is None:
+            # Dead-lettered (retryable by `rebook dlq retry`) when a channel only ever failed temporarily.
+            row.status = "dead" if await _temporarily_exhausted(s, row) else "failed"
+            row.last_error = "channels_exhausted" if row.tried_channels else "no_consented_channel"
+            if row.key in _ESSENTIAL:
+                await self.service.run(s, await self._relock(s, conv), DeliveryFailed("no_channel"))
+            return None
+        window = conv.window_open_until.get(contact.channel)
+        message = await self.renderer.render(
+            s,
+            row,
+            conv,
+            to=contact.address or "",
+            window_open_until=dt.datetime.fromisoformat(window) if window else None,
+        )
+        row.channel = contact.channel
+        row.attempts += 1
+        row.claimed_until = now + self.config.claim_ttl
+        origin = await self.service.origins.get(s, conv.disruption_id)
+        return _Planned(outbox_id, conv.id, contact.channel, message, origin, conv.first_sent_at is None)
 
     async def _relock(self, s: AsyncSession, conv: Conversation) -> Conversation:
         if not self.db.is_sqlite:
@@ -229,39 +277,50 @@ class Dispatcher:
             usable.sort(key=lambda c: c.channel != conv.channel)
         return usable[0] if usable else None
 
-    async def _sent(self, planned: _Planned, channel: Channel, provider_id: str, segments: int) -> None:
+    async def _sent_many(self, done: list[tuple[_Planned, SendResult]]) -> None:
+        """Record hand-overs: deliveries, outbox rows and first-contact stamps in one transaction."""
+        if not done:
+            return
         now = self.clock()
         async with self.db.transaction() as s:
-            s.add(
-                Delivery(
-                    outbox_id=planned.outbox_id,
-                    conversation_id=planned.conversation_id,
-                    channel=planned.channel,
-                    provider=channel.provider,
-                    provider_message_id=provider_id,
-                    status="sent",
-                    segments=segments,
-                    created_at=now,
-                    updated_at=now,
-                )
+            await s.execute(
+                insert(Delivery),
+                [
+                    {
+                        "outbox_id": p.outbox_id,
+                        "conversation_id": p.conversation_id,
+                        "channel": p.channel,
+                        "provider": self.channels[p.channel].provider,
+                        "provider_message_id": r.provider_message_id,
+                        "status": "sent",
+                        "segments": r.segments,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for p, r in done
+                ],
             )
             await s.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == planned.outbox_id)
+                .where(OutboxMessage.id.in_([p.outbox_id for p, _ in done]))
                 .values(status="sent", sent_at=now, claimed_until=None)
+                .execution_options(synchronize_session=False)
             )
-            await s.execute(
-                update(Conversation)
-                .where(Conversation.id == planned.conversation_id)
-                .values(
-                    first_sent_at=func.coalesce(Conversation.first_sent_at, now),
-                    channel=func.coalesce(Conversation.channel, planned.channel),
+            for channel in {p.channel for p, _ in done}:
+                await s.execute(
+                    update(Conversation)
+                    .where(Conversation.id.in_([p.conversation_id for p, _ in done if p.channel == channel]))
+                    .values(
+                        first_sent_at=func.coalesce(Conversation.first_sent_at, now),
+                        channel=func.coalesce(Conversation.channel, channel),
+                    )
+                    .execution_options(synchronize_session=False)
                 )
-            )
-        self.service.telemetry.sent(channel=planned.channel, provider=channel.provider, outcome="sent")
-        seconds = since(planned.origin, now)
-        if planned.first and seconds is not None:
-            self.service.telemetry.first_handover(channel=planned.channel, seconds=seconds)
+        for p, _ in done:
+            self.service.telemetry.sent(channel=p.channel, provider=self.channels[p.channel].provider, outcome="sent")
+            seconds = since(p.origin, now)
+            if p.first and seconds is not None:
+                self.service.telemetry.first_handover(channel=p.channel, seconds=seconds)
 
     async def _failed(self, planned: _Planned, channel: Channel, exc: ChannelError) -> bool:
         """Record the failure; True when the next channel should be tried right away."""
