@@ -11,7 +11,13 @@ from conversations.deadletters import DeadLetter, list_dead, retry_dead
 from conversations.ports import ProviderUnavailable, RecipientUnreachable
 from gateway.cli import main as cli
 from gateway.dlq import format_table
-from tests.conversations.conftest import Pax, Rig, clock, rig, settings_overrides  # noqa: F401  (fixtures)
+from tests.conversations import conftest as conversations_rig
+from tests.conversations.conftest import Pax, Rig
+
+# The conversation tests' sandbox rig (on SQLite and PostgreSQL), reused as this module's fixtures.
+clock = conversations_rig.clock
+settings_overrides = conversations_rig.settings_overrides
+rig = conversations_rig.rig
 
 
 async def _dead(rig: Rig, *people: Pax, code: str = "20503") -> None:

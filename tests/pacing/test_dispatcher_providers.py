@@ -16,7 +16,7 @@ from channels.sandbox import Sandbox
 from conversations.deadletters import list_dead, retry_dead
 from conversations.engine import Status
 from conversations.models import OutboxMessage
-from conversations.pacing import Limit
+from conversations.pacing import Limit, Pacer
 from gateway.container import build
 from gateway.settings import (
     ChannelPacing,
@@ -267,3 +267,23 @@ async def test_every_sms_segment_is_paid_from_the_senders_bucket(
     state = RedisBuckets(redis).keys(f"sms:{SENDER}")[0]
     tokens = float(await redis.hget(state, "tokens") or "nan")
     assert tokens == pytest.approx(10 - delivery.segments, abs=0.05), "refill is 0.01/s: negligible here"
+
+
+async def test_with_redis_unreachable_the_message_waits_in_the_outbox_and_nothing_is_sent(
+    rig: Rig, twilio: tuple[FakeTwilio, str]
+) -> None:
+    paces = rig.c.dispatcher.pacer.paces  # type: ignore[attr-defined]
+    down = RedisBuckets.from_url("redis://127.0.0.1:1/0")
+    rig.c.dispatcher.pacer = Pacer(paces, down)
+    a = await rig.add_pax(("sms",))
+    await _planned(rig, a)
+    t0 = rig.clock()
+    try:
+        await rig.c.dispatcher.drain()
+    finally:
+        await down.aclose()
+
+    assert twilio[0].requests == [], "no send without a token"
+    row = await _row(rig, a)
+    assert row.status == "pending" and row.next_attempt_at > t0
+    assert row.last_error == "ConnectionError"
