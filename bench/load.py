@@ -1,0 +1,256 @@
+"""Ten concurrent disruptions of ~5,000 passengers each on PostgreSQL + Redis with N worker processes.
+
+Prints JSON: time until all impacted bookings hold options, time until all first messages are
+handed to the provider (the built-in sandbox inside each worker), messages/s, option-generation
+time per disruption (p50/p95/p99), reply→confirmation latency at a paced reply rate, and peak
+memory per process.
+
+    .venv/bin/python bench/load.py --workers 2 --disruptions 10 --passengers 5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.disruption import REDIS, _pg_create, _pg_drop  # noqa: E402
+from channels.sandbox import Sandbox  # noqa: E402
+from conversations.models import Conversation, OutboxMessage  # noqa: E402
+from conversations.workflow import DisruptionRequest, FlightKey, record_disruption  # noqa: E402
+from gateway.container import build  # noqa: E402
+from gateway.migrate import upgrade_async  # noqa: E402
+from gateway.settings import Settings  # noqa: E402
+from rebooking_core.generate import generate  # noqa: E402
+from rebooking_core.importer import import_bookings, import_schedule  # noqa: E402
+from rebooking_core.models import ContactPoint, Disruption, Flight, Inventory, Offer  # noqa: E402
+from rebooking_core.types import DisruptionKind  # noqa: E402
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))], 3)
+
+
+def _peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return 0.0
+
+
+async def _flights_for(c, days: list[dt.date], wanted: int) -> list[list[Flight]]:  # type: ignore[no-untyped-def]
+    """One disruption per day: that day's flights, every other one, until `wanted` passengers."""
+    groups = []
+    async with c.db.reading() as s:
+        for day in days:
+            rows = (
+                await s.execute(
+                    select(Flight, func.sum(Inventory.sold))
+                    .join(Inventory, Inventory.flight_id == Flight.id)
+                    .where(Flight.service_date == day)
+                    .group_by(Flight.id)
+                    .order_by(Flight.dep_utc)
+                )
+            ).all()
+            picked, total = [], 0
+            for flight, sold in rows[::2]:
+                if total >= wanted:
+                    break
+                picked.append(flight)
+                total += int(sold or 0)
+            groups.append(picked)
+    return groups
+
+
+async def run(args: argparse.Namespace) -> dict[str, object]:
+    pg_name, url = await _pg_create()
+    subprocess.run(["redis-cli", "-n", "14", "flushdb"], check=True, capture_output=True)
+    env = {
+        **os.environ,
+        "REBOOK_DATABASE_URL": url,
+        "REBOOK_REDIS_URL": REDIS,
+        "REBOOK_SANDBOX": "true",
+        "REBOOK_BATCH_SIZE": str(args.batch_size),
+        "REBOOK_WORKER_METRICS_PORT": "0",
+    }
+    settings = Settings(sandbox=True, database_url=url, redis_url=REDIS, batch_size=args.batch_size, _env_file=None)  # type: ignore[call-arg]
+    await upgrade_async(url)
+    c = build(settings, sandbox=Sandbox())
+    await c.start()
+    first_day = dt.date.today() + dt.timedelta(days=1)
+    days = [first_day + dt.timedelta(days=i) for i in range(args.disruptions)]
+    t = time.perf_counter()
+    dataset = generate(seed=args.seed, start=first_day, days=args.disruptions)
+    async with c.db.transaction() as s:
+        await import_schedule(s, dataset.schedule)
+    async with c.db.transaction() as s:
+        await import_bookings(s, dataset.bookings)
+    load_s = time.perf_counter() - t
+    groups = await _flights_for(c, days, args.passengers)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gateway.cli", "worker"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        for _ in range(args.workers)
+    ]
+    await asyncio.sleep(5)
+    result: dict[str, object] = {}
+    try:
+        started = time.perf_counter()
+        recorded = await asyncio.gather(
+            *(
+                record_disruption(
+                    c.db,
+                    DisruptionRequest(
+                        flights=tuple(FlightKey(f.carrier, f.number, f.service_date) for f in group),
+                        kind=DisruptionKind.CANCELLED,
+                        reason="TECH",
+                    ),
+                    clock=c.clock,
+                )
+                for group in groups
+            )
+        )
+        for r in recorded:
+            await c.jobs.disruption_recorded(r.disruption_id)
+        deadline = time.monotonic() + args.timeout
+        while time.monotonic() < deadline:
+            async with c.db.reading() as s:
+                unassessed = await s.scalar(select(func.count()).select_from(Disruption).where(Disruption.status == "received"))
+                pending = await s.scalar(select(func.count()).select_from(Conversation).where(Conversation.status == "pending"))
+                queued = await s.scalar(
+                    select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_(["pending", "sending"]))
+                )
+            if not unassessed and not pending and not queued:
+                break
+            await asyncio.sleep(0.25)
+        fanout_wall = time.perf_counter() - started
+        async with c.db.reading() as s:
+            created = min((await s.scalars(select(Disruption.created_at))).all())
+            per_disruption = []
+            for r in recorded:
+                d = await s.get(Disruption, r.disruption_id)
+                last = await s.scalar(select(func.max(Offer.created_at)).where(Offer.disruption_id == r.disruption_id))
+                if d is not None and last is not None:
+                    per_disruption.append((last - d.created_at).total_seconds())
+            last_offer = await s.scalar(select(func.max(Offer.created_at)))
+            first_sent = await s.scalar(select(func.min(OutboxMessage.sent_at)))
+            last_first = await s.scalar(select(func.max(Conversation.first_sent_at)))
+            sent = int(await s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sent")) or 0)
+            impacted = int(await s.scalar(select(func.sum(Disruption.impacted_passengers))) or 0)
+            bookings = int(await s.scalar(select(func.count()).select_from(Conversation)) or 0)
+            offered = (
+                await s.execute(
+                    select(Conversation.id, Conversation.offer_id, ContactPoint.address, ContactPoint.channel)
+                    .join(ContactPoint, ContactPoint.passenger_id == Conversation.passenger_id)
+                    .where(Conversation.status == "offered", ContactPoint.channel == "sms")
+                    .limit(args.replies)
+                )
+            ).all()
+        # Replies: SMS "1" at a paced rate through the same inbound path the webhooks use.
+        reply_started: dict[int, float] = {}
+        interval = 1.0 / args.reply_rate
+        assert c.sandbox is not None
+        sandbox = c.sandbox
+
+        async def answer(conv_id: int, channel: str, address: str) -> None:
+            reply_started[conv_id] = time.time()
+            await c.inbound.accept([sandbox.reply(channel, address, "1")])
+
+        t0 = time.perf_counter()
+        tasks = []
+        for n, (conv_id, _offer, address, channel) in enumerate(offered):
+            delay = t0 + n * interval - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(answer(conv_id, channel, address or "")))
+        await asyncio.gather(*tasks)
+        reply_wall = time.perf_counter() - t0
+        deadline = time.monotonic() + 120
+        latencies: list[float] = []
+        while time.monotonic() < deadline:
+            async with c.db.reading() as s:
+                rows = (
+                    await s.execute(
+                        select(OutboxMessage.conversation_id, OutboxMessage.sent_at).where(
+                            OutboxMessage.key.in_(["booked", "offer_refreshed", "offer_seat_gone"]),
+                            OutboxMessage.conversation_id.in_(list(reply_started)),
+                            OutboxMessage.status == "sent",
+                        )
+                    )
+                ).all()
+            if len(rows) >= len(reply_started):
+                latencies = [sent_at.timestamp() - reply_started[cid] for cid, sent_at in rows]
+                break
+            await asyncio.sleep(0.25)
+        result = {
+            "workers": args.workers,
+            "disruptions": len(recorded),
+            "passengers_impacted": impacted,
+            "bookings_impacted": bookings,
+            "all_options_held_s": round((last_offer - created).total_seconds(), 3) if last_offer else None,
+            "all_first_messages_handed_over_s": round((last_first - created).total_seconds(), 3) if last_first else None,
+            "messages_sent": sent,
+            "messages_per_s": round(sent / max((last_first - first_sent).total_seconds(), 1e-3), 1) if last_first and first_sent else 0,
+            "option_generation_s_per_disruption": {
+                "p50": _pct(per_disruption, 0.5),
+                "p95": _pct(per_disruption, 0.95),
+                "p99": _pct(per_disruption, 0.99),
+            },
+            "fanout_wall_s": round(fanout_wall, 2),
+            "replies": len(reply_started),
+            "reply_rate_achieved_per_s": round(len(reply_started) / max(reply_wall, 1e-3), 1),
+            "reply_to_confirmation_handed_over_ms": {
+                "p50": round(_pct(latencies, 0.5) * 1000, 1),
+                "p99": round(_pct(latencies, 0.99) * 1000, 1),
+                "answered": len(latencies),
+            },
+            "peak_rss_mb": {
+                "bench_process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "workers": [_peak_rss_mb(p.pid) for p in procs],
+            },
+            "dataset_load_s": round(load_s, 1),
+        }
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
+        await c.aclose()
+        await _pg_drop(pg_name)
+    return result
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--disruptions", type=int, default=10)
+    p.add_argument("--passengers", type=int, default=5000)
+    p.add_argument("--batch-size", type=int, default=100)
+    p.add_argument("--replies", type=int, default=2000)
+    p.add_argument("--reply-rate", type=float, default=200.0)
+    p.add_argument("--seed", type=int, default=21)
+    p.add_argument("--timeout", type=float, default=900)
+    print(json.dumps(asyncio.run(run(p.parse_args())), indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
