@@ -226,8 +226,27 @@ async def summarize(c: Container, started: float) -> dict[str, Any]:
             "escalated": int(await s.scalar(total(Conversation.status.in_(["escalated", "agent"]))) or 0),
             "opted_out": int(await s.scalar(total(Conversation.status == "opted_out")) or 0),
             "no_answer": int(await s.scalar(total(Conversation.id.not_in(replied))) or 0),
-            "escalations_by_reason": dict(
-                (await s.execute(select(Escalation.reason, func.count()).group_by(Escalation.reason))).all()
+            "escalations_by_reason": {
+                reason: int(n)
+                for reason, n in (
+                    await s.execute(
+                        select(Escalation.reason, func.sum(Conversation.passengers))
+                        .join(Conversation, Conversation.id == Escalation.conversation_id)
+                        .group_by(Escalation.reason)
+                    )
+                ).all()
+            },
+            "passengers_by_state": {
+                state: int(n)
+                for state, n in (
+                    await s.execute(select(Conversation.status, func.sum(Conversation.passengers)).group_by(Conversation.status))
+                ).all()
+            },
+            "bookings_unreachable": int(
+                await s.scalar(
+                    select(func.count(func.distinct(Escalation.conversation_id))).where(Escalation.reason == "unreachable")
+                )
+                or 0
             ),
             "oversold_seats": int(oversold or 0),
         }
