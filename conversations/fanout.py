@@ -151,6 +151,8 @@ class FanOut:
             conv.first_offer_at = conv.first_offer_at or at
         for seq, command in enumerate(decision.commands, start=1):
             _apply(conv, command, seq, at, bulk)
+            if isinstance(command, Escalate):
+                service.telemetry.escalated(tier=conv.tier, reason=command.reason)
         conv.version += 1
         conv.updated_at = at
 
