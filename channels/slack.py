@@ -213,6 +213,9 @@ class SlackDesk:
         )
 
     async def _call(self, method: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
+        if self.client.session is None:
+            # One pooled session, created inside the running loop, instead of one per call.
+            self.client.session = aiohttp.ClientSession()
         try:
             return await method(**kwargs)
         except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
@@ -255,9 +258,9 @@ class SlackDesk:
         await self._update(channel, ts, progress_text(counts))
 
     async def aclose(self) -> None:
-        session = getattr(self.client, "session", None)
-        if session is not None:
-            await session.close()
+        if self.client.session is not None:
+            await self.client.session.close()
+            self.client.session = None
 
 
 # ---- inbound: the bolt app ----

@@ -8,11 +8,11 @@ from conversations.desk_models import AgentDecision
 from conversations.engine import Status
 from conversations.models import Escalation
 from rebooking_core.models import Segment
-from tests.slack.conftest import ESC, Desk, escalate
 from tests.fakes.slack_api import BOT_ID
+from tests.slack.conftest import ESC, Desk, escalate
 
 
-def _texts(blocks: list[dict[str, object]]) -> str:
+def _texts(blocks: object) -> str:
     return str(blocks)
 
 
