@@ -35,6 +35,7 @@ from conversations.models import Conversation, Escalation, OutboxMessage
 from conversations.service import (
     MAX_CONNECTION,
     ConversationService,
+    audit_conversation,
     impact_from_json,
     outbox_row,
     retryable,
@@ -127,7 +128,7 @@ class FanOut:
             bulk = _Bulk()
             for conv, plan in zip(convs, plans, strict=True):
                 offer = next(created) if plan is not None else None
-                self._decide(conv, _event(offer), offer, bulk)
+                self._decide(s, conv, _event(offer), offer, bulk)
             if bulk.outbox:
                 await s.execute(insert(OutboxMessage), bulk.outbox)
             if bulk.escalations:
@@ -140,7 +141,7 @@ class FanOut:
         return len(convs)
 
     def _decide(
-        self, conv: Conversation, event: Event, offer: CreatedOffer | None, bulk: _Bulk
+        self, s: AsyncSession, conv: Conversation, event: Event, offer: CreatedOffer | None, bulk: _Bulk
     ) -> None:
         service = self.service
         at = service.clock()
@@ -153,6 +154,7 @@ class FanOut:
             _apply(conv, command, seq, at, bulk)
             if isinstance(command, Escalate):
                 service.telemetry.escalated(tier=conv.tier, reason=command.reason)
+                audit_conversation(s, conv, "escalation.opened", at, reason=command.reason)
         conv.version += 1
         conv.updated_at = at
 

@@ -282,7 +282,7 @@ class ConversationService:
                 conv.chosen_at = conv.chosen_at or now
                 if result.status in ("booked", "already_booked") and result.option_id is not None:
                     if result.status == "booked":
-                        _audit(s, conv, "booking.confirmed", now, option_id=result.option_id)
+                        audit_conversation(s, conv, "booking.confirmed", now, option_id=result.option_id)
                     conv.booked_option_id = result.option_id
                     conv.booked_at = conv.booked_at or now
                     conv.timer_at = None
@@ -293,7 +293,7 @@ class ConversationService:
             case Escalate(reason=reason):
                 conv.escalation_reason = reason
                 self.telemetry.escalated(tier=conv.tier, reason=reason)
-                _audit(s, conv, "escalation.opened", now, reason=reason)
+                audit_conversation(s, conv, "escalation.opened", now, reason=reason)
                 s.add(
                     Escalation(
                         conversation_id=conv.id,
@@ -409,7 +409,7 @@ def retryable(exc: DBAPIError) -> bool:
     return code in ("40P01", "40001") or "deadlock detected" in str(exc)
 
 
-def _audit(s: AsyncSession, conv: Conversation, action: str, now: dt.datetime, **details: Any) -> None:
+def audit_conversation(s: AsyncSession, conv: Conversation, action: str, now: dt.datetime, **details: Any) -> None:
     """Bookings and escalations go to the hash-chained audit log, with ids only."""
     audit.append(
         s,
