@@ -46,7 +46,7 @@ class DispatchConfig:
     max_backoff_s: float = 300.0
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Planned:
     outbox_id: int
     conversation_id: int
@@ -54,6 +54,13 @@ class _Planned:
     message: OutboundMessage
     origin: Origin | None = None
     first: bool = False
+    lease_until: dt.datetime | None = None
+
+
+class LeaseLost(ChannelError):
+    """Not sent: our claim on the row lapsed, so whoever holds it now sends it (never both)."""
+
+    reason_class = ReasonClass.TEMPORARY
 
 
 def backoff(attempt: int, config: DispatchConfig, retry_after: float | None = None) -> float:
@@ -109,6 +116,8 @@ class Dispatcher:
         await self._sent_many(done)
         retry = []
         for p, result in zip(planned, outcomes, strict=True):
+            if isinstance(result, LeaseLost):
+                continue
             if isinstance(result, ChannelError):
                 if await self._failed(p, self.channels[p.channel], result):
                     retry.append(p.outbox_id)
@@ -121,6 +130,8 @@ class Dispatcher:
         channel = self.channels[planned.channel]
         async with self._semaphore:
             await self.pacer.acquire(planned.channel, planned.message.to)
+            if not await self._still_ours(planned):
+                return LeaseLost("claim expired while waiting for the provider's pace")
             telemetry = self.service.telemetry
             try:
                 with telemetry.span(
@@ -203,12 +214,36 @@ class Dispatcher:
             if planned is None:
                 return
             result = await self._send(planned)
+            if isinstance(result, LeaseLost):
+                return
             if isinstance(result, ChannelError):
                 if not await self._failed(planned, self.channels[planned.channel], result):
                     return
                 continue
             await self._sent_many([(planned, result)])
             return
+
+    async def _still_ours(self, planned: _Planned) -> bool:
+        """After a long wait for a token, renew the claim; if it lapsed another worker may own the row."""
+        now = self.clock()
+        lease = planned.lease_until
+        if lease is None or now < lease - self.config.claim_ttl / 2:
+            return True
+        async with self.db.transaction() as s:
+            result = await s.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == planned.outbox_id,
+                    OutboxMessage.status == "sending",
+                    OutboxMessage.claimed_until == lease,
+                )
+                .values(claimed_until=now + self.config.claim_ttl)
+                .execution_options(synchronize_session=False)
+            )
+        if result.rowcount:  # type: ignore[attr-defined]
+            planned.lease_until = now + self.config.claim_ttl
+            return True
+        return False
 
     async def _plan_many(self, ids: list[int]) -> list[_Planned]:
         async with self.db.transaction() as s:
@@ -246,7 +281,9 @@ class Dispatcher:
         row.attempts += 1
         row.claimed_until = now + self.config.claim_ttl
         origin = await self.service.origins.get(s, conv.disruption_id)
-        return _Planned(outbox_id, conv.id, contact.channel, message, origin, conv.first_sent_at is None)
+        return _Planned(
+            outbox_id, conv.id, contact.channel, message, origin, conv.first_sent_at is None, row.claimed_until
+        )
 
     async def _relock(self, s: AsyncSession, conv: Conversation) -> Conversation:
         if not self.db.is_sqlite:
