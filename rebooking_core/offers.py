@@ -169,10 +169,31 @@ def _ranked(
     return ranked, outcomes
 
 
-def _fits(snapshot: NetworkSnapshot, it: Itinerary, seats: int, used: set[int]) -> bool:
-    if used.intersection(it.flight_ids):
-        return False
-    return all(snapshot.free(fid, it.cabin) >= seats for fid in it.flight_ids)
+class _Picker:
+    """Which ranked options a booking gets: no shared flight, extras only above the reserve."""
+
+    def __init__(self, snapshot: NetworkSnapshot, seats: int, max_options: int, extra_reserve: int) -> None:
+        self.snapshot = snapshot
+        self.seats = seats
+        self.max_options = max_options
+        self.extra_reserve = extra_reserve
+        self.chosen: list[RankedOption] = []
+        self.used: set[int] = set()
+
+    @property
+    def full(self) -> bool:
+        return len(self.chosen) >= self.max_options
+
+    def wants(self, option: RankedOption) -> bool:
+        it = option.itinerary
+        if self.used.intersection(it.flight_ids):
+            return False
+        needed = self.seats + (self.extra_reserve if self.chosen else 0)
+        return all(self.snapshot.free(fid, it.cabin) >= needed for fid in it.flight_ids)
+
+    def accept(self, option: RankedOption) -> None:
+        self.chosen.append(option)
+        self.used.update(option.itinerary.flight_ids)
 
 
 @dataclass(frozen=True)
@@ -217,19 +238,15 @@ def plan_offer(
         carrier_is_eu=carrier_is_eu,
         weights=weights,
     )
-    seats = impacted.passengers
-    chosen: list[RankedOption] = []
-    used: set[int] = set()
+    picker = _Picker(snapshot, impacted.passengers, max_options, extra_reserve)
     for option in ranked:
-        if len(chosen) >= max_options:
+        if picker.full:
             break
-        it = option.itinerary
-        if not _fits(snapshot, it, seats + (extra_reserve if chosen else 0), used):
-            continue
-        chosen.append(option)
-        used.update(it.flight_ids)
-        for fid in it.flight_ids:
-            snapshot.take(fid, it.cabin, seats)
+        if picker.wants(option):
+            picker.accept(option)
+            for fid in option.itinerary.flight_ids:
+                snapshot.take(fid, option.itinerary.cabin, impacted.passengers)
+    chosen = picker.chosen
     if not chosen:
         return None
     return PlannedOffer(impacted, tuple(chosen), outcomes)
@@ -380,18 +397,13 @@ async def create_offer(
         carrier_is_eu=carrier_is_eu,
         weights=weights,
     )
-    seats = impacted.passengers
-    held: list[RankedOption] = []
-    used: set[int] = set()
+    picker = _Picker(snapshot, impacted.passengers, max_options, extra_reserve)
     for option in ranked:
-        if len(held) >= max_options:
+        if picker.full:
             break
-        it = option.itinerary
-        if not _fits(snapshot, it, seats + (extra_reserve if held else 0), used):
-            continue
-        if await _hold_itinerary(session, snapshot, it, seats):
-            held.append(option)
-            used.update(it.flight_ids)
+        if picker.wants(option) and await _hold_itinerary(session, snapshot, option.itinerary, impacted.passengers):
+            picker.accept(option)
+    held = picker.chosen
     if not held:
         return None
     return await _persist(session, impacted, held, outcomes, now=now, hold_ttl=hold_ttl)
