@@ -9,7 +9,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import ledger
@@ -19,6 +19,7 @@ from conversations.pacing import Pacer, Pacing
 from conversations.ports import (
     Channel,
     ChannelError,
+    DeviceUnregistered,
     OptedOut,
     OutboundMessage,
     RateLimited,
@@ -404,6 +405,14 @@ class Dispatcher:
                         source="provider",
                         evidence=exc.code,
                         at=now,
+                    )
+            if isinstance(exc, DeviceUnregistered):
+                conv = await s.get(Conversation, row.conversation_id)
+                if conv is not None and conv.passenger_id is not None:
+                    await s.execute(
+                        delete(ContactPoint).where(
+                            ContactPoint.passenger_id == conv.passenger_id, ContactPoint.channel == planned.channel
+                        )
                     )
             row.tried_channels = [*row.tried_channels, planned.channel]
             row.status = "sending"

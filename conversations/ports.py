@@ -58,6 +58,12 @@ class OptedOut(ChannelError):
     reason_class = ReasonClass.POLICY
 
 
+class DeviceUnregistered(ChannelError):
+    """A push token the provider no longer knows (APNs 410, FCM UNREGISTERED): drop the token, keep consent."""
+
+    reason_class = ReasonClass.PERMANENT
+
+
 @dataclass(frozen=True)
 class Capabilities:
     """Provider limits as data: adapters degrade rich messages to fit them."""

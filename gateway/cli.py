@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import hashlib
 import json
 import logging
 import sys
@@ -85,9 +86,16 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from consent import audit
     from gateway.container import configure_keyring
     from infra.db import Database
-    from rebooking_core.importer import ImportFailed, import_bookings, import_schedule, parse_bookings, parse_schedule
+    from rebooking_core.importer import (
+        ImportFailed,
+        import_bookings,
+        import_schedule,
+        parse_bookings,
+        parse_schedule,
+    )
 
     settings = _settings()
     configure_keyring(settings)
@@ -95,20 +103,30 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"rebook: no such file: {path}", file=sys.stderr)
         return 2
+    raw = path.read_bytes()
+    lines = raw.decode("utf-8").splitlines()
 
     async def main() -> str:
         db = Database(settings.database_url)
         try:
-            with path.open(encoding="utf-8") as fh:
-                if args.kind == "schedule":
-                    fmt = "csv" if path.suffix == ".csv" or args.format == "csv" else "jsonl"
-                    records = parse_schedule(fh, fmt=fmt)
-                    async with db.transaction() as s:
-                        report = await import_schedule(s, records)
-                else:
-                    bookings = parse_bookings(fh)
-                    async with db.transaction() as s:
-                        report = await import_bookings(s, bookings)
+            if args.kind == "schedule":
+                fmt = "csv" if path.suffix == ".csv" or args.format == "csv" else "jsonl"
+                records = parse_schedule(lines, fmt=fmt)
+                async with db.transaction() as s:
+                    report = await import_schedule(s, records)
+            else:
+                bookings = parse_bookings(lines)
+                async with db.transaction() as s:
+                    report = await import_bookings(s, bookings)
+                    # Per-row provenance is in consent_events; the chain records who loaded which file.
+                    audit.append(
+                        s,
+                        actor="cli:import",
+                        action="consent.imported",
+                        subject=f"file:{hashlib.sha256(raw).hexdigest()[:32]}",
+                        at=dt.datetime.now(dt.UTC),
+                        details={"bookings": report.bookings, "passengers": report.passengers, "contacts": report.contacts},
+                    )
             return str(report)
         finally:
             await db.dispose()
@@ -132,7 +150,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_disrupt(args: argparse.Namespace) -> int:
-    from conversations.workflow import DisruptionRequest, FlightKey, UnknownFlight, record_disruption
+    from conversations.workflow import (
+        DisruptionRequest,
+        FlightKey,
+        UnknownFlight,
+        record_disruption,
+    )
     from gateway.container import build
     from rebooking_core.types import DisruptionKind
 

@@ -16,8 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
+from consent.models import AuditEntry
 from gateway.app import create_app
 from gateway.cli import main as cli
 from gateway.container import Container, build
@@ -176,6 +178,9 @@ def _template_payload(body: dict[str, Any]) -> str:
 async def test_disruption_end_to_end_over_http(world: World) -> None:
     before = await world.inventory("100")
     assert before["sold"] == 3
+    async with world.c.db.reading() as s:
+        imported = (await s.scalars(select(AuditEntry).where(AuditEntry.action == "consent.imported"))).all()
+    assert [(e.actor, e.details["passengers"]) for e in imported] == [("cli:import", 3)]
 
     r = await world.http.post(
         "/v1/disruptions",
