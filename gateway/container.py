@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from channels.sandbox import Sandbox, SandboxChannel
 from channels.sms import SmsChannel
 from channels.whatsapp import WhatsAppChannel
-from conversations.dispatcher import Dispatcher
+from conversations.dispatcher import DispatchConfig, Dispatcher
 from conversations.engine import Policy
 from conversations.fanout import FanOut
 from conversations.inbound import InboundRouter
@@ -137,7 +137,13 @@ def build(
     )
     renderer = MessageRenderer(Branding(airline=settings.airline_name, help_contact=settings.help_contact))
     dispatcher = Dispatcher(
-        db, channels=chans, renderer=renderer, service=service, clock=clock, pacer=build_pacer(settings, chans)
+        db,
+        channels=chans,
+        renderer=renderer,
+        service=service,
+        clock=clock,
+        pacer=build_pacer(settings, chans),
+        config=DispatchConfig(claim_ttl=dt.timedelta(seconds=settings.outbox_claim_ttl_s)),
     )
     inbound = InboundRouter(db, service, clock=clock)
 
@@ -149,7 +155,8 @@ def build(
     async def _offer(disruption_id: int, ids: list[int]) -> int:
         return await fanout.offer_batch(disruption_id, ids)
 
-    jobs = Jobs(make_broker(settings.redis_url), assess=_assess, offer_batch=_offer, observer=JobTelemetry(metrics, db, clock))
+    broker = make_broker(settings.redis_url, idle_timeout_ms=int(settings.job_idle_timeout_s * 1000))
+    jobs = Jobs(broker, assess=_assess, offer_batch=_offer, observer=JobTelemetry(metrics, db, clock))
     container = Container(
         settings=settings,
         db=db,

@@ -20,14 +20,14 @@ CONTEXT: Any = TaskiqDepends()
 IDLE_TIMEOUT_MS = 45_000
 
 
-def make_broker(redis_url: str | None) -> AsyncBroker:
+def make_broker(redis_url: str | None, *, idle_timeout_ms: int = IDLE_TIMEOUT_MS) -> AsyncBroker:
     if redis_url:
         return RedisStreamBroker(
             url=redis_url,
             queue_name="rebook:jobs",
             consumer_group_name="rebook-workers",
-            idle_timeout=IDLE_TIMEOUT_MS,
-            unacknowledged_lock_timeout=IDLE_TIMEOUT_MS // 1000,
+            idle_timeout=idle_timeout_ms,
+            unacknowledged_lock_timeout=max(idle_timeout_ms // 1000, 1),
         )
     return InMemoryBroker()
 

@@ -175,6 +175,10 @@ class Settings(BaseSettings):
     max_options: int = 3
     batch_size: int = 100
     db_pool_size: int = 10
+    #: Crash recovery: a dead worker's job is redelivered, its claimed outbox rows reclaimed, a stalled disruption re-driven.
+    job_idle_timeout_s: float = Field(default=45, gt=0)
+    outbox_claim_ttl_s: float = Field(default=60, gt=0)
+    recover_stall_s: float = Field(default=60, gt=0)
     worker_metrics_host: str = "127.0.0.1"
     worker_metrics_port: int = Field(default=9108, ge=0, le=65535)
     kpi_window_hours: float = Field(default=24, gt=0)

@@ -64,7 +64,7 @@ class Worker:
 
     async def recover(self) -> int:
         """Re-drive work a crashed process left behind: unassessed disruptions, un-offered batches."""
-        cutoff = self.c.clock() - STALL
+        cutoff = self.c.clock() - dt.timedelta(seconds=self.c.settings.recover_stall_s)
         async with self.c.db.reading() as s:
             stalled_disruptions = list(
                 (await s.scalars(select(Disruption.id).where(Disruption.status == "received", Disruption.created_at < cutoff))).all()
@@ -98,7 +98,7 @@ class Worker:
             self.dispatch_forever(),
             self.every(1.0, self.timers),
             self.every(30.0, self.expire_holds),
-            self.every(15.0, self.recover),
+            self.every(min(15.0, self.c.settings.recover_stall_s), self.recover),
             self.every(1.0, self.desk_pump),
             self.every(0.5, self.broadcast),
             self.every(self.c.settings.retention.purge_every_minutes * 60, self.purge),
