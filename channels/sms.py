@@ -14,6 +14,7 @@ import contextvars
 import datetime as dt
 import email.utils
 import json
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -355,6 +356,10 @@ class SmsChannel:
     def _ensure_client(self) -> Client:
         """aiohttp sessions bind to the running loop, so the client is built on first send."""
         if self._client is None:
+            # The SDK logs every request (URL, headers, form with the number and text) at INFO.
+            sdk_log = logging.getLogger("twilio.http_client")
+            if sdk_log.getEffectiveLevel() < logging.WARNING:
+                sdk_log.setLevel(logging.WARNING)
             self._http = _RebasedHttpClient(self._api_base, self._timeout)
             self._client = Client(self._account_sid, self._auth_token, http_client=self._http)
         return self._client

@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from taskiq import InMemoryBroker
 from taskiq.api import run_receiver_task
 
@@ -22,9 +22,6 @@ from rebooking_core.models import Disruption
 from rebooking_core.offers import expire_offers
 
 log = logging.getLogger(__name__)
-
-STALL = dt.timedelta(seconds=30)
-
 
 class Worker:
     def __init__(self, container: Container, *, poll_interval: float = 0.25, serve_metrics: bool = False) -> None:
@@ -63,17 +60,22 @@ class Worker:
         return report.total
 
     async def recover(self) -> int:
-        """Re-drive work a crashed process left behind: unassessed disruptions, un-offered batches."""
+        """Re-drive work a crashed process left behind: unassessed disruptions, batches that stopped moving.
+
+        Batches are idempotent, so re-driving one that is merely slow costs work, not correctness.
+        """
         cutoff = self.c.clock() - dt.timedelta(seconds=self.c.settings.recover_stall_s)
         async with self.c.db.reading() as s:
             stalled_disruptions = list(
                 (await s.scalars(select(Disruption.id).where(Disruption.status == "received", Disruption.created_at < cutoff))).all()
             )
+            last_progress = func.coalesce(Disruption.offered_at, Disruption.assessed_at)
             stalled = list(
                 (
                     await s.scalars(
                         select(Conversation.disruption_id)
-                        .where(Conversation.status == Status.PENDING.value, Conversation.created_at < cutoff)
+                        .join(Disruption, Disruption.id == Conversation.disruption_id)
+                        .where(Conversation.status == Status.PENDING.value, last_progress < cutoff)
                         .distinct()
                     )
                 ).all()
@@ -107,5 +109,5 @@ class Worker:
         if self.serve_metrics and settings.worker_metrics_port:
             loops.append(WorkerMetricsServer(self.c, host=settings.worker_metrics_host, port=settings.worker_metrics_port).run())
         if consume_jobs and not isinstance(self.c.jobs.broker, InMemoryBroker):
-            loops.append(run_receiver_task(self.c.jobs.broker, max_async_tasks=4))
+            loops.append(run_receiver_task(self.c.jobs.broker, max_async_tasks=2))
         await asyncio.gather(*loops)
