@@ -48,7 +48,7 @@ class TemplateBinding(BaseModel):
 
 
 def _default_templates() -> dict[str, TemplateBinding]:
-    languages = {"en": "en_US", "es": "es_ES", "de": "de", "fr": "fr", "ar": "ar"}
+    languages = {"en": "en_US", "es": "es", "de": "de", "fr": "fr", "ar": "ar"}
     return {loc: TemplateBinding(name="rebook_disruption_notice", language=code) for loc, code in languages.items()}
 
 
