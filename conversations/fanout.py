@@ -45,6 +45,7 @@ from rebooking_core.network import load_network
 from rebooking_core.offers import (
     CreatedOffer,
     PlannedOffer,
+    RankingCache,
     hold_planned,
     persist_planned,
     plan_offer,
@@ -106,6 +107,7 @@ class FanOut:
             disruption = await s.get(Disruption, disruption_id)
             demand = await self._pending_demand(s, disruption_id)
             plans: list[PlannedOffer | None] = []
+            cache: RankingCache = {}
             for conv, impacted in zip(convs, impacts, strict=True):
                 demand[conv.origin] = demand.get(conv.origin, 0) - conv.passengers
                 plans.append(
@@ -119,6 +121,7 @@ class FanOut:
                         max_options=config.max_options,
                         weights=config.weights,
                         extra_reserve=max(demand[conv.origin], 0),
+                        cache=cache,
                     )
                 )
             planned = [p for p in plans if p is not None]

@@ -9,9 +9,10 @@ transaction: these functions never commit.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import BigInteger, CursorResult, Integer, String, column, update, values
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Update
 
@@ -80,3 +81,38 @@ async def unsell_seats(session: AsyncSession, *, flight_id: int, cabin: str, sea
     _check(seats)
     stmt = _row(flight_id, cabin).where(Inventory.sold >= seats).values(sold=Inventory.sold - seats)
     return await _apply(session, stmt)
+
+
+async def hold_many(session: AsyncSession, wanted: Mapping[tuple[int, str], int]) -> bool:
+    """Hold seats on many flights at once, all or nothing within the caller's transaction.
+
+    On PostgreSQL one `UPDATE … FROM (VALUES …)` with the same guard per row; elsewhere (SQLite,
+    in-process) one guarded UPDATE per row. False means some row lacked seats: the caller must
+    roll back, since the other rows did move.
+    """
+    if not wanted:
+        return True
+    for seats in wanted.values():
+        _check(seats)
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        for (flight_id, cabin), seats in sorted(wanted.items()):
+            if not await hold_seats(session, flight_id=flight_id, cabin=cabin, seats=seats):
+                return False
+        return True
+    rows = values(
+        column("flight_id", BigInteger), column("cabin", String), column("seats", Integer), name="wanted"
+    ).data([(f, c, n) for (f, c), n in sorted(wanted.items())])
+    stmt = (
+        update(Inventory)
+        .where(
+            Inventory.flight_id == rows.c.flight_id,
+            Inventory.cabin == rows.c.cabin,
+            Inventory.sold + Inventory.held + rows.c.seats <= Inventory.capacity,
+        )
+        .values(held=Inventory.held + rows.c.seats)
+        .returning(Inventory.flight_id)
+        .execution_options(synchronize_session=False)
+    )
+    updated = (await session.execute(stmt)).all()
+    return len(updated) == len(wanted)

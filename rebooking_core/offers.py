@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rebooking_core import eu261
 from rebooking_core.impact import ImpactedBooking
-from rebooking_core.inventory import hold_seats, release_seats
+from rebooking_core.inventory import hold_many, hold_seats, release_seats
 from rebooking_core.models import Offer, OfferOption, SeatHold
 from rebooking_core.network import Leg, NetworkSnapshot
 from rebooking_core.options import Itinerary, find_itineraries
@@ -196,6 +196,10 @@ class _Picker:
         self.used.update(option.itinerary.flight_ids)
 
 
+#: Ranked options and their EU261 outcomes by search key, shared by one batch's bookings.
+RankingCache = dict[tuple[Any, ...], tuple[list[RankedOption], dict[Itinerary, eu261.Eu261Outcome]]]
+
+
 @dataclass(frozen=True)
 class PlannedOffer:
     """Options chosen in memory for one booking, before the database is asked for the seats."""
@@ -223,21 +227,40 @@ def plan_offer(
     max_options: int = 3,
     weights: RankingWeights = DEFAULT_WEIGHTS,
     extra_reserve: int = 0,
+    cache: RankingCache | None = None,
 ) -> PlannedOffer | None:
     """Pure: pick options against the snapshot and count their seats as taken in it.
 
     Same rules as `create_offer`; the caller then holds all planned seats at once with
-    `hold_planned` and records them with `persist_planned`.
+    `hold_planned` and records them with `persist_planned`. Bookings of one batch that share a
+    route, party size and original times share one search through `cache` (seats only
+    dwindle within a batch, and every pick re-checks what is still free).
     """
-    ranked, outcomes = _ranked(
-        impacted,
-        snapshot,
-        now=now,
-        disruption_kind=disruption_kind,
-        reason_code=reason_code,
-        carrier_is_eu=carrier_is_eu,
-        weights=weights,
+    key = (
+        impacted.rebook_from,
+        impacted.destination,
+        impacted.not_before,
+        impacted.cabin,
+        impacted.passengers,
+        impacted.original_arrival,
+        impacted.original_departure,
+        impacted.journey_origin,
+        tuple(impacted.replaced_flight_ids),
     )
+    found = cache.get(key) if cache is not None else None
+    if found is None:
+        found = _ranked(
+            impacted,
+            snapshot,
+            now=now,
+            disruption_kind=disruption_kind,
+            reason_code=reason_code,
+            carrier_is_eu=carrier_is_eu,
+            weights=weights,
+        )
+        if cache is not None:
+            cache[key] = found
+    ranked, outcomes = found
     picker = _Picker(snapshot, impacted.passengers, max_options, extra_reserve)
     for option in ranked:
         if picker.full:
@@ -253,19 +276,15 @@ def plan_offer(
 
 
 async def hold_planned(session: AsyncSession, plans: Iterable[PlannedOffer]) -> bool:
-    """Hold every planned seat with one guarded UPDATE per flight and cabin, or report False.
+    """Hold every planned seat at once (see `inventory.hold_many`), or report False.
 
     On False some counters may already have moved: the caller must roll the transaction back.
-    Rows are updated in (flight, cabin) order so concurrent batches never deadlock.
     """
     totals: dict[tuple[int, str], int] = defaultdict(int)
     for plan in plans:
         for key, seats in plan.seats_by_leg().items():
             totals[key] += seats
-    for (fid, cabin), seats in sorted(totals.items()):
-        if not await hold_seats(session, flight_id=fid, cabin=cabin, seats=seats):
-            return False
-    return True
+    return await hold_many(session, totals)
 
 
 async def persist_planned(
