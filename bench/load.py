@@ -171,9 +171,12 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         assert c.sandbox is not None
         sandbox = c.sandbox
 
+        gate = asyncio.Semaphore(args.reply_concurrency)
+
         async def answer(conv_id: int, channel: str, address: str) -> None:
             reply_started[conv_id] = time.time()
-            await c.inbound.accept([sandbox.reply(channel, address, "1")])
+            async with gate:
+                await c.inbound.accept([sandbox.reply(channel, address, "1")])
 
         t0 = time.perf_counter()
         tasks = []
@@ -247,6 +250,7 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--replies", type=int, default=2000)
     p.add_argument("--reply-rate", type=float, default=200.0)
+    p.add_argument("--reply-concurrency", type=int, default=16, help="webhook requests in flight at once (≤ DB pool)")
     p.add_argument("--seed", type=int, default=21)
     p.add_argument("--timeout", type=float, default=900)
     print(json.dumps(asyncio.run(run(p.parse_args())), indent=2, default=str))
