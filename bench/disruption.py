@@ -55,7 +55,8 @@ async def _pg_drop(name: str) -> None:
     await conn.close()
 
 
-async def _pick(c, day: dt.date, wanted: int) -> list[Flight]:  # type: ignore[no-untyped-def]
+async def _pick(c, day: dt.date, wanted: int, stride: int = 3) -> list[Flight]:  # type: ignore[no-untyped-def]
+    """Every `stride`-th flight of the day until `wanted` passengers are on the cancelled ones."""
     async with c.db.reading() as s:
         rows = (
             await s.execute(
@@ -67,7 +68,7 @@ async def _pick(c, day: dt.date, wanted: int) -> list[Flight]:  # type: ignore[n
             )
         ).all()
     picked, total = [], 0
-    for flight, sold in rows[::3]:
+    for flight, sold in rows[::stride]:
         if total >= wanted:
             break
         picked.append(flight)

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.disruption import REDIS, _pg_create, _pg_drop  # noqa: E402
+from bench.disruption import REDIS, _pg_create, _pg_drop, _pick  # noqa: E402
 from channels.sandbox import Sandbox  # noqa: E402
 from conversations.models import Conversation, OutboxMessage  # noqa: E402
 from conversations.workflow import DisruptionRequest, FlightKey, record_disruption  # noqa: E402
@@ -35,7 +35,7 @@ from gateway.migrate import upgrade_async  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 from rebooking_core.generate import generate  # noqa: E402
 from rebooking_core.importer import import_bookings, import_schedule  # noqa: E402
-from rebooking_core.models import ContactPoint, Disruption, Flight, Inventory, Offer  # noqa: E402
+from rebooking_core.models import ContactPoint, Disruption, Flight, Offer  # noqa: E402
 from rebooking_core.types import DisruptionKind  # noqa: E402
 
 
@@ -57,27 +57,8 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 async def _flights_for(c, days: list[dt.date], wanted: int) -> list[list[Flight]]:  # type: ignore[no-untyped-def]
-    """One disruption per day: that day's flights, every other one, until `wanted` passengers."""
-    groups = []
-    async with c.db.reading() as s:
-        for day in days:
-            rows = (
-                await s.execute(
-                    select(Flight, func.sum(Inventory.sold))
-                    .join(Inventory, Inventory.flight_id == Flight.id)
-                    .where(Flight.service_date == day)
-                    .group_by(Flight.id)
-                    .order_by(Flight.dep_utc)
-                )
-            ).all()
-            picked, total = [], 0
-            for flight, sold in rows[::2]:
-                if total >= wanted:
-                    break
-                picked.append(flight)
-                total += int(sold or 0)
-            groups.append(picked)
-    return groups
+    """One disruption per day: every other flight of that day until `wanted` passengers."""
+    return [await _pick(c, day, wanted, stride=2) for day in days]
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
@@ -200,8 +181,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                         )
                     )
                 ).all()
+            latencies = [sent_at.timestamp() - reply_started[cid] for cid, sent_at in rows]
             if len(rows) >= len(reply_started):
-                latencies = [sent_at.timestamp() - reply_started[cid] for cid, sent_at in rows]
                 break
             await asyncio.sleep(0.25)
         result = {
