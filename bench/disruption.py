@@ -34,7 +34,7 @@ from gateway.settings import Settings  # noqa: E402
 from gateway.worker import Worker  # noqa: E402
 from rebooking_core.generate import generate  # noqa: E402
 from rebooking_core.importer import import_bookings, import_schedule  # noqa: E402
-from rebooking_core.models import Disruption, Flight, Inventory, Offer  # noqa: E402
+from rebooking_core.models import Disruption, Flight, Inventory  # noqa: E402
 from rebooking_core.types import DisruptionKind  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -161,7 +161,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         async with c.db.reading() as s:
             d = await s.get(Disruption, recorded.disruption_id)
             assert d is not None
-            last_offer = await s.scalar(select(func.max(Offer.created_at)))
+            # Batches stamp their disruption when they commit; offers carry their batch's start time.
+            last_offer = d.offered_at
             first_sent = await s.scalar(select(func.min(OutboxMessage.sent_at)))
             last_sent = await s.scalar(select(func.max(Conversation.first_sent_at)))
             sent = await s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sent"))

@@ -35,7 +35,7 @@ from gateway.migrate import upgrade_async  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 from rebooking_core.generate import generate  # noqa: E402
 from rebooking_core.importer import import_bookings, import_schedule  # noqa: E402
-from rebooking_core.models import ContactPoint, Disruption, Flight, Offer  # noqa: E402
+from rebooking_core.models import ContactPoint, Disruption, Flight  # noqa: E402
 from rebooking_core.types import DisruptionKind  # noqa: E402
 
 
@@ -129,10 +129,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             per_disruption = []
             for r in recorded:
                 d = await s.get(Disruption, r.disruption_id)
-                last = await s.scalar(select(func.max(Offer.created_at)).where(Offer.disruption_id == r.disruption_id))
-                if d is not None and last is not None:
-                    per_disruption.append((last - d.created_at).total_seconds())
-            last_offer = await s.scalar(select(func.max(Offer.created_at)))
+                if d is not None and d.offered_at is not None:
+                    per_disruption.append((d.offered_at - d.created_at).total_seconds())
+            last_offer = await s.scalar(select(func.max(Disruption.offered_at)))
             first_sent = await s.scalar(select(func.min(OutboxMessage.sent_at)))
             last_first = await s.scalar(select(func.max(Conversation.first_sent_at)))
             sent = int(await s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sent")) or 0)

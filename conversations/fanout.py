@@ -139,7 +139,7 @@ class FanOut:
             await s.execute(
                 update(Disruption)
                 .where(Disruption.id == disruption_id)
-                .values(batches_done=Disruption.batches_done + 1, offered_at=now)
+                .values(batches_done=Disruption.batches_done + 1, offered_at=service.clock())
             )
         return len(convs)
 
