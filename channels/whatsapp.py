@@ -2,7 +2,7 @@
 
 API: https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages
 Setup: create a Meta app with the WhatsApp product, a system-user token with
-`whatsapp_business_messaging`, an approved UTILITY template per language (see
+`whatsapp_business_messaging`, an approved UTILITY template per message key and language (see
 `channels.whatsapp_templates`), and subscribe the app's webhook to the `messages` field.
 """
 
@@ -63,15 +63,19 @@ MAX_QUICK_REPLY_PAYLOAD = 256
 MAX_TRACKER = 512
 ELLIPSIS = "…"
 
-DEFAULT_TEMPLATES: Mapping[str, tuple[str, str]] = MappingProxyType(
+_META_LANGUAGES: Mapping[str, str] = MappingProxyType(
+    {"en": "en_US", "es": "es", "de": "de", "fr": "fr", "ar": "ar"}
+)
+
+DEFAULT_TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = MappingProxyType(
     {
-        "en": ("rebook_disruption_notice", "en_US"),
-        "es": ("rebook_disruption_notice", "es"),
-        "de": ("rebook_disruption_notice", "de"),
-        "fr": ("rebook_disruption_notice", "fr"),
-        "ar": ("rebook_disruption_notice", "ar"),
+        key: MappingProxyType(
+            {loc: (f"rebook_{key}", code) for loc, code in _META_LANGUAGES.items()}
+        )
+        for key in ("disruption_notice", "broadcast_notice")
     }
 )
+
 
 _E164 = re.compile(r"\+?([1-9]\d{6,14})")
 
@@ -94,7 +98,7 @@ class WhatsAppRow:
 
 @dataclass(frozen=True)
 class WhatsAppTemplate:
-    """Which approved template to send; the channel maps `locale` to a Meta name + language."""
+    """Which approved template to send; the channel maps (`key`, `locale`) to a Meta name + language."""
 
     key: str
     locale: str
@@ -374,22 +378,28 @@ class WhatsAppChannel:
         token: str,
         api_base: str = "https://graph.facebook.com",
         api_version: str = "21.0",
-        templates: Mapping[str, tuple[str, str]] = DEFAULT_TEMPLATES,
+        templates: Mapping[str, Mapping[str, tuple[str, str]]] = DEFAULT_TEMPLATES,
         timeout: float = 10.0,
     ) -> None:
         if not phone_number_id or not token:
             raise ValueError("phone_number_id and token are required")
-        if "en" not in templates:
-            raise ValueError("templates must include the 'en' fallback")
+        lacking = sorted(key for key, by_locale in templates.items() if "en" not in by_locale)
+        if lacking:
+            raise ValueError(f"templates {lacking} must include the 'en' fallback")
         known = {lang.value for lang in TemplateLanguage}
-        unknown = sorted(code for _, code in templates.values() if code not in known)
+        unknown = sorted(
+            code
+            for by_locale in templates.values()
+            for _, code in by_locale.values()
+            if code not in known
+        )
         if unknown:
             raise ValueError(f"unknown Meta template language codes: {unknown}")
         self._phone_number_id = phone_number_id
         self._token = token
         self._api_base = api_base.rstrip("/")
         self._api_version = api_version
-        self._templates = dict(templates)
+        self._templates = {key: dict(by_locale) for key, by_locale in templates.items()}
         self._timeout = timeout
         self._http: httpx.AsyncClient | None = None
         self._wa: WhatsApp | None = None
@@ -409,10 +419,15 @@ class WhatsAppChannel:
             self._http, self._wa = http, wa
         return self._wa
 
-    def template_for(self, locale: str) -> tuple[str, str]:
-        """Approved template name and Meta language for a passenger locale, falling back to English."""
+    def template_for(self, key: str, locale: str) -> tuple[str, str]:
+        """Approved template for a message kind in the passenger's locale, falling back to English."""
+        by_locale = self._templates.get(key)
+        if by_locale is None:
+            raise TemplateRequired(
+                "no approved template bound to this key", code="unknown_template"
+            )
         base = locale.replace("-", "_").split("_")[0].lower()
-        return self._templates.get(locale) or self._templates.get(base) or self._templates["en"]
+        return by_locale.get(locale) or by_locale.get(base) or by_locale["en"]
 
     async def send(self, message: OutboundMessage) -> SendResult:
         payload = render_whatsapp(message, dt.datetime.now(dt.UTC))
@@ -427,7 +442,7 @@ class WhatsAppChannel:
 
     async def _send(self, wa: WhatsApp, payload: WhatsAppPayload, tracker: str | None) -> str:
         if payload.kind == "template" and payload.template is not None:
-            name, language = self.template_for(payload.template.locale)
+            name, language = self.template_for(payload.template.key, payload.template.locale)
             params: list[Any] = [
                 {
                     "type": "body",

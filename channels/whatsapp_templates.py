@@ -1,4 +1,4 @@
-"""Meta message-template creation payloads for the disruption notice, one per passenger language.
+"""Meta message-template creation payloads (disruption notice, ops broadcast), one per language.
 
 Reference: https://developers.facebook.com/docs/whatsapp/business-management-api/message-templates
 Submit each payload to `POST /{waba_id}/message_templates`; Meta reviews it before use.
@@ -8,12 +8,37 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 BODY_KEY = "template.disruption_notice"
 BUTTON_KEY = "template.see_options"
 PLACEHOLDERS = ("airline", "flight", "route", "date")
 EXAMPLE_VALUES = ("Rebook Air", "RB1234", "MAD → LHR", "12 Mar 2026")
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    """What one template key needs from the catalogs, in the parameter order the sender uses."""
+
+    body_key: str
+    placeholders: tuple[str, ...]
+    examples: tuple[str, ...]
+    button_key: str | None
+
+
+SPECS: Mapping[str, TemplateSpec] = MappingProxyType(
+    {
+        "disruption_notice": TemplateSpec(BODY_KEY, PLACEHOLDERS, EXAMPLE_VALUES, BUTTON_KEY),
+        "broadcast_notice": TemplateSpec(
+            "template.broadcast_notice",
+            ("airline", "text"),
+            ("Rebook Air", "Check-in for RB1234 now opens at 06:00 at desk 12."),
+            None,
+        ),
+    }
+)
 MAX_BODY = 1024
 MAX_QUICK_REPLY_TEXT = 25
 MAX_NAME = 512
@@ -22,25 +47,24 @@ _NAME = re.compile(r"[a-z0-9_]+")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
-def _positional_body(text: str, locale: str) -> str:
-    """Swap our named str.format fields for Meta's {{1}}..{{4}}, refusing anything Meta would."""
+def _positional_body(text: str, locale: str, spec: TemplateSpec) -> str:
+    """Swap our named str.format fields for Meta's {{1}}..{{n}}, refusing anything Meta would."""
+    where = f"{spec.body_key} [{locale}]"
     found = set(_PLACEHOLDER.findall(text))
-    unknown = found - set(PLACEHOLDERS)
-    missing = set(PLACEHOLDERS) - found
+    unknown = found - set(spec.placeholders)
+    missing = set(spec.placeholders) - found
     if unknown or missing:
         raise ValueError(
-            f"{BODY_KEY} [{locale}]: unknown placeholders {sorted(unknown)}, missing {sorted(missing)}"
+            f"{where}: unknown placeholders {sorted(unknown)}, missing {sorted(missing)}"
         )
     body = text
-    for index, name in enumerate(PLACEHOLDERS, start=1):
+    for index, name in enumerate(spec.placeholders, start=1):
         body = body.replace("{" + name + "}", "{{" + str(index) + "}}")
     stripped = body.strip()
     if stripped.startswith("{{") or stripped.endswith("}}"):
-        raise ValueError(
-            f"{BODY_KEY} [{locale}]: Meta rejects a body that starts or ends with a variable"
-        )
+        raise ValueError(f"{where}: Meta rejects a body that starts or ends with a variable")
     if len(stripped) > MAX_BODY:
-        raise ValueError(f"{BODY_KEY} [{locale}]: body longer than {MAX_BODY} characters")
+        raise ValueError(f"{where}: body longer than {MAX_BODY} characters")
     return stripped
 
 
@@ -50,19 +74,34 @@ def template_definitions(
     render: Callable[[str, str], str],
     locales: Sequence[str],
     meta_language: Mapping[str, str],
+    key: str = "disruption_notice",
 ) -> list[dict[str, Any]]:
     """Build one UTILITY template per locale under one name, as Meta groups translations by name."""
     if not _NAME.fullmatch(name_prefix) or len(name_prefix) > MAX_NAME:
         raise ValueError("template names are lowercase letters, digits and underscores")
+    spec = SPECS.get(key)
+    if spec is None:
+        raise ValueError(f"no template definition for key {key!r}")
     definitions: list[dict[str, Any]] = []
     for locale in locales:
         language = meta_language.get(locale)
         if not language:
             raise ValueError(f"no Meta language code for locale {locale!r}")
-        button = " ".join(render(BUTTON_KEY, locale).split())
-        if not 0 < len(button) <= MAX_QUICK_REPLY_TEXT:
-            raise ValueError(
-                f"{BUTTON_KEY} [{locale}]: must be 1-{MAX_QUICK_REPLY_TEXT} characters"
+        components: list[dict[str, Any]] = [
+            {
+                "type": "BODY",
+                "text": _positional_body(render(spec.body_key, locale), locale, spec),
+                "example": {"body_text": [list(spec.examples)]},
+            }
+        ]
+        if spec.button_key is not None:
+            button = " ".join(render(spec.button_key, locale).split())
+            if not 0 < len(button) <= MAX_QUICK_REPLY_TEXT:
+                raise ValueError(
+                    f"{spec.button_key} [{locale}]: must be 1-{MAX_QUICK_REPLY_TEXT} characters"
+                )
+            components.append(
+                {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": button}]}
             )
         definitions.append(
             {
@@ -70,14 +109,7 @@ def template_definitions(
                 "language": language,
                 "category": "UTILITY",
                 "parameter_format": "POSITIONAL",
-                "components": [
-                    {
-                        "type": "BODY",
-                        "text": _positional_body(render(BODY_KEY, locale), locale),
-                        "example": {"body_text": [list(EXAMPLE_VALUES)]},
-                    },
-                    {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": button}]},
-                ],
+                "components": components,
             }
         )
     return definitions

@@ -195,14 +195,17 @@ def cmd_whatsapp_templates(args: argparse.Namespace) -> int:
     from channels.whatsapp_templates import template_definitions
 
     settings = _settings()
-    meta = {loc: b.language for loc, b in settings.whatsapp.templates.items()}
-    names = {b.name for b in settings.whatsapp.templates.values()}
-    definitions = template_definitions(
-        name_prefix=sorted(names)[0] if names else "rebook_disruption_notice",
-        render=lambda key, loc: locales.render(key, loc, **{p: "{" + p + "}" for p in locales.placeholders(key, loc)}),
-        locales=list(locales.SUPPORTED),
-        meta_language=meta,
-    )
+    definitions: list[dict[str, object]] = []
+    for key, by_locale in settings.whatsapp.templates.items():
+        for name in sorted({b.name for b in by_locale.values()}):
+            bound = [loc for loc in locales.SUPPORTED if loc in by_locale and by_locale[loc].name == name]
+            definitions += template_definitions(
+                name_prefix=name,
+                render=lambda k, loc: locales.render(k, loc, **{p: "{" + p + "}" for p in locales.placeholders(k, loc)}),
+                locales=bound,
+                meta_language={loc: by_locale[loc].language for loc in bound},
+                key=key,
+            )
     print(json.dumps(definitions, indent=2, ensure_ascii=False))
     return 0
 

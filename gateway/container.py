@@ -51,7 +51,10 @@ def build_channels(settings: Settings, sandbox: Sandbox | None) -> dict[str, Cha
             token=wa.token.get_secret_value() if wa.token else "",
             api_base=wa.api_base,
             api_version=wa.api_version,
-            templates={loc: (b.name, b.language) for loc, b in wa.templates.items()},
+            templates={
+                key: {loc: (b.name, b.language) for loc, b in by_locale.items()}
+                for key, by_locale in wa.templates.items()
+            },
         )
     if settings.twilio.enabled:
         tw = settings.twilio
@@ -170,6 +173,8 @@ def build(
         metrics=metrics,
         tracing=tracing,
     )
-    container.desk = build_desk(settings, db=db, service=service, channels=chans, clock=clock, wake=container.wake)
+    container.desk = build_desk(
+        settings, db=db, service=service, channels=chans, clock=clock, wake=container.wake, pacer=dispatcher.pacer
+    )
     holder.append(container)
     return container

@@ -47,9 +47,13 @@ class TemplateBinding(BaseModel):
     language: str
 
 
-def _default_templates() -> dict[str, TemplateBinding]:
+def _default_templates() -> dict[str, dict[str, TemplateBinding]]:
+    """One approved Meta template per message key and locale, as Meta approves each body apart."""
     languages = {"en": "en_US", "es": "es", "de": "de", "fr": "fr", "ar": "ar"}
-    return {loc: TemplateBinding(name="rebook_disruption_notice", language=code) for loc, code in languages.items()}
+    return {
+        key: {loc: TemplateBinding(name=f"rebook_{key}", language=code) for loc, code in languages.items()}
+        for key in ("disruption_notice", "broadcast_notice")
+    }
 
 
 class TwilioSettings(BaseModel):
@@ -71,7 +75,7 @@ class WhatsAppSettings(BaseModel):
     verify_token: SecretStr | None = None
     api_base: str = "https://graph.facebook.com"
     api_version: str = "21.0"
-    templates: dict[str, TemplateBinding] = Field(default_factory=_default_templates)
+    templates: dict[str, dict[str, TemplateBinding]] = Field(default_factory=_default_templates)
 
     @property
     def enabled(self) -> bool:
@@ -97,6 +101,8 @@ class SlackSettings(BaseModel):
     card_debounce_seconds: float = Field(default=5.0, ge=0)
     voucher_amount: int = Field(default=100, gt=0)
     voucher_currency: str = "EUR"
+    #: The language of agent-facing Slack text (cards, buttons, replies): one desk, one language.
+    locale: str = "en"
 
     @property
     def enabled(self) -> bool:
@@ -187,7 +193,6 @@ class Settings(BaseSettings):
     whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
     pacing: PacingSettings = Field(default_factory=PacingSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
-    broadcast_rates: dict[str, float] = Field(default_factory=lambda: {"whatsapp": 80.0, "sms": 1.0})
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @model_validator(mode="after")

@@ -8,13 +8,16 @@ import hmac
 import json
 import socket
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+import locales
 from channels.whatsapp import (
+    DEFAULT_TEMPLATES,
     WhatsAppChannel,
     clip,
     parse_webhook,
@@ -23,6 +26,7 @@ from channels.whatsapp import (
     verify_signature,
 )
 from channels.whatsapp_templates import template_definitions
+from conversations.broadcasts import TEMPLATE_KEY as BROADCAST_KEY
 from conversations.ports import (
     Channel,
     ChoiceView,
@@ -65,7 +69,7 @@ def choices(n: int, title: str = "IB{n} Madrid → London Heathrow 18:40") -> tu
 
 
 TEMPLATE = TemplateCall(
-    key="template.disruption_notice",
+    key="disruption_notice",
     locale="es",
     params=("Iberia", "IB3166", "MAD → LHR", "12 mar"),
     quick_reply_payload="offer.7f3a9c.show",
@@ -260,7 +264,21 @@ def test_channel_satisfies_the_port() -> None:
 
 def test_unknown_meta_language_is_refused_at_construction() -> None:
     with pytest.raises(ValueError):
-        WhatsAppChannel(phone_number_id="1", token="t", templates={"en": ("n", "xx_YY")})
+        WhatsAppChannel(
+            phone_number_id="1", token="t", templates={"disruption_notice": {"en": ("n", "xx_YY")}}
+        )
+
+
+def test_a_template_key_without_an_english_fallback_is_refused() -> None:
+    with pytest.raises(ValueError, match="broadcast_notice"):
+        WhatsAppChannel(
+            phone_number_id="1",
+            token="t",
+            templates={
+                "disruption_notice": {"en": ("n", "en_US")},
+                "broadcast_notice": {"es": ("b", "es")},
+            },
+        )
 
 
 async def test_template_send_carries_name_language_params_and_payload(
@@ -288,11 +306,78 @@ async def test_unknown_locale_falls_back_to_english_template(
     channel: WhatsAppChannel, graph: tuple[FakeGraphAPI, str]
 ) -> None:
     fake, _ = graph
-    call = TemplateCall("template.disruption_notice", "pt-BR", TEMPLATE.params, None, "Ver")
+    call = TemplateCall("disruption_notice", "pt-BR", TEMPLATE.params, None, "Ver")
     await channel.send(live(locale="pt-BR", window_open_until=None, template=call))
     template = fake.bodies[0]["template"]
     assert template["language"] == {"code": "en_US"}
     assert len(template["components"]) == 1
+
+
+def _ops_broadcast(text: str, locale: str) -> OutboundMessage:
+    """Shaped like conversations.broadcasts builds it: the ops text is the body and a parameter."""
+    call = TemplateCall(BROADCAST_KEY, locale, ("Iberia", text), None, "")
+    return message(body=text, locale=locale, window_open_until=None, template=call, list_button="")
+
+
+@pytest.mark.parametrize(("locale", "language"), [("es", "es"), ("ar", "ar"), ("pt", "en_US")])
+async def test_broadcast_outside_the_window_goes_out_as_the_broadcast_template(
+    channel: WhatsAppChannel, graph: tuple[FakeGraphAPI, str], locale: str, language: str
+) -> None:
+    fake, _ = graph
+    text = "Check-in for IB3166 now opens at 06:00,\nat desk 12."
+    result = await channel.send(_ops_broadcast(text, locale))
+    assert result.provider_message_id.startswith("wamid.")
+    [body] = fake.bodies
+    assert body["type"] == "template"
+    template = body["template"]
+    assert template["name"] == "rebook_broadcast_notice"
+    assert template["language"] == {"code": language}
+    [component] = template["components"]
+    assert [p["text"] for p in component["parameters"]] == [
+        "Iberia",
+        "Check-in for IB3166 now opens at 06:00, at desk 12.",
+    ]
+
+
+async def test_broadcast_inside_the_window_is_sent_as_written(
+    channel: WhatsAppChannel, graph: tuple[FakeGraphAPI, str]
+) -> None:
+    fake, _ = graph
+    open_message = replace(
+        _ops_broadcast("Gate changed to B12.", "es"),
+        window_open_until=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+    )
+    await channel.send(open_message)
+    [body] = fake.bodies
+    assert body["type"] == "text" and body["text"]["body"] == "Gate changed to B12."
+
+
+def test_each_template_key_picks_its_own_template() -> None:
+    ch = WhatsAppChannel(phone_number_id="1", token="t")
+    assert ch.template_for("disruption_notice", "de") == ("rebook_disruption_notice", "de")
+    assert ch.template_for(BROADCAST_KEY, "de") == ("rebook_broadcast_notice", "de")
+    assert ch.template_for(BROADCAST_KEY, "fr-CA") == ("rebook_broadcast_notice", "fr")
+
+
+async def test_a_key_without_an_approved_template_is_refused_before_sending(
+    graph: tuple[FakeGraphAPI, str],
+) -> None:
+    fake, url = graph
+    ch = WhatsAppChannel(
+        phone_number_id=fake.phone_number_id,
+        token=fake.token,
+        api_base=url,
+        templates={"disruption_notice": DEFAULT_TEMPLATES["disruption_notice"]},
+    )
+    try:
+        with pytest.raises(TemplateRequired) as info:
+            await ch.send(_ops_broadcast("Gate changed to B12.", "es"))
+        assert info.value.code == "unknown_template"
+        with pytest.raises(TemplateRequired):
+            ch.template_for("no_such_key", "en")
+    finally:
+        await ch.aclose()
+    assert fake.requests == []
 
 
 async def test_buttons_send(channel: WhatsAppChannel, graph: tuple[FakeGraphAPI, str]) -> None:
@@ -390,9 +475,7 @@ async def test_fake_rejects_what_meta_rejects_and_we_map_it(
     channel: WhatsAppChannel, graph: tuple[FakeGraphAPI, str]
 ) -> None:
     fake, _ = graph
-    call = TemplateCall(
-        "template.disruption_notice", "es", ("only", "three", "params"), None, "Ver"
-    )
+    call = TemplateCall("disruption_notice", "es", ("only", "three", "params"), None, "Ver")
     with pytest.raises(MessageRejected) as info:
         await channel.send(live(window_open_until=None, template=call))
     assert info.value.code == "132000"
@@ -570,6 +653,34 @@ def test_template_definitions_refuse_bad_bodies(body: str) -> None:
 
     with pytest.raises(ValueError):
         template_definitions(render=render, locales=["en"], meta_language={"en": "en_US"})
+
+
+def test_broadcast_definitions_carry_the_ops_text_as_the_second_parameter() -> None:
+    def render(key: str, locale: str) -> str:
+        assert key == "template.broadcast_notice"
+        return locales.render(key, locale, airline="{airline}", text="{text}")
+
+    defs = template_definitions(
+        name_prefix="rebook_broadcast_notice",
+        render=render,
+        locales=list(locales.SUPPORTED),
+        meta_language=dict.fromkeys(locales.SUPPORTED, "en_US"),
+        key=BROADCAST_KEY,
+    )
+    assert len(defs) == len(locales.SUPPORTED)
+    for definition in defs:
+        assert definition["name"] == "rebook_broadcast_notice"
+        [body] = definition["components"]
+        assert "{{1}}" in body["text"] and "{{2}}" in body["text"]
+        assert "{{3}}" not in body["text"]
+        assert len(body["example"]["body_text"][0]) == 2
+
+
+def test_template_definitions_refuse_an_unknown_key() -> None:
+    with pytest.raises(ValueError, match="no_such_key"):
+        template_definitions(
+            render=fake_render, locales=["en"], meta_language={"en": "en_US"}, key="no_such_key"
+        )
 
 
 def test_template_definitions_need_a_language_per_locale() -> None:

@@ -299,7 +299,9 @@ def _first_option(body: dict[str, Any]) -> tuple[str, str]:
 @pytest.fixture
 def fakes() -> Iterator[tuple[FakeGraphAPI, FakeTwilio, str, str]]:
     # Meta approved the notice in every language rebook maps a locale to by default.
-    graph = FakeGraphAPI(templates={(t.name, t.language): 4 for t in WhatsAppSettings().templates.values()})
+    graph = FakeGraphAPI(
+        templates={(t.name, t.language): 4 for t in WhatsAppSettings().templates["disruption_notice"].values()}
+    )
     twilio = FakeTwilio()
     with LocalServer(graph.app()) as g, LocalServer(twilio.app) as t:
         yield graph, twilio, g.url, t.url

@@ -71,7 +71,9 @@ class FakeGraphAPI:
     phone_number_id: str = "1099000111"
     templates: dict[tuple[str, str], int] = field(
         default_factory=lambda: {
-            ("rebook_disruption_notice", code): 4 for code in ("en_US", "es", "de", "fr", "ar")
+            (name, code): count
+            for name, count in (("rebook_disruption_notice", 4), ("rebook_broadcast_notice", 2))
+            for code in ("en_US", "es", "de", "fr", "ar")
         }
     )
     requests: list[RecordedRequest] = field(default_factory=list)

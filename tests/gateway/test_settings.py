@@ -41,7 +41,7 @@ def test_variables_are_read_with_the_prefix_and_nested_with_double_underscore(mo
     monkeypatch.setenv("REBOOK_ON_DEADLINE", "protect")
     monkeypatch.setenv("REBOOK_TWILIO__MAX_SEGMENTS", "2")
     monkeypatch.setenv("REBOOK_TWILIO__API_BASE", "http://127.0.0.1:9999")
-    monkeypatch.setenv("REBOOK_WHATSAPP__TEMPLATES", '{"es": {"name": "aviso", "language": "es_MX"}}')
+    monkeypatch.setenv("REBOOK_WHATSAPP__TEMPLATES", '{"disruption_notice": {"es": {"name": "aviso", "language": "es_MX"}}}')
     monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:///ignored-without-prefix.db")
 
     s = load()
@@ -55,8 +55,8 @@ def test_variables_are_read_with_the_prefix_and_nested_with_double_underscore(mo
     assert s.twilio.from_number == "+15550100"
     assert s.twilio.max_segments == 2
     assert s.twilio.api_base == "http://127.0.0.1:9999"
-    assert s.whatsapp.templates["es"].name == "aviso"
-    assert s.whatsapp.templates["es"].language == "es_MX"
+    assert s.whatsapp.templates["disruption_notice"]["es"].name == "aviso"
+    assert s.whatsapp.templates["disruption_notice"]["es"].language == "es_MX"
     assert s.api_keys == ["ops-key-a", "ops-key-b"]
     assert s.pii_key_list == [("k2", "prod-pii-secret-2"), ("k1", "prod-pii-secret-1")]
 

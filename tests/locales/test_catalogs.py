@@ -40,6 +40,7 @@ CONTRACT: dict[str, frozenset[str]] = {
     "keyword.help": frozenset({"airline", "contact"}),
     "template.disruption_notice": frozenset({"airline", "flight", "route", "date"}),
     "template.see_options": frozenset(),
+    "template.broadcast_notice": frozenset({"airline", "text"}),
     "agent.refund": frozenset({"airline", "locator"}),
     "agent.voucher": frozenset({"airline", "amount"}),
     "broadcast.weather": frozenset({"airline", "origin", "flight"}),
@@ -64,6 +65,7 @@ SAMPLE: dict[str, object] = {
     "locator": "X7K2QP",
     "contact": "iberia.com/help",
     "route": "MAD-LHR",
+    "text": "Check in opens at 6 AM.",
 }
 
 # GSM 03.38 default alphabet plus its extension table: what fits 160 characters per SMS segment.
@@ -238,8 +240,11 @@ def test_english_and_german_stay_in_the_gsm7_alphabet(lang: str) -> None:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_whatsapp_template_body_neither_starts_nor_ends_with_a_placeholder(lang: str) -> None:
-    body = locales.messages(lang)["template.disruption_notice"]
+@pytest.mark.parametrize("key", ["template.disruption_notice", "template.broadcast_notice"])
+def test_whatsapp_template_body_neither_starts_nor_ends_with_a_placeholder(
+    lang: str, key: str
+) -> None:
+    body = locales.messages(lang)[key]
     assert not body.startswith("{")
     assert not re.search(r"\}\W*$", body)
 

@@ -1,0 +1,55 @@
+"""An ops broadcast outside the 24 h window reaches WhatsApp as the broadcast template, not the notice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from channels.whatsapp import WhatsAppChannel
+from conversations.broadcasts import Broadcaster, BroadcastRequested, broadcast_counts
+from conversations.pacing import Pacer
+from conversations.rendering import Branding
+from tests.broadcasts.test_broadcasts import _passengers
+from tests.fakes.graph_api import FakeGraphAPI
+from tests.fakes.server import LocalServer
+from tests.slack.conftest import Desk
+
+TEXT = "Gate B12 is closed;\nuse gate B14."
+
+
+@pytest.fixture
+def graph() -> Iterator[tuple[FakeGraphAPI, str]]:
+    fake = FakeGraphAPI()
+    with LocalServer(fake.app()) as srv:
+        yield fake, srv.url
+
+
+async def test_free_text_outside_the_window_goes_out_as_the_broadcast_template(
+    desk: Desk, graph: tuple[FakeGraphAPI, str]
+) -> None:
+    rig = desk.rig
+    fake, url = graph
+    people = await _passengers(desk, 5)
+    whatsapp = WhatsAppChannel(phone_number_id=fake.phone_number_id, token=fake.token, api_base=url)
+    channels = {**rig.c.channels, "whatsapp": whatsapp}
+    b = Broadcaster(rig.c.db, channels, pacer=Pacer({}), branding=Branding(airline="Rebook Air"), clock=rig.clock)
+    try:
+        flight = f"{rig.disrupted.carrier}{rig.disrupted.number}/{rig.disrupted.service_date.isoformat()}"
+        bid = await b.start(BroadcastRequested(target=flight, message=TEXT, requested_by="test"))
+        await b.drain()
+    finally:
+        await whatsapp.aclose()
+
+    counts = await broadcast_counts(rig.c.db, bid)
+    assert counts is not None and counts.finished and counts.failed == 0
+    on_whatsapp = {p for p, v in people.items() if "whatsapp" in v["granted"]}  # type: ignore[operator]
+    assert on_whatsapp and {"+" + body["to"] for body in fake.bodies} == on_whatsapp
+    languages = {"en": "en_US", "es": "es", "de": "de", "fr": "fr", "ar": "ar"}
+    for body in fake.bodies:
+        assert body["type"] == "template"
+        template = body["template"]
+        assert template["name"] == "rebook_broadcast_notice"
+        assert template["language"] == {"code": languages[str(people["+" + body["to"]]["lang"])]}
+        [component] = template["components"]
+        assert [p["text"] for p in component["parameters"]] == ["Rebook Air", "Gate B12 is closed; use gate B14."]
