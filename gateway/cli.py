@@ -110,8 +110,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         db = Database(settings.database_url)
         try:
             if args.kind == "schedule":
-                fmt = "csv" if path.suffix == ".csv" or args.format == "csv" else "jsonl"
-                records = parse_schedule(lines, fmt=fmt)
+                records = parse_schedule(lines, fmt="csv" if path.suffix == ".csv" or args.format == "csv" else "jsonl")
                 async with db.transaction() as s:
                     report = await import_schedule(s, records)
             else:

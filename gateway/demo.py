@@ -250,7 +250,7 @@ async def summarize(c: Container, started: float) -> dict[str, Any]:
             ),
             "oversold_seats": int(oversold or 0),
         }
-    latencies = [(sent - created).total_seconds() * 1000 for sent, created in rows]
+    latencies = [(sent - created).total_seconds() * 1000 for sent, created in rows if sent is not None]
     summary["time_to_first_option_ms"] = {
         "p50": round(_percentile(latencies, 0.50), 1),
         "p95": round(_percentile(latencies, 0.95), 1),
