@@ -37,6 +37,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import Response
 
+import locales
 from conversations.agent_cards import PassengerCardView, QueueCardView
 from conversations.agents import (
     DeskAction,
@@ -62,17 +63,17 @@ log = logging.getLogger(__name__)
 
 PROVIDER = "slack"
 
-#: Agent-facing answers to a click that could not be done (the desk works in one language).
+#: Catalog keys of the answers to a click that could not be done (the desk works in one language).
 REPLIES: dict[str, str] = {
-    "owned": "<@{owner}> already owns this passenger.",
-    "not_claimed": "Take this passenger first.",
-    "not_open": "This passenger is no longer waiting.",
-    "queue_empty": "Nobody is waiting in this queue.",
-    "queue_busy": "Everyone in this queue is being taken right now; try again.",
-    "already_booked": "This passenger is already booked.",
-    "stale_option": "Those options changed; the card shows the current ones.",
-    "booking_failed": "The booking did not go through ({detail}); fresh options were offered.",
-    "unknown": "This passenger is no longer in the queue.",
+    "owned": "slack.reply_owned",
+    "not_claimed": "slack.reply_not_claimed",
+    "not_open": "slack.reply_not_open",
+    "queue_empty": "slack.reply_queue_empty",
+    "queue_busy": "slack.reply_queue_busy",
+    "already_booked": "slack.reply_already_booked",
+    "stale_option": "slack.reply_stale_option",
+    "booking_failed": "slack.reply_booking_failed",
+    "unknown": "slack.reply_unknown",
 }
 _CREDENTIALS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "no_permission"}
 _REJECTED = {"channel_not_found", "not_in_channel", "is_archived", "msg_too_long", "invalid_blocks", "message_not_found", "cant_update_message"}
@@ -116,79 +117,126 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _t(key: str, locale: str, **params: object) -> str:
+    """Agent-facing text comes from the catalogs, in the desk's language."""
+    return locales.render(key, locale, **params)
+
+
+def _button(text: str, **kwargs: Any) -> ButtonElement:
+    """Block Kit refuses button labels over 75 characters."""
+    return ButtonElement(text=_clip(text, 75), **kwargs)
+
+
+def reply_text(code: str, locale: str, *, owner: str | None = None, detail: str = "") -> str:
+    key = REPLIES.get(code)
+    if key is None:
+        return code
+    return _t(key, locale, owner=f"<@{owner}>" if owner else "", detail=detail)
+
+
 # ---- Block Kit ----
 
 
-def queue_card_blocks(card: QueueCardView) -> list[Block]:
-    reasons = " · ".join(f"{r}: {n}" for r, n in card.by_reason) or "none"
-    tiers = " · ".join(f"tier {t}: {n}" for t, n in card.by_tier) or "none"
+def queue_card_blocks(card: QueueCardView, locale: str = locales.DEFAULT) -> list[Block]:
+    none = _t("slack.none", locale)
+    reasons = " · ".join(f"{r}: {n}" for r, n in card.by_reason) or none
+    tiers = " · ".join(f"{_t('slack.tier', locale, tier=t)}: {n}" for t, n in card.by_tier) or none
     return [
-        HeaderBlock(text=_clip(f"Escalations · {card.title}", 150)),
+        HeaderBlock(text=_clip(f"{_t('slack.escalations', locale)} · {card.title}", 150)),
         SectionBlock(
             fields=[
-                MarkdownTextObject(text=f"*Waiting*\n{card.open}"),
-                MarkdownTextObject(text=f"*Taken*\n{card.claimed}"),
-                MarkdownTextObject(text=f"*Done*\n{card.resolved}"),
+                MarkdownTextObject(text=f"*{_t('slack.waiting', locale)}*\n{card.open}"),
+                MarkdownTextObject(text=f"*{_t('slack.taken', locale)}*\n{card.claimed}"),
+                MarkdownTextObject(text=f"*{_t('slack.done', locale)}*\n{card.resolved}"),
             ]
         ),
-        SectionBlock(text=MarkdownTextObject(text=_clip(f"*Waiting by reason:* {reasons}\n*Waiting by tier:* {tiers}", 3000))),
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=_clip(
+                    f"*{_t('slack.waiting_by_reason', locale)}:* {reasons}\n*{_t('slack.waiting_by_tier', locale)}:* {tiers}", 3000
+                )
+            )
+        ),
         ActionsBlock(
-            elements=[ButtonElement(text="Take next", action_id="take_next", value=str(card.disruption_id), style="primary")]
+            elements=[_button(_t("slack.take_next", locale), action_id="take_next", value=str(card.disruption_id), style="primary")]
         ),
     ]
 
 
-def passenger_card_blocks(card: PassengerCardView) -> list[Block]:
-    owner = f"<@{card.owner}>" if card.owner else "nobody yet"
+def queue_card_text(card: QueueCardView, locale: str = locales.DEFAULT) -> str:
+    return f"{_t('slack.waiting_count', locale, count=card.open)} · {card.title}"
+
+
+def passenger_card_blocks(card: PassengerCardView, locale: str = locales.DEFAULT) -> list[Block]:
+    owner = f"<@{card.owner}>" if card.owner else _t("slack.nobody_yet", locale)
     options = "\n".join(
-        f"*{o.number}.* {o.flights} dep {o.departs_utc:%d %b %H:%M}Z arr {o.arrives_utc:%d %b %H:%M}Z"
-        f" · {o.seat_status}, {o.seats_left} seats left"
+        f"*{o.number}.* {o.flights} "
+        + _t("slack.option_times", locale, dep=f"{o.departs_utc:%d %b %H:%M}Z", arr=f"{o.arrives_utc:%d %b %H:%M}Z")
+        + f" · {o.seat_status}, {_t('slack.seats_left', locale, count=o.seats_left)}"
         for o in card.options
-    ) or "_no open options_"
-    transcript = "\n".join(f"`{line.at:%H:%M}` *{line.author}*: {_escape(line.text)}" for line in card.transcript) or "_nothing yet_"
+    ) or f"_{_t('slack.no_options', locale)}_"
+    transcript = "\n".join(
+        f"`{line.at:%H:%M}` *{line.author}*: {_escape(line.text)}" for line in card.transcript
+    ) or f"_{_t('slack.nothing_yet', locale)}_"
+    resolution = f" ({card.resolution})" if card.resolution else ""
+
+    def field(key: str, value: str) -> MarkdownTextObject:
+        return MarkdownTextObject(text=f"*{_t(key, locale)}*\n{value}")
+
+    name = card.first_name or _t("slack.passenger", locale)
     blocks: list[Block] = [
-        HeaderBlock(text=_clip(f"{card.first_name or 'Passenger'} · tier {card.tier} · {card.locator}", 150)),
+        HeaderBlock(text=_clip(f"{name} · {_t('slack.tier', locale, tier=card.tier)} · {card.locator}", 150)),
         SectionBlock(
             fields=[
-                MarkdownTextObject(text=f"*Disruption*\n{_clip(card.disruption, 1900)}"),
-                MarkdownTextObject(text=f"*Reason*\n{card.reason}"),
-                MarkdownTextObject(text=f"*Language · channel*\n{card.language} · {card.channel or '-'}"),
-                MarkdownTextObject(text=f"*Owner*\n{owner}"),
-                MarkdownTextObject(text=f"*Conversation*\n{card.conversation_status}"),
-                MarkdownTextObject(text=f"*Escalation*\n{card.escalation_status}{f' ({card.resolution})' if card.resolution else ''}"),
+                field("slack.disruption", _clip(card.disruption, 1900)),
+                field("slack.reason", card.reason),
+                field("slack.language_channel", f"{card.language} · {card.channel or '-'}"),
+                field("slack.owner", owner),
+                field("slack.conversation", card.conversation_status),
+                field("slack.escalation", f"{card.escalation_status}{resolution}"),
             ]
         ),
-        SectionBlock(text=MarkdownTextObject(text=_clip(f"*Options*\n{options}", 3000))),
+        SectionBlock(text=MarkdownTextObject(text=_clip(f"*{_t('slack.options', locale)}*\n{options}", 3000))),
         DividerBlock(),
-        SectionBlock(text=MarkdownTextObject(text=_clip(f"*Conversation so far*\n{transcript}", 3000))),
+        SectionBlock(text=MarkdownTextObject(text=_clip(f"*{_t('slack.transcript', locale)}*\n{transcript}", 3000))),
     ]
     eid = str(card.escalation_id)
     buttons: list[ButtonElement] = []
     if card.escalation_status == "open":
-        buttons.append(ButtonElement(text="Take", action_id="take", value=eid, style="primary"))
+        buttons.append(_button(_t("slack.take", locale), action_id="take", value=eid, style="primary"))
     elif card.escalation_status == "claimed":
         if card.conversation_status != "booked":
             buttons += [
-                ButtonElement(text=f"Rebook option {o.number}", action_id=f"rebook_{o.number}", value=f"{eid}:{o.option_id}")
+                _button(_t("slack.rebook_option", locale, number=o.number), action_id=f"rebook_{o.number}", value=f"{eid}:{o.option_id}")
                 for o in card.options[:20]
             ]
             buttons += [
-                ButtonElement(text="Offer refund", action_id="refund", value=eid, style="danger"),
-                ButtonElement(text="Send voucher", action_id="voucher", value=eid),
+                _button(_t("slack.offer_refund", locale), action_id="refund", value=eid, style="danger"),
+                _button(_t("slack.send_voucher", locale), action_id="voucher", value=eid),
             ]
-        buttons.append(ButtonElement(text="Return to bot", action_id="release", value=eid))
+        buttons.append(_button(_t("slack.return_to_bot", locale), action_id="release", value=eid))
     if buttons:
         blocks.append(ActionsBlock(elements=buttons))
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text="Reply in this thread to write to the passenger; start with `note:` to keep it internal.")]))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_t("slack.thread_hint", locale, prefix="`note:`"))]))
     return blocks
 
 
-def progress_text(counts: BroadcastCounts) -> str:
-    done = counts.sent + counts.skipped_consent + counts.failed
-    state = "done" if counts.finished else "sending"
-    return (
-        f"Broadcast #{counts.broadcast_id} to {counts.target} ({state}): {done}/{counts.targeted} handled · "
-        f"{counts.sent} sent · {counts.skipped_consent} skipped (no consent) · {counts.failed} failed"
+def passenger_card_text(card: PassengerCardView, locale: str = locales.DEFAULT) -> str:
+    return f"{_t('slack.passenger', locale)} {card.locator}"
+
+
+def progress_text(counts: BroadcastCounts, locale: str = locales.DEFAULT) -> str:
+    return _t(
+        "slack.progress",
+        locale,
+        id=counts.broadcast_id,
+        target=counts.target,
+        state=_t("slack.progress_done" if counts.finished else "slack.progress_sending", locale),
+        done=counts.sent + counts.skipped_consent + counts.failed,
+        total=counts.targeted,
+        sent=counts.sent,
+        skipped=counts.skipped_consent,
+        failed=counts.failed,
     )
 
 
@@ -202,9 +250,17 @@ class SlackDesk:
     #: Slack accepts about one message per second per channel; queue cards are debounced for that.
     rate_per_channel = 1.0
 
-    def __init__(self, *, token: str, api_base: str = "https://slack.com/api/", max_rate_limit_retries: int = 2) -> None:
+    def __init__(
+        self,
+        *,
+        token: str,
+        api_base: str = "https://slack.com/api/",
+        max_rate_limit_retries: int = 2,
+        locale: str = locales.DEFAULT,
+    ) -> None:
         if not token:
             raise ValueError("a Slack bot token is required")
+        self.locale = locales.negotiate(locale)
         base = api_base if api_base.endswith("/") else api_base + "/"
         self.client = AsyncWebClient(
             token=token,
@@ -237,25 +293,25 @@ class SlackDesk:
         await self._call(self.client.chat_update, **kwargs)
 
     async def post_queue_card(self, route: str, card: QueueCardView) -> str:
-        return await self._post(route, f"{card.open} waiting · {card.title}", queue_card_blocks(card))
+        return await self._post(route, queue_card_text(card, self.locale), queue_card_blocks(card, self.locale))
 
     async def update_queue_card(self, route: str, ts: str, card: QueueCardView) -> None:
-        await self._update(route, ts, f"{card.open} waiting · {card.title}", queue_card_blocks(card))
+        await self._update(route, ts, queue_card_text(card, self.locale), queue_card_blocks(card, self.locale))
 
     async def post_passenger_card(self, route: str, card: PassengerCardView) -> str:
-        return await self._post(route, f"Passenger {card.locator}", passenger_card_blocks(card))
+        return await self._post(route, passenger_card_text(card, self.locale), passenger_card_blocks(card, self.locale))
 
     async def update_passenger_card(self, route: str, ts: str, card: PassengerCardView) -> None:
-        await self._update(route, ts, f"Passenger {card.locator}", passenger_card_blocks(card))
+        await self._update(route, ts, passenger_card_text(card, self.locale), passenger_card_blocks(card, self.locale))
 
     async def post_relay(self, route: str, thread_ts: str, text: str) -> str:
-        return await self._post(route, _clip(f"Passenger: {_escape(text)}", 3900), thread_ts=thread_ts)
+        return await self._post(route, _clip(f"{_t('slack.passenger', self.locale)}: {_escape(text)}", 3900), thread_ts=thread_ts)
 
     async def post_progress(self, channel: str, counts: BroadcastCounts) -> str:
-        return await self._post(channel, progress_text(counts))
+        return await self._post(channel, progress_text(counts, self.locale))
 
     async def update_progress(self, channel: str, ts: str, counts: BroadcastCounts) -> None:
-        await self._update(channel, ts, progress_text(counts))
+        await self._update(channel, ts, progress_text(counts, self.locale))
 
     async def aclose(self) -> None:
         if self.client.session is not None:
@@ -269,9 +325,18 @@ class SlackDesk:
 class SlackHttp:
     """The real slack-bolt AsyncApp; `handle` serves /slack/events, /slack/interactions and /slack/commands."""
 
-    def __init__(self, *, signing_secret: str, desk: SlackDesk, sink: DeskSink, broadcasts: BroadcastSink | None) -> None:
+    def __init__(
+        self,
+        *,
+        signing_secret: str,
+        desk: SlackDesk,
+        sink: DeskSink,
+        broadcasts: BroadcastSink | None,
+        locale: str = locales.DEFAULT,
+    ) -> None:
         if not signing_secret:
             raise ValueError("a Slack signing secret is required")
+        self.locale = locales.negotiate(locale)
         self.sink = sink
         self.broadcasts = broadcasts
         self.app = AsyncApp(signing_secret=signing_secret, client=desk.client, process_before_response=False)
@@ -300,7 +365,7 @@ class SlackHttp:
     async def _act(self, action: DeskAction, dedupe: str | None, respond: Any | None) -> None:
         reply = await self.sink.act(action, dedupe=dedupe)
         if reply is not None and respond is not None:
-            text = REPLIES.get(reply.code, reply.code).format(owner=reply.owner or "", detail=reply.detail)
+            text = reply_text(reply.code, self.locale, owner=reply.owner, detail=reply.detail)
             await respond(text=text, response_type="ephemeral", replace_original=False)
 
     def _register(self) -> None:
@@ -338,9 +403,9 @@ class SlackHttp:
         async def on_command(ack: Any, command: dict[str, Any], respond: Any) -> None:
             match = _COMMAND.match(command.get("text") or "")
             if match is None or self.broadcasts is None:
-                await ack(text="Usage: /rebook broadcast <flight like LH100 or LH100/2026-06-01 | airport like FRA> <message key or text>")
+                await ack(text=_t("slack.usage", self.locale))
                 return
-            await ack(text=f"Broadcast to {match['target']} received; progress follows in this channel.")
+            await ack(text=_t("slack.broadcast_received", self.locale, target=match["target"]))
             request = BroadcastRequested(
                 target=match["target"],
                 message=match["message"].strip(),
@@ -358,7 +423,7 @@ class SlackHttp:
         try:
             await self.broadcasts.start(request)
         except ValueError as exc:
-            await respond(text=f"Broadcast refused: {exc}", response_type="ephemeral", replace_original=False)
+            await respond(text=_t("slack.broadcast_refused", self.locale, reason=exc), response_type="ephemeral", replace_original=False)
 
 
 def _parse_click(body: dict[str, Any]) -> DeskAction | None:

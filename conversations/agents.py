@@ -142,6 +142,8 @@ class DeskConfig:
     debounce: dt.timedelta = dt.timedelta(seconds=5)
     voucher_amount: int = 100
     voucher_currency: str = "EUR"
+    #: A queue card first post still unanswered after this long was cut off by a crash; it is posted again.
+    post_timeout: dt.timedelta = dt.timedelta(seconds=60)
 
     def route(self, *, airport: str, tier: int, language: str) -> str:
         for rule in self.rules:
@@ -469,17 +471,20 @@ class AgentWorkflow:
         """At most one Slack call per card per debounce interval, however many escalations arrive."""
         now = self.clock()
         quiet_since = now - self.config.debounce
+        interrupted = and_(QueueCard.ts.is_(None), QueueCard.posted_at <= now - self.config.post_timeout)
         posts = updates = 0
         async with self.db.reading() as s:
-            cards = (await s.scalars(select(QueueCard.id).where(QueueCard.dirty.is_(True)))).all()
+            cards = (await s.scalars(select(QueueCard.id).where(or_(QueueCard.dirty.is_(True), interrupted)))).all()
         for card_id in cards:
             async with self.db.transaction() as s:
                 won: CursorResult[tuple[()]] = await s.execute(  # type: ignore[assignment]
                     update(QueueCard)
                     .where(
                         QueueCard.id == card_id,
-                        QueueCard.dirty.is_(True),
-                        or_(QueueCard.posted_at.is_(None), QueueCard.posted_at <= quiet_since),
+                        or_(
+                            and_(QueueCard.dirty.is_(True), or_(QueueCard.posted_at.is_(None), QueueCard.posted_at <= quiet_since)),
+                            interrupted,
+                        ),
                     )
                     .values(dirty=False, posted_at=now, updates=QueueCard.updates + 1)
                 )

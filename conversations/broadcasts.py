@@ -14,9 +14,8 @@ import asyncio
 import datetime as dt
 import logging
 import re
-import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -27,11 +26,13 @@ import locales
 from consent import ledger
 from conversations.desk_models import Broadcast, BroadcastRecipient
 from conversations.models import Conversation
+from conversations.pacing import Pacing
 from conversations.ports import (
     Channel,
     ChannelError,
     OptedOut,
     OutboundMessage,
+    RateLimited,
     ReasonClass,
     TemplateCall,
 )
@@ -197,27 +198,6 @@ async def broadcast_counts(db: Database, broadcast_id: int) -> BroadcastCounts |
     )
 
 
-class Pace:
-    """A token bucket of one: sends on one provider are at least 1/rate seconds apart."""
-
-    def __init__(self, rate: float, *, monotonic: Callable[[], float], sleep: Callable[[float], Awaitable[None]]) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self.monotonic = monotonic
-        self.sleep = sleep
-        self.next_at = 0.0
-        self._lock = asyncio.Lock()
-
-    async def acquire(self) -> None:
-        if self.interval == 0:
-            return
-        async with self._lock:
-            now = self.monotonic()
-            if now < self.next_at:
-                await self.sleep(self.next_at - now)
-                now = self.monotonic()
-            self.next_at = max(now, self.next_at) + self.interval
-
-
 @dataclass(frozen=True)
 class _Plan:
     recipient_id: int
@@ -228,20 +208,18 @@ class _Plan:
 
 
 class Broadcaster:
-    """Creates broadcasts (the Slack/API entry point) and sends them, paced per provider."""
+    """Creates broadcasts (the Slack/API entry point) and sends them on the provider budget the dispatcher shares."""
 
     def __init__(
         self,
         db: Database,
         channels: Mapping[str, Channel],
         *,
-        rates: Mapping[str, float],
+        pacer: Pacing,
         branding: Branding,
         clock: Clock,
         board: ProgressBoard | None = None,
         on_start: Callable[[], None] | None = None,
-        monotonic: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         max_attempts: int = 3,
     ) -> None:
         self.db = db
@@ -251,7 +229,7 @@ class Broadcaster:
         self.board = board
         self.on_start = on_start
         self.max_attempts = max_attempts
-        self.paces = {name: Pace(rates.get(name, 0.0), monotonic=monotonic, sleep=sleep) for name in self.channels}
+        self.pacer = pacer
 
     async def start(self, request: BroadcastRequested) -> int:
         broadcast_id = await create_broadcast(self.db, request, clock=self.clock)
@@ -361,14 +339,17 @@ class Broadcaster:
 
     async def _send_all(self, channel_name: str, plans: list[_Plan]) -> None:
         channel = self.channels[channel_name]
-        pace = self.paces[channel_name]
         for plan in plans:
-            await pace.acquire()
+            to = plan.message.to
+            await self.pacer.acquire(channel_name, to)
             try:
                 result = await channel.send(plan.message)
             except ChannelError as exc:
+                if isinstance(exc, RateLimited) and exc.retry_after:
+                    await self.pacer.slow_down(channel_name, to, exc.retry_after, exc.code)
                 await self._failed(plan, exc)
                 continue
+            await self.pacer.settle(channel_name, to, result.segments)
             async with self.db.transaction() as s:
                 await s.execute(
                     update(BroadcastRecipient)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from channels.slack import SlackDesk, SlackHttp
 from conversations.agents import AgentWorkflow, DeskConfig, RouteRule
 from conversations.broadcasts import Broadcaster
+from conversations.pacing import Pacing
 from conversations.ports import Channel
 from conversations.rendering import Branding
 from conversations.service import ConversationService
@@ -62,16 +63,22 @@ def build_desk(
     channels: Mapping[str, Channel],
     clock: Callable[[], dt.datetime],
     wake: Callable[[], None],
+    pacer: Pacing,
 ) -> DeskParts:
+    """Broadcasts spend the same provider buckets as the dispatcher, so both share one budget."""
     branding = Branding(airline=settings.airline_name, help_contact=settings.help_contact)
     sl = settings.slack
     log.info("channel slack: %s", sl.report())
-    desk = SlackDesk(token=sl.bot_token.get_secret_value(), api_base=sl.api_base) if sl.enabled and sl.bot_token else None
-    broadcaster = Broadcaster(
-        db, channels, rates=settings.broadcast_rates, branding=branding, clock=clock, board=desk, on_start=wake
+    desk = (
+        SlackDesk(token=sl.bot_token.get_secret_value(), api_base=sl.api_base, locale=sl.locale)
+        if sl.enabled and sl.bot_token
+        else None
     )
+    broadcaster = Broadcaster(db, channels, pacer=pacer, branding=branding, clock=clock, board=desk, on_start=wake)
     if desk is None or sl.signing_secret is None:
         return DeskParts(broadcaster=broadcaster)
     agents = AgentWorkflow(db, service, desk, config=desk_config(settings), clock=clock)
-    slack = SlackHttp(signing_secret=sl.signing_secret.get_secret_value(), desk=desk, sink=agents, broadcasts=broadcaster)
+    slack = SlackHttp(
+        signing_secret=sl.signing_secret.get_secret_value(), desk=desk, sink=agents, broadcasts=broadcaster, locale=sl.locale
+    )
     return DeskParts(broadcaster=broadcaster, desk=desk, agents=agents, slack=slack)

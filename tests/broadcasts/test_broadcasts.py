@@ -12,6 +12,7 @@ from channels.sandbox import SandboxMessage
 from consent.models import ConsentState
 from conversations.broadcasts import Broadcaster, BroadcastRequested, broadcast_counts
 from conversations.models import Conversation
+from conversations.pacing import ChannelPace, Limit, LocalBuckets, Pacer
 from conversations.rendering import Branding
 from infra import crypto
 from rebooking_core.models import Booking, ContactPoint, Passenger, Segment
@@ -88,8 +89,9 @@ async def test_a_thousand_passenger_flight(desk: Desk) -> None:
     sent_at: dict[str, list[float]] = defaultdict(list)
     vt = VirtualTime()
     rig.sandbox.listeners.append(lambda m: sent_at[m.channel].append(vt.now))
-    b = Broadcaster(rig.c.db, rig.c.channels, rates=RATES, branding=Branding(airline="Rebook Air"), clock=rig.clock,
-                    monotonic=vt.monotonic, sleep=vt.sleep)
+    paces = {name: ChannelPace(per_sender=Limit(rate, 1.0)) for name, rate in RATES.items()}
+    pacer = Pacer(paces, LocalBuckets(clock=vt.monotonic), sleep=vt.sleep)
+    b = Broadcaster(rig.c.db, rig.c.channels, pacer=pacer, branding=Branding(airline="Rebook Air"), clock=rig.clock)
     flight = f"{rig.disrupted.carrier}{rig.disrupted.number}/{rig.disrupted.service_date.isoformat()}"
     bid = await b.start(BroadcastRequested(target=flight, message="Gate B12 is closed; use gate B14.", requested_by="test"))
     await b.drain()
@@ -123,7 +125,7 @@ async def test_a_catalog_key_is_rendered_in_each_passengers_language(desk: Desk)
     rig = desk.rig
     people = await _passengers(desk, 10)
     await _open_whatsapp_window(desk, [int(str(p["pid"])) for p in people.values()])
-    b = Broadcaster(rig.c.db, rig.c.channels, rates={}, branding=Branding(airline="Rebook Air"), clock=rig.clock)
+    b = Broadcaster(rig.c.db, rig.c.channels, pacer=Pacer({}), branding=Branding(airline="Rebook Air"), clock=rig.clock)
     bid = await b.start(BroadcastRequested(target="FRA", message="broadcast.weather", requested_by="test"))
     await b.drain()
     by_lang = {people[m.to]["lang"]: m.text for m in rig.sandbox.messages if m.to in people and m.kind == "text"}
