@@ -58,6 +58,7 @@ from conversations.ports import (
     ProviderUnavailable,
     RateLimited,
 )
+from locales.formatting import format_datetime
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +172,7 @@ def passenger_card_blocks(card: PassengerCardView, locale: str = locales.DEFAULT
     owner = f"<@{card.owner}>" if card.owner else _t("slack.nobody_yet", locale)
     options = "\n".join(
         f"*{o.number}.* {o.flights} "
-        + _t("slack.option_times", locale, dep=f"{o.departs_utc:%d %b %H:%M}Z", arr=f"{o.arrives_utc:%d %b %H:%M}Z")
+        + _t("slack.option_times", locale, dep=format_datetime(o.departs_utc, "UTC", locale) + " UTC", arr=format_datetime(o.arrives_utc, "UTC", locale) + " UTC")
         + f" · {o.seat_status}, {_t('slack.seats_left', locale, count=o.seats_left)}"
         for o in card.options
     ) or f"_{_t('slack.no_options', locale)}_"
