@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +38,7 @@ from conversations.service import (
     audit_conversation,
     impact_from_json,
     outbox_row,
+    pending_demand,
     retryable,
 )
 from rebooking_core.models import Disruption
@@ -105,7 +106,7 @@ class FanOut:
             end = max(max(i.not_before for i in impacts), now) + config.search_window + MAX_CONNECTION
             network = await load_network(s, start=start, end=end)
             disruption = await s.get(Disruption, disruption_id)
-            demand = await self._pending_demand(s, disruption_id)
+            demand = await pending_demand(s, disruption_id)
             plans: list[PlannedOffer | None] = []
             cache: RankingCache = {}
             for conv, impacted in zip(convs, impacts, strict=True):
@@ -160,14 +161,6 @@ class FanOut:
                 audit_conversation(s, conv, "escalation.opened", at, reason=command.reason)
         conv.version += 1
         conv.updated_at = at
-
-    async def _pending_demand(self, s: AsyncSession, disruption_id: int) -> dict[str, int]:
-        rows = await s.execute(
-            select(Conversation.origin, func.sum(Conversation.passengers))
-            .where(Conversation.disruption_id == disruption_id, Conversation.status == Status.PENDING)
-            .group_by(Conversation.origin)
-        )
-        return {origin: int(n or 0) for origin, n in rows.all()}
 
 
 def _event(offer: CreatedOffer | None) -> Event:

@@ -170,7 +170,7 @@ class ConversationService:
             end = max(i.not_before for i in impacts.values()) + self.config.search_window + MAX_CONNECTION
             network = await load_network(s, start=start, end=end)
             disruption = await s.get(Disruption, convs[0].disruption_id)
-            demand = await self._pending_demand(s, convs[0].disruption_id)
+            demand = await pending_demand(s, convs[0].disruption_id)
         offered = 0
         chunk = self.config.commit_every
         for first in range(0, len(convs), chunk):
@@ -214,15 +214,6 @@ class ConversationService:
                 await self.run(s, conv, event)
                 done += 1
         return done
-
-    async def _pending_demand(self, s: AsyncSession, disruption_id: int) -> dict[str, int]:
-        """Passengers still waiting for a first offer, by the airport they leave from."""
-        rows = await s.execute(
-            select(Conversation.origin, func.sum(Conversation.passengers))
-            .where(Conversation.disruption_id == disruption_id, Conversation.status == Status.PENDING)
-            .group_by(Conversation.origin)
-        )
-        return {origin: int(n or 0) for origin, n in rows.all()}
 
     # ---- the loop ----
 
@@ -401,6 +392,16 @@ def outbox_row(conv: Conversation, kind: MessageKind, seq: int, at: dt.datetime)
         "next_attempt_at": at,
         "created_at": at,
     }
+
+
+async def pending_demand(s: AsyncSession, disruption_id: int) -> dict[str, int]:
+    """Passengers still waiting for a first offer, by the airport they leave from."""
+    rows = await s.execute(
+        select(Conversation.origin, func.sum(Conversation.passengers))
+        .where(Conversation.disruption_id == disruption_id, Conversation.status == Status.PENDING)
+        .group_by(Conversation.origin)
+    )
+    return {origin: int(n or 0) for origin, n in rows.all()}
 
 
 def retryable(exc: DBAPIError) -> bool:
