@@ -4,16 +4,23 @@ The per-booking path (`ConversationService.offer_batch`) costs about fifteen rou
 booking; here a batch of a hundred costs a few dozen statements in one short transaction. The
 engine still decides every transition: each booking's OffersReady / NoOptions goes through the
 same pure `decide()`, and only the commands those transitions can produce are applied in bulk.
+
+A disruption's batches form a chain (`offer_next`): one batch per disruption at a time, best
+priority first, each link kicking the next; different disruptions run in parallel. Concurrent
+batches of one disruption all want the same few flights, so running them side by side only made
+them collide (replan, or fall back booking by booking) and let a later batch take a seat a
+higher-priority booking was about to get.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,42 +72,82 @@ class _Bulk:
     escalations: list[dict[str, object]] = field(default_factory=list)
 
 
+#: Advisory-lock namespace of "one batch of this disruption at a time" (PostgreSQL).
+FANOUT_LOCK = 0x72626B01
+
+
+@dataclass(frozen=True)
+class Step:
+    """One link of a disruption's fan-out chain: how many were offered, and whether to go on."""
+
+    offered: int
+    more: bool
+
+
 class FanOut:
-    def __init__(self, service: ConversationService, *, attempts: int = 4) -> None:
+    def __init__(self, service: ConversationService, *, attempts: int = 4, batch_size: int = 100) -> None:
         self.service = service
         self.attempts = attempts
+        self.batch_size = batch_size
+        #: batches, replans (seats moved), retries (deadlock/serialization), busy and fallbacks, for benches and metrics.
+        self.stats: Counter[str] = Counter()
+
+    async def offer_next(self, disruption_id: int) -> Step:
+        """Offer the disruption's next `batch_size` pending bookings by priority.
+
+        One batch per disruption runs at a time (an advisory lock on PostgreSQL, the write lock
+        on SQLite), so a higher-priority booking never loses a seat to a later batch and
+        concurrent batches never collide on the same flights; disruptions run in parallel. A
+        chain link that finds its disruption busy stops: the running link kicks the next one.
+        """
+        return await self._run(disruption_id, None)
 
     async def offer_batch(self, disruption_id: int, conversation_ids: Sequence[int]) -> int:
         """Idempotent: only still-pending bookings are offered, so a re-run sends nothing twice."""
+        return (await self._run(disruption_id, list(conversation_ids))).offered
+
+    async def _run(self, disruption_id: int, conversation_ids: list[int] | None) -> Step:
+        tried: list[int] = list(conversation_ids or [])
         for _ in range(self.attempts):
             try:
-                offered = await self._attempt(disruption_id, conversation_ids)
+                step, tried = await self._attempt(disruption_id, conversation_ids)
             except SeatsMoved:
+                self.stats["replans"] += 1
                 continue
             except DBAPIError as exc:
                 if not retryable(exc):
                     raise
+                self.stats["retries"] += 1
                 continue
-            self.service.wake()
-            return offered
+            self.stats["batches" if step.offered else "idle"] += 1
+            if step.offered:
+                self.service.wake()
+            return step
+        self.stats["fallbacks"] += 1
         log.info("batch contended %d times; offering booking by booking", self.attempts)
-        return await self.service.offer_batch(conversation_ids)
+        offered = await self.service.offer_batch(tried)
+        return Step(offered, conversation_ids is None and len(tried) >= self.batch_size)
 
-    async def _attempt(self, disruption_id: int, conversation_ids: Sequence[int]) -> int:
+    async def _attempt(self, disruption_id: int, conversation_ids: list[int] | None) -> tuple[Step, list[int]]:
         service = self.service
         config = service.config
         now = service.clock()
         async with service.db.transaction() as s:
-            query = (
-                select(Conversation)
-                .where(Conversation.id.in_(list(conversation_ids)), Conversation.status == Status.PENDING)
-                .order_by(Conversation.priority.desc(), Conversation.id)
-            )
+            if not await self._claim_disruption(s, disruption_id):
+                self.stats["busy"] += 1
+                return Step(0, False), []
+            query = select(Conversation).where(Conversation.status == Status.PENDING)
+            if conversation_ids is None:
+                query = query.where(Conversation.disruption_id == disruption_id).limit(self.batch_size)
+            else:
+                query = query.where(Conversation.id.in_(conversation_ids))
+            query = query.order_by(Conversation.priority.desc(), Conversation.id)
             if not service.db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
             convs = list((await s.scalars(query)).all())
+            ids = [c.id for c in convs]
             if not convs:
-                return 0
+                return Step(0, False), ids
             impacts = [impact_from_json(c.impact) for c in convs]
             start = max(min(i.not_before for i in impacts), now)
             end = max(max(i.not_before for i in impacts), now) + config.search_window + MAX_CONNECTION
@@ -142,7 +189,14 @@ class FanOut:
                 .where(Disruption.id == disruption_id)
                 .values(batches_done=Disruption.batches_done + 1, offered_at=service.clock())
             )
-        return len(convs)
+        more = conversation_ids is None and len(convs) >= self.batch_size
+        return Step(len(convs), more), ids
+
+    async def _claim_disruption(self, s: AsyncSession, disruption_id: int) -> bool:
+        """PostgreSQL: whether no other batch of this disruption is running (held until commit)."""
+        if self.service.db.is_sqlite:
+            return True
+        return bool(await s.scalar(select(func.pg_try_advisory_xact_lock(FANOUT_LOCK, disruption_id))))
 
     def _decide(
         self, s: AsyncSession, conv: Conversation, event: Event, offer: CreatedOffer | None, bulk: _Bulk

@@ -153,13 +153,10 @@ def build(
     async def _assess(disruption_id: int) -> list[list[int]]:
         return await assess(db, disruption_id, clock=clock, batch_size=settings.batch_size)
 
-    fanout = FanOut(service)
-
-    async def _offer(disruption_id: int, ids: list[int]) -> int:
-        return await fanout.offer_batch(disruption_id, ids)
+    fanout = FanOut(service, batch_size=settings.batch_size)
 
     broker = make_broker(settings.redis_url, idle_timeout_ms=int(settings.job_idle_timeout_s * 1000))
-    jobs = Jobs(broker, assess=_assess, offer_batch=_offer, observer=JobTelemetry(metrics, db, clock))
+    jobs = Jobs(broker, assess=_assess, offer_next=fanout.offer_next, observer=JobTelemetry(metrics, db, clock))
     container = Container(
         settings=settings,
         db=db,

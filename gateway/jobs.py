@@ -11,6 +11,8 @@ from typing import Any, Protocol
 from taskiq import AsyncBroker, Context, InMemoryBroker, TaskiqDepends
 from taskiq_redis import RedisStreamBroker
 
+from conversations.fanout import Step
+
 log = logging.getLogger(__name__)
 
 #: The running job's taskiq context (its labels carry the trace), injected by taskiq.
@@ -61,30 +63,37 @@ class Jobs:
         broker: AsyncBroker,
         *,
         assess: Callable[[int], Awaitable[list[list[int]]]],
-        offer_batch: Callable[[int, list[int]], Awaitable[int]],
+        offer_next: Callable[[int], Awaitable[Step]],
         observer: JobObserver | None = None,
     ) -> None:
         self.broker = broker
         self._assess = assess
-        self._offer_batch = offer_batch
+        self._offer_next = offer_next
         self.observer: JobObserver = observer or _Unobserved()
 
         async def run_assess(disruption_id: int, context: Context = CONTEXT) -> int:
             with self.observer.job("rebook.assess", context.message.labels, disruption_id=disruption_id):
                 batches = await self._assess(disruption_id)
-                for batch in batches:
-                    await self.offer_task.kicker().with_labels(**self.observer.job_labels()).kiq(disruption_id, batch)
+                if batches:
+                    await self._kick_offer(disruption_id, self.observer.job_labels())
             return len(batches)
 
-        async def run_offer_batch(disruption_id: int, conversation_ids: list[int], context: Context = CONTEXT) -> int:
+        async def run_offer_batch(disruption_id: int, context: Context = CONTEXT) -> int:
+            """One link of the disruption's chain: offer its next batch, then kick the next link."""
             labels = context.message.labels
-            with self.observer.job("rebook.offer_batch", labels, disruption_id=disruption_id, size=len(conversation_ids)):
-                offered = await self._offer_batch(disruption_id, conversation_ids)
-            await self.observer.options_held(disruption_id, offered)
-            return offered
+            with self.observer.job("rebook.offer_batch", labels, disruption_id=disruption_id):
+                step = await self._offer_next(disruption_id)
+                if step.more:
+                    # Every link carries the assess job's trace, so batches are siblings, not a chain of spans.
+                    await self._kick_offer(disruption_id, {k: v for k, v in labels.items() if isinstance(v, str)})
+            await self.observer.options_held(disruption_id, step.offered)
+            return step.offered
 
         self.assess_task: Any = broker.register_task(run_assess, task_name="rebook.assess")
         self.offer_task: Any = broker.register_task(run_offer_batch, task_name="rebook.offer_batch")
+
+    async def _kick_offer(self, disruption_id: int, labels: Mapping[str, str]) -> None:
+        await self.offer_task.kicker().with_labels(**labels).kiq(disruption_id)
 
     async def disruption_recorded(self, disruption_id: int) -> None:
         await self.assess_task.kicker().with_labels(**self.observer.job_labels()).kiq(disruption_id)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+import pytest
+from sqlalchemy import func, select, update
 
 from conversations.engine import Status
-from conversations.fanout import FanOut
+from conversations.fanout import FANOUT_LOCK, FanOut
 from conversations.models import Conversation, Escalation, OutboxMessage
-from rebooking_core.models import Inventory, Offer, SeatHold
-from tests.conversations.conftest import Rig
+from conversations.workflow import DisruptionRequest, FlightKey, record_disruption
+from rebooking_core.models import Disruption, Inventory, Offer, SeatHold
+from rebooking_core.types import DisruptionKind
+from tests.conversations.conftest import Pax, Rig
 
 
 async def _disruption_id(rig: Rig) -> int:
@@ -78,3 +81,56 @@ async def test_fanout_replans_when_seats_moved_under_it(rig: Rig, monkeypatch) -
     assert [(await rig.conversation(p)).status for p in people] == [Status.OFFERED] * 3
     assert await rig.count(Escalation) == 0
     assert await rig.count(OutboxMessage) == 3
+
+
+
+async def _all_offered(rig: Rig, people: list[Pax]) -> bool:
+    return all([(await rig.conversation(p)).status == Status.OFFERED for p in people])
+
+
+async def test_offer_next_takes_batches_in_priority_order_and_says_when_to_go_on(rig: Rig) -> None:
+    people = [await rig.add_pax(("sms",)) for _ in range(5)]
+    ids = await rig.disrupt()  # best priority first
+    disruption_id = await _disruption_id(rig)
+    fan = FanOut(rig.c.service, batch_size=2)
+    steps = [await fan.offer_next(disruption_id) for _ in range(4)]
+    assert [(s.offered, s.more) for s in steps] == [(2, True), (2, True), (1, False), (0, False)]
+    async with rig.c.db.reading() as s:
+        batch_of = {c.id: c.offer_id for c in (await s.scalars(select(Conversation))).all()}
+    assert [batch_of[i] for i in ids] == sorted(batch_of[i] for i in ids), "offers are created in priority order"
+    assert await _all_offered(rig, people)
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+async def test_offer_next_leaves_a_disruption_to_the_batch_already_running(rig: Rig) -> None:
+    """One batch per disruption runs at a time; a second link stops instead of colliding on seats."""
+    who = await rig.add_pax(("sms",))
+    await rig.disrupt()
+    disruption_id = await _disruption_id(rig)
+    fan = FanOut(rig.c.service)
+    async with rig.c.db.transaction() as other:
+        await other.execute(select(func.pg_advisory_xact_lock(FANOUT_LOCK, disruption_id)))
+        step = await fan.offer_next(disruption_id)
+        assert (step.offered, step.more) == (0, False)
+        assert (await rig.conversation(who)).status == Status.PENDING
+    assert (await fan.offer_next(disruption_id)).offered == 1
+    assert fan.stats["busy"] == 1
+    assert (await rig.conversation(who)).status == Status.OFFERED
+
+
+@pytest.mark.parametrize("settings_overrides", [{"batch_size": 3}])
+async def test_the_job_chain_offers_every_booking_one_batch_at_a_time(rig: Rig) -> None:
+    """assess kicks one link; each link offers a batch and kicks the next until none is pending."""
+    people = [await rig.add_pax(("sms",)) for _ in range(7)]
+    f = rig.disrupted
+    recorded = await record_disruption(
+        rig.c.db,
+        DisruptionRequest(flights=(FlightKey(f.carrier, f.number, f.service_date),), kind=DisruptionKind.CANCELLED),
+        clock=rig.clock,
+    )
+    await rig.c.jobs.disruption_recorded(recorded.disruption_id)
+    await rig.c.jobs.wait_idle()
+    assert await _all_offered(rig, people)
+    async with rig.c.db.reading() as s:
+        disruption = await s.get(Disruption, recorded.disruption_id)
+    assert disruption is not None and (disruption.batches_total, disruption.batches_done) == (3, 3)

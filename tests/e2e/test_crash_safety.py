@@ -39,6 +39,7 @@ from twilio.request_validator import RequestValidator
 from consent.models import ConsentState
 from conversations.models import Conversation, OutboxMessage
 from conversations.workflow import DisruptionRequest, FlightKey, record_disruption
+from conversations.fanout import Step
 from gateway.jobs import Jobs, make_broker
 from gateway.migrate import upgrade_async
 from gateway.settings import WhatsAppSettings
@@ -361,11 +362,11 @@ async def _kick(disruption_id: int) -> None:
     async def unused_assess(_: int) -> list[list[int]]:
         raise AssertionError("the test process only kicks jobs")
 
-    async def unused_offer(_: int, __: list[int]) -> int:
+    async def unused_offer(_: int) -> Step:
         raise AssertionError("the test process only kicks jobs")
 
     broker = make_broker(REDIS_URL)
-    jobs = Jobs(broker, assess=unused_assess, offer_batch=unused_offer)
+    jobs = Jobs(broker, assess=unused_assess, offer_next=unused_offer)
     await broker.startup()
     try:
         await jobs.disruption_recorded(disruption_id)
