@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -105,6 +105,7 @@ def _seal(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
     head = session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
     seq, prev = (int(head[0]), str(head[1])) if head is not None else (0, GENESIS)
+    rows: list[dict[str, Any]] = []
     for item in queue:
         seq += 1
         values: dict[str, Any] = {
@@ -119,8 +120,9 @@ def _seal(session: Session) -> None:
             "prev_hash": prev,
         }
         prev = digest(**values)
-        session.add(AuditEntry(**values, hash=prev))
-    session.flush()
+        rows.append({**values, "hash": prev})
+    # One bulk INSERT: the chain lock is held until commit, so every millisecond here is shared.
+    session.execute(insert(AuditEntry).execution_options(render_nulls=True), rows)
 
 
 @event.listens_for(Session, "after_transaction_end")

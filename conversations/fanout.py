@@ -148,6 +148,8 @@ class FanOut:
             ids = [c.id for c in convs]
             if not convs:
                 return Step(0, False), ids
+            for conv in convs:  # changed in memory, written back with one bulk UPDATE below
+                s.expunge(conv)
             impacts = [impact_from_json(c.impact) for c in convs]
             start = max(min(i.not_before for i in impacts), now)
             end = max(max(i.not_before for i in impacts), now) + config.search_window + MAX_CONNECTION
@@ -180,10 +182,12 @@ class FanOut:
             for conv, plan in zip(convs, plans, strict=True):
                 offer = next(created) if plan is not None else None
                 self._decide(s, conv, _event(offer), offer, bulk)
+            # render_nulls keeps every row's columns alike, so each INSERT is one statement, not one per run of alike rows.
             if bulk.outbox:
-                await s.execute(insert(OutboxMessage), bulk.outbox)
+                await s.execute(insert(OutboxMessage).execution_options(render_nulls=True), bulk.outbox)
             if bulk.escalations:
-                await s.execute(insert(Escalation), bulk.escalations)
+                await s.execute(insert(Escalation).execution_options(render_nulls=True), bulk.escalations)
+            await s.execute(update(Conversation), [_written(conv) for conv in convs])
             await s.execute(
                 update(Disruption)
                 .where(Disruption.id == disruption_id)
@@ -215,6 +219,21 @@ class FanOut:
                 audit_conversation(s, conv, "escalation.opened", at, reason=command.reason)
         conv.version += 1
         conv.updated_at = at
+
+
+def _written(conv: Conversation) -> dict[str, object]:
+    """What a first offer changes on a conversation, as one row of a bulk UPDATE by primary key."""
+    return {
+        "id": conv.id,
+        "status": conv.status,
+        "version": conv.version,
+        "offer_id": conv.offer_id,
+        "first_offer_at": conv.first_offer_at,
+        "timer_at": conv.timer_at,
+        "timer_kind": conv.timer_kind,
+        "escalation_reason": conv.escalation_reason,
+        "updated_at": conv.updated_at,
+    }
 
 
 def _event(offer: CreatedOffer | None) -> Event:
