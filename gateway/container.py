@@ -19,6 +19,7 @@ from conversations.rendering import Branding, MessageRenderer
 from conversations.service import ConversationService, EngineConfig, utcnow
 from conversations.workflow import assess
 from gateway.desk import DeskParts, build_desk
+from gateway.doorbell import Doorbell
 from gateway.jobs import Jobs, make_broker
 from gateway.metrics import JobTelemetry, Metrics
 from gateway.pacing import build_pacer, close_pacer
@@ -84,6 +85,7 @@ class Container:
     tracing: Tracing
     listeners: list[Callable[[], None]] = field(default_factory=list)
     desk: DeskParts | None = None
+    doorbell: Doorbell | None = None
 
     def wake(self) -> None:
         for listener in self.listeners:
@@ -99,6 +101,8 @@ class Container:
         await close_pacer(self.dispatcher.pacer)
         if self.desk is not None:
             await self.desk.aclose()
+        if self.doorbell is not None:
+            await self.doorbell.aclose()
         await self.db.dispose()
         self.tracing.shutdown()
 
@@ -173,5 +177,8 @@ def build(
     container.desk = build_desk(
         settings, db=db, service=service, channels=chans, clock=clock, wake=container.wake, pacer=dispatcher.pacer
     )
+    if settings.redis_url:
+        container.doorbell = Doorbell.from_url(settings.redis_url)
+        container.listeners.append(container.doorbell.ring)
     holder.append(container)
     return container

@@ -108,6 +108,8 @@ class Worker:
         settings = self.c.settings
         if self.serve_metrics and settings.worker_metrics_port:
             loops.append(WorkerMetricsServer(self.c, host=settings.worker_metrics_host, port=settings.worker_metrics_port).run())
+        if self.c.doorbell is not None:
+            loops.append(self.c.doorbell.listen(self._wake.set))
         if consume_jobs and not isinstance(self.c.jobs.broker, InMemoryBroker):
             loops.append(run_receiver_task(self.c.jobs.broker, max_async_tasks=2))
         await asyncio.gather(*loops)

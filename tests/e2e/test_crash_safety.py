@@ -37,9 +37,9 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from consent.models import ConsentState
+from conversations.fanout import Step
 from conversations.models import Conversation, OutboxMessage
 from conversations.workflow import DisruptionRequest, FlightKey, record_disruption
-from conversations.fanout import Step
 from gateway.jobs import Jobs, make_broker
 from gateway.migrate import upgrade_async
 from gateway.settings import WhatsAppSettings

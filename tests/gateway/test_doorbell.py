@@ -1,0 +1,91 @@
+"""The outbox doorbell: a ring in one process wakes a worker in another, and a dead Redis costs only latency."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+
+import pytest
+
+from gateway.container import build
+from gateway.doorbell import Doorbell
+from gateway.settings import Settings
+from gateway.worker import Worker
+from tests.conftest import REDIS_URL
+
+
+def _channel() -> str:
+    return f"rebook:test:{uuid.uuid4().hex[:8]}"
+
+
+async def test_a_ring_reaches_a_listener_on_another_connection() -> None:
+    channel = _channel()
+    ringer, listener = Doorbell.from_url(REDIS_URL), Doorbell.from_url(REDIS_URL)
+    ringer.channel = listener.channel = channel
+    subscribed, woke = asyncio.Event(), asyncio.Event()
+
+    def on_ring() -> None:
+        if subscribed.is_set():
+            woke.set()
+        subscribed.set()  # the first call is the look-once right after subscribing
+
+    task = asyncio.create_task(listener.listen(on_ring))
+    try:
+        await asyncio.wait_for(subscribed.wait(), 5)
+        ringer.ring()
+        await asyncio.wait_for(woke.wait(), 5)
+    finally:
+        task.cancel()
+        await ringer.aclose()
+        await listener.aclose()
+
+
+async def test_rings_during_a_publish_fold_into_one_more() -> None:
+    bell = Doorbell.from_url(REDIS_URL)
+    bell.channel = _channel()
+    published: list[bytes] = []
+    real = bell.client.publish
+
+    async def counting(channel: str, message: bytes) -> int:
+        published.append(message)
+        return int(await real(channel, message))
+
+    bell.client.publish = counting  # type: ignore[method-assign]
+    try:
+        for _ in range(50):
+            bell.ring()
+        await bell._ringing  # type: ignore[misc]
+    finally:
+        await bell.aclose()
+    assert 1 <= len(published) <= 2
+
+
+async def test_ringing_a_dead_redis_logs_and_raises_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    bell = Doorbell.from_url("redis://127.0.0.1:1/0")
+    with caplog.at_level(logging.WARNING, logger="gateway.doorbell"):
+        bell.ring()
+        await bell._ringing  # type: ignore[misc]
+    await bell.aclose()
+    assert "doorbell not rung" in caplog.text
+
+
+async def test_with_redis_the_container_rings_and_the_worker_listens(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite+aiosqlite:///{tmp_path / 'r.db'}"
+    c = build(Settings(sandbox=True, database_url=url, redis_url=REDIS_URL, _env_file=None))  # type: ignore[call-arg]
+    try:
+        assert c.doorbell is not None and c.doorbell.ring in c.listeners
+        worker = Worker(c)
+        c.doorbell.channel = _channel()
+        worker._wake.clear()
+        listening = asyncio.create_task(c.doorbell.listen(worker._wake.set))
+        await asyncio.wait_for(worker._wake.wait(), 5)  # subscribed: it looks once
+        worker._wake.clear()
+        other = Doorbell.from_url(REDIS_URL)
+        other.channel = c.doorbell.channel
+        other.ring()
+        await asyncio.wait_for(worker._wake.wait(), 5)
+        listening.cancel()
+        await other.aclose()
+    finally:
+        await c.aclose()
