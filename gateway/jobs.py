@@ -22,14 +22,17 @@ CONTEXT: Any = TaskiqDepends()
 IDLE_TIMEOUT_MS = 45_000
 
 
-def make_broker(redis_url: str | None, *, idle_timeout_ms: int = IDLE_TIMEOUT_MS) -> AsyncBroker:
+def make_broker(redis_url: str | None, *, idle_timeout_ms: int = IDLE_TIMEOUT_MS, queue_name: str = "rebook:jobs") -> AsyncBroker:
     if redis_url:
         return RedisStreamBroker(
             url=redis_url,
-            queue_name="rebook:jobs",
+            queue_name=queue_name,
             consumer_group_name="rebook-workers",
             idle_timeout=idle_timeout_ms,
             unacknowledged_lock_timeout=max(idle_timeout_ms // 1000, 1),
+            # One message per read: a worker takes a job only when it has a free slot, so the few
+            # chain links of the fan-out spread over all workers instead of queueing behind one.
+            xread_count=1,
         )
     return InMemoryBroker()
 
