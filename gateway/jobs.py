@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -73,6 +74,10 @@ class Jobs:
         self._assess = assess
         self._offer_next = offer_next
         self.observer: JobObserver = observer or _Unobserved()
+        #: Set while no fan-out link runs in this process (the worker's dispatcher yields to them).
+        self.fanout_idle = asyncio.Event()
+        self.fanout_idle.set()
+        self._fanning_out = 0
 
         async def run_assess(disruption_id: int, context: Context = CONTEXT) -> int:
             with self.observer.job("rebook.assess", context.message.labels, disruption_id=disruption_id):
@@ -84,7 +89,7 @@ class Jobs:
         async def run_offer_batch(disruption_id: int, context: Context = CONTEXT) -> int:
             """One link of the disruption's chain: offer its next batch, then kick the next link."""
             labels = context.message.labels
-            with self.observer.job("rebook.offer_batch", labels, disruption_id=disruption_id):
+            with self.observer.job("rebook.offer_batch", labels, disruption_id=disruption_id), self._fanning():
                 step = await self._offer_next(disruption_id)
                 if step.more:
                     # Every link carries the assess job's trace, so batches are siblings, not a chain of spans.
@@ -94,6 +99,17 @@ class Jobs:
 
         self.assess_task: Any = broker.register_task(run_assess, task_name="rebook.assess")
         self.offer_task: Any = broker.register_task(run_offer_batch, task_name="rebook.offer_batch")
+
+    @contextlib.contextmanager
+    def _fanning(self) -> Iterator[None]:
+        self._fanning_out += 1
+        self.fanout_idle.clear()
+        try:
+            yield
+        finally:
+            self._fanning_out -= 1
+            if not self._fanning_out:
+                self.fanout_idle.set()
 
     async def _kick_offer(self, disruption_id: int, labels: Mapping[str, str]) -> None:
         await self.offer_task.kicker().with_labels(**labels).kiq(disruption_id)

@@ -38,6 +38,19 @@ class Worker:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            await self._yield_to_fanout()
+
+    async def _yield_to_fanout(self) -> None:
+        """Options before messages: while this process holds seats for a disruption, send a round at most every defer_s.
+
+        Both compete for the same cores; a held seat protects a passenger from every other sales
+        channel, a message a second later costs nothing. The bound keeps messages flowing during
+        a long run of disruptions.
+        """
+        defer = self.c.settings.dispatch_defer_s
+        if defer and not self.c.jobs.fanout_idle.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.c.jobs.fanout_idle.wait(), defer)
 
     async def every(self, seconds: float, step: Callable[[], Awaitable[object]]) -> None:
         while True:
@@ -111,5 +124,5 @@ class Worker:
         if self.c.doorbell is not None:
             loops.append(self.c.doorbell.listen(self._wake.set))
         if consume_jobs and not isinstance(self.c.jobs.broker, InMemoryBroker):
-            loops.append(run_receiver_task(self.c.jobs.broker, max_async_tasks=2))
+            loops.append(run_receiver_task(self.c.jobs.broker, max_async_tasks=settings.worker_jobs))
         await asyncio.gather(*loops)
