@@ -18,6 +18,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -28,7 +29,7 @@ from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from channels.segments import count_segments, encoding
+from channels.segments import GSM7_PART, GSM7_SINGLE, count_segments, encoding
 from conversations.ports import (
     Capabilities,
     ChannelError,
@@ -123,7 +124,14 @@ class UnsupportedStatus(ValueError):
 
 
 def _fits(text: str, max_segments: int) -> bool:
-    return len(text) <= MAX_BODY_CHARS and count_segments(text) <= max_segments
+    if len(text) > MAX_BODY_CHARS or len(text) > _most_chars(max_segments):
+        return False
+    return count_segments(text) <= max_segments
+
+
+def _most_chars(max_segments: int) -> int:
+    """Every character costs at least one GSM-7 septet, so a longer text cannot fit: skip counting it."""
+    return GSM7_SINGLE if max_segments == 1 else GSM7_PART * max_segments
 
 
 def _cut(text: str, limit: int, ellipsis: str) -> str:
@@ -139,57 +147,88 @@ def _cut(text: str, limit: int, ellipsis: str) -> str:
     return head.rstrip() + ellipsis
 
 
-def _layout(
-    message: OutboundMessage,
-    options: tuple[ChoiceView, ...],
-    desc_limit: int | None,
-    body_limit: int | None,
-) -> str:
-    """Lay out the SMS; separators stay GSM-7 when the shown content is, so they cost nothing."""
-    with_desc = desc_limit is None or desc_limit >= MIN_DESCRIPTION
-    prompt = message.choices_prompt if options else ""
-    shown = [message.body, prompt, message.deep_link or ""]
-    shown += [o.title + (o.description if with_desc else "") for o in options]
-    dash, ellipsis = (" - ", "...") if encoding("".join(shown)) == "GSM-7" else (" — ", "…")
-    body = message.body if body_limit is None else _cut(message.body, body_limit, ellipsis)
-    lines = [body] if body else []
-    for opt in options:
-        line = f"{opt.number}) {opt.title}"
-        if opt.description and with_desc:
-            desc = (
-                opt.description
-                if desc_limit is None
-                else _cut(opt.description, desc_limit, ellipsis)
-            )
-            line += dash + desc
-        lines.append(line)
-    lines.extend(part for part in (prompt, message.deep_link) if part)
-    return "\n".join(lines)
+class _Menu:
+    """One message being fitted; the separators depend only on how many options show and whether described."""
+
+    def __init__(self, message: OutboundMessage) -> None:
+        self.message = message
+        self._marks: dict[tuple[int, bool], tuple[str, str]] = {}
+
+    def marks(self, options: tuple[ChoiceView, ...], with_desc: bool) -> tuple[str, str]:
+        """Dash and ellipsis stay GSM-7 when the shown content is, so they cost nothing."""
+        key = (len(options), with_desc)
+        found = self._marks.get(key)
+        if found is None:
+            message = self.message
+            prompt = message.choices_prompt if options else ""
+            shown = [message.body, prompt, message.deep_link or ""]
+            shown += [o.title + (o.description if with_desc else "") for o in options]
+            found = self._marks[key] = (" - ", "...") if encoding("".join(shown)) == "GSM-7" else (" — ", "…")
+        return found
+
+    def layout(self, options: tuple[ChoiceView, ...], desc_limit: int | None, body_limit: int | None) -> str:
+        """Lay out the SMS with the first `options`, descriptions and body cut to the limits given."""
+        message = self.message
+        with_desc = desc_limit is None or desc_limit >= MIN_DESCRIPTION
+        prompt = message.choices_prompt if options else ""
+        dash, ellipsis = self.marks(options, with_desc)
+        body = message.body if body_limit is None else _cut(message.body, body_limit, ellipsis)
+        lines = [body] if body else []
+        for opt in options:
+            line = f"{opt.number}) {opt.title}"
+            if opt.description and with_desc:
+                desc = opt.description if desc_limit is None else _cut(opt.description, desc_limit, ellipsis)
+                line += dash + desc
+            lines.append(line)
+        lines.extend(part for part in (prompt, message.deep_link) if part)
+        return "\n".join(lines)
 
 
 def render_sms(message: OutboundMessage, max_segments: int) -> str:
     """Numbered menu in the segment budget: cut descriptions, then trailing options, then the body."""
     if max_segments < 1:
         raise ValueError("max_segments must be at least 1")
-    options = message.choices[:MAX_CHOICES]
-    text = _layout(message, options, None, None)
+    shown = tuple((c.number, c.title, c.description) for c in message.choices[:MAX_CHOICES])
+    return _render_shown(message.body, message.choices_prompt, message.deep_link, shown, max_segments)
+
+
+@lru_cache(maxsize=4096)
+def _render_shown(
+    body: str,
+    prompt: str,
+    deep_link: str | None,
+    shown: tuple[tuple[int, str, str], ...],
+    max_segments: int,
+) -> str:
+    """Fitting is pure in what the SMS shows (not the recipient or tokens), and many passengers share it."""
+    choices = tuple(ChoiceView(token="", number=n, title=t, description=d) for n, t, d in shown)
+    content = OutboundMessage(
+        idempotency_key="", to="", locale="", body=body, choices=choices, choices_prompt=prompt, deep_link=deep_link
+    )
+    return _fit(_Menu(content), max_segments)
+
+
+def _fit(menu: _Menu, max_segments: int) -> str:
+    """The search itself, longest layout first, so the passenger loses as little as possible."""
+    options = menu.message.choices[:MAX_CHOICES]
+    text = menu.layout(options, None, None)
     if _fits(text, max_segments):
         return text
     longest = max((len(o.description) for o in options), default=0)
     for limit in [*range(longest - 1, MIN_DESCRIPTION - 1, -1), 0]:
-        text = _layout(message, options, limit, None)
+        text = menu.layout(options, limit, None)
         if _fits(text, max_segments):
             return text
     while len(options) > 1:
         options = options[:-1]
-        text = _layout(message, options, 0, None)
+        text = menu.layout(options, 0, None)
         if _fits(text, max_segments):
             return text
-    low, high = 0, len(message.body)
-    best = _layout(message, options, 0, 0)
+    low, high = 0, len(menu.message.body)
+    best = menu.layout(options, 0, 0)
     while low <= high:
         mid = (low + high) // 2
-        candidate = _layout(message, options, 0, mid)
+        candidate = menu.layout(options, 0, mid)
         if _fits(candidate, max_segments):
             best, low = candidate, mid + 1
         else:

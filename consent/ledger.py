@@ -21,18 +21,33 @@ async def granted_channels(
     session: AsyncSession, *, passenger_id: int, channels: Iterable[str], purpose: str = SERVICE
 ) -> set[str]:
     """The channels this passenger has agreed to be contacted on, read right before a send."""
-    wanted = list(channels)
-    if not wanted:
-        return set()
-    rows = await session.execute(
-        select(ConsentState.channel).where(
-            ConsentState.passenger_id == passenger_id,
-            ConsentState.purpose == purpose,
-            ConsentState.channel.in_(wanted),
-            ConsentState.state == GRANTED,
-        )
+    granted = await granted_by_passenger(session, [passenger_id], purpose, channels=channels)
+    return granted.get(passenger_id, set())
+
+
+async def granted_by_passenger(
+    session: AsyncSession,
+    passenger_ids: Iterable[int],
+    purpose: str = SERVICE,
+    *,
+    channels: Iterable[str] | None = None,
+) -> dict[int, set[str]]:
+    """Granted channels of many passengers in one query, so a batch reads consent as late as one message."""
+    people = list(passenger_ids)  # as given: a caller may pad them to keep the statement's text stable
+    wanted = None if channels is None else sorted(set(channels))
+    if not people or wanted == []:
+        return {}
+    query = select(ConsentState.passenger_id, ConsentState.channel).where(
+        ConsentState.passenger_id.in_(people),
+        ConsentState.purpose == purpose,
+        ConsentState.state == GRANTED,
     )
-    return set(rows.scalars())
+    if wanted is not None:
+        query = query.where(ConsentState.channel.in_(wanted))
+    granted: dict[int, set[str]] = {}
+    for passenger_id, channel in await session.execute(query):
+        granted.setdefault(passenger_id, set()).add(channel)
+    return granted
 
 
 async def record(

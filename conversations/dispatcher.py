@@ -26,7 +26,7 @@ from conversations.ports import (
     ReasonClass,
     SendResult,
 )
-from conversations.rendering import MessageRenderer
+from conversations.rendering import MessageRenderer, RenderData, padded
 from conversations.service import Clock, ConversationService
 from conversations.telemetry import Origin, since, trace_of
 from infra.db import Database
@@ -101,10 +101,10 @@ class Dispatcher:
         return len(ids)
 
     async def _deliver_batch(self, ids: list[int]) -> None:
-        """Plan a batch in one transaction, send concurrently, record the successes in one transaction.
+        """Plan a batch in one transaction, send concurrently, record successes and failures in one transaction each.
 
-        Failures and anything unusual take the one-message path (`deliver`), which retries and
-        falls back channel by channel.
+        Rows to try on their next channel go round again as a batch; a batch that cannot be
+        planned takes the one-message path (`deliver`), so one bad row cannot hold up the others.
         """
         try:
             planned = await self._plan_many(ids)
@@ -115,17 +115,18 @@ class Dispatcher:
         outcomes = await asyncio.gather(*(self._send(p) for p in planned), return_exceptions=True)
         done = [(p, result) for p, result in zip(planned, outcomes, strict=True) if isinstance(result, SendResult)]
         await self._sent_many(done)
-        retry = []
+        failures = [
+            (p, result)
+            for p, result in zip(planned, outcomes, strict=True)
+            if isinstance(result, ChannelError) and not isinstance(result, LeaseLost)
+        ]
         for p, result in zip(planned, outcomes, strict=True):
-            if isinstance(result, LeaseLost):
-                continue
-            if isinstance(result, ChannelError):
-                if await self._failed(p, self.channels[p.channel], result):
-                    retry.append(p.outbox_id)
-            elif isinstance(result, BaseException):
+            if isinstance(result, BaseException) and not isinstance(result, ChannelError):
                 log.error("delivery crashed", exc_info=result, extra={"outbox_id": p.outbox_id})
                 await self._park(p.outbox_id, type(result).__name__)
-        await asyncio.gather(*(self._guarded(i) for i in retry))
+        retry = await self._failed_many(failures)
+        if retry:
+            await self._deliver_batch([p.outbox_id for p, _ in failures if p.outbox_id in retry])
 
     async def _send(self, planned: _Planned) -> SendResult | ChannelError:
         channel = self.channels[planned.channel]
@@ -203,25 +204,25 @@ class Dispatcher:
             if ids:
                 await s.execute(
                     update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(ids))
+                    .where(OutboxMessage.id.in_(padded(ids)))
                     .values(status="sending", claimed_until=now + self.config.claim_ttl)
                 )
         return ids
 
     async def deliver(self, outbox_id: int) -> None:
         while True:
-            async with self.db.transaction() as s:
-                planned = await self._plan(s, outbox_id)
-            if planned is None:
+            planned = await self._plan_many([outbox_id])
+            if not planned:
                 return
-            result = await self._send(planned)
+            [one] = planned
+            result = await self._send(one)
             if isinstance(result, LeaseLost):
                 return
             if isinstance(result, ChannelError):
-                if not await self._failed(planned, self.channels[planned.channel], result):
+                if one.outbox_id not in await self._failed_many([(one, result)]):
                     return
                 continue
-            await self._sent_many([(planned, result)])
+            await self._sent_many([(one, result)])
             return
 
     async def _still_ours(self, planned: _Planned) -> bool:
@@ -247,32 +248,88 @@ class Dispatcher:
         return False
 
     async def _plan_many(self, ids: list[int]) -> list[_Planned]:
+        """Pick channels and render a batch in one transaction, reading consent right before the send."""
         async with self.db.transaction() as s:
-            planned = [await self._plan(s, i) for i in ids]
-        return [p for p in planned if p is not None]
+            rows = await self._claimed_rows(s, ids)
+            convs = await self._conversations(s, rows)
+            passengers = {c.passenger_id for c in convs.values() if c.passenger_id is not None}
+            contacts = await self._contacts(s, passengers)
+            granted = await ledger.granted_by_passenger(s, padded(passengers), channels=sorted(self.channels))
+            data = await self.renderer.prefetch(s, rows, convs)
+            lease = self.clock() + self.config.claim_ttl
+            planned = []
+            stuck: list[tuple[Conversation, OutboxMessage]] = []
+            for row in rows:
+                conv = convs.get(row.conversation_id)
+                if conv is None or conv.passenger_id is None:
+                    row.status = "failed"
+                    row.last_error = "no_recipient"
+                    continue
+                reachable = contacts.get(conv.passenger_id, [])
+                contact = self._choose(conv, row, reachable, granted.get(conv.passenger_id, set()))
+                if contact is None:
+                    stuck.append((conv, row))
+                    continue
+                planned.append(await self._planned(s, data, conv, row, contact, lease))
+            await self._unreachable(s, stuck)
+        return planned
 
-    async def _plan(self, s: AsyncSession, outbox_id: int) -> _Planned | None:
-        """Pick the channel and render, reading consent right before the send."""
-        now = self.clock()
-        row = await s.get(OutboxMessage, outbox_id)
-        if row is None or row.status != "sending":
-            return None
-        conv = await s.get(Conversation, row.conversation_id)
-        if conv is None or conv.passenger_id is None:
-            row.status = "failed"
-            row.last_error = "no_recipient"
-            return None
-        contact = await self._choose(s, conv, row)
-        if contact is None:
-            # Dead-lettered (retryable by `rebook dlq retry`) when a channel only ever failed temporarily.
-            row.status = "dead" if await _temporarily_exhausted(s, row) else "failed"
+    async def _claimed_rows(self, s: AsyncSession, ids: list[int]) -> list[OutboxMessage]:
+        """The rows still ours to send, in the order they were claimed."""
+        found = await s.scalars(
+            select(OutboxMessage).where(OutboxMessage.id.in_(padded(ids)), OutboxMessage.status == "sending")
+        )
+        by_id = {row.id: row for row in found}
+        return [by_id[i] for i in ids if i in by_id]
+
+    async def _conversations(self, s: AsyncSession, rows: list[OutboxMessage]) -> dict[int, Conversation]:
+        if not rows:
+            return {}
+        found = await s.scalars(
+            select(Conversation).where(Conversation.id.in_(padded(r.conversation_id for r in rows)))
+        )
+        return {c.id: c for c in found}
+
+    async def _contacts(self, s: AsyncSession, passengers: set[int]) -> dict[int, list[ContactPoint]]:
+        """Each passenger's contact points on our channels, most preferred first."""
+        if not passengers:
+            return {}
+        found = await s.scalars(
+            select(ContactPoint)
+            .where(ContactPoint.passenger_id.in_(padded(passengers)), ContactPoint.channel.in_(sorted(self.channels)))
+            .order_by(ContactPoint.passenger_id, ContactPoint.preference, ContactPoint.id)
+        )
+        by_passenger: dict[int, list[ContactPoint]] = {}
+        for contact in found:
+            by_passenger.setdefault(contact.passenger_id, []).append(contact)
+        return by_passenger
+
+    async def _unreachable(self, s: AsyncSession, stuck: list[tuple[Conversation, OutboxMessage]]) -> None:
+        """No channel left: dead-lettered (retryable by `rebook dlq retry`) when one only ever failed temporarily."""
+        if not stuck:
+            return
+        temporary = await _temporarily_exhausted(s, [row for _, row in stuck])
+        for _, row in stuck:
+            row.status = "dead" if row.id in temporary else "failed"
             row.last_error = "channels_exhausted" if row.tried_channels else "no_consented_channel"
-            if row.key in _ESSENTIAL:
-                await self.service.run(s, await self._relock(s, conv), DeliveryFailed("no_channel"))
-            return None
+        essential = [conv for conv, row in stuck if row.key in _ESSENTIAL]
+        await self._relock(s, essential)
+        for conv in essential:
+            await self.service.run(s, conv, DeliveryFailed("no_channel"))
+
+    async def _planned(
+        self,
+        s: AsyncSession,
+        data: RenderData,
+        conv: Conversation,
+        row: OutboxMessage,
+        contact: ContactPoint,
+        lease: dt.datetime,
+    ) -> _Planned:
+        """Render for the chosen contact and extend our claim on the row."""
         window = conv.window_open_until.get(contact.channel)
-        message = await self.renderer.render(
-            s,
+        message = self.renderer.render(
+            data,
             row,
             conv,
             to=contact.address or "",
@@ -280,36 +337,30 @@ class Dispatcher:
         )
         row.channel = contact.channel
         row.attempts += 1
-        row.claimed_until = now + self.config.claim_ttl
+        row.claimed_until = lease
         origin = await self.service.origins.get(s, conv.disruption_id)
-        return _Planned(
-            outbox_id, conv.id, contact.channel, message, origin, conv.first_sent_at is None, row.claimed_until
-        )
+        return _Planned(row.id, conv.id, contact.channel, message, origin, conv.first_sent_at is None, lease)
 
-    async def _relock(self, s: AsyncSession, conv: Conversation) -> Conversation:
-        if not self.db.is_sqlite:
-            await s.refresh(conv, with_for_update=True)
-        return conv
-
-    async def _choose(self, s: AsyncSession, conv: Conversation, row: OutboxMessage) -> ContactPoint | None:
-        contacts = list(
-            (
-                await s.scalars(
-                    select(ContactPoint)
-                    .where(ContactPoint.passenger_id == conv.passenger_id)
-                    .order_by(ContactPoint.preference, ContactPoint.id)
-                )
-            ).all()
+    async def _relock(self, s: AsyncSession, convs: list[Conversation]) -> None:
+        """Lock the conversations and read them afresh before the engine changes them (SQLite has one writer)."""
+        if not convs or self.db.is_sqlite:
+            return
+        locked = await s.scalars(
+            select(Conversation)
+            .where(Conversation.id.in_(padded(c.id for c in convs)))
+            .order_by(Conversation.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
+        locked.all()  # loading the rows is what refreshes the objects in the session
+
+    def _choose(
+        self, conv: Conversation, row: OutboxMessage, contacts: list[ContactPoint], granted: set[str]
+    ) -> ContactPoint | None:
         usable = [c for c in contacts if c.channel in self.channels and c.channel not in row.tried_channels and c.address]
         if row.key == MessageKind.STOP_ACK.value:
             # The opt-out confirmation goes back where STOP came from, after consent is withdrawn.
             return next((c for c in usable if c.channel == conv.channel), None)
-        if not usable:
-            return None
-        granted = await ledger.granted_channels(
-            s, passenger_id=conv.passenger_id or 0, channels={c.channel for c in usable}
-        )
         usable = [c for c in usable if c.channel in granted]
         if conv.channel:
             usable.sort(key=lambda c: c.channel != conv.channel)
@@ -340,14 +391,14 @@ class Dispatcher:
             )
             await s.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_([p.outbox_id for p, _ in done]))
+                .where(OutboxMessage.id.in_(padded(p.outbox_id for p, _ in done)))
                 .values(status="sent", sent_at=now, claimed_until=None)
                 .execution_options(synchronize_session=False)
             )
             for channel in {p.channel for p, _ in done}:
                 await s.execute(
                     update(Conversation)
-                    .where(Conversation.id.in_([p.conversation_id for p, _ in done if p.channel == channel]))
+                    .where(Conversation.id.in_(padded(p.conversation_id for p, _ in done if p.channel == channel)))
                     .values(
                         first_sent_at=func.coalesce(Conversation.first_sent_at, now),
                         channel=func.coalesce(Conversation.channel, channel),
@@ -360,74 +411,98 @@ class Dispatcher:
             if p.first and seconds is not None:
                 self.service.telemetry.first_handover(channel=p.channel, seconds=seconds)
 
-    async def _failed(self, planned: _Planned, channel: Channel, exc: ChannelError) -> bool:
-        """Record the failure; True when the next channel should be tried right away."""
+    async def _failed_many(self, failures: list[tuple[_Planned, ChannelError]]) -> set[int]:
+        """Record failures in one transaction; returns the rows whose next channel should be tried right away."""
+        if not failures:
+            return set()
         now = self.clock()
-        level = logging.INFO if exc.reason_class is ReasonClass.POLICY else logging.WARNING
-        log.log(
-            level,
-            "send failed",
-            extra={"outbox_id": planned.outbox_id, "channel": planned.channel, "error": type(exc).__name__, "code": exc.code},
-        )
-        async with self.db.transaction() as s:
-            row = await s.get(OutboxMessage, planned.outbox_id)
-            if row is None:
-                return False
-            s.add(
-                Delivery(
-                    outbox_id=row.id,
-                    conversation_id=planned.conversation_id,
-                    channel=planned.channel,
-                    provider=channel.provider,
-                    status="failed",
-                    error_code=exc.code,
-                    reason_class=exc.reason_class.value,
-                    created_at=now,
-                    updated_at=now,
-                )
+        for planned, exc in failures:
+            level = logging.INFO if exc.reason_class is ReasonClass.POLICY else logging.WARNING
+            log.log(
+                level,
+                "send failed",
+                extra={
+                    "outbox_id": planned.outbox_id,
+                    "channel": planned.channel,
+                    "error": type(exc).__name__,
+                    "code": exc.code,
+                },
             )
-            row.last_error = type(exc).__name__
-            if exc.reason_class is ReasonClass.TEMPORARY and row.attempts < self.config.max_attempts:
-                retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
-                row.status = "pending"
-                row.next_attempt_at = now + dt.timedelta(seconds=backoff(row.attempts, self.config, retry_after))
-                row.claimed_until = None
-                return False
-            if isinstance(exc, OptedOut):
-                conv = await s.get(Conversation, row.conversation_id)
-                if conv is not None and conv.passenger_id is not None:
-                    await ledger.record(
-                        s,
-                        passenger_id=conv.passenger_id,
-                        channel=planned.channel,
-                        purpose=ledger.SERVICE,
-                        granted=False,
-                        source="provider",
-                        evidence=exc.code,
-                        at=now,
+        retry: set[int] = set()
+        async with self.db.transaction() as s:
+            found = await s.scalars(
+                select(OutboxMessage).where(OutboxMessage.id.in_(padded(p.outbox_id for p, _ in failures)))
+            )
+            rows = {row.id: row for row in found}
+            for planned, exc in failures:
+                row = rows.get(planned.outbox_id)
+                if row is not None and await self._failed(s, row, planned, exc, now):
+                    retry.add(row.id)
+        return retry
+
+    async def _failed(
+        self, s: AsyncSession, row: OutboxMessage, planned: _Planned, exc: ChannelError, now: dt.datetime
+    ) -> bool:
+        """Record one failure; True when the next channel should be tried right away."""
+        s.add(
+            Delivery(
+                outbox_id=row.id,
+                conversation_id=planned.conversation_id,
+                channel=planned.channel,
+                provider=self.channels[planned.channel].provider,
+                status="failed",
+                error_code=exc.code,
+                reason_class=exc.reason_class.value,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        row.last_error = type(exc).__name__
+        if exc.reason_class is ReasonClass.TEMPORARY and row.attempts < self.config.max_attempts:
+            retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
+            row.status = "pending"
+            row.next_attempt_at = now + dt.timedelta(seconds=backoff(row.attempts, self.config, retry_after))
+            row.claimed_until = None
+            return False
+        if isinstance(exc, OptedOut):
+            conv = await s.get(Conversation, row.conversation_id)
+            if conv is not None and conv.passenger_id is not None:
+                await ledger.record(
+                    s,
+                    passenger_id=conv.passenger_id,
+                    channel=planned.channel,
+                    purpose=ledger.SERVICE,
+                    granted=False,
+                    source="provider",
+                    evidence=exc.code,
+                    at=now,
+                )
+        if isinstance(exc, DeviceUnregistered):
+            conv = await s.get(Conversation, row.conversation_id)
+            if conv is not None and conv.passenger_id is not None:
+                await s.execute(
+                    delete(ContactPoint).where(
+                        ContactPoint.passenger_id == conv.passenger_id, ContactPoint.channel == planned.channel
                     )
-            if isinstance(exc, DeviceUnregistered):
-                conv = await s.get(Conversation, row.conversation_id)
-                if conv is not None and conv.passenger_id is not None:
-                    await s.execute(
-                        delete(ContactPoint).where(
-                            ContactPoint.passenger_id == conv.passenger_id, ContactPoint.channel == planned.channel
-                        )
-                    )
-            row.tried_channels = [*row.tried_channels, planned.channel]
-            row.status = "sending"
-            return True
+                )
+        row.tried_channels = [*row.tried_channels, planned.channel]
+        row.status = "sending"
+        return True
 
 
-async def _temporarily_exhausted(s: AsyncSession, row: OutboxMessage) -> bool:
-    """Whether some channel's last failure for this message was temporary (a retry may succeed)."""
-    if not row.tried_channels:
-        return False
-    rows = await s.execute(
-        select(Delivery.channel, Delivery.reason_class).where(Delivery.outbox_id == row.id).order_by(Delivery.id)
+async def _temporarily_exhausted(s: AsyncSession, rows: list[OutboxMessage]) -> set[int]:
+    """Rows where some channel's last failure was temporary (a retry may succeed)."""
+    tried = [row for row in rows if row.tried_channels]
+    if not tried:
+        return set()
+    found = await s.execute(
+        select(Delivery.outbox_id, Delivery.channel, Delivery.reason_class)
+        .where(Delivery.outbox_id.in_(padded(row.id for row in tried)))
+        .order_by(Delivery.id)
     )
-    last = {channel: reason for channel, reason in rows}
-    return any(last.get(channel) == ReasonClass.TEMPORARY.value for channel in row.tried_channels)
+    last = {(outbox_id, channel): reason for outbox_id, channel, reason in found}
+    temporary = ReasonClass.TEMPORARY.value
+    return {row.id for row in tried if any(last.get((row.id, c)) == temporary for c in row.tried_channels)}
 
 
 async def fall_back(s: AsyncSession, *, provider: str, provider_message_id: str, at: dt.datetime) -> bool:

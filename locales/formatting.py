@@ -31,11 +31,10 @@ def _locale(locale: str) -> Locale:
     return _babel_locale(*split_tag(locale))
 
 
-def _zone(when_utc: datetime, tz: str) -> ZoneInfo:
+def _require_aware(when_utc: datetime) -> None:
     """Refuse naive datetimes: guessing their zone would show a passenger the wrong hour."""
     if when_utc.tzinfo is None or when_utc.utcoffset() is None:
         raise ValueError("naive datetime: pass an aware UTC instant")
-    return ZoneInfo(tz)
 
 
 def _plain(text: str) -> str:
@@ -45,24 +44,41 @@ def _plain(text: str) -> str:
 
 def format_time(when_utc: datetime, tz: str, locale: str) -> str:
     """Short local time at the airport ("14:05", "2:05 PM")."""
-    zone = _zone(when_utc, tz)
-    return _plain(babel_dates.format_time(when_utc, "short", tzinfo=zone, locale=_locale(locale)))
+    _require_aware(when_utc)
+    return _time(when_utc, tz, locale)
 
 
 def format_date(when_utc: datetime, tz: str, locale: str) -> str:
     """Short local date with weekday ("Tue, Dec 1", "Di., 1. Dez."), as people say it."""
-    zone = _zone(when_utc, tz)
-    return _plain(
-        babel_dates.format_skeleton("MMMEd", when_utc, tzinfo=zone, locale=_locale(locale))
-    )
+    _require_aware(when_utc)
+    return _date(when_utc, tz, locale)
 
 
 def format_datetime(when_utc: datetime, tz: str, locale: str) -> str:
     """Local date and time joined by the locale's own glue ("Tue, Dec 1, 2:05 PM")."""
+    _require_aware(when_utc)
+    return _datetime(when_utc, tz, locale)
+
+
+# A disruption formats the same few departure times for thousands of passengers; babel is slow.
+# Aware datetimes hash by instant, and the text depends only on (instant, tz, locale).
+@lru_cache(maxsize=8192)
+def _time(when_utc: datetime, tz: str, locale: str) -> str:
+    """Cached core of format_time; the instant is already known to be aware."""
+    return _plain(babel_dates.format_time(when_utc, "short", tzinfo=ZoneInfo(tz), locale=_locale(locale)))
+
+
+@lru_cache(maxsize=8192)
+def _date(when_utc: datetime, tz: str, locale: str) -> str:
+    """Cached core of format_date; the instant is already known to be aware."""
+    return _plain(babel_dates.format_skeleton("MMMEd", when_utc, tzinfo=ZoneInfo(tz), locale=_locale(locale)))
+
+
+@lru_cache(maxsize=8192)
+def _datetime(when_utc: datetime, tz: str, locale: str) -> str:
+    """Cached core of format_datetime; the instant is already known to be aware."""
     glue = str(_locale(locale).datetime_formats["short"])
-    date = format_date(when_utc, tz, locale)
-    time = format_time(when_utc, tz, locale)
-    return glue.replace("{1}", date).replace("{0}", time)
+    return glue.replace("{1}", _date(when_utc, tz, locale)).replace("{0}", _time(when_utc, tz, locale))
 
 
 def format_money(amount: Decimal | int, currency: str, locale: str) -> str:
