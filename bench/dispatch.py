@@ -1,9 +1,10 @@
-"""The outbox dispatcher alone: plan, render and hand ~5,000 first offers to the sandbox, in one process.
+"""The outbox dispatcher alone: first offers of a ~5,000-passenger disruption (~2,400 bookings) to the sandbox.
 
 Sets up a fresh PostgreSQL database (or SQLite file), imports a generated dataset, records one
 disruption, assesses it and runs the fan-out in-process so first offers wait in the outbox; then
-times `dispatcher.drain()` and prints JSON: messages, seconds, messages/s and this process's CPU
-per message (PostgreSQL's own CPU is not in it).
+times `dispatcher.drain()` in this one process and prints JSON: messages, outbox outcomes, seconds,
+messages/s and this process's CPU per message (PostgreSQL's own CPU is not in it; the failure
+paths, one-time catalog loading and cache warm-up are).
 
     .venv/bin/python bench/dispatch.py
     .venv/bin/python bench/dispatch.py --db sqlite --passengers 2000
