@@ -240,13 +240,17 @@ class ConversationService:
         option_ids: tuple[int, ...] = ()
         expires_at = None
         if conv.offer_id is not None:
-            offer = await s.get(Offer, conv.offer_id)
-            if offer is not None and offer.status == "open":
-                expires_at = offer.expires_at
-                rows = await s.scalars(
-                    select(OfferOption.id).where(OfferOption.offer_id == offer.id).order_by(OfferOption.rank)
+            rows = (
+                await s.execute(
+                    select(Offer.status, Offer.expires_at, OfferOption.id)
+                    .join(OfferOption, OfferOption.offer_id == Offer.id)
+                    .where(Offer.id == conv.offer_id)
+                    .order_by(OfferOption.rank)
                 )
-                option_ids = tuple(rows.all())
+            ).all()
+            if rows and rows[0].status == "open":
+                expires_at = rows[0].expires_at
+                option_ids = tuple(r.id for r in rows)
         return Snapshot(
             status=Status(conv.status),
             now=now,
