@@ -2,8 +2,9 @@
 
 Prints JSON: time until all impacted bookings hold options, time until all first messages are
 handed to the provider (the built-in sandbox inside each worker), messages/s, option-generation
-time per disruption (p50/p95/p99), reply→confirmation latency at a paced reply rate, and peak
-memory per process.
+time per disruption (p50/p95/p99), reply→confirmation latency at a paced reply rate (replies
+handled by `--reply-processes` stand-in gateway processes sharing the rate), and peak memory per
+process.
 
     .venv/bin/python bench/load.py --workers 2 --disruptions 10 --passengers 5000
 """
@@ -13,11 +14,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import json
 import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -85,6 +88,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     async with c.db.transaction() as s:
         await import_bookings(s, dataset.bookings)
     load_s = time.perf_counter() - t
+    del dataset  # a gateway holds no dataset: keep the bench's own garbage collection out of the numbers
+    gc.collect()
+    gc.freeze()
     groups = await _flights_for(c, days, args.passengers)
     procs = [
         subprocess.Popen(
@@ -137,36 +143,23 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             sent = int(await s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sent")) or 0)
             impacted = int(await s.scalar(select(func.sum(Disruption.impacted_passengers))) or 0)
             bookings = int(await s.scalar(select(func.count()).select_from(Conversation)) or 0)
-            offered = (
+            rows = (
                 await s.execute(
-                    select(Conversation.id, Conversation.offer_id, ContactPoint.address, ContactPoint.channel)
+                    select(Conversation.id, Conversation.status, ContactPoint.address_hash, ContactPoint.address, ContactPoint.channel)
                     .join(ContactPoint, ContactPoint.passenger_id == Conversation.passenger_id)
-                    .where(Conversation.status == "offered", ContactPoint.channel == "sms")
-                    .limit(args.replies)
+                    .where(Conversation.status != "closed", ContactPoint.channel == "sms")
+                    .order_by(Conversation.id.desc())
                 )
             ).all()
-        # Replies: SMS "1" at a paced rate through the same inbound path the webhooks use.
-        reply_started: dict[int, float] = {}
-        interval = 1.0 / args.reply_rate
-        assert c.sandbox is not None
-        sandbox = c.sandbox
-
-        gate = asyncio.Semaphore(args.reply_concurrency)
-
-        async def answer(conv_id: int, channel: str, address: str) -> None:
-            reply_started[conv_id] = time.time()
-            async with gate:
-                await c.inbound.accept([sandbox.reply(channel, address, "1")])
-
-        t0 = time.perf_counter()
-        tasks = []
-        for n, (conv_id, _offer, address, channel) in enumerate(offered):
-            delay = t0 + n * interval - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(answer(conv_id, channel, address or "")))
-        await asyncio.gather(*tasks)
-        reply_wall = time.perf_counter() - t0
+        # A reply goes to the newest open conversation at its address (a shared family phone):
+        # answer only where that one is the offered conversation, so every reply has one confirmation.
+        newest: dict[str, tuple[int, str, str, str]] = {}
+        for conv_id, status, digest, address, channel in rows:
+            newest.setdefault(digest, (conv_id, status, channel, address or ""))
+        offered = [(cid, ch, addr) for cid, status, ch, addr in newest.values() if status == "offered"][: args.replies]
+        # Replies: SMS "1" at a paced rate, handled by separate processes standing in for the gateways
+        # (webhook handlers after signature checks), through the same inbound path.
+        reply_started, reply_wall = _replies(env, offered, args)
         deadline = time.monotonic() + 120
         latencies: list[float] = []
         while time.monotonic() < deadline:
@@ -200,6 +193,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             },
             "fanout_wall_s": round(fanout_wall, 2),
             "replies": len(reply_started),
+            "reply_processes": args.reply_processes,
             "reply_rate_achieved_per_s": round(len(reply_started) / max(reply_wall, 1e-3), 1),
             "reply_to_confirmation_handed_over_ms": {
                 "p50": round(_pct(latencies, 0.5) * 1000, 1),
@@ -209,6 +203,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             "peak_rss_mb": {
                 "bench_process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                 "workers": [_peak_rss_mb(p.pid) for p in procs],
+                "repliers": _REPLIER_RSS,
             },
             "dataset_load_s": round(load_s, 1),
         }
@@ -222,7 +217,76 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     return result
 
 
+_REPLIER_RSS: list[float] = []
+
+
+def _replies(env: dict[str, str], targets: list[tuple[int, str, str]], args: argparse.Namespace) -> tuple[dict[int, float], float]:
+    """Split the replies over `reply_processes` processes, each at its share of the rate; when each started."""
+    k = max(1, args.reply_processes)
+    with tempfile.TemporaryDirectory() as tmp:
+        procs = []
+        for i in range(k):
+            src, dst = Path(tmp) / f"in{i}.json", Path(tmp) / f"out{i}.json"
+            src.write_text(json.dumps(targets[i::k]))
+            procs.append(
+                (
+                    subprocess.Popen(
+                        [sys.executable, __file__, "--replier", str(src), str(dst), "--reply-rate", str(args.reply_rate / k),
+                         "--reply-concurrency", str(args.reply_concurrency)],
+                        env=env, cwd=ROOT,
+                    ),
+                    dst,
+                )
+            )
+        started: dict[int, float] = {}
+        walls = []
+        for proc, dst in procs:
+            proc.wait()
+            out = json.loads(dst.read_text())
+            started.update({int(cid): at for cid, at in out["started"].items()})
+            walls.append(out["wall_s"])
+            _REPLIER_RSS.append(out["peak_rss_mb"])
+    return started, max(walls, default=0.0)
+
+
+async def _replier(src: Path, dst: Path, rate: float, concurrency: int) -> None:
+    """One stand-in gateway: answer "1" for each target at `rate`, recording when each reply arrived."""
+    targets = json.loads(src.read_text())
+    c = build(Settings())  # from the REBOOK_* environment, like the workers
+    await c.start()
+    assert c.sandbox is not None
+    sandbox = c.sandbox
+    gate = asyncio.Semaphore(concurrency)
+    started: dict[int, float] = {}
+
+    async def answer(conv_id: int, channel: str, address: str) -> None:
+        started[conv_id] = time.time()
+        async with gate:
+            await c.inbound.accept([sandbox.reply(channel, address, "1")])
+
+    t0 = time.perf_counter()
+    tasks = []
+    for n, (conv_id, channel, address) in enumerate(targets):
+        delay = t0 + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(answer(conv_id, channel, address)))
+    await asyncio.gather(*tasks)
+    wall = time.perf_counter() - t0
+    await c.aclose()
+    rss = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    dst.write_text(json.dumps({"started": started, "wall_s": wall, "peak_rss_mb": rss}))
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--replier":
+        r = argparse.ArgumentParser()
+        r.add_argument("--replier", nargs=2)
+        r.add_argument("--reply-rate", type=float)
+        r.add_argument("--reply-concurrency", type=int)
+        a = r.parse_args()
+        asyncio.run(_replier(Path(a.replier[0]), Path(a.replier[1]), a.reply_rate, a.reply_concurrency))
+        return
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--disruptions", type=int, default=10)
@@ -230,7 +294,8 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--replies", type=int, default=2000)
     p.add_argument("--reply-rate", type=float, default=200.0)
-    p.add_argument("--reply-concurrency", type=int, default=16, help="webhook requests in flight at once (≤ DB pool)")
+    p.add_argument("--reply-concurrency", type=int, default=16, help="webhook requests in flight at once per process (≤ DB pool)")
+    p.add_argument("--reply-processes", type=int, default=2, help="stand-in gateway processes sharing the reply rate")
     p.add_argument("--seed", type=int, default=21)
     p.add_argument("--timeout", type=float, default=900)
     print(json.dumps(asyncio.run(run(p.parse_args())), indent=2, default=str))

@@ -107,10 +107,10 @@ class FanOut:
         return (await self._run(disruption_id, list(conversation_ids))).offered
 
     async def _run(self, disruption_id: int, conversation_ids: list[int] | None) -> Step:
-        tried: list[int] = list(conversation_ids or [])
+        selected: list[int] = list(conversation_ids or [])  # what the last attempt picked, for the fallback
         for _ in range(self.attempts):
             try:
-                step, tried = await self._attempt(disruption_id, conversation_ids)
+                step = await self._attempt(disruption_id, conversation_ids, selected)
             except SeatsMoved:
                 self.stats["replans"] += 1
                 continue
@@ -125,17 +125,18 @@ class FanOut:
             return step
         self.stats["fallbacks"] += 1
         log.info("batch contended %d times; offering booking by booking", self.attempts)
-        offered = await self.service.offer_batch(tried)
-        return Step(offered, conversation_ids is None and len(tried) >= self.batch_size)
+        offered = await self.service.offer_batch(selected)
+        # A chain goes on after a fallback: the next link finds out cheaply whether anyone is left.
+        return Step(offered, conversation_ids is None and bool(selected))
 
-    async def _attempt(self, disruption_id: int, conversation_ids: list[int] | None) -> tuple[Step, list[int]]:
+    async def _attempt(self, disruption_id: int, conversation_ids: list[int] | None, selected: list[int]) -> Step:
         service = self.service
         config = service.config
         now = service.clock()
         async with service.db.transaction() as s:
             if not await self._claim_disruption(s, disruption_id):
                 self.stats["busy"] += 1
-                return Step(0, False), []
+                return Step(0, False)
             query = select(Conversation).where(Conversation.status == Status.PENDING)
             if conversation_ids is None:
                 query = query.where(Conversation.disruption_id == disruption_id).limit(self.batch_size)
@@ -145,9 +146,9 @@ class FanOut:
             if not service.db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
             convs = list((await s.scalars(query)).all())
-            ids = [c.id for c in convs]
+            selected[:] = [c.id for c in convs]
             if not convs:
-                return Step(0, False), ids
+                return Step(0, False)
             for conv in convs:  # changed in memory, written back with one bulk UPDATE below
                 s.expunge(conv)
             impacts = [impact_from_json(c.impact) for c in convs]
@@ -193,8 +194,7 @@ class FanOut:
                 .where(Disruption.id == disruption_id)
                 .values(batches_done=Disruption.batches_done + 1, offered_at=service.clock())
             )
-        more = conversation_ids is None and len(convs) >= self.batch_size
-        return Step(len(convs), more), ids
+        return Step(len(convs), conversation_ids is None and len(convs) >= self.batch_size)
 
     async def _claim_disruption(self, s: AsyncSession, disruption_id: int) -> bool:
         """PostgreSQL: whether no other batch of this disruption is running (held until commit)."""

@@ -19,6 +19,10 @@ log = logging.getLogger(__name__)
 #: The running job's taskiq context (its labels carry the trace), injected by taskiq.
 CONTEXT: Any = TaskiqDepends()
 
+#: Job label counting a fan-out chain's consecutive failed links, and how many it may have.
+FAILURES = "rebook_failures"
+MAX_LINK_FAILURES = 3
+
 #: A dead worker's job is redelivered after this long (taskiq's default is 10 minutes).
 IDLE_TIMEOUT_MS = 45_000
 
@@ -89,11 +93,20 @@ class Jobs:
         async def run_offer_batch(disruption_id: int, context: Context = CONTEXT) -> int:
             """One link of the disruption's chain: offer its next batch, then kick the next link."""
             labels = context.message.labels
+            # Every link carries the assess job's trace, so batches are siblings, not a chain of spans.
+            carried = {k: str(v) for k, v in labels.items() if k != FAILURES and isinstance(v, str)}
+            failures = int(labels.get(FAILURES, 0) or 0)
             with self.observer.job("rebook.offer_batch", labels, disruption_id=disruption_id), self._fanning():
-                step = await self._offer_next(disruption_id)
+                try:
+                    step = await self._offer_next(disruption_id)
+                except Exception:
+                    # A link that dies would stop the chain until `Worker.recover` notices the stall;
+                    # try again at once a few times (each link is idempotent), then leave it to recovery.
+                    if failures + 1 < MAX_LINK_FAILURES:
+                        await self._kick_offer(disruption_id, {**carried, FAILURES: str(failures + 1)})
+                    raise
                 if step.more:
-                    # Every link carries the assess job's trace, so batches are siblings, not a chain of spans.
-                    await self._kick_offer(disruption_id, {k: v for k, v in labels.items() if isinstance(v, str)})
+                    await self._kick_offer(disruption_id, carried)
             await self.observer.options_held(disruption_id, step.offered)
             return step.offered
 

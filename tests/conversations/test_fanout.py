@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from conversations.engine import Status
-from conversations.fanout import FANOUT_LOCK, FanOut
+from conversations.fanout import FANOUT_LOCK, FanOut, Step
 from conversations.models import Conversation, Escalation, OutboxMessage
 from conversations.workflow import DisruptionRequest, FlightKey, record_disruption
 from rebooking_core.models import Disruption, Inventory, Offer, SeatHold
@@ -134,3 +134,49 @@ async def test_the_job_chain_offers_every_booking_one_batch_at_a_time(rig: Rig) 
     async with rig.c.db.reading() as s:
         disruption = await s.get(Disruption, recorded.disruption_id)
     assert disruption is not None and (disruption.batches_total, disruption.batches_done) == (3, 3)
+
+
+@pytest.mark.parametrize("settings_overrides", [{"batch_size": 2}])
+async def test_a_chain_link_that_falls_back_booking_by_booking_keeps_the_chain_going(rig: Rig, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Seats keep moving under every attempt: the link offers its batch one by one and the chain goes on."""
+    import conversations.fanout as fanout
+
+    async def always_moved(session, plans):  # type: ignore[no-untyped-def]
+        return False
+
+    monkeypatch.setattr(fanout, "hold_planned", always_moved)
+    people = [await rig.add_pax(("sms",)) for _ in range(5)]
+    await rig.disrupt()
+    fan = FanOut(rig.c.service, batch_size=2)
+    disruption_id = await _disruption_id(rig)
+    first = await fan.offer_next(disruption_id)
+    assert (first.offered, first.more) == (2, True)
+    while (await fan.offer_next(disruption_id)).more:
+        pass
+    assert fan.stats["fallbacks"] == 3
+    assert await _all_offered(rig, people)
+
+
+@pytest.mark.parametrize("settings_overrides", [{"batch_size": 2}])
+async def test_a_chain_link_that_crashes_is_kicked_again(rig: Rig) -> None:
+    people = [await rig.add_pax(("sms",)) for _ in range(3)]
+    f = rig.disrupted
+    recorded = await record_disruption(
+        rig.c.db,
+        DisruptionRequest(flights=(FlightKey(f.carrier, f.number, f.service_date),), kind=DisruptionKind.CANCELLED),
+        clock=rig.clock,
+    )
+    real = rig.c.jobs._offer_next
+    crashes = {"left": 2}
+
+    async def flaky(disruption_id: int) -> Step:
+        if crashes["left"]:
+            crashes["left"] -= 1
+            raise ConnectionResetError("database went away")
+        return await real(disruption_id)
+
+    rig.c.jobs._offer_next = flaky
+    await rig.c.jobs.disruption_recorded(recorded.disruption_id)
+    await rig.c.jobs.wait_idle()
+    assert crashes["left"] == 0
+    assert await _all_offered(rig, people)
