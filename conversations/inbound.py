@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import ledger
@@ -32,6 +32,23 @@ _CHOICE = re.compile(r"^opt:(\d+):(\d+)$")
 _MORE = re.compile(r"^more:(\d+)$")
 _NUMBER = re.compile(r"^\s*#?(\d{1,2})[.)]?\s*$")
 _FINISHED = (Status.CLOSED,)
+
+# Built once: every passenger reply runs them.
+_OPEN_CONVERSATION = (
+    select(Conversation)
+    .join(ContactPoint, ContactPoint.passenger_id == Conversation.passenger_id)
+    .where(
+        ContactPoint.channel == bindparam("channel"),
+        ContactPoint.address_hash == bindparam("digest"),
+        Conversation.status.not_in(_FINISHED),
+    )
+    .order_by(Conversation.id.desc())
+    .limit(1)
+)
+_OPEN_CONVERSATION_LOCKED = _OPEN_CONVERSATION.with_for_update(of=Conversation)
+_OPTION_BY_NUMBER = select(OfferOption.id).where(
+    OfferOption.offer_id == bindparam("offer_id"), OfferOption.rank == bindparam("rank")
+)
 _ORDER = [DeliveryState.QUEUED, DeliveryState.SENT, DeliveryState.DELIVERED, DeliveryState.READ]
 #: A receipt only moves a delivery forward (receipts arrive out of order); failure ends it.
 _EARLIER = {
@@ -95,20 +112,8 @@ class InboundRouter:
 
     async def _conversation(self, s: AsyncSession, channel: str, digest: str) -> Conversation | None:
         """The newest open conversation of anyone reachable at this address (a shared family phone), locked."""
-        query = (
-            select(Conversation)
-            .join(ContactPoint, ContactPoint.passenger_id == Conversation.passenger_id)
-            .where(
-                ContactPoint.channel == channel,
-                ContactPoint.address_hash == digest,
-                Conversation.status.not_in(_FINISHED),
-            )
-            .order_by(Conversation.id.desc())
-            .limit(1)
-        )
-        if not self.db.is_sqlite:
-            query = query.with_for_update(of=Conversation)
-        return (await s.scalars(query)).first()
+        query = _OPEN_CONVERSATION if self.db.is_sqlite else _OPEN_CONVERSATION_LOCKED
+        return (await s.scalars(query, {"channel": channel, "digest": digest})).first()
 
     async def _interpret(
         self, s: AsyncSession, conv: Conversation, e: InboundText, keyword: Keyword | None
@@ -121,13 +126,7 @@ class InboundRouter:
         if keyword is not None:
             return KeywordReceived(keyword, e.channel)
         if (m := _NUMBER.match(e.text or "")) and conv.offer_id is not None:
-            option_id = (
-                await s.scalars(
-                    select(OfferOption.id).where(
-                        OfferOption.offer_id == conv.offer_id, OfferOption.rank == int(m.group(1))
-                    )
-                )
-            ).first()
+            option_id = (await s.scalars(_OPTION_BY_NUMBER, {"offer_id": conv.offer_id, "rank": int(m.group(1))})).first()
             if option_id is not None:
                 return OptionChosen(conv.offer_id, option_id, e.channel)
         return TextReceived(e.channel, near_keyword(e.text or ""))

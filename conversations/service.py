@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -240,14 +240,7 @@ class ConversationService:
         option_ids: tuple[int, ...] = ()
         expires_at = None
         if conv.offer_id is not None:
-            rows = (
-                await s.execute(
-                    select(Offer.status, Offer.expires_at, OfferOption.id)
-                    .join(OfferOption, OfferOption.offer_id == Offer.id)
-                    .where(Offer.id == conv.offer_id)
-                    .order_by(OfferOption.rank)
-                )
-            ).all()
+            rows = (await s.execute(_OFFER_STATE, {"offer_id": conv.offer_id})).all()
             if rows and rows[0].status == "open":
                 expires_at = rows[0].expires_at
                 option_ids = tuple(r.id for r in rows)
@@ -380,6 +373,15 @@ class ConversationService:
     def wake(self) -> None:
         if self.on_outbox is not None:
             self.on_outbox()
+
+
+#: The open offer's deadline and options, best first (built once: every reply reads it twice).
+_OFFER_STATE = (
+    select(Offer.status, Offer.expires_at, OfferOption.id)
+    .join(OfferOption, OfferOption.offer_id == Offer.id)
+    .where(Offer.id == bindparam("offer_id"))
+    .order_by(OfferOption.rank)
+)
 
 
 def outbox_row(conv: Conversation, kind: MessageKind, seq: int, at: dt.datetime) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy import CursorResult, Integer, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rebooking_core.impact import load_active_segments, segments_to_replace
@@ -87,19 +87,18 @@ async def _already(session: AsyncSession, offer_id: int, booking_id: int) -> Boo
     )
 
 
+_ACCEPT = (
+    update(Offer)
+    .where(Offer.id == bindparam("offer_id"), Offer.status == OfferStatus.OPEN.value, Offer.expires_at > bindparam("now"))
+    .values(status=OfferStatus.ACCEPTED.value, accepted_option_id=bindparam("option_id"))
+    .execution_options(synchronize_session=False)
+)
+
+
 async def _accept(
     session: AsyncSession, *, offer_id: int, option_id: int, now: dt.datetime
 ) -> bool:
-    result = await session.execute(
-        update(Offer)
-        .where(
-            Offer.id == offer_id,
-            Offer.status == OfferStatus.OPEN.value,
-            Offer.expires_at > now,
-        )
-        .values(status=OfferStatus.ACCEPTED.value, accepted_option_id=option_id)
-        .execution_options(synchronize_session=False)
-    )
+    result = await session.execute(_ACCEPT, {"offer_id": offer_id, "option_id": option_id, "now": now})
     return cast("CursorResult[Any]", result).rowcount == 1
 
 
@@ -144,24 +143,51 @@ async def _run(session: AsyncSession, ops: list[_Op]) -> bool:
     return True
 
 
+# Built once at import: a reply books in ~15 statements, and building one costs about as much as running it.
+_HEAD = (
+    select(
+        OfferOption.offer_id,
+        OfferOption.flight_ids,
+        OfferOption.cabin,
+        Offer.booking_id,
+        Offer.disruption_id,
+        Offer.status,
+        Offer.expires_at,
+        Offer.seats,
+    )
+    .join(Offer, Offer.id == OfferOption.offer_id)
+    .where(OfferOption.id == bindparam("option_id"))
+)
+_ORIGIN = select(Flight.origin).where(Flight.id == bindparam("flight_id"))
+_DISRUPTED = select(DisruptionFlight.flight_id).where(DisruptionFlight.disruption_id == bindparam("disruption_id"))
+_HOLDS = (
+    select(SeatHold.id, SeatHold.option_id, SeatHold.flight_id, SeatHold.cabin, SeatHold.seats)
+    .join(OfferOption, OfferOption.id == SeatHold.option_id)
+    .where(OfferOption.offer_id == bindparam("offer_id"), SeatHold.status == HoldStatus.HELD.value)
+)
+_MARK_HOLDS = (
+    update(SeatHold)
+    .where(SeatHold.id.in_(bindparam("ids", expanding=True)))
+    .values(status=bindparam("new_status"))
+    .execution_options(synchronize_session=False)
+)
+_RETIRE_SEGMENTS = (
+    update(Segment)
+    .where(Segment.id.in_(bindparam("ids", expanding=True)))
+    .values(status=SegmentStatus.HX.value, replaced_by_option=bindparam("option_id"))
+    .execution_options(synchronize_session=False)
+)
+_SHIFT_SEGMENTS = (
+    update(Segment)
+    .where(Segment.booking_id == bindparam("b_booking"), Segment.seq > bindparam("last_seq"))
+    .values(seq=Segment.seq + bindparam("legs", type_=Integer))
+    .execution_options(synchronize_session=False)
+)
+
+
 async def book_option(session: AsyncSession, *, option_id: int, now: dt.datetime) -> BookingResult:
     """Move the booking onto the chosen option, once, whatever the number of calls."""
-    head = (
-        await session.execute(
-            select(
-                OfferOption.offer_id,
-                OfferOption.flight_ids,
-                OfferOption.cabin,
-                Offer.booking_id,
-                Offer.disruption_id,
-                Offer.status,
-                Offer.expires_at,
-                Offer.seats,
-            )
-            .join(Offer, Offer.id == OfferOption.offer_id)
-            .where(OfferOption.id == option_id)
-        )
-    ).one_or_none()
+    head = (await session.execute(_HEAD, {"option_id": option_id})).one_or_none()
     if head is None:
         return BookingResult(BookingStatus.UNKNOWN, option_id=option_id)
     flight_ids = tuple(int(f) for f in head.flight_ids)
@@ -170,18 +196,8 @@ async def book_option(session: AsyncSession, *, option_id: int, now: dt.datetime
     if head.status != OfferStatus.OPEN.value or head.expires_at <= now:
         return BookingResult(BookingStatus.EXPIRED, head.booking_id, option_id, flight_ids)
 
-    origin = (
-        await session.execute(select(Flight.origin).where(Flight.id == flight_ids[0]))
-    ).scalar_one()
-    disrupted = list(
-        (
-            await session.execute(
-                select(DisruptionFlight.flight_id).where(
-                    DisruptionFlight.disruption_id == head.disruption_id
-                )
-            )
-        ).scalars()
-    )
+    origin = (await session.execute(_ORIGIN, {"flight_id": flight_ids[0]})).scalar_one()
+    disrupted = list((await session.execute(_DISRUPTED, {"disruption_id": head.disruption_id})).scalars())
 
     if not await _accept(session, offer_id=head.offer_id, option_id=option_id, now=now):
         status = (
@@ -198,18 +214,7 @@ async def book_option(session: AsyncSession, *, option_id: int, now: dt.datetime
         await _retire(session, head.offer_id)
         return BookingResult(BookingStatus.EXPIRED, head.booking_id, option_id, flight_ids)
 
-    holds = (
-        await session.execute(
-            select(
-                SeatHold.id, SeatHold.option_id, SeatHold.flight_id, SeatHold.cabin, SeatHold.seats
-            )
-            .join(OfferOption, OfferOption.id == SeatHold.option_id)
-            .where(
-                OfferOption.offer_id == head.offer_id,
-                SeatHold.status == HoldStatus.HELD.value,
-            )
-        )
-    ).all()
+    holds = (await session.execute(_HOLDS, {"offer_id": head.offer_id})).all()
     seats = int(head.seats)
     ops = _plan(
         holds,
@@ -277,12 +282,7 @@ async def _mark_holds(session: AsyncSession, holds: Sequence[Any], *, option_id:
         (HoldStatus.RELEASED, [h.id for h in holds if h.option_id != option_id]),
     ):
         if ids:
-            await session.execute(
-                update(SeatHold)
-                .where(SeatHold.id.in_(ids))
-                .values(status=status.value)
-                .execution_options(synchronize_session=False)
-            )
+            await session.execute(_MARK_HOLDS, {"ids": ids, "new_status": status.value})
 
 
 async def _rewrite_segments(
@@ -296,18 +296,8 @@ async def _rewrite_segments(
     cabin: str,
 ) -> None:
     """Replaced segments become HX; the new legs take their place in the journey order."""
-    await session.execute(
-        update(Segment)
-        .where(Segment.id.in_(replaced_ids))
-        .values(status=SegmentStatus.HX.value, replaced_by_option=option_id)
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(
-        update(Segment)
-        .where(Segment.booking_id == booking_id, Segment.seq > last_seq)
-        .values(seq=Segment.seq + len(flight_ids))
-        .execution_options(synchronize_session=False)
-    )
+    await session.execute(_RETIRE_SEGMENTS, {"ids": replaced_ids, "option_id": option_id})
+    await session.execute(_SHIFT_SEGMENTS, {"b_booking": booking_id, "last_seq": last_seq, "legs": len(flight_ids)})
     await session.execute(
         insert(Segment),
         [

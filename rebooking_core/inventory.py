@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, CursorResult, Integer, String, column, update, values
+from sqlalchemy import BigInteger, ColumnElement, CursorResult, Integer, String, bindparam, column, update, values
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Update
 
@@ -26,61 +26,54 @@ def _check(seats: int) -> None:
         raise ValueError("seats must be a positive number")
 
 
-async def _apply(session: AsyncSession, stmt: Update) -> bool:
+async def _apply(session: AsyncSession, stmt: Update, flight_id: int, cabin: str, seats: int) -> bool:
     """Run one guarded counter update; True when the guard let it through."""
-    result = await session.execute(stmt.execution_options(synchronize_session=False))
+    _check(seats)
+    result = await session.execute(stmt, {"f": flight_id, "c": cabin, "n": seats})
     return cast("CursorResult[Any]", result).rowcount == 1
 
 
-def _row(flight_id: int, cabin: str) -> Update:
-    return update(Inventory).where(Inventory.flight_id == flight_id, Inventory.cabin == cabin)
+def _guarded(guard: ColumnElement[bool], **moves: ColumnElement[int]) -> Update:
+    """Built once at import: a booking reply moves several counters, and building a statement costs as much as running it."""
+    return (
+        update(Inventory)
+        .where(Inventory.flight_id == bindparam("f"), Inventory.cabin == bindparam("c"), guard)
+        .values(**moves)
+        .execution_options(synchronize_session=False)
+    )
+
+
+_N = bindparam("n", type_=Integer)
+_HOLD = _guarded(Inventory.sold + Inventory.held + _N <= Inventory.capacity, held=Inventory.held + _N)
+_RELEASE = _guarded(Inventory.held >= _N, held=Inventory.held - _N)
+_COMMIT = _guarded(Inventory.held >= _N, held=Inventory.held - _N, sold=Inventory.sold + _N)
+_SELL = _guarded(Inventory.sold + Inventory.held + _N <= Inventory.capacity, sold=Inventory.sold + _N)
+_UNSELL = _guarded(Inventory.sold >= _N, sold=Inventory.sold - _N)
 
 
 async def hold_seats(session: AsyncSession, *, flight_id: int, cabin: str, seats: int) -> bool:
     """Set seats aside for an offer, only if that many are still free."""
-    _check(seats)
-    stmt = (
-        _row(flight_id, cabin)
-        .where(Inventory.sold + Inventory.held + seats <= Inventory.capacity)
-        .values(held=Inventory.held + seats)
-    )
-    return await _apply(session, stmt)
+    return await _apply(session, _HOLD, flight_id, cabin, seats)
 
 
 async def release_seats(session: AsyncSession, *, flight_id: int, cabin: str, seats: int) -> bool:
     """Give held seats back to the free pool (offer expired, superseded or not chosen)."""
-    _check(seats)
-    stmt = _row(flight_id, cabin).where(Inventory.held >= seats).values(held=Inventory.held - seats)
-    return await _apply(session, stmt)
+    return await _apply(session, _RELEASE, flight_id, cabin, seats)
 
 
 async def commit_seats(session: AsyncSession, *, flight_id: int, cabin: str, seats: int) -> bool:
     """Turn held seats into sold ones in one statement, so they are never free in between."""
-    _check(seats)
-    stmt = (
-        _row(flight_id, cabin)
-        .where(Inventory.held >= seats)
-        .values(held=Inventory.held - seats, sold=Inventory.sold + seats)
-    )
-    return await _apply(session, stmt)
+    return await _apply(session, _COMMIT, flight_id, cabin, seats)
 
 
 async def sell_seats(session: AsyncSession, *, flight_id: int, cabin: str, seats: int) -> bool:
     """Sell seats without a prior hold (a hold was lost), under the same capacity guard."""
-    _check(seats)
-    stmt = (
-        _row(flight_id, cabin)
-        .where(Inventory.sold + Inventory.held + seats <= Inventory.capacity)
-        .values(sold=Inventory.sold + seats)
-    )
-    return await _apply(session, stmt)
+    return await _apply(session, _SELL, flight_id, cabin, seats)
 
 
 async def unsell_seats(session: AsyncSession, *, flight_id: int, cabin: str, seats: int) -> bool:
     """Return sold seats of a replaced segment, so the counters keep matching the bookings."""
-    _check(seats)
-    stmt = _row(flight_id, cabin).where(Inventory.sold >= seats).values(sold=Inventory.sold - seats)
-    return await _apply(session, stmt)
+    return await _apply(session, _UNSELL, flight_id, cabin, seats)
 
 
 async def hold_many(session: AsyncSession, wanted: Mapping[tuple[int, str], int]) -> bool:
