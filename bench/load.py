@@ -177,6 +177,24 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             if len(rows) >= len(reply_started):
                 break
             await asyncio.sleep(0.25)
+        async with c.db.reading() as s:
+            replied = list(reply_started)
+            conv_states = dict(
+                (
+                    await s.execute(
+                        select(Conversation.status, func.count())
+                        .where(Conversation.id.in_(replied))
+                        .group_by(Conversation.status)
+                    )
+                ).all()
+            )
+            later = (
+                await s.execute(
+                    select(OutboxMessage.key, OutboxMessage.status, func.count())
+                    .where(OutboxMessage.conversation_id.in_(replied), OutboxMessage.key != "offer")
+                    .group_by(OutboxMessage.key, OutboxMessage.status)
+                )
+            ).all()
         result = {
             "workers": args.workers,
             "disruptions": len(recorded),
@@ -199,6 +217,10 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 "p50": round(_pct(latencies, 0.5) * 1000, 1),
                 "p99": round(_pct(latencies, 0.99) * 1000, 1),
                 "answered": len(latencies),
+            },
+            "replied_conversations": {
+                "status": {str(k): int(v) for k, v in conv_states.items()},
+                "messages_after_reply": {f"{key}/{status}": int(n) for key, status, n in later},
             },
             "peak_rss_mb": {
                 "bench_process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -274,7 +296,7 @@ async def _replier(src: Path, dst: Path, rate: float, concurrency: int) -> None:
     await asyncio.gather(*tasks)
     wall = time.perf_counter() - t0
     await c.aclose()
-    rss = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    rss = _peak_rss_mb(os.getpid())
     dst.write_text(json.dumps({"started": started, "wall_s": wall, "peak_rss_mb": rss}))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -45,6 +46,8 @@ class Sandbox:
     failures: dict[tuple[str, str], list[ChannelError]] = field(default_factory=dict)
     _by_key: dict[tuple[str, str], SandboxMessage] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    #: Each process has its own sandbox; ids must not collide across them, as a provider's never do.
+    _prefix: str = field(default_factory=lambda: secrets.token_hex(3).upper())
 
     def fail_next(self, channel: str, to: str, *errors: ChannelError) -> None:
         self.failures.setdefault((channel, to), []).extend(errors)
@@ -65,7 +68,7 @@ class Sandbox:
         return message
 
     def next_id(self, channel: str) -> str:
-        return f"SBX{channel[:2].upper()}{next(self._ids):09d}"
+        return f"SBX{channel[:2].upper()}{self._prefix}{next(self._ids):09d}"
 
     def reply(self, channel: str, sender: str, text: str | None = None, *, token: str | None = None) -> InboundText:
         """What the channel's webhook would hand the engine when this passenger answers."""
