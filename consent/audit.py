@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import event, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -83,7 +83,7 @@ def append(
     reason: str | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> None:
-    """Queue an entry; it is chained at commit, so the chain lock is held only for the final flush."""
+    """Queue an entry; it is written with the transaction and chained by `seal` soon after it commits."""
     _queue(session.sync_session).append(
         Pending(at, actor[:64], action[:32], subject[:64], passenger_id, reason[:160] if reason else None, dict(details or {}))
     )
@@ -95,21 +95,13 @@ def _queue(session: Session) -> list[Pending]:
 
 
 @event.listens_for(Session, "before_commit")
-def _seal(session: Session) -> None:
-    """Give queued entries their sequence numbers and hashes, under a lock that serialises appenders."""
+def _write(session: Session) -> None:
+    """Write queued entries unsealed: no lock here, so concurrent bookings never queue behind the chain."""
     queue: list[Pending] = session.info.pop(_PENDING, [])
     if not queue:
         return
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-    head = session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
-    seq, prev = (int(head[0]), str(head[1])) if head is not None else (0, GENESIS)
-    rows: list[dict[str, Any]] = []
-    for item in queue:
-        seq += 1
-        values: dict[str, Any] = {
-            "seq": seq,
+    rows = [
+        {
             "at": item.at,
             "actor": item.actor,
             "action": item.action,
@@ -117,12 +109,50 @@ def _seal(session: Session) -> None:
             "passenger_id": item.passenger_id,
             "reason": item.reason,
             "details": dict(item.details),
+        }
+        for item in queue
+    ]
+    session.execute(insert(AuditEntry).execution_options(render_nulls=True), rows)
+
+
+async def seal(session: AsyncSession, *, limit: int = 5000) -> int:
+    """Chain committed unsealed entries in the order they are found, under the lock that serialises sealers.
+
+    The worker runs this every second; `rebook audit verify` and the purge run it first. An entry
+    is sealed once (``WHERE seq IS NULL``) and never changed after: the chain is append-only.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    table = AuditEntry.__table__
+    pending = (
+        await session.execute(select(table).where(table.c.seq.is_(None)).order_by(table.c.id).limit(limit))
+    ).mappings().all()
+    if not pending:
+        return 0
+    head = (
+        await session.execute(
+            select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.seq.is_not(None)).order_by(AuditEntry.seq.desc()).limit(1)
+        )
+    ).first()
+    seq, prev = (int(head[0] or 0), str(head[1])) if head is not None else (0, GENESIS)
+    sealed: list[dict[str, Any]] = []
+    for row in pending:
+        seq += 1
+        values: dict[str, Any] = {
+            "seq": seq,
+            "at": row["at"],
+            "actor": row["actor"],
+            "action": row["action"],
+            "subject": row["subject"],
+            "passenger_id": row["passenger_id"],
+            "reason": row["reason"],
+            "details": dict(row["details"] or {}),
             "prev_hash": prev,
         }
         prev = digest(**values)
-        rows.append({**values, "hash": prev})
-    # One bulk INSERT: the chain lock is held until commit, so every millisecond here is shared.
-    session.execute(insert(AuditEntry).execution_options(render_nulls=True), rows)
+        sealed.append({"id": row["id"], "seq": seq, "prev_hash": values["prev_hash"], "hash": prev})
+    await session.execute(update(AuditEntry), sealed)
+    return len(sealed)
 
 
 @event.listens_for(Session, "after_transaction_end")

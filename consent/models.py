@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from infra.orm import Base, BigId, UTCDateTime
@@ -40,8 +40,11 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_log"
 
+    __table_args__ = (Index("ix_audit_log_unsealed", "id", postgresql_where=text("seq IS NULL"), sqlite_where=text("seq IS NULL")),)
+
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    #: seq, prev_hash and hash are given by the sealer, in commit order (NULL until then).
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32))
@@ -49,5 +52,5 @@ class AuditEntry(Base):
     subject: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(String(160), default=None)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))

@@ -134,6 +134,8 @@ async def _purge_audit(
 ) -> None:
     """Drop the chain's oldest prefix and record where it now starts, so verification still holds."""
     log = metadata.tables["audit_log"]
+    if not report.dry_run:
+        await audit.seal(session)  # the purge cuts the sealed chain; anything committed joins it first
     newest = await session.scalar(select(func.max(log.c.seq)))
     if newest is None:
         return

@@ -17,7 +17,7 @@ from conversations.models import Conversation
 from conversations.timers import fire_due_timers
 from gateway.container import Container
 from gateway.metrics_server import WorkerMetricsServer
-from gateway.privacy_jobs import run_purge
+from gateway.privacy_jobs import run_purge, run_seal
 from rebooking_core.models import Disruption
 from rebooking_core.offers import expire_offers
 
@@ -67,6 +67,10 @@ class Worker:
         async with self.c.db.transaction() as s:
             return await expire_offers(s, now=self.c.clock())
 
+    async def seal_audit(self) -> int:
+        """Chain the audit entries committed since the last round (writers never wait for the chain)."""
+        return await run_seal(self.c.db)
+
     async def purge(self) -> int:
         """Retention: delete what is past its period (REBOOK_RETENTION__*)."""
         report = await run_purge(self.c.db, self.c.settings.retention, clock=self.c.clock, dry_run=False)
@@ -113,6 +117,7 @@ class Worker:
             self.dispatch_forever(),
             self.every(1.0, self.timers),
             self.every(30.0, self.expire_holds),
+            self.every(1.0, self.seal_audit),
             self.every(min(15.0, self.c.settings.recover_stall_s), self.recover),
             self.every(1.0, self.desk_pump),
             self.every(0.5, self.broadcast),
