@@ -213,6 +213,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             "replies": len(reply_started),
             "reply_processes": args.reply_processes,
             "reply_rate_achieved_per_s": round(len(reply_started) / max(reply_wall, 1e-3), 1),
+            "replier_cpu_ms_per_reply": _REPLIER_CPU,
             "reply_to_confirmation_handed_over_ms": {
                 "p50": round(_pct(latencies, 0.5) * 1000, 1),
                 "p99": round(_pct(latencies, 0.99) * 1000, 1),
@@ -240,6 +241,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
 
 
 _REPLIER_RSS: list[float] = []
+_REPLIER_CPU: list[float] = []
 
 
 def _replies(env: dict[str, str], targets: list[tuple[int, str, str]], args: argparse.Namespace) -> tuple[dict[int, float], float]:
@@ -268,6 +270,7 @@ def _replies(env: dict[str, str], targets: list[tuple[int, str, str]], args: arg
             started.update({int(cid): at for cid, at in out["started"].items()})
             walls.append(out["wall_s"])
             _REPLIER_RSS.append(out["peak_rss_mb"])
+            _REPLIER_CPU.append(out["cpu_ms_per_reply"])
     return started, max(walls, default=0.0)
 
 
@@ -287,6 +290,7 @@ async def _replier(src: Path, dst: Path, rate: float, concurrency: int) -> None:
             await c.inbound.accept([sandbox.reply(channel, address, "1")])
 
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
     tasks = []
     for n, (conv_id, channel, address) in enumerate(targets):
         delay = t0 + n / rate - time.perf_counter()
@@ -295,9 +299,10 @@ async def _replier(src: Path, dst: Path, rate: float, concurrency: int) -> None:
         tasks.append(asyncio.create_task(answer(conv_id, channel, address)))
     await asyncio.gather(*tasks)
     wall = time.perf_counter() - t0
+    cpu_ms = 1000 * (time.process_time() - cpu0) / max(len(targets), 1)
     await c.aclose()
     rss = _peak_rss_mb(os.getpid())
-    dst.write_text(json.dumps({"started": started, "wall_s": wall, "peak_rss_mb": rss}))
+    dst.write_text(json.dumps({"started": started, "wall_s": wall, "peak_rss_mb": rss, "cpu_ms_per_reply": round(cpu_ms, 2)}))
 
 
 def main() -> None:
