@@ -186,9 +186,9 @@ class Settings(BaseSettings):
     outbox_claim_ttl_s: float = Field(default=60, gt=0)
     recover_stall_s: float = Field(default=60, gt=0)
     #: While a worker generates options it sends at most one outbox round this often: seats first, then words.
-    dispatch_defer_s: float = Field(default=2.0, ge=0)
+    dispatch_defer_s: float = Field(default=10.0, ge=0)
     #: Jobs (assess, fan-out links) one worker runs at once.
-    worker_jobs: int = Field(default=2, ge=1)
+    worker_jobs: int = Field(default=3, ge=1)
     worker_metrics_host: str = "127.0.0.1"
     worker_metrics_port: int = Field(default=9108, ge=0, le=65535)
     kpi_window_hours: float = Field(default=24, gt=0)

@@ -41,7 +41,7 @@ class Worker:
             await self._yield_to_fanout()
 
     async def _yield_to_fanout(self) -> None:
-        """Options before messages: while this process holds seats for a disruption, send a round at most every defer_s.
+        """Options before messages: while this process holds seats for a disruption, send a round at most every defer_s (10 s).
 
         Both compete for the same cores; a held seat protects a passenger from every other sales
         channel, a message a second later costs nothing. The bound keeps messages flowing during

@@ -129,17 +129,9 @@ async def load_network(
     )
     legs: dict[int, Leg] = {}
     free: dict[tuple[int, str], int] = {}
-    for row in await session.execute(stmt):
-        if row.id not in legs:
-            legs[row.id] = Leg(
-                flight_id=row.id,
-                carrier=row.carrier,
-                number=row.number,
-                service_date=row.service_date,
-                origin=row.origin,
-                destination=row.destination,
-                dep_utc=row.dep,
-                arr_utc=row.arr,
-            )
-        free[(row.id, row.cabin)] = int(row.free)
+    # Plain tuples: every batch of the fan-out loads a couple of thousand rows here.
+    for fid, carrier, number, service_date, origin, destination, dep_at, arr_at, cabin, seats in await session.execute(stmt):
+        if fid not in legs:
+            legs[fid] = Leg(fid, carrier, number, service_date, origin, destination, dep_at, arr_at)
+        free[(fid, cabin)] = int(seats)
     return NetworkSnapshot(legs.values(), free)
