@@ -141,6 +141,16 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             first_sent = await s.scalar(select(func.min(OutboxMessage.sent_at)))
             last_first = await s.scalar(select(func.max(Conversation.first_sent_at)))
             sent = int(await s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sent")) or 0)
+            outbox = {
+                f"{status}/{error or '-'}": int(n)
+                for status, error, n in (
+                    await s.execute(
+                        select(OutboxMessage.status, OutboxMessage.last_error, func.count()).group_by(
+                            OutboxMessage.status, OutboxMessage.last_error
+                        )
+                    )
+                ).all()
+            }
             impacted = int(await s.scalar(select(func.sum(Disruption.impacted_passengers))) or 0)
             bookings = int(await s.scalar(select(func.count()).select_from(Conversation)) or 0)
             rows = (
@@ -203,6 +213,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             "all_options_held_s": round((last_offer - created).total_seconds(), 3) if last_offer else None,
             "all_first_messages_handed_over_s": round((last_first - created).total_seconds(), 3) if last_first else None,
             "messages_sent": sent,
+            "first_messages_by_outcome": outbox,
             "messages_per_s": round(sent / max((last_first - first_sent).total_seconds(), 1e-3), 1) if last_first and first_sent else 0,
             "option_generation_s_per_disruption": {
                 "p50": _pct(per_disruption, 0.5),
