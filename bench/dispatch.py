@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.disruption import _pg_create, _pg_drop, _pick  # noqa: E402
+from bench.disruption import _fresh_database, _pg_drop, _pick, _seed  # noqa: E402
 from channels.sandbox import Sandbox  # noqa: E402
 from conversations.fanout import FanOut  # noqa: E402
 from conversations.models import OutboxMessage  # noqa: E402
@@ -34,8 +34,6 @@ from conversations.workflow import DisruptionRequest, FlightKey, assess, record_
 from gateway.container import Container, build  # noqa: E402
 from gateway.migrate import upgrade_async  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
-from rebooking_core.generate import generate  # noqa: E402
-from rebooking_core.importer import import_bookings, import_schedule  # noqa: E402
 from rebooking_core.types import DisruptionKind  # noqa: E402
 
 
@@ -91,15 +89,7 @@ def _dump(sandbox: Sandbox, path: str) -> None:
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
-    pg_name = None
-    if args.db == "postgresql":
-        pg_name, url = await _pg_create()
-    else:
-        path = Path(args.workdir) / "dispatch.db"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite+aiosqlite:///{path}"
+    pg_name, url = await _fresh_database(args.db, args.workdir, "dispatch.db")
     settings = Settings(sandbox=True, database_url=url, batch_size=args.batch_size, _env_file=None)  # type: ignore[call-arg]
     await upgrade_async(url)
     sandbox = Sandbox()
@@ -108,11 +98,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     await c.start()
     try:
         day = clock().date() + dt.timedelta(days=1)
-        dataset = generate(seed=args.seed, start=day, days=3)
-        async with c.db.transaction() as s:
-            await import_schedule(s, dataset.schedule)
-        async with c.db.transaction() as s:
-            await import_bookings(s, dataset.bookings)
+        await _seed(c, seed=args.seed, start=day, days=3)
         queued = await _queue_offers(c, day, args.passengers)
         cpu, wall = time.process_time(), time.perf_counter()
         claimed = await c.dispatcher.drain()

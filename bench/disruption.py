@@ -55,6 +55,27 @@ async def _pg_drop(name: str) -> None:
     await conn.close()
 
 
+async def _fresh_database(db: str, workdir: str, filename: str) -> tuple[str | None, str]:
+    """A new PostgreSQL database (its name, to drop) or an empty SQLite file under `workdir`."""
+    if db == "postgresql":
+        name, url = await _pg_create()
+        return name, url
+    path = Path(workdir) / filename
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return None, f"sqlite+aiosqlite:///{path}"
+
+
+async def _seed(c, *, seed: int, start: dt.date, days: int) -> None:  # type: ignore[no-untyped-def]
+    """Import a generated schedule and its bookings, as `rebook import` would."""
+    dataset = generate(seed=seed, start=start, days=days)
+    async with c.db.transaction() as s:
+        await import_schedule(s, dataset.schedule)
+    async with c.db.transaction() as s:
+        await import_bookings(s, dataset.bookings)
+
+
 async def _pick(c, day: dt.date, wanted: int, stride: int = 3) -> list[Flight]:  # type: ignore[no-untyped-def]
     """Every `stride`-th flight of the day until `wanted` passengers are on the cancelled ones."""
     async with c.db.reading() as s:
@@ -88,15 +109,7 @@ async def _progress(c) -> dict[str, int]:  # type: ignore[no-untyped-def]
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
-    pg_name = None
-    if args.db == "postgresql":
-        pg_name, url = await _pg_create()
-    else:
-        path = Path(args.workdir) / "bench.db"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite+aiosqlite:///{path}"
+    pg_name, url = await _fresh_database(args.db, args.workdir, "bench.db")
     redis_url = REDIS if args.db == "postgresql" else None
     env = {
         **os.environ,
@@ -116,11 +129,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     await c.start()
     day = dt.date.today() + dt.timedelta(days=1)
     t = time.perf_counter()
-    dataset = generate(seed=args.seed, start=day, days=3)
-    async with c.db.transaction() as s:
-        await import_schedule(s, dataset.schedule)
-    async with c.db.transaction() as s:
-        await import_bookings(s, dataset.bookings)
+    await _seed(c, seed=args.seed, start=day, days=3)
     load_s = time.perf_counter() - t
     flights = await _pick(c, day, args.passengers)
     procs: list[subprocess.Popen[bytes]] = []

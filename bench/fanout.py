@@ -22,15 +22,13 @@ from sqlalchemy import event, func, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.disruption import _pg_create, _pg_drop, _pick  # noqa: E402
+from bench.disruption import _pg_create, _pg_drop, _pick, _seed  # noqa: E402
 from conversations.fanout import FanOut  # noqa: E402
 from conversations.models import Conversation  # noqa: E402
 from conversations.workflow import DisruptionRequest, FlightKey, assess, record_disruption  # noqa: E402
 from gateway.container import build  # noqa: E402
 from gateway.migrate import upgrade_async  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
-from rebooking_core.generate import generate  # noqa: E402
-from rebooking_core.importer import import_bookings, import_schedule  # noqa: E402
 from rebooking_core.models import Inventory  # noqa: E402
 from rebooking_core.types import DisruptionKind  # noqa: E402
 
@@ -71,11 +69,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     try:
         first_day = dt.date.today() + dt.timedelta(days=1)
         days = [first_day + dt.timedelta(days=i) for i in range(args.disruptions)]
-        dataset = generate(seed=args.seed, start=first_day, days=args.disruptions)
-        async with c.db.transaction() as s:
-            await import_schedule(s, dataset.schedule)
-        async with c.db.transaction() as s:
-            await import_bookings(s, dataset.bookings)
+        await _seed(c, seed=args.seed, start=first_day, days=args.disruptions)
         groups = [await _pick(c, day, args.passengers, stride=2) for day in days]
         fanout = FanOut(c.service, batch_size=args.batch_size)
         statements = _StatementClock(c.db.engine.sync_engine) if args.statements else None

@@ -29,15 +29,13 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.disruption import REDIS, _pg_create, _pg_drop, _pick  # noqa: E402
+from bench.disruption import REDIS, _pg_create, _pg_drop, _pick, _seed  # noqa: E402
 from channels.sandbox import Sandbox  # noqa: E402
 from conversations.models import Conversation, OutboxMessage  # noqa: E402
 from conversations.workflow import DisruptionRequest, FlightKey, record_disruption  # noqa: E402
 from gateway.container import build  # noqa: E402
 from gateway.migrate import upgrade_async  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
-from rebooking_core.generate import generate  # noqa: E402
-from rebooking_core.importer import import_bookings, import_schedule  # noqa: E402
 from rebooking_core.models import ContactPoint, Disruption, Flight  # noqa: E402
 from rebooking_core.types import DisruptionKind  # noqa: E402
 
@@ -82,14 +80,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     first_day = dt.date.today() + dt.timedelta(days=1)
     days = [first_day + dt.timedelta(days=i) for i in range(args.disruptions)]
     t = time.perf_counter()
-    dataset = generate(seed=args.seed, start=first_day, days=args.disruptions)
-    async with c.db.transaction() as s:
-        await import_schedule(s, dataset.schedule)
-    async with c.db.transaction() as s:
-        await import_bookings(s, dataset.bookings)
+    await _seed(c, seed=args.seed, start=first_day, days=args.disruptions)
     load_s = time.perf_counter() - t
-    del dataset  # a gateway holds no dataset: keep the bench's own garbage collection out of the numbers
-    gc.collect()
+    gc.collect()  # a gateway holds no dataset: keep the bench's own garbage collection out of the numbers
     gc.freeze()
     groups = await _flights_for(c, days, args.passengers)
     procs = [
