@@ -72,7 +72,7 @@ DEFAULT_TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = MappingProxyTyp
         key: MappingProxyType(
             {loc: (f"rebook_{key}", code) for loc, code in _META_LANGUAGES.items()}
         )
-        for key in ("disruption_notice", "broadcast_notice")
+        for key in ("disruption_notice", "escalation_notice", "broadcast_notice")
     }
 )
 

@@ -1,4 +1,4 @@
-"""Meta message-template creation payloads (disruption notice, ops broadcast), one per language.
+"""Meta message-template creation payloads (disruption notice, escalation notice, ops broadcast), one per language.
 
 Reference: https://developers.facebook.com/docs/whatsapp/business-management-api/message-templates
 Submit each payload to `POST /{waba_id}/message_templates`; Meta reviews it before use.
@@ -31,6 +31,9 @@ class TemplateSpec:
 SPECS: Mapping[str, TemplateSpec] = MappingProxyType(
     {
         "disruption_notice": TemplateSpec(BODY_KEY, PLACEHOLDERS, EXAMPLE_VALUES, BUTTON_KEY),
+        "escalation_notice": TemplateSpec(
+            "template.escalation_notice", ("flight", "airline"), ("RB1234", "Rebook Air"), None
+        ),
         "broadcast_notice": TemplateSpec(
             "template.broadcast_notice",
             ("airline", "text"),

@@ -27,6 +27,7 @@ class Branding:
 
 
 _OFFER_KINDS = {MessageKind.OFFER, MessageKind.OFFER_REFRESHED, MessageKind.OFFER_SEAT_GONE, MessageKind.REMINDER}
+_ESCALATIONS = {MessageKind.ESCALATED_AGENT, MessageKind.ESCALATED_NO_OPTIONS, MessageKind.ESCALATED_DEADLINE}
 _SIMPLE = {
     MessageKind.ESCALATED_AGENT: "escalated.agent",
     MessageKind.ESCALATED_NO_OPTIONS: "escalated.no_options",
@@ -163,7 +164,19 @@ class MessageRenderer:
             return replace(shell, body=self._agent_decision(data, conv, kind, row.params, base))
         params = dict(base)
         params["count"] = len(data.options.get(conv.offer_id, ())) if conv.offer_id is not None else 0
-        return replace(shell, body=self._text(_SIMPLE.get(kind, "escalated.agent"), loc, params))
+        body = self._text(_SIMPLE.get(kind, "escalated.agent"), loc, params)
+        if kind in _ESCALATIONS:
+            # Outside WhatsApp's 24 h window only a template may start the conversation: without
+            # one, a WhatsApp-only passenger whose booking went to an agent would hear nothing.
+            template = TemplateCall(
+                key="escalation_notice",
+                locale=loc,
+                params=(str(base["flight"]), str(base["airline"])),
+                quick_reply_payload=None,
+                quick_reply_title="",
+            )
+            return replace(shell, body=body, template=template)
+        return replace(shell, body=body)
 
     def _text(self, key: str, loc: str, params: dict[str, object]) -> str:
         return _localized(key, loc, tuple(params.items()))

@@ -52,7 +52,7 @@ def _default_templates() -> dict[str, dict[str, TemplateBinding]]:
     languages = {"en": "en_US", "es": "es", "de": "de", "fr": "fr", "ar": "ar"}
     return {
         key: {loc: TemplateBinding(name=f"rebook_{key}", language=code) for loc, code in languages.items()}
-        for key in ("disruption_notice", "broadcast_notice")
+        for key in ("disruption_notice", "escalation_notice", "broadcast_notice")
     }
 
 

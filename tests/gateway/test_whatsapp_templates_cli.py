@@ -9,7 +9,7 @@ import pytest
 from gateway.cli import main
 
 
-def test_prints_the_notice_and_the_broadcast_template_in_every_language(
+def test_prints_the_notice_escalation_and_broadcast_templates_in_every_language(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("REBOOK_SANDBOX", "true")
@@ -19,9 +19,16 @@ def test_prints_the_notice_and_the_broadcast_template_in_every_language(
     for d in definitions:
         by_name.setdefault(d["name"], set()).add(d["language"])
     languages = {"en_US", "es", "de", "fr", "ar"}
-    assert by_name == {"rebook_disruption_notice": languages, "rebook_broadcast_notice": languages}
-    broadcast = next(d for d in definitions if d["name"] == "rebook_broadcast_notice")
-    assert [c["type"] for c in broadcast["components"]] == ["BODY"]
+    assert by_name == {
+        "rebook_disruption_notice": languages,
+        "rebook_escalation_notice": languages,
+        "rebook_broadcast_notice": languages,
+    }
+    for name in ("rebook_broadcast_notice", "rebook_escalation_notice"):
+        plain = next(d for d in definitions if d["name"] == name)
+        assert [c["type"] for c in plain["components"]] == ["BODY"]
+    escalation = next(d for d in definitions if d["name"] == "rebook_escalation_notice" and d["language"] == "de")
+    assert "{{1}}" in escalation["components"][0]["text"] and "{{2}}" in escalation["components"][0]["text"]
 
 
 def test_a_renamed_broadcast_template_is_printed_under_its_name(

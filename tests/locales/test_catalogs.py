@@ -41,6 +41,7 @@ CONTRACT: dict[str, frozenset[str]] = {
     "template.disruption_notice": frozenset({"airline", "flight", "route", "date"}),
     "template.see_options": frozenset(),
     "template.broadcast_notice": frozenset({"airline", "text"}),
+    "template.escalation_notice": frozenset({"airline", "flight"}),
     "agent.refund": frozenset({"airline", "locator"}),
     "agent.voucher": frozenset({"airline", "amount"}),
     "broadcast.weather": frozenset({"airline", "origin", "flight"}),
@@ -287,7 +288,7 @@ def test_english_and_german_stay_in_the_gsm7_alphabet(lang: str) -> None:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("key", ["template.disruption_notice", "template.broadcast_notice"])
+@pytest.mark.parametrize("key", ["template.disruption_notice", "template.broadcast_notice", "template.escalation_notice"])
 def test_whatsapp_template_body_neither_starts_nor_ends_with_a_placeholder(
     lang: str, key: str
 ) -> None:
