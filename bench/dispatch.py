@@ -26,15 +26,14 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.disruption import _fresh_database, _pg_drop, _pick, _seed  # noqa: E402
+from bench.disruption import _cancel, _fresh_database, _pg_drop, _pick, _seed  # noqa: E402
 from channels.sandbox import Sandbox  # noqa: E402
 from conversations.fanout import FanOut  # noqa: E402
 from conversations.models import OutboxMessage  # noqa: E402
-from conversations.workflow import DisruptionRequest, FlightKey, assess, record_disruption  # noqa: E402
+from conversations.workflow import assess  # noqa: E402
 from gateway.container import Container, build  # noqa: E402
 from gateway.migrate import upgrade_async  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
-from rebooking_core.types import DisruptionKind  # noqa: E402
 
 
 def _clock(at: str | None):  # type: ignore[no-untyped-def]
@@ -48,15 +47,7 @@ def _clock(at: str | None):  # type: ignore[no-untyped-def]
 async def _queue_offers(c: Container, day: dt.date, passengers: int) -> int:
     """One cancelled-flights disruption, assessed and fanned out: first offers wait in the outbox."""
     flights = await _pick(c, day, passengers)
-    recorded = await record_disruption(
-        c.db,
-        DisruptionRequest(
-            flights=tuple(FlightKey(f.carrier, f.number, f.service_date) for f in flights),
-            kind=DisruptionKind.CANCELLED,
-            reason="TECH",
-        ),
-        clock=c.clock,
-    )
+    recorded = await _cancel(c, flights)
     fanout = FanOut(c.service)
     for batch in await assess(
         c.db, recorded.disruption_id, clock=c.clock, batch_size=c.settings.batch_size

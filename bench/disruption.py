@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import asyncpg
@@ -27,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from conversations.models import Conversation, OutboxMessage  # noqa: E402
-from conversations.workflow import DisruptionRequest, FlightKey, record_disruption  # noqa: E402
+from conversations.workflow import DisruptionRequest, FlightKey, Recorded, record_disruption  # noqa: E402
 from gateway.container import build  # noqa: E402
 from gateway.migrate import upgrade_async  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
@@ -74,6 +75,19 @@ async def _seed(c, *, seed: int, start: dt.date, days: int) -> None:  # type: ig
         await import_schedule(s, dataset.schedule)
     async with c.db.transaction() as s:
         await import_bookings(s, dataset.bookings)
+
+
+async def _cancel(c, flights: Sequence[Flight]) -> Recorded:  # type: ignore[no-untyped-def]
+    """Record one disruption cancelling these flights, as ops would through the API."""
+    return await record_disruption(
+        c.db,
+        DisruptionRequest(
+            flights=tuple(FlightKey(f.carrier, f.number, f.service_date) for f in flights),
+            kind=DisruptionKind.CANCELLED,
+            reason="TECH",
+        ),
+        clock=c.clock,
+    )
 
 
 async def _pick(c, day: dt.date, wanted: int, stride: int = 3) -> list[Flight]:  # type: ignore[no-untyped-def]
@@ -150,15 +164,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         worker_task = asyncio.create_task(Worker(c).run())
     try:
         started = time.perf_counter()
-        recorded = await record_disruption(
-            c.db,
-            DisruptionRequest(
-                flights=tuple(FlightKey(f.carrier, f.number, f.service_date) for f in flights),
-                kind=DisruptionKind.CANCELLED,
-                reason="TECH",
-            ),
-            clock=c.clock,
-        )
+        recorded = await _cancel(c, flights)
         await c.jobs.disruption_recorded(recorded.disruption_id)
         deadline = time.monotonic() + args.timeout
         while time.monotonic() < deadline:

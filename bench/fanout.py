@@ -22,15 +22,14 @@ from sqlalchemy import event, func, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.disruption import _pg_create, _pg_drop, _pick, _seed  # noqa: E402
+from bench.disruption import _cancel, _pg_create, _pg_drop, _pick, _seed  # noqa: E402
 from conversations.fanout import FanOut  # noqa: E402
 from conversations.models import Conversation  # noqa: E402
-from conversations.workflow import DisruptionRequest, FlightKey, assess, record_disruption  # noqa: E402
+from conversations.workflow import assess  # noqa: E402
 from gateway.container import build  # noqa: E402
 from gateway.migrate import upgrade_async  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 from rebooking_core.models import Inventory  # noqa: E402
-from rebooking_core.types import DisruptionKind  # noqa: E402
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -75,18 +74,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         statements = _StatementClock(c.db.engine.sync_engine) if args.statements else None
         started = time.perf_counter()
         cpu = time.process_time()
-        recorded = [
-            await record_disruption(
-                c.db,
-                DisruptionRequest(
-                    flights=tuple(FlightKey(f.carrier, f.number, f.service_date) for f in group),
-                    kind=DisruptionKind.CANCELLED,
-                    reason="TECH",
-                ),
-                clock=c.clock,
-            )
-            for group in groups
-        ]
+        recorded = [await _cancel(c, group) for group in groups]
         # A FIFO of chain links, like the job stream: each link offers one batch and queues the next.
         queue: asyncio.Queue[int] = asyncio.Queue()
         for r in recorded:

@@ -29,15 +29,13 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.disruption import REDIS, _pg_create, _pg_drop, _pick, _seed  # noqa: E402
+from bench.disruption import REDIS, _cancel, _pg_create, _pg_drop, _pick, _seed  # noqa: E402
 from channels.sandbox import Sandbox  # noqa: E402
 from conversations.models import Conversation, OutboxMessage  # noqa: E402
-from conversations.workflow import DisruptionRequest, FlightKey, record_disruption  # noqa: E402
 from gateway.container import build  # noqa: E402
 from gateway.migrate import upgrade_async  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 from rebooking_core.models import ContactPoint, Disruption, Flight  # noqa: E402
-from rebooking_core.types import DisruptionKind  # noqa: E402
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -95,20 +93,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     result: dict[str, object] = {}
     try:
         started = time.perf_counter()
-        recorded = await asyncio.gather(
-            *(
-                record_disruption(
-                    c.db,
-                    DisruptionRequest(
-                        flights=tuple(FlightKey(f.carrier, f.number, f.service_date) for f in group),
-                        kind=DisruptionKind.CANCELLED,
-                        reason="TECH",
-                    ),
-                    clock=c.clock,
-                )
-                for group in groups
-            )
-        )
+        recorded = await asyncio.gather(*(_cancel(c, group) for group in groups))
         for r in recorded:
             await c.jobs.disruption_recorded(r.disruption_id)
         deadline = time.monotonic() + args.timeout

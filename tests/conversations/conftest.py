@@ -117,6 +117,19 @@ class Rig:
             )
         return Pax(booking.id, contact.id, phone, locator)
 
+    async def withdraw(self, who: Pax, channel: str) -> None:
+        """The passenger withdraws service consent on `channel` (as a STOP or the consent API would)."""
+        async with self.c.db.transaction() as s:
+            await ledger.record(
+                s,
+                passenger_id=who.passenger_id,
+                channel=channel,
+                purpose=ledger.SERVICE,
+                granted=False,
+                source="test",
+                at=self.clock(),
+            )
+
     async def disrupt(self) -> list[int]:
         """Cancel the flight and assess it: the pending conversation ids, best priority first."""
         f = self.disrupted

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import event, update
 
-from consent import ledger
 from conversations.models import Conversation, OutboxMessage
 from conversations.rendering import padded
 from tests.conversations.conftest import Pax, Rig
@@ -39,19 +38,6 @@ async def _queued(rig: Rig, people: int) -> list[int]:
     return await rig.c.dispatcher._claim(limit=1000)
 
 
-async def _withdraw(rig: Rig, who: Pax, channel: str) -> None:
-    async with rig.c.db.transaction() as s:
-        await ledger.record(
-            s,
-            passenger_id=who.passenger_id,
-            channel=channel,
-            purpose=ledger.SERVICE,
-            granted=False,
-            source="test",
-            at=rig.clock(),
-        )
-
-
 async def _outbox_id(rig: Rig, who: Pax) -> int:
     rows = await rig.outbox(who)
     return rows[-1].id
@@ -78,7 +64,7 @@ async def test_a_batch_plans_each_passenger_by_their_own_consent(rig: Rig) -> No
     sms = await rig.add_pax(("sms",))
     ids = await rig.disrupt()
     assert await rig.c.service.offer_batch(ids) == 4
-    await _withdraw(rig, withdrew_sms, "sms")
+    await rig.withdraw(withdrew_sms, "sms")
     claimed = await rig.c.dispatcher._claim(limit=100)
 
     planned = await rig.c.dispatcher._plan_many(claimed)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from consent import ledger
 from conversations.engine import Status
 from conversations.models import OutboxMessage
 from conversations.ports import (
@@ -15,19 +14,6 @@ from conversations.ports import (
     RecipientUnreachable,
 )
 from tests.conversations.conftest import Pax, Rig
-
-
-async def _withdraw(rig: Rig, who: Pax, channel: str) -> None:
-    async with rig.c.db.transaction() as s:
-        await ledger.record(
-            s,
-            passenger_id=who.passenger_id,
-            channel=channel,
-            purpose=ledger.SERVICE,
-            granted=False,
-            source="test",
-            at=rig.clock(),
-        )
 
 
 async def _planned(rig: Rig, *people: Pax) -> None:
@@ -44,7 +30,7 @@ async def _only_row(rig: Rig, who: Pax) -> OutboxMessage:
 async def test_consent_withdrawn_after_planning_falls_back_to_the_next_consented_channel(rig: Rig) -> None:
     a = await rig.add_pax(("whatsapp", "sms"))
     await _planned(rig, a)
-    await _withdraw(rig, a, "whatsapp")
+    await rig.withdraw(a, "whatsapp")
 
     await rig.c.dispatcher.drain()
 
@@ -59,8 +45,8 @@ async def test_consent_withdrawn_after_planning_falls_back_to_the_next_consented
 async def test_no_consented_channel_fails_the_row_and_escalates_as_unreachable(rig: Rig) -> None:
     a = await rig.add_pax(("whatsapp", "sms"))
     await _planned(rig, a)
-    await _withdraw(rig, a, "whatsapp")
-    await _withdraw(rig, a, "sms")
+    await rig.withdraw(a, "whatsapp")
+    await rig.withdraw(a, "sms")
 
     await rig.c.dispatcher.drain()
 
