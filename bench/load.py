@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from bench.disruption import REDIS, _cancel, _pg_create, _pg_drop, _pick, _seed  # noqa: E402
 from channels.sandbox import Sandbox  # noqa: E402
 from conversations.models import Conversation, OutboxMessage  # noqa: E402
+from gateway.cli import run_loop  # noqa: E402
 from gateway.container import build  # noqa: E402
 from gateway.migrate import upgrade_async  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
@@ -301,7 +302,7 @@ def main() -> None:
         r.add_argument("--reply-rate", type=float)
         r.add_argument("--reply-concurrency", type=int)
         a = r.parse_args()
-        asyncio.run(_replier(Path(a.replier[0]), Path(a.replier[1]), a.reply_rate, a.reply_concurrency))
+        run_loop(_replier(Path(a.replier[0]), Path(a.replier[1]), a.reply_rate, a.reply_concurrency))  # as the gateway runs
         return
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--workers", type=int, default=2)

@@ -7,9 +7,9 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, insert, select, text, update
+from sqlalchemy import Table, event, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -112,7 +112,11 @@ def _write(session: Session) -> None:
         }
         for item in queue
     ]
-    session.execute(insert(AuditEntry).execution_options(render_nulls=True), rows)
+    session.execute(_INSERT, rows)
+
+
+#: Core, not ORM bulk: one executemany, built once (every booking writes an entry).
+_INSERT = insert(cast("Table", AuditEntry.__table__))
 
 
 async def seal(session: AsyncSession, *, limit: int = 5000) -> int:

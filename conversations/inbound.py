@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +27,7 @@ from conversations.ports import DeliveryReceipt, DeliveryState, InboundText
 from conversations.service import Clock, ConversationService, claim_event
 from infra import crypto
 from infra.db import Database
-from rebooking_core.models import ContactPoint, OfferOption
+from rebooking_core.models import ContactPoint
 
 SESSION_WINDOW = dt.timedelta(hours=24)
 _CHOICE = re.compile(r"^opt:(\d+):(\d+)$")
@@ -46,9 +48,6 @@ _OPEN_CONVERSATION = (
     .limit(1)
 )
 _OPEN_CONVERSATION_LOCKED = _OPEN_CONVERSATION.with_for_update(of=Conversation)
-_OPTION_BY_NUMBER = select(OfferOption.id).where(
-    OfferOption.offer_id == bindparam("offer_id"), OfferOption.rank == bindparam("rank")
-)
 _ORDER = [DeliveryState.QUEUED, DeliveryState.SENT, DeliveryState.DELIVERED, DeliveryState.READ]
 #: A receipt only moves a delivery forward (receipts arrive out of order); failure ends it.
 _EARLIER = {
@@ -82,7 +81,8 @@ class InboundRouter:
                 digest = crypto.keyring().blind_index(e.sender)
                 conv = await self._conversation(s, e.channel, digest)
                 keyword = None if e.choice_token else classify(e.text)
-                event = await self._interpret(s, conv, e, keyword) if conv is not None else None
+                offer = await self.service.offer_state(s, conv.offer_id) if conv is not None and conv.offer_id else None
+                event = _interpret(conv, offer, e, keyword) if conv is not None else None
                 message = InboundMessage(
                     conversation_id=conv.id if conv else None,
                     channel=e.channel,
@@ -100,7 +100,7 @@ class InboundRouter:
                 conv.channel = e.channel
                 with_agent = conv.status == Status.AGENT.value
                 if event is not None:
-                    await self.service.run(s, conv, event)
+                    await self.service.run(s, conv, event, offer=offer)
                 if with_agent:
                     await relay_to_agent(s, conv, message, at=self.clock())
 
@@ -114,22 +114,6 @@ class InboundRouter:
         """The newest open conversation of anyone reachable at this address (a shared family phone), locked."""
         query = _OPEN_CONVERSATION if self.db.is_sqlite else _OPEN_CONVERSATION_LOCKED
         return (await s.scalars(query, {"channel": channel, "digest": digest})).first()
-
-    async def _interpret(
-        self, s: AsyncSession, conv: Conversation, e: InboundText, keyword: Keyword | None
-    ) -> Event:
-        token = e.choice_token or ""
-        if m := _CHOICE.match(token):
-            return OptionChosen(int(m.group(1)), int(m.group(2)), e.channel)
-        if _MORE.match(token):
-            return OptionsRequested(e.channel)
-        if keyword is not None:
-            return KeywordReceived(keyword, e.channel)
-        if (m := _NUMBER.match(e.text or "")) and conv.offer_id is not None:
-            option_id = (await s.scalars(_OPTION_BY_NUMBER, {"offer_id": conv.offer_id, "rank": int(m.group(1))})).first()
-            if option_id is not None:
-                return OptionChosen(conv.offer_id, option_id, e.channel)
-        return TextReceived(e.channel, near_keyword(e.text or ""))
 
     async def _consent_without_conversation(
         self, s: AsyncSession, passengers: list[int], e: InboundText, keyword: Keyword | None
@@ -168,6 +152,23 @@ class InboundRouter:
                 self.service.telemetry.receipt(channel=channel, provider=r.provider, state=r.state.value, seconds=seconds)
             if r.state is DeliveryState.FAILED:
                 await fall_back(s, provider=r.provider, provider_message_id=r.provider_message_id, at=self.clock())
+
+
+def _interpret(conv: Conversation, offer: Sequence[Any] | None, e: InboundText, keyword: Keyword | None) -> Event:
+    """A tap carries its option; a number is read against the offer's ranks, as the menu showed them."""
+    token = e.choice_token or ""
+    if m := _CHOICE.match(token):
+        return OptionChosen(int(m.group(1)), int(m.group(2)), e.channel)
+    if _MORE.match(token):
+        return OptionsRequested(e.channel)
+    if keyword is not None:
+        return KeywordReceived(keyword, e.channel)
+    if (m := _NUMBER.match(e.text or "")) and conv.offer_id is not None:
+        number = int(m.group(1))
+        option_id = next((row.id for row in offer or () if row.rank == number), None)
+        if option_id is not None:
+            return OptionChosen(conv.offer_id, option_id, e.channel)
+    return TextReceived(e.channel, near_keyword(e.text or ""))
 
 
 def _label(event: Event | None, keyword: Keyword | None) -> str:

@@ -39,7 +39,7 @@ from conversations.engine import (
 from conversations.models import Conversation, Escalation, OutboxMessage, ProcessedEvent
 from conversations.telemetry import NO_TELEMETRY, Origins, Telemetry, since, trace_of
 from infra.db import Database, insert_ignore
-from rebooking_core.booking import book_option
+from rebooking_core.booking import OPTION_HEAD, book_option
 from rebooking_core.impact import ImpactedBooking
 from rebooking_core.models import Disruption, Offer, OfferOption
 from rebooking_core.network import NetworkSnapshot, load_network
@@ -94,10 +94,12 @@ def impact_from_json(data: dict[str, Any]) -> ImpactedBooking:
 
 @dataclass
 class _Run:
-    """Per-transaction bookkeeping so several sends in one step get distinct idempotency keys."""
+    """Per-run bookkeeping: distinct idempotency keys for several sends in one step, and the offer
+    as last read, so one reply reads it once (a booking it makes tells us the offer is closed)."""
 
     seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     sent: int = 0
+    offers: dict[int, Sequence[Any]] = field(default_factory=dict)
 
 
 class ConversationService:
@@ -217,15 +219,22 @@ class ConversationService:
 
     # ---- the loop ----
 
-    async def run(self, s: AsyncSession, conv: Conversation, event: Event) -> list[Decision]:
-        """Decide, run the commands, and feed their outcomes back until nothing follows."""
+    async def run(
+        self, s: AsyncSession, conv: Conversation, event: Event, *, offer: Sequence[Any] | None = None
+    ) -> list[Decision]:
+        """Decide, run the commands, and feed their outcomes back until nothing follows.
+
+        `offer` is the conversation's offer as `offer_state` just read it in this transaction.
+        """
         run = _Run()
+        if offer is not None and conv.offer_id is not None:
+            run.offers[conv.offer_id] = offer
         decisions: list[Decision] = []
         pending: list[Event] = [event]
         while pending:
             current = pending.pop(0)
             now = self.clock()
-            decision = decide(await self._snapshot(s, conv, now), current, self.config.policy)
+            decision = decide(await self._snapshot(s, conv, now, run), current, self.config.policy)
             conv.status = decision.status
             decisions.append(decision)
             for command in decision.commands:
@@ -236,11 +245,18 @@ class ConversationService:
         conv.updated_at = self.clock()
         return decisions
 
-    async def _snapshot(self, s: AsyncSession, conv: Conversation, now: dt.datetime) -> Snapshot:
+    @staticmethod
+    async def offer_state(s: AsyncSession, offer_id: int) -> Sequence[Any]:
+        """The offer's status and deadline with its options (id, rank, what booking needs), best first."""
+        return (await s.execute(_OFFER_STATE, {"offer_id": offer_id})).all()
+
+    async def _snapshot(self, s: AsyncSession, conv: Conversation, now: dt.datetime, run: _Run) -> Snapshot:
         option_ids: tuple[int, ...] = ()
         expires_at = None
         if conv.offer_id is not None:
-            rows = (await s.execute(_OFFER_STATE, {"offer_id": conv.offer_id})).all()
+            rows = run.offers.get(conv.offer_id)
+            if rows is None:
+                rows = run.offers[conv.offer_id] = await self.offer_state(s, conv.offer_id)
             if rows and rows[0].status == "open":
                 expires_at = rows[0].expires_at
                 option_ids = tuple(r.id for r in rows)
@@ -264,7 +280,11 @@ class ConversationService:
             case Book(option_id=option_id):
                 origin = await self.origins.get(s, conv.disruption_id)
                 with self.telemetry.span("booking", parent=trace_of(origin), conversation_id=conv.id, option_id=option_id):
-                    result = await book_option(s, option_id=option_id, now=now)
+                    head = next((r for r in run.offers.get(conv.offer_id or 0, ()) if r.id == option_id), None)
+                    result = await book_option(s, option_id=option_id, now=now, head=head)
+                run.offers.clear()
+                if result.status in ("booked", "already_booked") and conv.offer_id is not None:
+                    run.offers[conv.offer_id] = ()  # accepted: no longer open, nothing to re-read
                 first = result.status == "booked" and conv.booked_at is None
                 self.telemetry.booking(outcome=result.status, seconds=since(origin, now) if first else None)
                 conv.chosen_at = conv.chosen_at or now
@@ -277,6 +297,7 @@ class ConversationService:
                     return BookingConfirmed(result.option_id)
                 return BookingFailed(result.status)
             case MakeOffer(reason=reason):
+                run.offers.clear()
                 return await self._make_offer(s, conv, reason)
             case Escalate(reason=reason):
                 conv.escalation_reason = reason
@@ -375,9 +396,9 @@ class ConversationService:
             self.on_outbox()
 
 
-#: The open offer's deadline and options, best first (built once: every reply reads it twice).
+#: The offer's deadline and options, best first, with what booking one needs (built once: every reply reads it).
 _OFFER_STATE = (
-    select(Offer.status, Offer.expires_at, OfferOption.id)
+    select(*OPTION_HEAD, OfferOption.rank)
     .join(OfferOption, OfferOption.offer_id == Offer.id)
     .where(Offer.id == bindparam("offer_id"))
     .order_by(OfferOption.rank)

@@ -9,15 +9,33 @@ import hashlib
 import json
 import logging
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 from gateway.settings import Settings
+
+T = TypeVar("T")
 
 
 def _configure_logging(level: int = logging.INFO) -> None:
     from infra.logging import configure
 
     configure(level)
+
+
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run on uvloop where it is installed (it comes with uvicorn[standard]), as `serve` does under uvicorn.
+
+    The event loop is a large share of a reply's CPU (one wake-up per database round trip), and
+    uvloop spends less of it than asyncio's selector loop.
+    """
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
 
 
 def _settings() -> Settings:
@@ -71,7 +89,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         finally:
             await container.aclose()
 
-    asyncio.run(main())
+    run_loop(main())
     return 0
 
 

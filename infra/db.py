@@ -69,11 +69,23 @@ class Database:
 
 async def insert_ignore(session: AsyncSession, table: Any, values: dict[str, Any]) -> bool:
     """INSERT … ON CONFLICT DO NOTHING on either database; True when a row was inserted."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    target = getattr(table, "__table__", table)
+    key = (dialect, target, tuple(sorted(values)))
+    statement = _INSERT_IGNORE.get(key)
+    if statement is None:
+        statement = _INSERT_IGNORE[key] = _build_insert_ignore(dialect, target, key[2])
+    result = await session.execute(statement, values)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+#: Built once per table and column set: webhooks claim every event with one, and building costs as much as running.
+_INSERT_IGNORE: dict[tuple[str, Any, tuple[str, ...]], Any] = {}
+
+
+def _build_insert_ignore(dialect: str, table: Any, columns: tuple[str, ...]) -> Any:
+    from sqlalchemy import bindparam
     from sqlalchemy.dialects import postgresql, sqlite
 
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        statement: Any = postgresql.insert(table).values(**values).on_conflict_do_nothing()
-    else:
-        statement = sqlite.insert(table).values(**values).on_conflict_do_nothing()
-    result = await session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).values({c: bindparam(c) for c in columns}).on_conflict_do_nothing()

@@ -16,13 +16,19 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Integer, bindparam, insert, select, update
+from sqlalchemy import CursorResult, Integer, Table, bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rebooking_core.impact import load_active_segments, segments_to_replace
+from rebooking_core.impact import (
+    ACTIVE_SEGMENT_STATUSES,
+    SEGMENT_COLUMNS,
+    segment_row,
+    segments_to_replace,
+)
 from rebooking_core.inventory import (
     commit_seats,
     hold_seats,
+    move_many,
     release_seats,
     sell_seats,
     unsell_seats,
@@ -31,7 +37,7 @@ from rebooking_core.models import DisruptionFlight, Flight, Offer, OfferOption, 
 from rebooking_core.offers import InventoryInconsistent, OfferStatus, release_holds
 from rebooking_core.types import HoldStatus, SegmentStatus
 
-__all__ = ["BookingResult", "BookingStatus", "book_option"]
+__all__ = ["OPTION_HEAD", "BookingResult", "BookingStatus", "book_option"]
 
 _Counter = Callable[..., Awaitable[bool]]
 
@@ -62,7 +68,7 @@ class _OnRefuse(StrEnum):
 
 @dataclass(frozen=True)
 class _Op:
-    """One counter move and the moves that take it back."""
+    """One counter move, the moves that take it back, and its net change to (sold, held)."""
 
     flight_id: int
     cabin: str
@@ -70,6 +76,7 @@ class _Op:
     apply: _Counter
     undo: tuple[_Counter, ...]
     on_refuse: _OnRefuse
+    delta: tuple[int, int]
 
 
 async def _already(session: AsyncSession, offer_id: int, booking_id: int) -> BookingResult:
@@ -126,6 +133,8 @@ async def _retire(session: AsyncSession, offer_id: int) -> None:
 
 async def _run(session: AsyncSession, ops: list[_Op]) -> bool:
     """Apply the moves in lock order; on a refused required move, undo the applied ones."""
+    if session.get_bind().dialect.name == "postgresql" and len({(o.flight_id, o.cabin) for o in ops}) == len(ops):
+        return await _run_at_once(session, ops)
     done: list[_Op] = []
     for op in sorted(ops, key=lambda o: (o.flight_id, o.cabin)):
         ok = await op.apply(session, flight_id=op.flight_id, cabin=op.cabin, seats=op.seats)
@@ -143,23 +152,53 @@ async def _run(session: AsyncSession, ops: list[_Op]) -> bool:
     return True
 
 
+async def _run_at_once(session: AsyncSession, ops: list[_Op]) -> bool:
+    """`_run` in one statement (one row per op): the same outcomes, one round trip instead of one per leg."""
+    moved = await move_many(session, {(o.flight_id, o.cabin): o.delta for o in ops})
+    refused = [o for o in ops if (o.flight_id, o.cabin) not in moved]
+    for op in refused:
+        if op.on_refuse is _OnRefuse.RAISE:
+            raise InventoryInconsistent(f"flight {op.flight_id} cabin {op.cabin}: fewer than {op.seats} seats held")
+    if any(op.on_refuse is _OnRefuse.ABORT for op in refused):
+        back = {(o.flight_id, o.cabin): (-o.delta[0], -o.delta[1]) for o in ops if (o.flight_id, o.cabin) in moved}
+        if len(await move_many(session, back)) != len(back):
+            raise InventoryInconsistent("a counter this booking just moved could not be moved back")
+        return False
+    return True
+
+
 # Built once at import: a reply books in ~15 statements, and building one costs about as much as running it.
-_HEAD = (
-    select(
-        OfferOption.offer_id,
-        OfferOption.flight_ids,
-        OfferOption.cabin,
-        Offer.booking_id,
-        Offer.disruption_id,
-        Offer.status,
-        Offer.expires_at,
-        Offer.seats,
-    )
-    .join(Offer, Offer.id == OfferOption.offer_id)
-    .where(OfferOption.id == bindparam("option_id"))
+#: What `book_option` reads of the option and its offer first (a caller that read these columns
+#: in the same transaction may pass its row: the offer's status is checked again by the guard).
+OPTION_HEAD = (
+    OfferOption.id,
+    OfferOption.offer_id,
+    OfferOption.flight_ids,
+    OfferOption.cabin,
+    Offer.booking_id,
+    Offer.disruption_id,
+    Offer.status,
+    Offer.expires_at,
+    Offer.seats,
 )
-_ORIGIN = select(Flight.origin).where(Flight.id == bindparam("flight_id"))
-_DISRUPTED = select(DisruptionFlight.flight_id).where(DisruptionFlight.disruption_id == bindparam("disruption_id"))
+_HEAD = select(*OPTION_HEAD).join(Offer, Offer.id == OfferOption.offer_id).where(OfferOption.id == bindparam("option_id"))
+_ANY_SEGMENT = Segment.__table__.alias("any_segment")
+#: The booking's active segments, each flagged when the disruption hits its flight, with the
+#: option's departure airport and the booking's last seq, active or not: what `segments_to_replace`
+#: and the rewrite need, in one round trip.
+_SEGMENTS = (
+    select(
+        *SEGMENT_COLUMNS,
+        Segment.flight_id.in_(
+            select(DisruptionFlight.flight_id).where(DisruptionFlight.disruption_id == bindparam("disruption_id"))
+        ).label("hit"),
+        select(Flight.origin).where(Flight.id == bindparam("first_flight")).scalar_subquery().label("rebook_from"),
+        select(func.max(_ANY_SEGMENT.c.seq)).where(_ANY_SEGMENT.c.booking_id == bindparam("booking_id")).scalar_subquery().label("last"),
+    )
+    .join(Flight, Flight.id == Segment.flight_id)
+    .where(Segment.status.in_(ACTIVE_SEGMENT_STATUSES), Segment.booking_id == bindparam("booking_id"))
+    .order_by(Segment.seq, Segment.id)
+)
 _HOLDS = (
     select(SeatHold.id, SeatHold.option_id, SeatHold.flight_id, SeatHold.cabin, SeatHold.seats)
     .join(OfferOption, OfferOption.id == SeatHold.option_id)
@@ -168,7 +207,11 @@ _HOLDS = (
 _MARK_HOLDS = (
     update(SeatHold)
     .where(SeatHold.id.in_(bindparam("ids", expanding=True)))
-    .values(status=bindparam("new_status"))
+    .values(
+        status=case(
+            (SeatHold.option_id == bindparam("chosen"), HoldStatus.COMMITTED.value), else_=HoldStatus.RELEASED.value
+        )
+    )
     .execution_options(synchronize_session=False)
 )
 _RETIRE_SEGMENTS = (
@@ -177,6 +220,7 @@ _RETIRE_SEGMENTS = (
     .values(status=SegmentStatus.HX.value, replaced_by_option=bindparam("option_id"))
     .execution_options(synchronize_session=False)
 )
+_INSERT_SEGMENT = insert(cast("Table", Segment.__table__))
 _SHIFT_SEGMENTS = (
     update(Segment)
     .where(Segment.booking_id == bindparam("b_booking"), Segment.seq > bindparam("last_seq"))
@@ -185,9 +229,13 @@ _SHIFT_SEGMENTS = (
 )
 
 
-async def book_option(session: AsyncSession, *, option_id: int, now: dt.datetime) -> BookingResult:
-    """Move the booking onto the chosen option, once, whatever the number of calls."""
-    head = (await session.execute(_HEAD, {"option_id": option_id})).one_or_none()
+async def book_option(session: AsyncSession, *, option_id: int, now: dt.datetime, head: Any = None) -> BookingResult:
+    """Move the booking onto the chosen option, once, whatever the number of calls.
+
+    `head` is this option's `OPTION_HEAD` row if the caller just read it in this transaction.
+    """
+    if head is None or head.id != option_id:
+        head = (await session.execute(_HEAD, {"option_id": option_id})).one_or_none()
     if head is None:
         return BookingResult(BookingStatus.UNKNOWN, option_id=option_id)
     flight_ids = tuple(int(f) for f in head.flight_ids)
@@ -195,9 +243,6 @@ async def book_option(session: AsyncSession, *, option_id: int, now: dt.datetime
         return await _already(session, head.offer_id, head.booking_id)
     if head.status != OfferStatus.OPEN.value or head.expires_at <= now:
         return BookingResult(BookingStatus.EXPIRED, head.booking_id, option_id, flight_ids)
-
-    origin = (await session.execute(_ORIGIN, {"flight_id": flight_ids[0]})).scalar_one()
-    disrupted = list((await session.execute(_DISRUPTED, {"disruption_id": head.disruption_id})).scalars())
 
     if not await _accept(session, offer_id=head.offer_id, option_id=option_id, now=now):
         status = (
@@ -208,8 +253,15 @@ async def book_option(session: AsyncSession, *, option_id: int, now: dt.datetime
         return BookingResult(BookingStatus.EXPIRED, head.booking_id, option_id, flight_ids)
 
     # Read after winning the guard: a racing winner's rewrite is committed and visible by now.
-    segments = await load_active_segments(session, booking_ids=[head.booking_id])
-    replaced = segments_to_replace(segments, disrupted, origin)
+    rows = (
+        await session.execute(
+            _SEGMENTS,
+            {"booking_id": head.booking_id, "disruption_id": head.disruption_id, "first_flight": flight_ids[0]},
+        )
+    ).all()
+    segments = [segment_row(r) for r in rows]
+    hit = [row.flight_id for row in rows if row.hit]
+    replaced = segments_to_replace(segments, hit, rows[0].rebook_from) if rows else ()
     if not replaced:
         await _retire(session, head.offer_id)
         return BookingResult(BookingStatus.EXPIRED, head.booking_id, option_id, flight_ids)
@@ -229,11 +281,13 @@ async def book_option(session: AsyncSession, *, option_id: int, now: dt.datetime
         return BookingResult(BookingStatus.UNAVAILABLE, head.booking_id, option_id, flight_ids)
 
     await _mark_holds(session, holds, option_id=option_id)
+    last_seq = max(s.seq for s in replaced)
     await _rewrite_segments(
         session,
         booking_id=head.booking_id,
         replaced_ids=[s.segment_id for s in replaced],
-        last_seq=max(s.seq for s in replaced),
+        last_seq=last_seq,
+        later=rows[0].last > last_seq,
         option_id=option_id,
         flight_ids=flight_ids,
         cabin=head.cabin,
@@ -253,36 +307,28 @@ def _plan(
     """Counter moves: commit our holds (or sell lost legs), release the rest, return old seats."""
     ours = {h.flight_id for h in holds if h.option_id == option_id}
     ops = [
-        _Op(
-            h.flight_id, h.cabin, h.seats, commit_seats, (unsell_seats, hold_seats), _OnRefuse.RAISE
-        )
+        _Op(h.flight_id, h.cabin, h.seats, commit_seats, (unsell_seats, hold_seats), _OnRefuse.RAISE, (h.seats, -h.seats))
         for h in holds
         if h.option_id == option_id
     ]
     ops += [
-        _Op(fid, cabin, seats, sell_seats, (unsell_seats,), _OnRefuse.ABORT)
+        _Op(fid, cabin, seats, sell_seats, (unsell_seats,), _OnRefuse.ABORT, (seats, 0))
         for fid in flight_ids
         if fid not in ours
     ]
     ops += [
-        _Op(h.flight_id, h.cabin, h.seats, release_seats, (hold_seats,), _OnRefuse.RAISE)
+        _Op(h.flight_id, h.cabin, h.seats, release_seats, (hold_seats,), _OnRefuse.RAISE, (0, -h.seats))
         for h in holds
         if h.option_id != option_id
     ]
-    ops += [
-        _Op(fid, seg_cabin, seats, unsell_seats, (sell_seats,), _OnRefuse.SKIP)
-        for fid, seg_cabin in replaced
-    ]
+    ops += [_Op(fid, seg_cabin, seats, unsell_seats, (sell_seats,), _OnRefuse.SKIP, (-seats, 0)) for fid, seg_cabin in replaced]
     return ops
 
 
 async def _mark_holds(session: AsyncSession, holds: Sequence[Any], *, option_id: int) -> None:
-    for status, ids in (
-        (HoldStatus.COMMITTED, [h.id for h in holds if h.option_id == option_id]),
-        (HoldStatus.RELEASED, [h.id for h in holds if h.option_id != option_id]),
-    ):
-        if ids:
-            await session.execute(_MARK_HOLDS, {"ids": ids, "new_status": status.value})
+    """The chosen option's holds become committed, the others released."""
+    if holds:
+        await session.execute(_MARK_HOLDS, {"ids": [h.id for h in holds], "chosen": option_id})
 
 
 async def _rewrite_segments(
@@ -291,15 +337,21 @@ async def _rewrite_segments(
     booking_id: int,
     replaced_ids: list[int],
     last_seq: int,
+    later: bool,
     option_id: int,
     flight_ids: tuple[int, ...],
     cabin: str,
 ) -> None:
-    """Replaced segments become HX; the new legs take their place in the journey order."""
+    """Replaced segments become HX; the new legs take their place in the journey order.
+
+    Later segments (an onward journey, a return, replaced ones) move up by the number of new legs;
+    a booking whose replaced part is the end of it has none to move (`later` is False), and skips that.
+    """
     await session.execute(_RETIRE_SEGMENTS, {"ids": replaced_ids, "option_id": option_id})
-    await session.execute(_SHIFT_SEGMENTS, {"b_booking": booking_id, "last_seq": last_seq, "legs": len(flight_ids)})
+    if later:
+        await session.execute(_SHIFT_SEGMENTS, {"b_booking": booking_id, "last_seq": last_seq, "legs": len(flight_ids)})
     await session.execute(
-        insert(Segment),
+        _INSERT_SEGMENT,
         [
             {
                 "booking_id": booking_id,

@@ -33,6 +33,7 @@ from rebooking_core.types import DisruptionKind, FlightStatus, SegmentStatus
 
 __all__ = [
     "ACTIVE_SEGMENT_STATUSES",
+    "SEGMENT_COLUMNS",
     "DisruptedFlight",
     "ImpactedBooking",
     "PassengerRow",
@@ -41,6 +42,7 @@ __all__ = [
     "assess_impact",
     "journeys",
     "load_active_segments",
+    "segment_row",
     "segments_to_replace",
 ]
 
@@ -308,39 +310,45 @@ async def load_active_segments(
         booking_ids if isinstance(booking_ids, Select) else list(booking_ids)
     )
     stmt = (
-        select(
-            Segment.id,
-            Segment.booking_id,
-            Segment.seq,
-            Segment.flight_id,
-            Segment.cabin,
-            Flight.origin,
-            Flight.destination,
-            Flight.dep_utc,
-            Flight.arr_utc,
-            Flight.est_dep_utc,
-            Flight.est_arr_utc,
-        )
+        select(*SEGMENT_COLUMNS)
         .join(Flight, Flight.id == Segment.flight_id)
         .where(Segment.status.in_(ACTIVE_SEGMENT_STATUSES), Segment.booking_id.in_(ids))
         .order_by(Segment.booking_id, Segment.seq, Segment.id)
     )
-    return [
-        SegmentRow(
-            segment_id=r.id,
-            booking_id=r.booking_id,
-            seq=r.seq,
-            flight_id=r.flight_id,
-            cabin=r.cabin,
-            origin=r.origin,
-            destination=r.destination,
-            dep_utc=r.dep_utc,
-            arr_utc=r.arr_utc,
-            est_dep_utc=r.est_dep_utc,
-            est_arr_utc=r.est_arr_utc,
-        )
-        for r in await session.execute(stmt)
-    ]
+    return [segment_row(r) for r in await session.execute(stmt)]
+
+
+#: What `segment_row` reads: a segment joined with its flight.
+SEGMENT_COLUMNS = (
+    Segment.id,
+    Segment.booking_id,
+    Segment.seq,
+    Segment.flight_id,
+    Segment.cabin,
+    Flight.origin,
+    Flight.destination,
+    Flight.dep_utc,
+    Flight.arr_utc,
+    Flight.est_dep_utc,
+    Flight.est_arr_utc,
+)
+
+
+def segment_row(r: Any) -> SegmentRow:
+    """A row selected with `SEGMENT_COLUMNS` (and maybe more) as a SegmentRow."""
+    return SegmentRow(
+        segment_id=r.id,
+        booking_id=r.booking_id,
+        seq=r.seq,
+        flight_id=r.flight_id,
+        cabin=r.cabin,
+        origin=r.origin,
+        destination=r.destination,
+        dep_utc=r.dep_utc,
+        arr_utc=r.arr_utc,
+        est_dep_utc=r.est_dep_utc,
+        est_arr_utc=r.est_arr_utc,
+    )
 
 
 async def assess_impact(

@@ -12,13 +12,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, ColumnElement, CursorResult, Integer, String, bindparam, column, update, values
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    ColumnElement,
+    CursorResult,
+    Integer,
+    String,
+    bindparam,
+    column,
+    func,
+    select,
+    update,
+    values,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Update
 
 from rebooking_core.models import Inventory
 
-__all__ = ["commit_seats", "hold_seats", "release_seats", "sell_seats", "unsell_seats"]
+__all__ = ["commit_seats", "hold_seats", "move_many", "release_seats", "sell_seats", "unsell_seats"]
 
 
 def _check(seats: int) -> None:
@@ -109,3 +122,62 @@ async def hold_many(session: AsyncSession, wanted: Mapping[tuple[int, str], int]
     )
     updated = (await session.execute(stmt)).all()
     return len(updated) == len(wanted)
+
+
+async def move_many(session: AsyncSession, moves: Mapping[tuple[int, str], tuple[int, int]]) -> set[tuple[int, str]]:
+    """Move (sold, held) by signed amounts on many rows in one PostgreSQL statement; the rows that moved.
+
+    The guard is the invariant every single move above keeps: both counters stay non-negative and
+    their sum within capacity. A row that fails it stays as it was; the caller decides what that
+    means (and must take back the rows that did move if it gives up). Rows are listed in (flight,
+    cabin) order, the order every booking takes its row locks in.
+    """
+    if not moves:
+        return set()
+    ordered = sorted(moves.items())
+    result = await session.execute(
+        _MOVE_MANY,
+        {
+            "flights": [f for (f, _), _ in ordered],
+            "cabins": [c for (_, c), _ in ordered],
+            "d_sold": [ds for _, (ds, _) in ordered],
+            "d_held": [dh for _, (_, dh) in ordered],
+        },
+    )
+    return {(int(f), str(c)) for f, c in result.all()}
+
+
+def _move_many() -> Update:
+    """Built once: the moves arrive as four arrays (one statement shape whatever the number of rows)."""
+    moves = select(
+        func.unnest(bindparam("flights", type_=ARRAY(BigInteger))).label("flight_id"),
+        func.unnest(bindparam("cabins", type_=ARRAY(String))).label("cabin"),
+        func.unnest(bindparam("d_sold", type_=ARRAY(Integer))).label("d_sold"),
+        func.unnest(bindparam("d_held", type_=ARRAY(Integer))).label("d_held"),
+    ).subquery("moves")
+    # A plain UPDATE … FROM locks rows in whatever order its plan visits them, and two bookings
+    # crossing the same flights deadlock. Locking first, sorted, in a materialised CTE fixes the order.
+    locked = (
+        select(Inventory.flight_id, Inventory.cabin, moves.c.d_sold, moves.c.d_held)
+        .join(moves, (Inventory.flight_id == moves.c.flight_id) & (Inventory.cabin == moves.c.cabin))
+        .order_by(Inventory.flight_id, Inventory.cabin)
+        .with_for_update(of=Inventory)
+        .cte("locked")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    return (
+        update(Inventory)
+        .where(
+            Inventory.flight_id == locked.c.flight_id,
+            Inventory.cabin == locked.c.cabin,
+            Inventory.sold + locked.c.d_sold >= 0,
+            Inventory.held + locked.c.d_held >= 0,
+            Inventory.sold + Inventory.held + locked.c.d_sold + locked.c.d_held <= Inventory.capacity,
+        )
+        .values(sold=Inventory.sold + locked.c.d_sold, held=Inventory.held + locked.c.d_held)
+        .returning(Inventory.flight_id, Inventory.cabin)
+        .execution_options(synchronize_session=False)
+    )
+
+
+_MOVE_MANY = _move_many()

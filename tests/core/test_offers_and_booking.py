@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -12,10 +13,10 @@ from infra.db import make_sessionmaker
 from rebooking_core.booking import BookingStatus, book_option
 from rebooking_core.eu261 import compensation
 from rebooking_core.impact import ImpactedBooking, assess_impact
-from rebooking_core.inventory import release_seats
+from rebooking_core.inventory import move_many, release_seats
 from rebooking_core.models import Flight, Inventory, Offer, OfferOption, SeatHold, Segment
 from rebooking_core.network import NetworkSnapshot, load_network
-from rebooking_core.offers import CreatedOffer, create_offer, expire_offers, supersede_offer
+from rebooking_core.offers import CreatedOffer, InventoryInconsistent, create_offer, expire_offers, supersede_offer
 from tests.core.factories import (
     T0,
     add_booking,
@@ -383,3 +384,62 @@ async def test_booking_changed_elsewhere_retires_the_offer(engine: AsyncEngine) 
         assert (await session.get(Offer, created.offer_id)).status == "superseded"  # type: ignore[union-attr]
         assert await held_by_counters(session) == await held_by_rows(session) == {}
         assert [s for _, _, s in await segments_of(session, w.booking_id)] == ["HX", "HX", "HK"]
+
+
+async def test_a_held_hold_without_held_seats_is_never_hidden(engine: AsyncEngine) -> None:
+    sm = make_sessionmaker(engine)
+    async with sm() as session, session.begin():
+        w = await build(session)
+        created, _, _ = await offer_for(session, w)
+    assert created is not None
+    direct = created.options[0]
+    async with sm() as session, session.begin():  # a manual edit: the counter forgets the hold
+        await session.execute(update(Inventory).where(Inventory.flight_id == w.direct.id).values(held=0))
+    with pytest.raises(InventoryInconsistent):
+        async with sm() as session, session.begin():
+            await book_option(session, option_id=direct.option_id, now=NOW)
+    async with sm() as session:
+        assert (await session.get(Offer, created.offer_id)).status == "open"  # type: ignore[union-attr]
+        assert [s for _, _, s in await segments_of(session, w.booking_id)] == ["HK", "HK", "HK"]
+
+
+async def test_later_inactive_segments_still_make_room(engine: AsyncEngine) -> None:
+    """The replaced part ends the active journey, but a cancelled later segment still holds a seq."""
+    sm = make_sessionmaker(engine)
+    async with sm() as session, session.begin():
+        w = await build(session)
+        await session.execute(update(Segment).where(Segment.flight_id == w.back.id).values(status="HX"))
+        created, _, _ = await offer_for(session, w)
+    assert created is not None
+    direct = created.options[0]
+    async with sm() as session, session.begin():
+        assert (await book_option(session, option_id=direct.option_id, now=NOW)).status == BookingStatus.BOOKED
+    async with sm() as session:
+        assert await segments_of(session, w.booking_id) == [
+            (1, w.cancelled.id, "HX"),
+            (2, w.onward.id, "HX"),
+            (3, w.direct.id, "HK"),
+            (4, w.back.id, "HX"),
+        ]
+
+
+async def test_move_many_moves_the_rows_its_guard_lets_through(pg_engine: AsyncEngine) -> None:
+    sm = make_sessionmaker(pg_engine)
+    async with sm() as session, session.begin():
+        w = await build(session, direct_seats=3)
+    async with sm() as session, session.begin():
+        moved = await move_many(
+            session,
+            {
+                (w.direct.id, "Y"): (4, 0),  # 4 sold on a 3-seat cabin: refused
+                (w.hub_in.id, "Y"): (2, 1),  # sold and held together
+                (w.onward.id, "Y"): (-2, 0),  # the booking's own 2 seats come back
+                (w.late.id, "Y"): (0, -1),  # nothing held: refused
+            },
+        )
+        assert moved == {(w.hub_in.id, "Y"), (w.onward.id, "Y")}
+    async with sm() as session:
+        assert await counters(session, w.direct.id) == (3, 0, 0)
+        assert await counters(session, w.hub_in.id) == (150, 2, 1)
+        assert await counters(session, w.onward.id) == (150, 0, 0)
+        assert await counters(session, w.late.id) == (150, 0, 0)
