@@ -56,6 +56,24 @@ async def _pg_drop(name: str) -> None:
     await conn.close()
 
 
+def _cpu_s(name: str | None = None, pid: int | None = None) -> float:
+    """CPU seconds used so far by one process, or by every process of this name (e.g. all PostgreSQL backends).
+
+    A process that has exited is no longer counted: keep the processes measured alive across a window.
+    """
+    total = 0.0
+    for stat in [Path(f"/proc/{pid}/stat")] if pid is not None else Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, _, tail = stat.read_text().rpartition(")")
+            if name is not None and head.split("(", 1)[1] != name:
+                continue
+            fields = tail.split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
 async def _fresh_database(db: str, workdir: str, filename: str) -> tuple[str | None, str]:
     """A new PostgreSQL database (its name, to drop) or an empty SQLite file under `workdir`."""
     if db == "postgresql":

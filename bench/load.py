@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.disruption import REDIS, _cancel, _pg_create, _pg_drop, _pick, _seed  # noqa: E402
+from bench.disruption import REDIS, _cancel, _cpu_s, _pg_create, _pg_drop, _pick, _seed  # noqa: E402
 from channels.sandbox import Sandbox  # noqa: E402
 from conversations.models import Conversation, OutboxMessage  # noqa: E402
 from gateway.cli import run_loop  # noqa: E402
@@ -148,6 +148,14 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         offered = [(cid, ch, addr) for cid, status, ch, addr in newest.values() if status == "offered"][: args.replies]
         # Replies: SMS "1" at a paced rate, handled by separate processes standing in for the gateways
         # (webhook handlers after signature checks), through the same inbound path.
+        def cpu_now() -> dict[str, float]:
+            return {"workers": sum(_cpu_s(pid=p.pid) for p in procs), "postgres": _cpu_s("postgres"), "redis": _cpu_s("redis-server")}
+
+        # What the system burns with nothing to do (periodic sweeps), so the reply numbers can be read net of it.
+        idle_before = cpu_now()
+        await asyncio.sleep(args.idle_window)
+        idle_cpu = {k: round(100 * (v - idle_before[k]) / max(args.idle_window, 1e-3), 1) for k, v in cpu_now().items()}
+        cpu_before = cpu_now()
         reply_started, reply_wall = _replies(env, offered, args)
         deadline = time.monotonic() + 120
         latencies: list[float] = []
@@ -166,6 +174,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             if len(rows) >= len(reply_started):
                 break
             await asyncio.sleep(0.25)
+        cpu_after = cpu_now()
+        reply_cpu = {k: round(1000 * (cpu_after[k] - v) / max(len(reply_started), 1), 2) for k, v in cpu_before.items()}
         async with c.db.reading() as s:
             replied = list(reply_started)
             conv_states = dict(
@@ -179,9 +189,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             )
             later = (
                 await s.execute(
-                    select(OutboxMessage.key, OutboxMessage.status, func.count())
+                    select(OutboxMessage.key, OutboxMessage.status, OutboxMessage.last_error, func.count())
                     .where(OutboxMessage.conversation_id.in_(replied), OutboxMessage.key != "offer")
-                    .group_by(OutboxMessage.key, OutboxMessage.status)
+                    .group_by(OutboxMessage.key, OutboxMessage.status, OutboxMessage.last_error)
                 )
             ).all()
         result = {
@@ -203,7 +213,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             "replies": len(reply_started),
             "reply_processes": args.reply_processes,
             "reply_rate_achieved_per_s": round(len(reply_started) / max(reply_wall, 1e-3), 1),
-            "replier_cpu_ms_per_reply": _REPLIER_CPU,
+            "idle_cpu_percent_of_a_core": idle_cpu,
+            "cpu_ms_per_reply": {"repliers": _REPLIER_CPU, **reply_cpu},
             "reply_to_confirmation_handed_over_ms": {
                 "p50": round(_pct(latencies, 0.5) * 1000, 1),
                 "p99": round(_pct(latencies, 0.99) * 1000, 1),
@@ -211,7 +222,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             },
             "replied_conversations": {
                 "status": {str(k): int(v) for k, v in conv_states.items()},
-                "messages_after_reply": {f"{key}/{status}": int(n) for key, status, n in later},
+                "messages_after_reply": {f"{key}/{status}/{error or '-'}": int(n) for key, status, error, n in later},
             },
             "peak_rss_mb": {
                 "bench_process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -226,7 +237,10 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         for proc in procs:
             proc.wait(timeout=30)
         await c.aclose()
-        await _pg_drop(pg_name)
+        if args.keep_db:
+            result["kept_database"] = pg_name
+        else:
+            await _pg_drop(pg_name)
     return result
 
 
@@ -247,7 +261,7 @@ def _replies(env: dict[str, str], targets: list[tuple[int, str, str]], args: arg
                     subprocess.Popen(
                         [sys.executable, __file__, "--replier", str(src), str(dst), "--reply-rate", str(args.reply_rate / k),
                          "--reply-concurrency", str(args.reply_concurrency)],
-                        env=env, cwd=ROOT,
+                        env={**env, "REBOOK_DB_POOL_SIZE": str(max(10, args.reply_concurrency))}, cwd=ROOT,
                     ),
                     dst,
                 )
@@ -311,8 +325,10 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--replies", type=int, default=2000)
     p.add_argument("--reply-rate", type=float, default=200.0)
-    p.add_argument("--reply-concurrency", type=int, default=16, help="webhook requests in flight at once per process (≤ DB pool)")
+    p.add_argument("--reply-concurrency", type=int, default=16, help="webhook requests in flight at once per process (its DB pool is made as large)")
     p.add_argument("--reply-processes", type=int, default=2, help="stand-in gateway processes sharing the reply rate")
+    p.add_argument("--keep-db", action="store_true", help="leave the database behind (to EXPLAIN the queries on it)")
+    p.add_argument("--idle-window", type=float, default=5.0, help="seconds of idle CPU measured before the replies")
     p.add_argument("--seed", type=int, default=21)
     p.add_argument("--timeout", type=float, default=900)
     print(json.dumps(asyncio.run(run(p.parse_args())), indent=2, default=str))

@@ -24,7 +24,7 @@ from sqlalchemy import event, func, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.disruption import _cancel, _pg_create, _pg_drop, _pick, _seed  # noqa: E402
+from bench.disruption import _cancel, _cpu_s, _pg_create, _pg_drop, _pick, _seed  # noqa: E402
 from bench.fanout import _pct, _StatementClock  # noqa: E402
 from channels.sandbox import Sandbox  # noqa: E402
 from conversations.fanout import FanOut  # noqa: E402
@@ -35,21 +35,6 @@ from gateway.container import build  # noqa: E402
 from gateway.migrate import upgrade_async  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 from rebooking_core.models import ContactPoint, Inventory  # noqa: E402
-
-
-def _postgres_cpu_s() -> float:
-    """CPU seconds used so far by every PostgreSQL process on this machine (backends and helpers)."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)
-            if not fields[0].endswith("(postgres"):
-                continue
-            parts = fields[1].split()
-            total += (int(parts[11]) + int(parts[12])) / 100  # utime, stime in clock ticks
-        except (OSError, IndexError, ValueError):
-            continue
-    return total
 
 
 async def _offered_targets(c, limit: int) -> list[tuple[int, str, str]]:  # type: ignore[no-untyped-def]
@@ -100,6 +85,22 @@ def _profiler(path: str | None) -> _Profile | None:
     return _Profile(path) if path else None
 
 
+async def _dispatch_rounds(c, sizes: list[int], rounds: int = 100) -> dict[str, dict[str, float]]:  # type: ignore[no-untyped-def]
+    """Send the confirmations in rounds of k messages, as a worker does when replies trickle in: CPU per message by k."""
+    out = {}
+    for k in sizes:
+        pg0, cpu0, sent = _cpu_s("postgres"), time.process_time(), 0
+        for _ in range(rounds):
+            sent += await c.dispatcher.run_once(limit=k)
+        if sent:
+            out[str(k)] = {
+                "messages": sent,
+                "worker_cpu_ms_per_message": round(1000 * (time.process_time() - cpu0) / sent, 2),
+                "postgres_cpu_ms_per_message": round(1000 * (_cpu_s("postgres") - pg0) / sent, 2),
+            }
+    return out
+
+
 async def run(args: argparse.Namespace) -> dict[str, object]:
     pg_name, url = await _pg_create()
     # A pool as large as the concurrency: overflow connections close after use, and a closed
@@ -137,14 +138,19 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 await c.inbound.accept([sandbox.reply(channel, address, "1")])
                 walls.append(time.perf_counter() - t)
 
-        profiler = _profiler(args.profile)
-        pg0, cpu0, t0 = _postgres_cpu_s(), time.process_time(), time.perf_counter()
+        profiler = _profiler(args.profile) if args.profile_phase == "replies" else None
+        pg0, cpu0, t0 = _cpu_s("postgres"), time.process_time(), time.perf_counter()
         await asyncio.gather(*(answer(ch, addr) for _, ch, addr in targets))
         wall = time.perf_counter() - t0
-        cpu, pg = time.process_time() - cpu0, _postgres_cpu_s() - pg0
+        cpu, pg = time.process_time() - cpu0, _cpu_s("postgres") - pg0
         if profiler is not None:
             profiler.stop()
         n = max(len(targets), 1)
+        statements_per_reply = round(count[0] / n, 1)
+        profiler = _profiler(args.profile) if args.profile_phase == "dispatch" else None
+        dispatch = await _dispatch_rounds(c, [int(k) for k in args.dispatch_rounds.split(",")] if args.dispatch_rounds else [])
+        if profiler is not None:
+            profiler.stop()
         async with c.db.reading() as s:
             confirmations = dict(
                 (
@@ -166,10 +172,11 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             "replies_per_s": round(len(targets) / max(wall, 1e-3), 1),
             "gateway_cpu_ms_per_reply": round(1000 * cpu / n, 2),
             "postgres_cpu_ms_per_reply": round(1000 * pg / n, 2),
-            "statements_per_reply": round(count[0] / n, 1),
+            "statements_per_reply": statements_per_reply,
             "reply_wall_ms": {"p50": round(1000 * _pct(walls, 0.5), 1), "p99": round(1000 * _pct(walls, 0.99), 1)},
             "messages_after_reply": {str(k): int(v) for k, v in confirmations.items()},
             "oversold_inventory_rows": oversold,
+            **({"confirmations_sent_in_rounds_of": dispatch} if dispatch else {}),
             **({"statements": statements.top(40)} if statements else {}),
         }
     finally:
@@ -186,6 +193,8 @@ def main() -> None:
     p.add_argument("--stride", type=int, default=4, help="cancel every stride-th flight of the day (fewer: more seats left)")
     p.add_argument("--seed", type=int, default=21)
     p.add_argument("--statements", action="store_true", help="also print every SQL statement shape by total time")
+    p.add_argument("--dispatch-rounds", default="1,2,5,20", help="then send the confirmations in 100 rounds of each of these sizes")
+    p.add_argument("--profile-phase", choices=["replies", "dispatch"], default="replies")
     p.add_argument("--loop", choices=["asyncio", "uvloop"], default="uvloop", help="event loop (the gateway's is uvloop)")
     p.add_argument("--profile", help="profile the replies into this file: .html/.txt (pyinstrument) or .prof (cProfile)")
     args = p.parse_args()

@@ -445,8 +445,15 @@ class AgentWorkflow:
                 await s.execute(
                     select(Escalation, Conversation.origin, Conversation.locale, Conversation.status)
                     .join(Conversation, Conversation.id == Escalation.conversation_id)
-                    .where(or_(Escalation.route.is_(None), Escalation.status == "open"))
                     .where(Escalation.status.in_(["open", "claimed"]))
+                    .where(
+                        # Only rows with something to do: a mass disruption leaves thousands open, and
+                        # every worker sweeps every second.
+                        or_(
+                            Escalation.route.is_(None),
+                            and_(Escalation.status == "open", Conversation.status != Status.ESCALATED.value),
+                        )
+                    )
                 )
             ).all()
             for esc, origin, locale, conv_status in rows:

@@ -9,12 +9,12 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import ledger
 from conversations.engine import DeliveryFailed, MessageKind
-from conversations.models import Conversation, Delivery, OutboxMessage
+from conversations.models import OUTBOX_READY, Conversation, Delivery, OutboxMessage
 from conversations.pacing import Pacer, Pacing
 from conversations.ports import (
     Channel,
@@ -189,10 +189,8 @@ class Dispatcher:
             query = (
                 select(OutboxMessage.id)
                 .where(
-                    or_(
-                        OutboxMessage.status == "pending",
-                        (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now),
-                    ),
+                    text(f"outbox.{OUTBOX_READY}"),  # what ix_outbox_ready holds
+                    or_(OutboxMessage.status == "pending", OutboxMessage.claimed_until < now),
                     OutboxMessage.next_attempt_at <= now,
                 )
                 .order_by(OutboxMessage.id)

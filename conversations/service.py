@@ -398,10 +398,10 @@ class ConversationService:
 
 #: The offer's deadline and options, best first, with what booking one needs (built once: every reply reads it).
 _OFFER_STATE = (
-    select(*OPTION_HEAD, OfferOption.rank)
-    .join(OfferOption, OfferOption.offer_id == Offer.id)
-    .where(Offer.id == bindparam("offer_id"))
-    .order_by(OfferOption.rank)
+    select(*OPTION_HEAD, OfferOption.__table__.c.rank)
+    .select_from(Offer.__table__.join(OfferOption.__table__, OfferOption.__table__.c.offer_id == Offer.__table__.c.id))
+    .where(Offer.__table__.c.id == bindparam("offer_id"))
+    .order_by(OfferOption.__table__.c.rank)
 )
 
 

@@ -187,6 +187,10 @@ class Settings(BaseSettings):
     recover_stall_s: float = Field(default=60, gt=0)
     #: While a worker generates options it sends at most one outbox round this often: seats first, then words.
     dispatch_defer_s: float = Field(default=10.0, ge=0)
+    #: After a doorbell ring, or a round smaller than a batch, the dispatcher waits this long before it
+    #: claims again, so one round sends what several commits wrote (at 200 replies/s a round per
+    #: message costs more than the replies).
+    dispatch_linger_s: float = Field(default=0.05, ge=0)
     #: Jobs (assess, fan-out links) one worker runs at once.
     worker_jobs: int = Field(default=3, ge=1)
     worker_metrics_host: str = "127.0.0.1"

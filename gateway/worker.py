@@ -32,12 +32,22 @@ class Worker:
         container.listeners.append(self._wake.set)
 
     async def dispatch_forever(self) -> None:
+        """Send in rounds; a round that found less than a batch waits `dispatch_linger_s` for more.
+
+        Each round costs three transactions whatever it carries, so replies trickling in at 200/s
+        sent one round each would cost more than the replies themselves. Only a backlog (a full
+        batch) goes round again at once.
+        """
+        linger = self.c.settings.dispatch_linger_s
         while True:
             n = await self.c.dispatcher.run_once()
             if n == 0:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                    await asyncio.sleep(linger)
+            elif n < self.c.dispatcher.config.batch:
+                await asyncio.sleep(linger)
             await self._yield_to_fanout()
 
     async def _yield_to_fanout(self) -> None:

@@ -318,19 +318,19 @@ async def load_active_segments(
     return [segment_row(r) for r in await session.execute(stmt)]
 
 
-#: What `segment_row` reads: a segment joined with its flight.
+#: What `segment_row` reads: a segment joined with its flight (table columns: the select stays Core).
 SEGMENT_COLUMNS = (
-    Segment.id,
-    Segment.booking_id,
-    Segment.seq,
-    Segment.flight_id,
-    Segment.cabin,
-    Flight.origin,
-    Flight.destination,
-    Flight.dep_utc,
-    Flight.arr_utc,
-    Flight.est_dep_utc,
-    Flight.est_arr_utc,
+    Segment.__table__.c.id,
+    Segment.__table__.c.booking_id,
+    Segment.__table__.c.seq,
+    Segment.__table__.c.flight_id,
+    Segment.__table__.c.cabin,
+    Flight.__table__.c.origin,
+    Flight.__table__.c.destination,
+    Flight.__table__.c.dep_utc,
+    Flight.__table__.c.arr_utc,
+    Flight.__table__.c.est_dep_utc,
+    Flight.__table__.c.est_arr_utc,
 )
 
 
