@@ -181,7 +181,10 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         }
     finally:
         await c.aclose()
-        await _pg_drop(pg_name)
+        if args.keep_db:
+            print(f"kept database {pg_name}", file=sys.stderr)
+        else:
+            await _pg_drop(pg_name)
 
 
 def main() -> None:
@@ -194,6 +197,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=21)
     p.add_argument("--statements", action="store_true", help="also print every SQL statement shape by total time")
     p.add_argument("--dispatch-rounds", default="1,2,5,20", help="then send the confirmations in 100 rounds of each of these sizes")
+    p.add_argument("--keep-db", action="store_true", help="leave the database behind (to EXPLAIN the queries on it)")
     p.add_argument("--profile-phase", choices=["replies", "dispatch"], default="replies")
     p.add_argument("--loop", choices=["asyncio", "uvloop"], default="uvloop", help="event loop (the gateway's is uvloop)")
     p.add_argument("--profile", help="profile the replies into this file: .html/.txt (pyinstrument) or .prof (cProfile)")
