@@ -9,8 +9,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import text
 
-from gateway import api, privacy_api
-from gateway import broadcast_api, slack_app
+from gateway import api, broadcast_api, privacy_api, slack_app
 from gateway.container import Container
 from gateway.metrics import CONTENT_TYPE_LATEST
 from gateway.metrics_server import scrape

@@ -21,18 +21,21 @@ CHANNEL = "rebook:outbox"
 
 
 class Doorbell:
-    def __init__(self, client: Redis, *, channel: str = CHANNEL) -> None:
+    def __init__(self, client: Redis, *, channel: str = CHANNEL, min_interval_s: float = 0.025) -> None:
         self.client = client
         self.channel = channel
+        #: Rings within this long of a publish fold into one after it: a gateway committing 100
+        #: replies a second rings 40 times, not 100, and dispatchers wait longer than this anyway.
+        self.min_interval_s = min_interval_s
         self._ringing: asyncio.Task[None] | None = None
         self._again = False
 
     @classmethod
-    def from_url(cls, url: str) -> Doorbell:
-        return cls(Redis.from_url(url, socket_connect_timeout=2))
+    def from_url(cls, url: str, *, min_interval_s: float = 0.025) -> Doorbell:
+        return cls(Redis.from_url(url, socket_connect_timeout=2), min_interval_s=min_interval_s)
 
     def ring(self) -> None:
-        """Publish once; rings while a publish is in flight fold into one more (never a backlog)."""
+        """Publish once; rings while a publish is in flight, or within `min_interval_s` after it, fold into one more."""
         if self._ringing is not None and not self._ringing.done():
             self._again = True
             return
@@ -49,6 +52,7 @@ class Doorbell:
             except Exception as exc:  # the poll is the safety net; a lost ring only costs latency
                 log.warning("outbox doorbell not rung: %s", type(exc).__name__)
                 return
+            await asyncio.sleep(self.min_interval_s)
             if not self._again:
                 return
 
@@ -66,6 +70,20 @@ class Doorbell:
             except Exception as exc:
                 log.warning("outbox doorbell unreachable (%s); polling until it is back", type(exc).__name__)
                 await asyncio.sleep(retry_s)
+
+    async def take_turn(self, seconds: float) -> bool:
+        """Claim the next small round for this process, if no worker started one in the last `seconds`.
+
+        Trickling messages (a few booking replies a second) are cheapest sent by one worker in
+        rounds of several: a round costs three transactions whatever it carries, and two workers
+        taking turns would halve every round. A backlog (a full batch) never asks. Without Redis
+        every worker may go (the turn is an economy, not a lock).
+        """
+        try:
+            return bool(await self.client.set(f"{self.channel}:turn", b"", nx=True, px=max(1, int(seconds * 1000))))
+        except Exception as exc:
+            log.warning("outbox turn not taken: %s", type(exc).__name__)
+            return True
 
     async def aclose(self) -> None:
         if self._ringing is not None:

@@ -32,23 +32,35 @@ class Worker:
         container.listeners.append(self._wake.set)
 
     async def dispatch_forever(self) -> None:
-        """Send in rounds; a round that found less than a batch waits `dispatch_linger_s` for more.
+        """Send in rounds: a full batch goes straight on; otherwise wait for a ring, linger, take a turn.
 
         Each round costs three transactions whatever it carries, so replies trickling in at 200/s
-        sent one round each would cost more than the replies themselves. Only a backlog (a full
-        batch) goes round again at once.
+        sent one round each would cost more than the replies themselves. After a ring the
+        dispatcher waits `dispatch_linger_s` for more commits, and small rounds take turns across
+        workers (one per linger, through Redis): a worker that finds the turn taken waits for the
+        next ring, since the round it lost claims what is there. Without a ring for
+        `poll_interval`, it looks anyway.
         """
         linger = self.c.settings.dispatch_linger_s
         while True:
+            self._wake.clear()  # before the round: a ring during it means more to send
             n = await self.c.dispatcher.run_once()
-            if n == 0:
-                self._wake.clear()
+            await self._yield_to_fanout()
+            if n >= self.c.dispatcher.config.batch:
+                continue
+            while True:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-                    await asyncio.sleep(linger)
-            elif n < self.c.dispatcher.config.batch:
+                rung = self._wake.is_set()
                 await asyncio.sleep(linger)
-            await self._yield_to_fanout()
+                if not rung or await self._my_turn(linger):
+                    break
+                self._wake.clear()
+
+    async def _my_turn(self, linger: float) -> bool:
+        """True unless another worker started a small round within the last `linger` (needs Redis)."""
+        bell = self.c.doorbell
+        return bell is None or not linger or await bell.take_turn(linger)
 
     async def _yield_to_fanout(self) -> None:
         """Options before messages: while this process holds seats for a disruption, send a round at most every defer_s (10 s).

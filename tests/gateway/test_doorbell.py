@@ -89,3 +89,49 @@ async def test_with_redis_the_container_rings_and_the_worker_listens(tmp_path) -
         await other.aclose()
     finally:
         await c.aclose()
+
+
+async def test_one_small_round_per_turn_across_processes() -> None:
+    channel = _channel()
+    first, second = Doorbell.from_url(REDIS_URL), Doorbell.from_url(REDIS_URL)
+    first.channel = second.channel = channel
+    try:
+        assert await first.take_turn(0.3)
+        assert not await second.take_turn(0.3)  # another worker's turn is running
+        assert not await first.take_turn(0.3)
+        await asyncio.sleep(0.4)
+        assert await second.take_turn(0.3)
+    finally:
+        await first.aclose()
+        await second.aclose()
+
+
+async def test_without_redis_every_worker_takes_its_turn(caplog: pytest.LogCaptureFixture) -> None:
+    bell = Doorbell.from_url("redis://127.0.0.1:1/0")
+    try:
+        with caplog.at_level(logging.WARNING, logger="gateway.doorbell"):
+            assert await bell.take_turn(0.05)
+        assert "outbox turn not taken" in caplog.text
+    finally:
+        await bell.aclose()
+
+
+async def test_a_steady_stream_of_rings_publishes_at_most_once_an_interval() -> None:
+    bell = Doorbell.from_url(REDIS_URL, min_interval_s=0.05)
+    bell.channel = _channel()
+    published: list[bytes] = []
+    real = bell.client.publish
+
+    async def counting(channel: str, message: bytes) -> int:
+        published.append(message)
+        return int(await real(channel, message))
+
+    bell.client.publish = counting  # type: ignore[method-assign]
+    try:
+        for _ in range(20):  # a ring every 10 ms for 200 ms
+            bell.ring()
+            await asyncio.sleep(0.01)
+        await bell._ringing  # type: ignore[misc]
+    finally:
+        await bell.aclose()
+    assert 2 <= len(published) <= 6, published  # ~one per 50 ms, and the last ring is never lost
