@@ -187,9 +187,9 @@ class Settings(BaseSettings):
     recover_stall_s: float = Field(default=60, gt=0)
     #: While a worker generates options it sends at most one outbox round this often: seats first, then words.
     dispatch_defer_s: float = Field(default=10.0, ge=0)
-    #: After a doorbell ring, or a round smaller than a batch, the dispatcher waits this long before it
-    #: claims again, so one round sends what several commits wrote (at 200 replies/s a round per
-    #: message costs more than the replies).
+    #: After a round smaller than a batch, the dispatcher waits for a ring, then this long, and takes
+    #: the small-round turn (one per linger across workers), so one round sends what several commits
+    #: wrote (a round costs ~7.5 ms of worker CPU whatever it carries).
     dispatch_linger_s: float = Field(default=0.05, ge=0)
     #: Jobs (assess, fan-out links) one worker runs at once.
     worker_jobs: int = Field(default=3, ge=1)
