@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from infra.db import make_sessionmaker
 from rebooking_core.booking import BookingStatus, book_option
@@ -16,7 +16,13 @@ from rebooking_core.impact import ImpactedBooking, assess_impact
 from rebooking_core.inventory import move_many, release_seats
 from rebooking_core.models import Flight, Inventory, Offer, OfferOption, SeatHold, Segment
 from rebooking_core.network import NetworkSnapshot, load_network
-from rebooking_core.offers import CreatedOffer, InventoryInconsistent, create_offer, expire_offers, supersede_offer
+from rebooking_core.offers import (
+    CreatedOffer,
+    InventoryInconsistent,
+    create_offer,
+    expire_offers,
+    supersede_offer,
+)
 from tests.core.factories import (
     T0,
     add_booking,
@@ -78,6 +84,16 @@ async def offer_for(
         **kw,
     )  # type: ignore[arg-type]
     return created, hit, snapshot
+
+
+async def offered(engine: AsyncEngine) -> tuple[async_sessionmaker[AsyncSession], World, CreatedOffer]:
+    """A built world whose booking has its offer, committed."""
+    sm = make_sessionmaker(engine)
+    async with sm() as session, session.begin():
+        w = await build(session)
+        created, _, _ = await offer_for(session, w)
+    assert created is not None
+    return sm, w, created
 
 
 async def held_by_rows(session: AsyncSession) -> dict[int, int]:
@@ -304,11 +320,7 @@ async def test_book_option_commits_releases_and_rewrites_segments(engine: AsyncE
 
 
 async def test_book_option_expired_unknown_and_lost_holds(engine: AsyncEngine) -> None:
-    sm = make_sessionmaker(engine)
-    async with sm() as session, session.begin():
-        w = await build(session)
-        created, _, _ = await offer_for(session, w)
-    assert created is not None
+    sm, w, created = await offered(engine)
     direct = created.options[0]
 
     async with sm() as session, session.begin():
@@ -387,11 +399,7 @@ async def test_booking_changed_elsewhere_retires_the_offer(engine: AsyncEngine) 
 
 
 async def test_a_held_hold_without_held_seats_is_never_hidden(engine: AsyncEngine) -> None:
-    sm = make_sessionmaker(engine)
-    async with sm() as session, session.begin():
-        w = await build(session)
-        created, _, _ = await offer_for(session, w)
-    assert created is not None
+    sm, w, created = await offered(engine)
     direct = created.options[0]
     async with sm() as session, session.begin():  # a manual edit: the counter forgets the hold
         await session.execute(update(Inventory).where(Inventory.flight_id == w.direct.id).values(held=0))
