@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import conversations.models  # noqa: F401  (register tables)
 import consent.models  # noqa: F401
+import conversations.models  # noqa: F401  (register tables)
 import rebooking_core.models  # noqa: F401
 from infra import crypto
 from infra.db import make_engine

@@ -31,11 +31,10 @@ async def test_hold_many_moves_every_row_or_reports_failure(engine: AsyncEngine)
         assert await hold_many(s, {(a, "Y"): 4, (b, "Y"): 6})
     assert (await _held(engine))[a][0] == 4 and (await _held(engine))[b][0] == 6
 
-    async with AsyncSession(engine) as s:
-        async with s.begin():
-            ok = await hold_many(s, {(a, "Y"): 1, (b, "Y"): 5})
-            assert ok is False
-            await s.rollback()
+    async with AsyncSession(engine) as s, s.begin():
+        ok = await hold_many(s, {(a, "Y"): 1, (b, "Y"): 5})
+        assert ok is False
+        await s.rollback()
     assert (await _held(engine))[a][0] == 4 and (await _held(engine))[b][0] == 6
 
 
