@@ -292,14 +292,18 @@ class Dispatcher:
         """Each passenger's contact points on our channels, most preferred first."""
         if not passengers:
             return {}
+        # Channels are filtered here, not in SQL: with that filter PostgreSQL may AND in the
+        # (channel, address_hash) index and read every contact point of the channel (145k of them,
+        # 11.6 ms, measured with stale statistics after a bulk import) to find a passenger's two.
         found = await s.scalars(
             select(ContactPoint)
-            .where(ContactPoint.passenger_id.in_(padded(passengers)), ContactPoint.channel.in_(sorted(self.channels)))
+            .where(ContactPoint.passenger_id.in_(padded(passengers)))
             .order_by(ContactPoint.passenger_id, ContactPoint.preference, ContactPoint.id)
         )
         by_passenger: dict[int, list[ContactPoint]] = {}
         for contact in found:
-            by_passenger.setdefault(contact.passenger_id, []).append(contact)
+            if contact.channel in self.channels:
+                by_passenger.setdefault(contact.passenger_id, []).append(contact)
         return by_passenger
 
     async def _unreachable(self, s: AsyncSession, stuck: list[tuple[Conversation, OutboxMessage]]) -> None:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import ledger
@@ -35,18 +35,23 @@ _MORE = re.compile(r"^more:(\d+)$")
 _NUMBER = re.compile(r"^\s*#?(\d{1,2})[.)]?\s*$")
 _FINISHED = (Status.CLOSED,)
 
-# Built once: every passenger reply runs them.
-_OPEN_CONVERSATION = (
-    select(Conversation)
-    .join(ContactPoint, ContactPoint.passenger_id == Conversation.passenger_id)
+# Built once: every passenger reply runs them. The newest open conversation is found as max(id)
+# over the sender's passengers, not ORDER BY id DESC LIMIT 1: with that, PostgreSQL may walk the
+# primary key backwards through every conversation (23k rows, 25-37 ms a reply, measured) instead
+# of starting from the address's contact points.
+_theirs = Conversation.__table__.alias("theirs")
+_contact = ContactPoint.__table__
+_NEWEST_OPEN = (
+    select(func.max(_theirs.c.id))
+    .select_from(_theirs.join(_contact, _contact.c.passenger_id == _theirs.c.passenger_id))
     .where(
-        ContactPoint.channel == bindparam("channel"),
-        ContactPoint.address_hash == bindparam("digest"),
-        Conversation.status.not_in(_FINISHED),
+        _contact.c.channel == bindparam("channel"),
+        _contact.c.address_hash == bindparam("digest"),
+        _theirs.c.status.not_in(_FINISHED),
     )
-    .order_by(Conversation.id.desc())
-    .limit(1)
+    .scalar_subquery()
 )
+_OPEN_CONVERSATION = select(Conversation).where(Conversation.id == _NEWEST_OPEN)
 _OPEN_CONVERSATION_LOCKED = _OPEN_CONVERSATION.with_for_update(of=Conversation)
 _ORDER = [DeliveryState.QUEUED, DeliveryState.SENT, DeliveryState.DELIVERED, DeliveryState.READ]
 #: A receipt only moves a delivery forward (receipts arrive out of order); failure ends it.
