@@ -76,7 +76,7 @@ class Doorbell:
 
         Trickling messages (a few booking replies a second) are cheapest sent by one worker in
         rounds of several: a round costs three transactions whatever it carries, and two workers
-        taking turns would halve every round. A backlog (a full batch) never asks. Without Redis
+        each sending every round they find would halve every round. A backlog (a full batch) never asks. Without Redis
         every worker may go (the turn is an economy, not a lock).
         """
         try:

@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import bindparam, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -38,7 +39,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if not is_sqlite(url):
         _ping_when_idle(engine)
-    if is_sqlite(url):
+    else:
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
@@ -121,8 +122,5 @@ _INSERT_IGNORE: dict[tuple[str, Any, tuple[str, ...]], Any] = {}
 
 
 def _build_insert_ignore(dialect: str, table: Any, columns: tuple[str, ...]) -> Any:
-    from sqlalchemy import bindparam
-    from sqlalchemy.dialects import postgresql, sqlite
-
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return insert(table).values({c: bindparam(c) for c in columns}).on_conflict_do_nothing()

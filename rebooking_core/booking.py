@@ -66,9 +66,18 @@ class _OnRefuse(StrEnum):
     RAISE = "raise"  # a held seat-hold row without held seats: a bug, never hidden
 
 
+#: What each counter move does to (sold, held) per seat: `move_many` applies several at once.
+_PER_SEAT: dict[_Counter, tuple[int, int]] = {
+    commit_seats: (1, -1),
+    sell_seats: (1, 0),
+    release_seats: (0, -1),
+    unsell_seats: (-1, 0),
+}
+
+
 @dataclass(frozen=True)
 class _Op:
-    """One counter move, the moves that take it back, and its net change to (sold, held)."""
+    """One counter move and the moves that take it back."""
 
     flight_id: int
     cabin: str
@@ -76,7 +85,14 @@ class _Op:
     apply: _Counter
     undo: tuple[_Counter, ...]
     on_refuse: _OnRefuse
-    delta: tuple[int, int]
+
+    @property
+    def delta(self) -> tuple[int, int]:
+        sold, held = _PER_SEAT[self.apply]
+        return sold * self.seats, held * self.seats
+
+    def inconsistent(self) -> InventoryInconsistent:
+        return InventoryInconsistent(f"flight {self.flight_id} cabin {self.cabin}: fewer than {self.seats} seats held")
 
 
 async def _already(session: AsyncSession, offer_id: int, booking_id: int) -> BookingResult:
@@ -149,9 +165,7 @@ async def _run(session: AsyncSession, ops: list[_Op]) -> bool:
         if ok:
             done.append(op)
         elif op.on_refuse is _OnRefuse.RAISE:
-            raise InventoryInconsistent(
-                f"flight {op.flight_id} cabin {op.cabin}: fewer than {op.seats} seats held"
-            )
+            raise op.inconsistent()
         elif op.on_refuse is _OnRefuse.ABORT:
             for prev in reversed(done):
                 for fn in prev.undo:
@@ -166,7 +180,7 @@ async def _run_at_once(session: AsyncSession, ops: list[_Op]) -> bool:
     refused = [o for o in ops if (o.flight_id, o.cabin) not in moved]
     for op in refused:
         if op.on_refuse is _OnRefuse.RAISE:
-            raise InventoryInconsistent(f"flight {op.flight_id} cabin {op.cabin}: fewer than {op.seats} seats held")
+            raise op.inconsistent()
     if any(op.on_refuse is _OnRefuse.ABORT for op in refused):
         back = {(o.flight_id, o.cabin): (-o.delta[0], -o.delta[1]) for o in ops if (o.flight_id, o.cabin) in moved}
         if len(await move_many(session, back)) != len(back):
@@ -318,21 +332,21 @@ def _plan(
     """Counter moves: commit our holds (or sell lost legs), release the rest, return old seats."""
     ours = {h.flight_id for h in holds if h.option_id == option_id}
     ops = [
-        _Op(h.flight_id, h.cabin, h.seats, commit_seats, (unsell_seats, hold_seats), _OnRefuse.RAISE, (h.seats, -h.seats))
+        _Op(h.flight_id, h.cabin, h.seats, commit_seats, (unsell_seats, hold_seats), _OnRefuse.RAISE)
         for h in holds
         if h.option_id == option_id
     ]
     ops += [
-        _Op(fid, cabin, seats, sell_seats, (unsell_seats,), _OnRefuse.ABORT, (seats, 0))
+        _Op(fid, cabin, seats, sell_seats, (unsell_seats,), _OnRefuse.ABORT)
         for fid in flight_ids
         if fid not in ours
     ]
     ops += [
-        _Op(h.flight_id, h.cabin, h.seats, release_seats, (hold_seats,), _OnRefuse.RAISE, (0, -h.seats))
+        _Op(h.flight_id, h.cabin, h.seats, release_seats, (hold_seats,), _OnRefuse.RAISE)
         for h in holds
         if h.option_id != option_id
     ]
-    ops += [_Op(fid, seg_cabin, seats, unsell_seats, (sell_seats,), _OnRefuse.SKIP, (-seats, 0)) for fid, seg_cabin in replaced]
+    ops += [_Op(fid, seg_cabin, seats, unsell_seats, (sell_seats,), _OnRefuse.SKIP) for fid, seg_cabin in replaced]
     return ops
 
 
