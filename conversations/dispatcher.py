@@ -8,8 +8,9 @@ import logging
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import delete, func, insert, or_, select, text, update
+from sqlalchemy import Select, Table, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import ledger
@@ -56,6 +57,7 @@ class _Planned:
     origin: Origin | None = None
     first: bool = False
     lease_until: dt.datetime | None = None
+    stamp: bool = False  # the conversation has no first hand-over or no channel yet
 
 
 class LeaseLost(ChannelError):
@@ -69,6 +71,25 @@ def backoff(attempt: int, config: DispatchConfig, retry_after: float | None = No
     ceiling = min(config.max_backoff_s, config.base_backoff_s * (2 ** max(attempt - 1, 0)))
     delay = random.uniform(ceiling / 2, ceiling)
     return max(delay, retry_after or 0.0)
+
+
+# Recording hand-overs runs once a round: Core statements on the tables, built once (see rebooking_core.booking).
+_outbox = cast(Table, OutboxMessage.__table__)
+_conversations = cast(Table, Conversation.__table__)
+_INSERT_DELIVERY = insert(cast(Table, Delivery.__table__))
+_MARK_SENT = (
+    update(_outbox)
+    .where(_outbox.c.id.in_(bindparam("ids", expanding=True)))
+    .values(status="sent", sent_at=bindparam("now"), claimed_until=None)
+)
+_STAMP_FIRST = (
+    update(_conversations)
+    .where(_conversations.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        first_sent_at=func.coalesce(_conversations.c.first_sent_at, bindparam("now", type_=_conversations.c.first_sent_at.type)),
+        channel=func.coalesce(_conversations.c.channel, bindparam("channel")),
+    )
+)
 
 
 class Dispatcher:
@@ -93,25 +114,48 @@ class Dispatcher:
         self._semaphore = asyncio.Semaphore(self.config.concurrency)
 
     async def run_once(self, limit: int = 500) -> int:
-        """Claim due rows and deliver them in batches; returns how many were claimed."""
-        ids = await self._claim(limit)
-        step = self.config.batch
-        for first in range(0, len(ids), step):
-            await self._deliver_batch(ids[first : first + step])
-        return len(ids)
+        """Claim due rows a batch at a time and deliver them; returns how many were claimed."""
+        total = 0
+        while total < limit:
+            take = min(self.config.batch, limit - total)
+            claimed = await self._deliver_next(take)
+            total += claimed
+            if claimed < take:
+                break
+        return total
+
+    async def _deliver_next(self, limit: int) -> int:
+        """Claim and plan up to `limit` due rows in one transaction, then send them; returns how many were claimed.
+
+        One transaction instead of a claim and then a plan: a round costs three transactions
+        whatever it carries, and replies trickle in a few at a time.
+        """
+        try:
+            claimed, planned = await self._claim_and_plan(limit)
+        except Exception:  # one bad row must not hold up the batch: claim them and go message by message
+            log.exception("batch planning failed; delivering one by one")
+            ids = await self._claim(limit)
+            await asyncio.gather(*(self._guarded(i) for i in ids))
+            return len(ids)
+        await self._deliver_planned(planned)
+        return claimed
 
     async def _deliver_batch(self, ids: list[int]) -> None:
-        """Plan a batch in one transaction, send concurrently, record successes and failures in one transaction each.
-
-        Rows to try on their next channel go round again as a batch; a batch that cannot be
-        planned takes the one-message path (`deliver`), so one bad row cannot hold up the others.
-        """
+        """Plan claimed rows in one transaction, then send them (see `_deliver_planned`)."""
         try:
             planned = await self._plan_many(ids)
         except Exception:  # one bad row must not hold up the batch: go message by message
             log.exception("batch planning failed; delivering one by one")
             await asyncio.gather(*(self._guarded(i) for i in ids))
             return
+        await self._deliver_planned(planned)
+
+    async def _deliver_planned(self, planned: list[_Planned]) -> None:
+        """Send concurrently, record successes and failures in one transaction each.
+
+        Rows to try on their next channel go round again as a batch; a batch that cannot be
+        planned takes the one-message path (`deliver`), so one bad row cannot hold up the others.
+        """
         outcomes = await asyncio.gather(*(self._send(p) for p in planned), return_exceptions=True)
         done = [(p, result) for p, result in zip(planned, outcomes, strict=True) if isinstance(result, SendResult)]
         await self._sent_many(done)
@@ -183,22 +227,25 @@ class Dispatcher:
                 row.status = "pending"
                 row.next_attempt_at = now + dt.timedelta(seconds=backoff(row.attempts, self.config))
 
+    def _ready(self, now: dt.datetime, limit: int) -> Select[OutboxMessage]:
+        """Due rows not held by a live claim, oldest first, skipping rows another worker is claiming."""
+        query = (
+            select(OutboxMessage)
+            .where(
+                text(f"outbox.{OUTBOX_READY}"),  # what ix_outbox_ready holds
+                or_(OutboxMessage.status == "pending", OutboxMessage.claimed_until < now),
+                OutboxMessage.next_attempt_at <= now,
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+        return query if self.db.is_sqlite else query.with_for_update(skip_locked=True)
+
     async def _claim(self, limit: int) -> list[int]:
+        """Claim due rows without planning them (the one-by-one path after a batch failed to plan)."""
         now = self.clock()
         async with self.db.transaction() as s:
-            query = (
-                select(OutboxMessage.id)
-                .where(
-                    text(f"outbox.{OUTBOX_READY}"),  # what ix_outbox_ready holds
-                    or_(OutboxMessage.status == "pending", OutboxMessage.claimed_until < now),
-                    OutboxMessage.next_attempt_at <= now,
-                )
-                .order_by(OutboxMessage.id)
-                .limit(limit)
-            )
-            if not self.db.is_sqlite:
-                query = query.with_for_update(skip_locked=True)
-            ids = list((await s.scalars(query)).all())
+            ids = list((await s.scalars(self._ready(now, limit).with_only_columns(OutboxMessage.id))).all())
             if ids:
                 await s.execute(
                     update(OutboxMessage)
@@ -246,30 +293,41 @@ class Dispatcher:
         return False
 
     async def _plan_many(self, ids: list[int]) -> list[_Planned]:
-        """Pick channels and render a batch in one transaction, reading consent right before the send."""
+        """Pick channels and render claimed rows in one transaction, reading consent right before the send."""
         async with self.db.transaction() as s:
-            rows = await self._claimed_rows(s, ids)
-            convs = await self._conversations(s, rows)
-            passengers = {c.passenger_id for c in convs.values() if c.passenger_id is not None}
-            contacts = await self._contacts(s, passengers)
-            granted = await ledger.granted_by_passenger(s, padded(passengers), channels=sorted(self.channels))
-            data = await self.renderer.prefetch(s, rows, convs)
-            lease = self.clock() + self.config.claim_ttl
-            planned = []
-            stuck: list[tuple[Conversation, OutboxMessage]] = []
+            return await self._plan(s, await self._claimed_rows(s, ids))
+
+    async def _claim_and_plan(self, limit: int) -> tuple[int, list[_Planned]]:
+        """Claim up to `limit` due rows and plan them in the same transaction: how many were claimed, and the plans."""
+        async with self.db.transaction() as s:
+            rows = list((await s.scalars(self._ready(self.clock(), limit))).all())
             for row in rows:
-                conv = convs.get(row.conversation_id)
-                if conv is None or conv.passenger_id is None:
-                    row.status = "failed"
-                    row.last_error = "no_recipient"
-                    continue
-                reachable = contacts.get(conv.passenger_id, [])
-                contact = self._choose(conv, row, reachable, granted.get(conv.passenger_id, set()))
-                if contact is None:
-                    stuck.append((conv, row))
-                    continue
-                planned.append(await self._planned(s, data, conv, row, contact, lease))
-            await self._unreachable(s, stuck)
+                row.status = "sending"
+            return len(rows), await self._plan(s, rows)
+
+    async def _plan(self, s: AsyncSession, rows: list[OutboxMessage]) -> list[_Planned]:
+        """Pick a consented channel for each row and render it; rows with none fail or escalate."""
+        convs = await self._conversations(s, rows)
+        passengers = {c.passenger_id for c in convs.values() if c.passenger_id is not None}
+        contacts = await self._contacts(s, passengers)
+        granted = await ledger.granted_by_passenger(s, padded(passengers), channels=sorted(self.channels))
+        data = await self.renderer.prefetch(s, rows, convs)
+        lease = self.clock() + self.config.claim_ttl
+        planned = []
+        stuck: list[tuple[Conversation, OutboxMessage]] = []
+        for row in rows:
+            conv = convs.get(row.conversation_id)
+            if conv is None or conv.passenger_id is None:
+                row.status = "failed"
+                row.last_error = "no_recipient"
+                continue
+            reachable = contacts.get(conv.passenger_id, [])
+            contact = self._choose(conv, row, reachable, granted.get(conv.passenger_id, set()))
+            if contact is None:
+                stuck.append((conv, row))
+                continue
+            planned.append(await self._planned(s, data, conv, row, contact, lease))
+        await self._unreachable(s, stuck)
         return planned
 
     async def _claimed_rows(self, s: AsyncSession, ids: list[int]) -> list[OutboxMessage]:
@@ -341,7 +399,8 @@ class Dispatcher:
         row.attempts += 1
         row.claimed_until = lease
         origin = await self.service.origins.get(s, conv.disruption_id)
-        return _Planned(row.id, conv.id, contact.channel, message, origin, conv.first_sent_at is None, lease)
+        first = conv.first_sent_at is None
+        return _Planned(row.id, conv.id, contact.channel, message, origin, first, lease, first or conv.channel is None)
 
     async def _relock(self, s: AsyncSession, convs: list[Conversation]) -> None:
         """Lock the conversations and read them afresh before the engine changes them (SQLite has one writer)."""
@@ -375,7 +434,7 @@ class Dispatcher:
         now = self.clock()
         async with self.db.transaction() as s:
             await s.execute(
-                insert(Delivery),
+                _INSERT_DELIVERY,
                 [
                     {
                         "outbox_id": p.outbox_id,
@@ -391,22 +450,10 @@ class Dispatcher:
                     for p, r in done
                 ],
             )
-            await s.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(padded(p.outbox_id for p, _ in done)))
-                .values(status="sent", sent_at=now, claimed_until=None)
-                .execution_options(synchronize_session=False)
-            )
-            for channel in {p.channel for p, _ in done}:
-                await s.execute(
-                    update(Conversation)
-                    .where(Conversation.id.in_(padded(p.conversation_id for p, _ in done if p.channel == channel)))
-                    .values(
-                        first_sent_at=func.coalesce(Conversation.first_sent_at, now),
-                        channel=func.coalesce(Conversation.channel, channel),
-                    )
-                    .execution_options(synchronize_session=False)
-                )
+            await s.execute(_MARK_SENT, {"ids": [p.outbox_id for p, _ in done], "now": now})
+            for channel in {p.channel for p, _ in done if p.stamp}:
+                ids = [p.conversation_id for p, _ in done if p.stamp and p.channel == channel]
+                await s.execute(_STAMP_FIRST, {"ids": ids, "now": now, "channel": channel})
         for p, _ in done:
             self.service.telemetry.sent(channel=p.channel, provider=self.channels[p.channel].provider, outcome="sent")
             seconds = since(p.origin, now)
