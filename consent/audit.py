@@ -94,7 +94,7 @@ def _queue(session: Session) -> list[Pending]:
     return queue
 
 
-@event.listens_for(Session, "before_commit")
+@event.listens_for(Session, "before_commit", insert=True)  # first: seat moves deferred to commit go last
 def _write(session: Session) -> None:
     """Write queued entries unsealed: no lock here, so concurrent bookings never queue behind the chain."""
     queue: list[Pending] = session.info.pop(_PENDING, [])

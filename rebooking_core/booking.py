@@ -3,9 +3,12 @@
 The offer's guarded ``UPDATE offers SET status = 'accepted' ... WHERE status = 'open'`` decides
 the winner when two choices race (a WhatsApp tap and an SMS "2"): the loser sees no row and
 answers "already_booked". Seat counters then move in one pass in (flight, cabin) order, so two
-bookings never wait on each other's rows in opposite orders. A leg whose hold was lost is sold
-directly under the capacity guard; if that fails every counter this call moved is put back and
-the offer reopens, so the caller's transaction stays consistent without a savepoint.
+bookings never wait on each other's rows in opposite orders. When every leg is held no move can
+be refused for want of seats, and on PostgreSQL that pass runs at commit, after everything else
+the transaction writes, so a popular flight's counter row is locked for two round trips per
+booking. A leg whose hold was lost is sold directly under the capacity guard; if that fails every
+counter this call moved is put back and the offer reopens, so the caller's transaction stays
+consistent without a savepoint.
 """
 
 from __future__ import annotations
@@ -16,8 +19,20 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Integer, Table, bindparam, case, func, insert, select, update
+from sqlalchemy import (
+    CursorResult,
+    Integer,
+    Table,
+    bindparam,
+    case,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from rebooking_core.impact import (
     ACTIVE_SEGMENT_STATUSES,
@@ -29,6 +44,7 @@ from rebooking_core.inventory import (
     commit_seats,
     hold_seats,
     move_many,
+    move_many_now,
     release_seats,
     sell_seats,
     unsell_seats,
@@ -158,6 +174,9 @@ async def _retire(session: AsyncSession, offer_id: int) -> None:
 async def _run(session: AsyncSession, ops: list[_Op]) -> bool:
     """Apply the moves in lock order; on a refused required move, undo the applied ones."""
     if session.get_bind().dialect.name == "postgresql" and len({(o.flight_id, o.cabin) for o in ops}) == len(ops):
+        if not any(op.on_refuse is _OnRefuse.ABORT for op in ops):
+            _defer(session, ops)
+            return True
         return await _run_at_once(session, ops)
     done: list[_Op] = []
     for op in sorted(ops, key=lambda o: (o.flight_id, o.cabin)):
@@ -172,6 +191,44 @@ async def _run(session: AsyncSession, ops: list[_Op]) -> bool:
                     await fn(session, flight_id=prev.flight_id, cabin=prev.cabin, seats=prev.seats)
             return False
     return True
+
+
+#: `Session.info` key of the counter moves a transaction's bookings left for its commit.
+_DEFERRED = "rebook.deferred_seat_moves"
+
+
+def _defer(session: AsyncSession, ops: list[_Op]) -> None:
+    """Leave moves that no lack of seats can refuse for the commit (`_move_deferred`).
+
+    With every leg held, each move commits a hold, releases one or gives a seat back. Replies to
+    one disruption mostly book the same next flight, and each booking keeps that flight's counter
+    row locked from its update to COMMIT: taken last, that is two round trips instead of ten.
+    """
+    session.sync_session.info.setdefault(_DEFERRED, []).extend(ops)
+
+
+@event.listens_for(Session, "before_commit")
+def _move_deferred(session: Session) -> None:
+    """Run the deferred moves after everything else the transaction writes, right before COMMIT."""
+    ops: list[_Op] = session.info.pop(_DEFERRED, [])
+    if not ops:
+        return
+    session.flush()
+    moves: dict[tuple[int, str], tuple[int, int]] = {}
+    for op in ops:
+        sold, held = moves.get((op.flight_id, op.cabin), (0, 0))
+        moves[(op.flight_id, op.cabin)] = (sold + op.delta[0], held + op.delta[1])
+    moved = move_many_now(session, moves)
+    for op in ops:
+        if op.on_refuse is _OnRefuse.RAISE and (op.flight_id, op.cabin) not in moved:
+            raise op.inconsistent()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_deferred(session: Session, transaction: SessionTransaction) -> None:
+    """Moves of a rolled-back transaction never happen."""
+    if transaction.parent is None:
+        session.info.pop(_DEFERRED, None)
 
 
 async def _run_at_once(session: AsyncSession, ops: list[_Op]) -> bool:

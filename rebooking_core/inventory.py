@@ -28,11 +28,12 @@ from sqlalchemy import (
     values,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Update
 
 from rebooking_core.models import Inventory
 
-__all__ = ["commit_seats", "hold_seats", "move_many", "release_seats", "sell_seats", "unsell_seats"]
+__all__ = ["commit_seats", "hold_seats", "move_many", "move_many_now", "release_seats", "sell_seats", "unsell_seats"]
 
 
 def _check(seats: int) -> None:
@@ -137,17 +138,26 @@ async def move_many(session: AsyncSession, moves: Mapping[tuple[int, str], tuple
     """
     if not moves:
         return set()
-    ordered = sorted(moves.items())
-    result = await session.execute(
-        _MOVE_MANY,
-        {
-            "flights": [f for (f, _), _ in ordered],
-            "cabins": [c for (_, c), _ in ordered],
-            "d_sold": [ds for _, (ds, _) in ordered],
-            "d_held": [dh for _, (_, dh) in ordered],
-        },
-    )
+    result = await session.execute(_MOVE_MANY, _move_params(moves))
     return {(int(f), str(c)) for f, c in result.all()}
+
+
+def move_many_now(session: Session, moves: Mapping[tuple[int, str], tuple[int, int]]) -> set[tuple[int, str]]:
+    """`move_many` from synchronous session code: a ``before_commit`` hook, where a booking's deferred moves run."""
+    if not moves:
+        return set()
+    result = session.execute(_MOVE_MANY, _move_params(moves))
+    return {(int(f), str(c)) for f, c in result.all()}
+
+
+def _move_params(moves: Mapping[tuple[int, str], tuple[int, int]]) -> dict[str, list[Any]]:
+    ordered = sorted(moves.items())
+    return {
+        "flights": [f for (f, _), _ in ordered],
+        "cabins": [c for (_, c), _ in ordered],
+        "d_sold": [ds for _, (ds, _) in ordered],
+        "d_held": [dh for _, (_, dh) in ordered],
+    }
 
 
 def _move_many() -> Update:

@@ -451,3 +451,33 @@ async def test_move_many_moves_the_rows_its_guard_lets_through(pg_engine: AsyncE
         assert await counters(session, w.hub_in.id) == (150, 2, 1)
         assert await counters(session, w.onward.id) == (150, 0, 0)
         assert await counters(session, w.late.id) == (150, 0, 0)
+
+
+async def test_a_held_booking_locks_its_counter_rows_only_at_commit(pg_engine: AsyncEngine) -> None:
+    """Every leg held: the counters move after the rest of the transaction, so the row is free until then."""
+    sm, w, created = await offered(pg_engine)
+    direct = created.options[0]
+    async with sm() as session, session.begin():
+        result = await book_option(session, option_id=direct.option_id, now=NOW)
+        assert result.status == BookingStatus.BOOKED
+        async with sm() as other, other.begin():  # would wait (and NOWAIT fail) if the row were locked
+            locked = await other.execute(
+                select(Inventory.sold).where(Inventory.flight_id == w.direct.id).with_for_update(nowait=True)
+            )
+            assert locked.scalar_one() == 0
+    async with sm() as session:
+        assert await counters(session, w.direct.id) == (10, 2, 0)
+        assert await held_by_counters(session) == await held_by_rows(session) == {}
+
+
+async def test_deferred_counter_moves_are_dropped_with_a_rollback(pg_engine: AsyncEngine) -> None:
+    sm, w, created = await offered(pg_engine)
+    async with sm() as session:
+        async with session.begin():
+            await book_option(session, option_id=created.options[0].option_id, now=NOW)
+            await session.rollback()
+        async with session.begin():  # the same session's next transaction must not move them
+            pass
+    async with sm() as session:
+        assert await counters(session, w.direct.id) == (10, 0, 2)
+        assert (await session.get(Offer, created.offer_id)).status == "open"  # type: ignore[union-attr]
