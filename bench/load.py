@@ -18,6 +18,7 @@ import gc
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -145,7 +146,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         newest: dict[str, tuple[int, str, str, str]] = {}
         for conv_id, status, digest, address, channel in rows:
             newest.setdefault(digest, (conv_id, status, channel, address or ""))
-        offered = [(cid, ch, addr) for cid, status, ch, addr in newest.values() if status == "offered"][: args.replies]
+        warm = args.reply_warmup * max(1, args.reply_processes)
+        offered = [(cid, ch, addr) for cid, status, ch, addr in newest.values() if status == "offered"][: args.replies + warm]
         # Replies: SMS "1" at a paced rate, handled by separate processes standing in for the gateways
         # (webhook handlers after signature checks), through the same inbound path.
         def cpu_now() -> dict[str, float]:
@@ -156,25 +158,39 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         await asyncio.sleep(args.idle_window)
         idle_cpu = {k: round(100 * (v - idle_before[k]) / max(args.idle_window, 1e-3), 1) for k, v in cpu_now().items()}
         cpu_before = cpu_now()
-        reply_started, reply_wall = _replies(env, offered, args)
+        tmp = Path(tempfile.mkdtemp())
+        reply_started, reply_handled, reply_wall, repliers = _replies(env, offered, args, tmp)
         deadline = time.monotonic() + 120
         latencies: list[float] = []
+        after_commit: list[float] = []
+        rounds = 0
+        # Until every confirmation is settled (sent, or failed for good): waiting longer would count
+        # idle sweeps as reply CPU.
         while time.monotonic() < deadline:
             async with c.db.reading() as s:
-                rows = (
+                settled = (
                     await s.execute(
-                        select(OutboxMessage.conversation_id, OutboxMessage.sent_at).where(
+                        select(OutboxMessage.conversation_id, OutboxMessage.status, OutboxMessage.sent_at).where(
                             OutboxMessage.key.in_(["booked", "offer_refreshed", "offer_seat_gone"]),
                             OutboxMessage.conversation_id.in_(list(reply_started)),
-                            OutboxMessage.status == "sent",
+                            OutboxMessage.status.in_(["sent", "failed", "dead"]),
                         )
                     )
                 ).all()
-            latencies = [sent_at.timestamp() - reply_started[cid] for cid, sent_at in rows]
-            if len(rows) >= len(reply_started):
+            handed = [(cid, at) for cid, status, at in settled if status == "sent" and at is not None]
+            latencies = [at.timestamp() - reply_started[cid] for cid, at in handed]
+            after_commit = [at.timestamp() - reply_handled[cid] for cid, at in handed if cid in reply_handled]
+            rounds = len({at for _, at in handed})  # a round records its hand-overs with one timestamp
+            if len(settled) >= len(reply_started):
                 break
             await asyncio.sleep(0.25)
         cpu_after = cpu_now()
+        for proc in repliers:
+            assert proc.stdin is not None
+            proc.stdin.close()
+            proc.wait()
+        shutil.rmtree(tmp)
+        handling = [reply_handled[cid] - at for cid, at in reply_started.items() if cid in reply_handled]
         reply_cpu = {k: round(1000 * (cpu_after[k] - v) / max(len(reply_started), 1), 2) for k, v in cpu_before.items()}
         async with c.db.reading() as s:
             replied = list(reply_started)
@@ -215,10 +231,19 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             "reply_rate_achieved_per_s": round(len(reply_started) / max(reply_wall, 1e-3), 1),
             "idle_cpu_percent_of_a_core": idle_cpu,
             "cpu_ms_per_reply": {"repliers": _REPLIER_CPU, **reply_cpu},
+            "reply_handled_ms": {  # the webhook's answer: booked and committed
+                "p50": round(_pct(handling, 0.5) * 1000, 1),
+                "p99": round(_pct(handling, 0.99) * 1000, 1),
+            },
+            "commit_to_handover_ms": {  # the dispatcher's share
+                "p50": round(_pct(after_commit, 0.5) * 1000, 1),
+                "p99": round(_pct(after_commit, 0.99) * 1000, 1),
+            },
             "reply_to_confirmation_handed_over_ms": {
                 "p50": round(_pct(latencies, 0.5) * 1000, 1),
                 "p99": round(_pct(latencies, 0.99) * 1000, 1),
                 "answered": len(latencies),
+                "dispatch_rounds": rounds,
             },
             "replied_conversations": {
                 "status": {str(k): int(v) for k, v in conv_states.items()},
@@ -248,50 +273,70 @@ _REPLIER_RSS: list[float] = []
 _REPLIER_CPU: list[float] = []
 
 
-def _replies(env: dict[str, str], targets: list[tuple[int, str, str]], args: argparse.Namespace) -> tuple[dict[int, float], float]:
-    """Split the replies over `reply_processes` processes, each at its share of the rate; when each started."""
+def _replies(
+    env: dict[str, str], targets: list[tuple[int, str, str]], args: argparse.Namespace, tmp: Path
+) -> tuple[dict[int, float], dict[int, float], float, list[subprocess.Popen[bytes]]]:
+    """Split the replies over `reply_processes` processes, each at its share of the rate; when each started and was answered.
+
+    The processes are returned still running, their connections open, until the caller closes
+    their stdin: a PostgreSQL backend's CPU time leaves /proc with it, so the replies' share of
+    PostgreSQL would go uncounted if they closed their pools first.
+    """
     k = max(1, args.reply_processes)
-    with tempfile.TemporaryDirectory() as tmp:
-        procs = []
-        for i in range(k):
-            src, dst = Path(tmp) / f"in{i}.json", Path(tmp) / f"out{i}.json"
-            src.write_text(json.dumps(targets[i::k]))
-            procs.append(
-                (
-                    subprocess.Popen(
-                        [sys.executable, __file__, "--replier", str(src), str(dst), "--reply-rate", str(args.reply_rate / k),
-                         "--reply-concurrency", str(args.reply_concurrency)],
-                        env={**env, "REBOOK_DB_POOL_SIZE": str(max(10, args.reply_concurrency))}, cwd=ROOT,
-                    ),
-                    dst,
-                )
-            )
-        started: dict[int, float] = {}
-        walls = []
-        for proc, dst in procs:
-            proc.wait()
-            out = json.loads(dst.read_text())
-            started.update({int(cid): at for cid, at in out["started"].items()})
-            walls.append(out["wall_s"])
-            _REPLIER_RSS.append(out["peak_rss_mb"])
-            _REPLIER_CPU.append(out["cpu_ms_per_reply"])
-    return started, max(walls, default=0.0)
+    procs = []
+    for i in range(k):
+        src, dst = tmp / f"in{i}.json", tmp / f"out{i}.json"
+        src.write_text(json.dumps(targets[i::k]))
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--replier", str(src), str(dst), "--reply-rate", str(args.reply_rate / k),
+             "--reply-concurrency", str(args.reply_concurrency), "--reply-warmup", str(args.reply_warmup)],
+            env={**env, "REBOOK_DB_POOL_SIZE": str(max(10, args.reply_concurrency))}, cwd=ROOT, stdin=subprocess.PIPE,
+        )
+        procs.append((proc, dst))
+    started: dict[int, float] = {}
+    handled: dict[int, float] = {}
+    walls = []
+    for proc, dst in procs:
+        while not dst.exists():
+            if proc.poll() is not None:
+                raise RuntimeError(f"replier exited with {proc.returncode}")
+            time.sleep(0.1)
+        out = json.loads(dst.read_text())
+        started.update({int(cid): at for cid, at in out["started"].items()})
+        handled.update({int(cid): at for cid, at in out["handled"].items()})
+        walls.append(out["wall_s"])
+        _REPLIER_RSS.append(out["peak_rss_mb"])
+        _REPLIER_CPU.append(out["cpu_ms_per_reply"])
+    return started, handled, max(walls, default=0.0), [proc for proc, _ in procs]
 
 
-async def _replier(src: Path, dst: Path, rate: float, concurrency: int) -> None:
-    """One stand-in gateway: answer "1" for each target at `rate`, recording when each reply arrived."""
+async def _replier(src: Path, dst: Path, rate: float, concurrency: int, warmup: int) -> None:
+    """One stand-in gateway: answer "1" for each target at `rate`, recording when each reply arrived.
+
+    The first `warmup` replies are not measured: they open and warm the pool's connections (each
+    backend's caches, each statement's preparation), as a gateway that has been running has.
+    """
     targets = json.loads(src.read_text())
     c = build(Settings())  # from the REBOOK_* environment, like the workers
     await c.start()
     assert c.sandbox is not None
     sandbox = c.sandbox
     gate = asyncio.Semaphore(concurrency)
+
+    async def unmeasured(channel: str, address: str) -> None:
+        async with gate:
+            await c.inbound.accept([sandbox.reply(channel, address, "1")])
+
+    await asyncio.gather(*(unmeasured(channel, address) for _, channel, address in targets[:warmup]))
+    targets = targets[warmup:]
     started: dict[int, float] = {}
+    handled: dict[int, float] = {}
 
     async def answer(conv_id: int, channel: str, address: str) -> None:
         started[conv_id] = time.time()
         async with gate:
             await c.inbound.accept([sandbox.reply(channel, address, "1")])
+        handled[conv_id] = time.time()
 
     t0 = time.perf_counter()
     cpu0 = time.process_time()
@@ -304,9 +349,12 @@ async def _replier(src: Path, dst: Path, rate: float, concurrency: int) -> None:
     await asyncio.gather(*tasks)
     wall = time.perf_counter() - t0
     cpu_ms = 1000 * (time.process_time() - cpu0) / max(len(targets), 1)
-    await c.aclose()
     rss = _peak_rss_mb(os.getpid())
-    dst.write_text(json.dumps({"started": started, "wall_s": wall, "peak_rss_mb": rss, "cpu_ms_per_reply": round(cpu_ms, 2)}))
+    out = {"started": started, "handled": handled, "wall_s": wall, "peak_rss_mb": rss, "cpu_ms_per_reply": round(cpu_ms, 2)}
+    dst.with_suffix(".tmp").write_text(json.dumps(out))
+    dst.with_suffix(".tmp").rename(dst)
+    await asyncio.to_thread(sys.stdin.read)  # connections stay open until the bench has counted their CPU
+    await c.aclose()
 
 
 def main() -> None:
@@ -315,8 +363,9 @@ def main() -> None:
         r.add_argument("--replier", nargs=2)
         r.add_argument("--reply-rate", type=float)
         r.add_argument("--reply-concurrency", type=int)
+        r.add_argument("--reply-warmup", type=int)
         a = r.parse_args()
-        run_loop(_replier(Path(a.replier[0]), Path(a.replier[1]), a.reply_rate, a.reply_concurrency))  # as the gateway runs
+        run_loop(_replier(Path(a.replier[0]), Path(a.replier[1]), a.reply_rate, a.reply_concurrency, a.reply_warmup))  # as the gateway runs
         return
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--workers", type=int, default=2)
@@ -326,6 +375,7 @@ def main() -> None:
     p.add_argument("--replies", type=int, default=2000)
     p.add_argument("--reply-rate", type=float, default=200.0)
     p.add_argument("--reply-concurrency", type=int, default=16, help="webhook requests in flight at once per process (its DB pool is made as large)")
+    p.add_argument("--reply-warmup", type=int, default=50, help="unmeasured replies per process first, to warm its connections")
     p.add_argument("--reply-processes", type=int, default=2, help="stand-in gateway processes sharing the reply rate")
     p.add_argument("--keep-db", action="store_true", help="leave the database behind (to EXPLAIN the queries on it)")
     p.add_argument("--idle-window", type=float, default=5.0, help="seconds of idle CPU measured before the replies")

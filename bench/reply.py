@@ -85,18 +85,20 @@ def _profiler(path: str | None) -> _Profile | None:
     return _Profile(path) if path else None
 
 
-async def _dispatch_rounds(c, sizes: list[int], rounds: int = 100) -> dict[str, dict[str, float]]:  # type: ignore[no-untyped-def]
+async def _dispatch_rounds(c, sizes: list[int], count: list[int], rounds: int = 100) -> dict[str, dict[str, float]]:  # type: ignore[no-untyped-def]
     """Send the confirmations in rounds of k messages, as a worker does when replies trickle in: CPU per message by k."""
     out = {}
     for k in sizes:
-        pg0, cpu0, sent = _cpu_s("postgres"), time.process_time(), 0
+        pg0, cpu0, sent, statements0, done = _cpu_s("postgres"), time.process_time(), 0, count[0], 0
         for _ in range(rounds):
-            sent += await c.dispatcher.run_once(limit=k)
+            n = await c.dispatcher.run_once(limit=k)
+            sent, done = sent + n, done + (n > 0)
         if sent:
             out[str(k)] = {
                 "messages": sent,
                 "worker_cpu_ms_per_message": round(1000 * (time.process_time() - cpu0) / sent, 2),
                 "postgres_cpu_ms_per_message": round(1000 * (_cpu_s("postgres") - pg0) / sent, 2),
+                "statements_per_round": round((count[0] - statements0) / max(done, 1), 1),
             }
     return out
 
@@ -121,6 +123,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 pass
         async with c.db.reading() as s:
             statuses = dict((await s.execute(select(Conversation.status, func.count()).group_by(Conversation.status))).all())
+        await c.dispatcher.drain()  # the offers go out first, as in service: the rounds below carry confirmations only
         targets = await _offered_targets(c, args.replies)
         for _, channel, address in targets[: args.warmup]:
             await c.inbound.accept([c.sandbox.reply(channel, address, "1")])
@@ -148,7 +151,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         n = max(len(targets), 1)
         statements_per_reply = round(count[0] / n, 1)
         profiler = _profiler(args.profile) if args.profile_phase == "dispatch" else None
-        dispatch = await _dispatch_rounds(c, [int(k) for k in args.dispatch_rounds.split(",")] if args.dispatch_rounds else [])
+        dispatch = await _dispatch_rounds(c, [int(k) for k in args.dispatch_rounds.split(",")] if args.dispatch_rounds else [], count)
         if profiler is not None:
             profiler.stop()
         async with c.db.reading() as s:
