@@ -284,19 +284,23 @@ _SEGMENTS = (
     .where(_segments.c.status.in_(ACTIVE_SEGMENT_STATUSES), _segments.c.booking_id == bindparam("booking_id"))
     .order_by(_segments.c.seq, _segments.c.id)
 )
-_HOLDS = (
-    select(_holds.c.id, _holds.c.option_id, _holds.c.flight_id, _holds.c.cabin, _holds.c.seats)
-    .join(_options, _options.c.id == _holds.c.option_id)
-    .where(_options.c.offer_id == bindparam("offer_id"), _holds.c.status == HoldStatus.HELD.value)
-)
-_MARK_HOLDS = (
+#: Marks the offer's held holds in one pass (the chosen option's committed, the others released)
+#: and returns them: the counter moves are planned from what was marked.
+_TAKE_HOLDS = (
     update(_holds)
-    .where(_holds.c.id.in_(bindparam("ids", expanding=True)))
+    .where(
+        _holds.c.option_id.in_(select(_options.c.id).where(_options.c.offer_id == bindparam("offer_id"))),
+        _holds.c.status == HoldStatus.HELD.value,
+    )
     .values(
         status=case(
             (_holds.c.option_id == bindparam("chosen"), HoldStatus.COMMITTED.value), else_=HoldStatus.RELEASED.value
         )
     )
+    .returning(_holds.c.id, _holds.c.option_id, _holds.c.flight_id, _holds.c.cabin, _holds.c.seats)
+)
+_RESTORE_HOLDS = (
+    update(_holds).where(_holds.c.id.in_(bindparam("ids", expanding=True))).values(status=HoldStatus.HELD.value)
 )
 _RETIRE_SEGMENTS = (
     update(_segments)
@@ -348,7 +352,7 @@ async def book_option(session: AsyncSession, *, option_id: int, now: dt.datetime
         await _retire(session, head.offer_id)
         return BookingResult(BookingStatus.EXPIRED, head.booking_id, option_id, flight_ids)
 
-    holds = (await session.execute(_HOLDS, {"offer_id": head.offer_id})).all()
+    holds = (await session.execute(_TAKE_HOLDS, {"offer_id": head.offer_id, "chosen": option_id})).all()
     seats = int(head.seats)
     ops = _plan(
         holds,
@@ -359,10 +363,11 @@ async def book_option(session: AsyncSession, *, option_id: int, now: dt.datetime
         replaced=[(s.flight_id, s.cabin) for s in replaced],
     )
     if not await _run(session, ops):
+        if holds:
+            await session.execute(_RESTORE_HOLDS, {"ids": [h.id for h in holds]})
         await _reopen(session, head.offer_id)
         return BookingResult(BookingStatus.UNAVAILABLE, head.booking_id, option_id, flight_ids)
 
-    await _mark_holds(session, holds, option_id=option_id)
     last_seq = max(s.seq for s in replaced)
     await _rewrite_segments(
         session,
@@ -405,12 +410,6 @@ def _plan(
     ]
     ops += [_Op(fid, seg_cabin, seats, unsell_seats, (sell_seats,), _OnRefuse.SKIP) for fid, seg_cabin in replaced]
     return ops
-
-
-async def _mark_holds(session: AsyncSession, holds: Sequence[Any], *, option_id: int) -> None:
-    """The chosen option's holds become committed, the others released."""
-    if holds:
-        await session.execute(_MARK_HOLDS, {"ids": [h.id for h in holds], "chosen": option_id})
 
 
 async def _rewrite_segments(
