@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -157,9 +158,11 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         idle_before = cpu_now()
         await asyncio.sleep(args.idle_window)
         idle_cpu = {k: round(100 * (v - idle_before[k]) / max(args.idle_window, 1e-3), 1) for k, v in cpu_now().items()}
-        cpu_before = cpu_now()
+        cpu_before: dict[str, float] = {}
         tmp = Path(tempfile.mkdtemp())
-        reply_started, reply_handled, reply_wall, repliers = _replies(env, offered, args, tmp)
+        reply_started, reply_handled, reply_wall, repliers = _replies(
+            env, offered, args, tmp, lambda: cpu_before.update(cpu_now())
+        )
         deadline = time.monotonic() + 120
         latencies: list[float] = []
         after_commit: list[float] = []
@@ -274,9 +277,11 @@ _REPLIER_CPU: list[float] = []
 
 
 def _replies(
-    env: dict[str, str], targets: list[tuple[int, str, str]], args: argparse.Namespace, tmp: Path
+    env: dict[str, str], targets: list[tuple[int, str, str]], args: argparse.Namespace, tmp: Path, measuring: Callable[[], None]
 ) -> tuple[dict[int, float], dict[int, float], float, list[subprocess.Popen[bytes]]]:
     """Split the replies over `reply_processes` processes, each at its share of the rate; when each started and was answered.
+
+    `measuring` is called once every process is past its warm-up replies.
 
     The processes are returned still running, their connections open, until the caller closes
     their stdin: a PostgreSQL backend's CPU time leaves /proc with it, so the replies' share of
@@ -293,6 +298,12 @@ def _replies(
             env={**env, "REBOOK_DB_POOL_SIZE": str(max(10, args.reply_concurrency))}, cwd=ROOT, stdin=subprocess.PIPE,
         )
         procs.append((proc, dst))
+    for proc, dst in procs:
+        while not dst.with_suffix(".measuring").exists():
+            if proc.poll() is not None:
+                raise RuntimeError(f"replier exited with {proc.returncode}")
+            time.sleep(0.01)
+    measuring()
     started: dict[int, float] = {}
     handled: dict[int, float] = {}
     walls = []
@@ -314,7 +325,7 @@ async def _replier(src: Path, dst: Path, rate: float, concurrency: int, warmup: 
     """One stand-in gateway: answer "1" for each target at `rate`, recording when each reply arrived.
 
     The first `warmup` replies are not measured: they open and warm the pool's connections (each
-    backend's caches, each statement's preparation), as a gateway that has been running has.
+    backend's caches, each statement's preparation), as in a gateway that has been running.
     """
     targets = json.loads(src.read_text())
     c = build(Settings())  # from the REBOOK_* environment, like the workers
@@ -323,32 +334,33 @@ async def _replier(src: Path, dst: Path, rate: float, concurrency: int, warmup: 
     sandbox = c.sandbox
     gate = asyncio.Semaphore(concurrency)
 
-    async def unmeasured(channel: str, address: str) -> None:
-        async with gate:
-            await c.inbound.accept([sandbox.reply(channel, address, "1")])
-
-    await asyncio.gather(*(unmeasured(channel, address) for _, channel, address in targets[:warmup]))
-    targets = targets[warmup:]
     started: dict[int, float] = {}
     handled: dict[int, float] = {}
 
-    async def answer(conv_id: int, channel: str, address: str) -> None:
-        started[conv_id] = time.time()
+    async def answer(conv_id: int, channel: str, address: str, measured: bool) -> None:
+        if measured:
+            started[conv_id] = time.time()
         async with gate:
             await c.inbound.accept([sandbox.reply(channel, address, "1")])
-        handled[conv_id] = time.time()
+        if measured:
+            handled[conv_id] = time.time()
 
-    t0 = time.perf_counter()
+    # One paced stream: the warm-up replies lead straight into the measured ones, so the
+    # measurement starts in a steady state rather than behind a burst.
+    paced_from = t0 = time.perf_counter()
     cpu0 = time.process_time()
     tasks = []
     for n, (conv_id, channel, address) in enumerate(targets):
-        delay = t0 + n / rate - time.perf_counter()
+        delay = paced_from + n / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(answer(conv_id, channel, address)))
+        if n == warmup:
+            t0, cpu0 = time.perf_counter(), time.process_time()
+            dst.with_suffix(".measuring").touch()
+        tasks.append(asyncio.create_task(answer(conv_id, channel, address, n >= warmup)))
     await asyncio.gather(*tasks)
     wall = time.perf_counter() - t0
-    cpu_ms = 1000 * (time.process_time() - cpu0) / max(len(targets), 1)
+    cpu_ms = 1000 * (time.process_time() - cpu0) / max(len(targets) - warmup, 1)
     rss = _peak_rss_mb(os.getpid())
     out = {"started": started, "handled": handled, "wall_s": wall, "peak_rss_mb": rss, "cpu_ms_per_reply": round(cpu_ms, 2)}
     dst.with_suffix(".tmp").write_text(json.dumps(out))
@@ -375,7 +387,7 @@ def main() -> None:
     p.add_argument("--replies", type=int, default=2000)
     p.add_argument("--reply-rate", type=float, default=200.0)
     p.add_argument("--reply-concurrency", type=int, default=16, help="webhook requests in flight at once per process (its DB pool is made as large)")
-    p.add_argument("--reply-warmup", type=int, default=50, help="unmeasured replies per process first, to warm its connections")
+    p.add_argument("--reply-warmup", type=int, default=200, help="unmeasured replies per process first, at the same pace, to warm its connections")
     p.add_argument("--reply-processes", type=int, default=2, help="stand-in gateway processes sharing the reply rate")
     p.add_argument("--keep-db", action="store_true", help="leave the database behind (to EXPLAIN the queries on it)")
     p.add_argument("--idle-window", type=float, default=5.0, help="seconds of idle CPU measured before the replies")
