@@ -127,8 +127,8 @@ class Dispatcher:
     async def _deliver_next(self, limit: int) -> int:
         """Claim and plan up to `limit` due rows in one transaction, then send them; returns how many were claimed.
 
-        One transaction instead of a claim and then a plan: a round costs three transactions
-        whatever it carries, and replies trickle in a few at a time.
+        A claim of its own was one more transaction a round, whatever the round carries, and
+        confirmations trickle in a few at a time.
         """
         try:
             claimed, planned = await self._claim_and_plan(limit)
@@ -151,11 +151,7 @@ class Dispatcher:
         await self._deliver_planned(planned)
 
     async def _deliver_planned(self, planned: list[_Planned]) -> None:
-        """Send concurrently, record successes and failures in one transaction each.
-
-        Rows to try on their next channel go round again as a batch; a batch that cannot be
-        planned takes the one-message path (`deliver`), so one bad row cannot hold up the others.
-        """
+        """Send concurrently, record successes and failures in one transaction each; rows to try on their next channel go round again."""
         outcomes = await asyncio.gather(*(self._send(p) for p in planned), return_exceptions=True)
         done = [(p, result) for p, result in zip(planned, outcomes, strict=True) if isinstance(result, SendResult)]
         await self._sent_many(done)

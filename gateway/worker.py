@@ -34,7 +34,7 @@ class Worker:
     async def dispatch_forever(self) -> None:
         """Send in rounds: a full batch goes straight on; otherwise wait for a ring, linger, take a turn.
 
-        Each round costs three transactions whatever it carries, so replies trickling in at 200/s
+        Each round costs two transactions whatever it carries, so replies trickling in at 200/s
         sent one round each would cost more than the replies themselves. After a ring the
         dispatcher waits `dispatch_linger_s` for more commits, and small rounds take turns across
         workers (one per linger, through Redis): a worker that finds the turn taken waits for the

@@ -214,3 +214,19 @@ async def test_a_permanent_error_on_the_last_channel_escalates_as_unreachable(ri
     conv = await rig.conversation(a)
     assert conv.status == Status.ESCALATED
     assert [e.reason for e in await rig.escalations(a)] == ["unreachable"]
+
+
+async def test_a_row_that_cannot_be_planned_is_parked_and_the_rest_of_its_batch_is_sent(rig: Rig) -> None:
+    a, b, bad = [await rig.add_pax(("sms",)) for _ in range(3)]
+    await _planned(rig, a, b, bad)
+    async with rig.c.db.transaction() as s:  # a row no renderer knows: planning the batch fails on it
+        row = await s.get(OutboxMessage, (await _only_row(rig, bad)).id)
+        assert row is not None
+        row.key = "no_such_message"
+
+    assert await rig.c.dispatcher.run_once() == 3
+
+    assert [len(rig.inbox("sms", who)) for who in (a, b, bad)] == [1, 1, 0]
+    assert [(await _only_row(rig, who)).status for who in (a, b)] == ["sent", "sent"]
+    parked = await _only_row(rig, bad)
+    assert (parked.status, parked.attempts, parked.last_error) == ("pending", 1, "ValueError")
