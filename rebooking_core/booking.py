@@ -17,22 +17,31 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
+    ARRAY,
+    JSON,
+    BigInteger,
     CursorResult,
     Integer,
+    String,
     Table,
+    and_,
+    any_,
     bindparam,
     case,
     event,
     func,
     insert,
+    literal,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql.dml import Insert
 
 from rebooking_core.impact import (
     ACTIVE_SEGMENT_STATUSES,
@@ -275,13 +284,13 @@ _SEGMENTS = (
     select(
         *SEGMENT_COLUMNS,
         _segments.c.flight_id.in_(
-            select(_disrupted.c.flight_id).where(_disrupted.c.disruption_id == bindparam("disruption_id"))
+            select(_disrupted.c.flight_id).where(_disrupted.c.disruption_id == bindparam("seg_disruption"))
         ).label("hit"),
         select(_flights.c.origin).where(_flights.c.id == bindparam("first_flight")).scalar_subquery().label("rebook_from"),
-        select(func.max(_ANY_SEGMENT.c.seq)).where(_ANY_SEGMENT.c.booking_id == bindparam("booking_id")).scalar_subquery().label("last"),
+        select(func.max(_ANY_SEGMENT.c.seq)).where(_ANY_SEGMENT.c.booking_id == bindparam("seg_booking")).scalar_subquery().label("last"),
     )
     .join(_flights, _flights.c.id == _segments.c.flight_id)
-    .where(_segments.c.status.in_(ACTIVE_SEGMENT_STATUSES), _segments.c.booking_id == bindparam("booking_id"))
+    .where(_segments.c.status.in_(ACTIVE_SEGMENT_STATUSES), _segments.c.booking_id == bindparam("seg_booking"))
     .order_by(_segments.c.seq, _segments.c.id)
 )
 #: Marks the offer's held holds in one pass (the chosen option's committed, the others released)
@@ -315,6 +324,93 @@ _SHIFT_SEGMENTS = (
 )
 
 
+# PostgreSQL books in two statements where SQLite takes five or six: the guard, the segments and
+# the holds are read in one, and the holds, the old segments and the new ones written in another.
+# Every statement is a round trip, and under load each costs both sides a wake-up on a busy machine.
+
+
+class _Hold(NamedTuple):
+    id: int
+    option_id: int
+    flight_id: int
+    cabin: str
+    seats: int
+
+
+_ACCEPTED = _ACCEPT.returning(_offers.c.id).cte("accepted")
+#: The offer's held holds as JSON, read with the guard: after winning it nobody else can release
+#: them (`release_holds` runs only for the guard's winner), so they stay what this reads.
+_HELD = (
+    select(func.json_agg(func.json_build_array(_holds.c.id, _holds.c.option_id, _holds.c.flight_id, _holds.c.cabin, _holds.c.seats)))
+    .select_from(_holds.join(_options, _options.c.id == _holds.c.option_id))
+    .where(_options.c.offer_id == bindparam("offer_id"), _holds.c.status == HoldStatus.HELD.value)
+    .scalar_subquery()
+)
+#: `_ACCEPT` and `_SEGMENTS` in one statement, with the holds: no row means the guard was lost; a
+#: row without a segment id means it was won by a booking with no active segments.
+_ACCEPT_AND_READ = (
+    select(
+        _ACCEPTED.c.id.label("accepted"),
+        *_SEGMENTS.selected_columns,
+        type_coerce(_HELD, JSON).label("holds"),
+    )
+    .select_from(
+        _ACCEPTED.outerjoin(
+            _segments.join(_flights, _flights.c.id == _segments.c.flight_id),
+            and_(_segments.c.status.in_(ACTIVE_SEGMENT_STATUSES), _segments.c.booking_id == bindparam("seg_booking")),
+        )
+    )
+    .order_by(_segments.c.seq, _segments.c.id)
+)
+
+
+def _rewrite_at_once(*, later: bool) -> Insert:
+    """Holds marked, replaced segments HX, later ones moved up (if `later`), new legs in: one statement.
+
+    No parameter is named after a column of a table written here: SQLAlchemy would add it to that
+    table's SET clause.
+    """
+    taken = (
+        update(_holds)
+        .where(_holds.c.id == any_(bindparam("hold_ids", type_=ARRAY(BigInteger))))
+        .values(
+            status=case(
+                (_holds.c.option_id == bindparam("chosen"), HoldStatus.COMMITTED.value), else_=HoldStatus.RELEASED.value
+            )
+        )
+        .returning(_holds.c.id)
+        .cte("taken")
+    )
+    retired = (
+        update(_segments)
+        .where(_segments.c.id == any_(bindparam("replaced_ids", type_=ARRAY(BigInteger))))
+        .values(status=SegmentStatus.HX.value, replaced_by_option=bindparam("chosen"))
+        .returning(_segments.c.id)
+        .cte("retired")
+    )
+    legs = select(
+        bindparam("b_booking", type_=BigInteger),
+        func.unnest(bindparam("new_flights", type_=ARRAY(BigInteger))),
+        bindparam("new_cabin", type_=String),
+        func.unnest(bindparam("new_seqs", type_=ARRAY(Integer))),
+        literal(SegmentStatus.HK.value),
+    )
+    ctes = [taken, retired]
+    if later:  # rows apart from the retired ones (seq above theirs); the new legs are not seen by it
+        ctes.append(
+            update(_segments)
+            .where(_segments.c.booking_id == bindparam("b_booking"), _segments.c.seq > bindparam("last_seq"))
+            .values(seq=_segments.c.seq + bindparam("legs", type_=Integer))
+            .returning(_segments.c.id)
+            .cte("shifted")
+        )
+    columns = ["booking_id", "flight_id", "cabin", "seq", "status"]
+    return insert(_segments).from_select(columns, legs).add_cte(*ctes)
+
+
+_REWRITE = {later: _rewrite_at_once(later=later) for later in (False, True)}
+
+
 async def book_option(session: AsyncSession, *, option_id: int, now: dt.datetime, head: Any = None) -> BookingResult:
     """Move the booking onto the chosen option, once, whatever the number of calls.
 
@@ -330,7 +426,17 @@ async def book_option(session: AsyncSession, *, option_id: int, now: dt.datetime
     if head.status != OfferStatus.OPEN.value or head.expires_at <= now:
         return BookingResult(BookingStatus.EXPIRED, head.booking_id, option_id, flight_ids)
 
-    if not await _accept(session, offer_id=head.offer_id, option_id=option_id, now=now):
+    at_once = session.get_bind().dialect.name == "postgresql"
+    where = {"seg_booking": head.booking_id, "seg_disruption": head.disruption_id, "first_flight": flight_ids[0]}
+    guard = {"offer_id": head.offer_id, "option_id": option_id, "now": now}
+    if at_once:
+        rows = (await session.execute(_ACCEPT_AND_READ, {**guard, **where})).all()
+        won = bool(rows)
+    else:
+        won = await _accept(session, offer_id=head.offer_id, option_id=option_id, now=now)
+        # Read after winning the guard: a racing winner's rewrite is committed and visible by now.
+        rows = (await session.execute(_SEGMENTS, where)).all() if won else []
+    if not won:
         status = (
             await session.execute(select(Offer.status).where(Offer.id == head.offer_id))
         ).scalar_one()
@@ -338,21 +444,18 @@ async def book_option(session: AsyncSession, *, option_id: int, now: dt.datetime
             return await _already(session, head.offer_id, head.booking_id)
         return BookingResult(BookingStatus.EXPIRED, head.booking_id, option_id, flight_ids)
 
-    # Read after winning the guard: a racing winner's rewrite is committed and visible by now.
-    rows = (
-        await session.execute(
-            _SEGMENTS,
-            {"booking_id": head.booking_id, "disruption_id": head.disruption_id, "first_flight": flight_ids[0]},
-        )
-    ).all()
-    segments = [segment_row(r) for r in rows]
-    hit = [row.flight_id for row in rows if row.hit]
-    replaced = segments_to_replace(segments, hit, rows[0].rebook_from) if rows else ()
+    active = [r for r in rows if r.id is not None]
+    segments = [segment_row(r) for r in active]
+    hit = [row.flight_id for row in active if row.hit]
+    replaced = segments_to_replace(segments, hit, rows[0].rebook_from) if active else ()
     if not replaced:
         await _retire(session, head.offer_id)
         return BookingResult(BookingStatus.EXPIRED, head.booking_id, option_id, flight_ids)
 
-    holds = (await session.execute(_TAKE_HOLDS, {"offer_id": head.offer_id, "chosen": option_id})).all()
+    if at_once:
+        holds: Sequence[Any] = [_Hold(*h) for h in rows[0].holds or ()]
+    else:
+        holds = (await session.execute(_TAKE_HOLDS, {"offer_id": head.offer_id, "chosen": option_id})).all()
     seats = int(head.seats)
     ops = _plan(
         holds,
@@ -363,22 +466,39 @@ async def book_option(session: AsyncSession, *, option_id: int, now: dt.datetime
         replaced=[(s.flight_id, s.cabin) for s in replaced],
     )
     if not await _run(session, ops):
-        if holds:
+        if holds and not at_once:
             await session.execute(_RESTORE_HOLDS, {"ids": [h.id for h in holds]})
         await _reopen(session, head.offer_id)
         return BookingResult(BookingStatus.UNAVAILABLE, head.booking_id, option_id, flight_ids)
 
     last_seq = max(s.seq for s in replaced)
-    await _rewrite_segments(
-        session,
-        booking_id=head.booking_id,
-        replaced_ids=[s.segment_id for s in replaced],
-        last_seq=last_seq,
-        later=rows[0].last > last_seq,
-        option_id=option_id,
-        flight_ids=flight_ids,
-        cabin=head.cabin,
-    )
+    later = rows[0].last > last_seq
+    if at_once:
+        await session.execute(
+            _REWRITE[later],
+            {
+                "hold_ids": [h.id for h in holds],
+                "chosen": option_id,
+                "replaced_ids": [s.segment_id for s in replaced],
+                "b_booking": head.booking_id,
+                "new_flights": list(flight_ids),
+                "new_cabin": head.cabin,
+                "new_seqs": [last_seq + n for n in range(1, len(flight_ids) + 1)],
+                "last_seq": last_seq,
+                "legs": len(flight_ids),
+            },
+        )
+    else:
+        await _rewrite_segments(
+            session,
+            booking_id=head.booking_id,
+            replaced_ids=[s.segment_id for s in replaced],
+            last_seq=last_seq,
+            later=later,
+            option_id=option_id,
+            flight_ids=flight_ids,
+            cabin=head.cabin,
+        )
     return BookingResult(BookingStatus.BOOKED, head.booking_id, option_id, flight_ids)
 
 

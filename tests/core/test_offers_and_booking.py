@@ -481,3 +481,15 @@ async def test_deferred_counter_moves_are_dropped_with_a_rollback(pg_engine: Asy
     async with sm() as session:
         assert await counters(session, w.direct.id) == (10, 0, 2)
         assert (await session.get(Offer, created.offer_id)).status == "open"  # type: ignore[union-attr]
+
+
+async def test_a_booking_left_with_no_active_segment_retires_the_offer(engine: AsyncEngine) -> None:
+    sm, w, created = await offered(engine)
+    async with sm() as session, session.begin():  # cancelled outright by other means
+        await session.execute(update(Segment).where(Segment.booking_id == w.booking_id).values(status="HX"))
+    async with sm() as session, session.begin():
+        result = await book_option(session, option_id=created.options[0].option_id, now=NOW)
+        assert result.status == BookingStatus.EXPIRED
+    async with sm() as session:
+        assert (await session.get(Offer, created.offer_id)).status == "superseded"  # type: ignore[union-attr]
+        assert await held_by_counters(session) == await held_by_rows(session) == {}
