@@ -387,7 +387,10 @@ def main() -> None:
     p.add_argument("--replies", type=int, default=2000)
     p.add_argument("--reply-rate", type=float, default=200.0)
     p.add_argument("--reply-concurrency", type=int, default=16, help="webhook requests in flight at once per process (its DB pool is made as large)")
-    p.add_argument("--reply-warmup", type=int, default=200, help="unmeasured replies per process first, at the same pace, to warm its connections")
+    p.add_argument(
+        "--reply-warmup", type=int, default=600,
+        help="unmeasured replies per process first, at the same pace: a freshly started gateway is slow for its first ~6 s",
+    )
     p.add_argument("--reply-processes", type=int, default=2, help="stand-in gateway processes sharing the reply rate")
     p.add_argument("--keep-db", action="store_true", help="leave the database behind (to EXPLAIN the queries on it)")
     p.add_argument("--idle-window", type=float, default=5.0, help="seconds of idle CPU measured before the replies")

@@ -190,7 +190,7 @@ class Settings(BaseSettings):
     #: After a round smaller than a batch, the dispatcher waits for a ring, then this long, and takes
     #: the small-round turn (one per linger across workers), so one round sends what several commits
     #: wrote (a round costs ~7.5 ms of worker CPU whatever it carries).
-    dispatch_linger_s: float = Field(default=0.05, ge=0)
+    dispatch_linger_s: float = Field(default=0.03, ge=0)
     #: Jobs (assess, fan-out links) one worker runs at once.
     worker_jobs: int = Field(default=3, ge=1)
     worker_metrics_host: str = "127.0.0.1"
