@@ -36,6 +36,7 @@ from channels.sandbox import Sandbox  # noqa: E402
 from conversations.models import Conversation, OutboxMessage  # noqa: E402
 from gateway.cli import run_loop  # noqa: E402
 from gateway.container import build  # noqa: E402
+from gateway.heap import settle_heap  # noqa: E402
 from gateway.migrate import upgrade_async  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 from rebooking_core.models import ContactPoint, Disruption, Flight  # noqa: E402
@@ -330,6 +331,7 @@ async def _replier(src: Path, dst: Path, rate: float, concurrency: int, warmup: 
     targets = json.loads(src.read_text())
     c = build(Settings())  # from the REBOOK_* environment, like the workers
     await c.start()
+    settle_heap()  # as `rebook serve` does once started
     assert c.sandbox is not None
     sandbox = c.sandbox
     gate = asyncio.Semaphore(concurrency)

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from gateway import api, broadcast_api, privacy_api, slack_app
 from gateway.container import Container
+from gateway.heap import settle_heap
 from gateway.metrics import CONTENT_TYPE_LATEST
 from gateway.metrics_server import scrape
 from gateway.worker import Worker
@@ -18,10 +19,14 @@ from webhooks import twilio as twilio_hooks
 from webhooks import whatsapp as whatsapp_hooks
 
 
-def create_app(c: Container, *, embedded_worker: bool = False) -> FastAPI:
+def create_app(c: Container, *, embedded_worker: bool = False, settle: bool = False) -> FastAPI:
+    """`settle`: freeze the heap once started (`settle_heap`), for the one app a `serve` process runs."""
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await c.start()
+        if settle:
+            settle_heap()
         task = asyncio.create_task(Worker(c).run()) if embedded_worker else None
         try:
             yield

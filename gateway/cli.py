@@ -69,13 +69,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()
     _ensure_sqlite_dir(settings.database_url)
     upgrade(settings.database_url)
-    app = create_app(build(settings), embedded_worker=not args.no_worker)
+    app = create_app(build(settings), embedded_worker=not args.no_worker, settle=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from gateway.container import build
+    from gateway.heap import settle_heap
     from gateway.worker import Worker
 
     _configure_logging()
@@ -84,6 +85,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     async def main() -> None:
         container = build(settings)
         await container.start()
+        settle_heap()
         try:
             await Worker(container, serve_metrics=True).run()
         finally:

@@ -1,0 +1,19 @@
+"""What a long-running process does with its heap once it has started."""
+
+from __future__ import annotations
+
+import gc
+
+
+def settle_heap() -> None:
+    """Take everything alive after start-up out of the cyclic collector's reach (`gc.freeze`).
+
+    A full collection walks every tracked object, and a started gateway holds the imported
+    modules, the ORM mappings and the statement caches: measured at 160–220 ms, during which no
+    request moves. In the load bench both gateways took one early in the run, and at 200
+    replies/s the backlog behind it took ~5 s to drain. Frozen objects are never walked again;
+    cycles made later are collected as before. Only for processes that start once: a test
+    suite building many containers would keep each one's cycles for good.
+    """
+    gc.collect()
+    gc.freeze()
