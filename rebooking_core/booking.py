@@ -347,7 +347,9 @@ _HELD = (
     .scalar_subquery()
 )
 #: `_ACCEPT` and `_SEGMENTS` in one statement, with the holds: no row means the guard was lost; a
-#: row without a segment id means it was won by a booking with no active segments.
+#: row without a segment id means it was won by a booking with no active segments. Everything is
+#: read in the statement's snapshot: if the guard had to wait for a racing winner, the guard is
+#: lost and nothing read is used.
 _ACCEPT_AND_READ = (
     select(
         _ACCEPTED.c.id.label("accepted"),

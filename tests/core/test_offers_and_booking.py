@@ -377,25 +377,23 @@ async def test_superseded_offer_cannot_be_booked(engine: AsyncEngine) -> None:
         assert await counters(session, w.direct.id) == (10, 0, 0)
 
 
-async def test_booking_changed_elsewhere_retires_the_offer(engine: AsyncEngine) -> None:
-    sm = make_sessionmaker(engine)
+@pytest.mark.parametrize(
+    ("moved_off", "left"),
+    [("disrupted_journey", ["HX", "HX", "HK"]), ("whole_booking", ["HX", "HX", "HX"])],
+)
+async def test_booking_changed_elsewhere_retires_the_offer(engine: AsyncEngine, moved_off: str, left: list[str]) -> None:
+    """An agent moved the passengers off by other means: nothing left to replace (or nothing active at all)."""
+    sm, w, created = await offered(engine)
+    flights = [w.cancelled.id, w.onward.id] + ([w.back.id] if moved_off == "whole_booking" else [])
     async with sm() as session, session.begin():
-        w = await build(session)
-        created, _, _ = await offer_for(session, w)
-        assert created is not None
-        # an agent moved the passengers off the disrupted journey by other means
-        await session.execute(
-            update(Segment)
-            .where(Segment.flight_id.in_([w.cancelled.id, w.onward.id]))
-            .values(status="HX")
-        )
+        await session.execute(update(Segment).where(Segment.flight_id.in_(flights)).values(status="HX"))
     async with sm() as session, session.begin():
         result = await book_option(session, option_id=created.options[0].option_id, now=NOW)
         assert result.status == BookingStatus.EXPIRED
     async with sm() as session:
         assert (await session.get(Offer, created.offer_id)).status == "superseded"  # type: ignore[union-attr]
         assert await held_by_counters(session) == await held_by_rows(session) == {}
-        assert [s for _, _, s in await segments_of(session, w.booking_id)] == ["HX", "HX", "HK"]
+        assert [s for _, _, s in await segments_of(session, w.booking_id)] == left
 
 
 async def test_a_held_hold_without_held_seats_is_never_hidden(engine: AsyncEngine) -> None:
@@ -481,15 +479,3 @@ async def test_deferred_counter_moves_are_dropped_with_a_rollback(pg_engine: Asy
     async with sm() as session:
         assert await counters(session, w.direct.id) == (10, 0, 2)
         assert (await session.get(Offer, created.offer_id)).status == "open"  # type: ignore[union-attr]
-
-
-async def test_a_booking_left_with_no_active_segment_retires_the_offer(engine: AsyncEngine) -> None:
-    sm, w, created = await offered(engine)
-    async with sm() as session, session.begin():  # cancelled outright by other means
-        await session.execute(update(Segment).where(Segment.booking_id == w.booking_id).values(status="HX"))
-    async with sm() as session, session.begin():
-        result = await book_option(session, option_id=created.options[0].option_id, now=NOW)
-        assert result.status == BookingStatus.EXPIRED
-    async with sm() as session:
-        assert (await session.get(Offer, created.offer_id)).status == "superseded"  # type: ignore[union-attr]
-        assert await held_by_counters(session) == await held_by_rows(session) == {}
