@@ -300,19 +300,13 @@ def _replies(
         )
         procs.append((proc, dst))
     for proc, dst in procs:
-        while not dst.with_suffix(".measuring").exists():
-            if proc.poll() is not None:
-                raise RuntimeError(f"replier exited with {proc.returncode}")
-            time.sleep(0.01)
+        _await_file(dst.with_suffix(".measuring"), proc, poll_s=0.01)
     measuring()
     started: dict[int, float] = {}
     handled: dict[int, float] = {}
     walls = []
     for proc, dst in procs:
-        while not dst.exists():
-            if proc.poll() is not None:
-                raise RuntimeError(f"replier exited with {proc.returncode}")
-            time.sleep(0.1)
+        _await_file(dst, proc, poll_s=0.1)
         out = json.loads(dst.read_text())
         started.update({int(cid): at for cid, at in out["started"].items()})
         handled.update({int(cid): at for cid, at in out["handled"].items()})
@@ -320,6 +314,14 @@ def _replies(
         _REPLIER_RSS.append(out["peak_rss_mb"])
         _REPLIER_CPU.append(out["cpu_ms_per_reply"])
     return started, handled, max(walls, default=0.0), [proc for proc, _ in procs]
+
+
+def _await_file(path: Path, proc: subprocess.Popen[bytes], *, poll_s: float) -> None:
+    """Until the replier writes `path`; a replier that died instead fails the bench."""
+    while not path.exists():
+        if proc.poll() is not None:
+            raise RuntimeError(f"replier exited with {proc.returncode}")
+        time.sleep(poll_s)
 
 
 async def _replier(src: Path, dst: Path, rate: float, concurrency: int, warmup: int) -> None:

@@ -136,28 +136,24 @@ async def move_many(session: AsyncSession, moves: Mapping[tuple[int, str], tuple
     means (and must take back the rows that did move if it gives up). Rows are listed in (flight,
     cabin) order, the order every booking takes its row locks in.
     """
-    if not moves:
-        return set()
-    result = await session.execute(_MOVE_MANY, _move_params(moves))
-    return {(int(f), str(c)) for f, c in result.all()}
+    return await session.run_sync(move_many_now, moves)
 
 
 def move_many_now(session: Session, moves: Mapping[tuple[int, str], tuple[int, int]]) -> set[tuple[int, str]]:
     """`move_many` from synchronous session code: a ``before_commit`` hook, where a booking's deferred moves run."""
     if not moves:
         return set()
-    result = session.execute(_MOVE_MANY, _move_params(moves))
-    return {(int(f), str(c)) for f, c in result.all()}
-
-
-def _move_params(moves: Mapping[tuple[int, str], tuple[int, int]]) -> dict[str, list[Any]]:
     ordered = sorted(moves.items())
-    return {
-        "flights": [f for (f, _), _ in ordered],
-        "cabins": [c for (_, c), _ in ordered],
-        "d_sold": [ds for _, (ds, _) in ordered],
-        "d_held": [dh for _, (_, dh) in ordered],
-    }
+    result = session.execute(
+        _MOVE_MANY,
+        {
+            "flights": [f for (f, _), _ in ordered],
+            "cabins": [c for (_, c), _ in ordered],
+            "d_sold": [ds for _, (ds, _) in ordered],
+            "d_held": [dh for _, (_, dh) in ordered],
+        },
+    )
+    return {(int(f), str(c)) for f, c in result.all()}
 
 
 def _move_many() -> Update:
