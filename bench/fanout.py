@@ -22,7 +22,7 @@ from sqlalchemy import event, func, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.disruption import _cancel, _pg_create, _pg_drop, _pick, _seed  # noqa: E402
+from bench.disruption import _cancel, _cpu_s, _pg_create, _pg_drop, _pick, _seed  # noqa: E402
 from conversations.fanout import FanOut  # noqa: E402
 from conversations.models import Conversation  # noqa: E402
 from conversations.workflow import assess  # noqa: E402
@@ -74,6 +74,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         statements = _StatementClock(c.db.engine.sync_engine) if args.statements else None
         started = time.perf_counter()
         cpu = time.process_time()
+        pg_cpu = _cpu_s("postgres")
         recorded = [await _cancel(c, group) for group in groups]
         # A FIFO of chain links, like the job stream: each link offers one batch and queues the next.
         queue: asyncio.Queue[int] = asyncio.Queue()
@@ -97,6 +98,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         await asyncio.gather(*(worker() for _ in range(args.concurrency)))
         wall = time.perf_counter() - started
         cpu_s = time.process_time() - cpu
+        pg_s = _cpu_s("postgres") - pg_cpu
         async with c.db.reading() as s:
             bookings = int(await s.scalar(select(func.count()).select_from(Conversation)) or 0)
             offered = int(await s.scalar(select(func.count()).select_from(Conversation).where(Conversation.offer_id.is_not(None))) or 0)
@@ -117,6 +119,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             "per_disruption_done_s": {"p50": _pct(per, 0.5), "p95": _pct(per, 0.95), "max": _pct(per, 1.0)},
             "batch_s": {"p50": _pct(batch_s, 0.5), "p95": _pct(batch_s, 0.95), "max": _pct(batch_s, 1.0)},
             "bench_cpu_ms_per_booking": round(1000 * cpu_s / max(bookings, 1), 3),
+            "postgres_cpu_ms_per_booking": round(1000 * pg_s / max(bookings, 1), 3),
             "fanout": dict(fanout.stats),
             "oversold_inventory_rows": oversold,
             **({"statements": statements.top(12)} if statements else {}),

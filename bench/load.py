@@ -96,6 +96,16 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     await asyncio.sleep(5)
     result: dict[str, object] = {}
     try:
+        def cpu_now() -> dict[str, float]:
+            return {
+                "workers": sum(_cpu_s(pid=p.pid) for p in procs),
+                "postgres": _cpu_s("postgres"),
+                "redis": _cpu_s("redis-server"),
+                "bench": _cpu_s(pid=os.getpid()),
+            }
+
+        fanout_before = cpu_now()
+        options_cpu: dict[str, float] = {}
         started = time.perf_counter()
         recorded = await asyncio.gather(*(_cancel(c, group) for group in groups))
         for r in recorded:
@@ -108,6 +118,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 queued = await s.scalar(
                     select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_(["pending", "sending"]))
                 )
+            if not unassessed and not pending and not options_cpu:
+                options_cpu = {k: round(v - fanout_before[k], 2) for k, v in cpu_now().items()}
             if not unassessed and not pending and not queued:
                 break
             await asyncio.sleep(0.25)
@@ -120,6 +132,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 if d is not None and d.offered_at is not None:
                     per_disruption.append((d.offered_at - d.created_at).total_seconds())
             last_offer = await s.scalar(select(func.max(Disruption.offered_at)))
+            last_assessed = await s.scalar(select(func.max(Disruption.assessed_at)))
             first_sent = await s.scalar(select(func.min(OutboxMessage.sent_at)))
             last_first = await s.scalar(select(func.max(Conversation.first_sent_at)))
             sent = int(await s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sent")) or 0)
@@ -152,9 +165,6 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         offered = [(cid, ch, addr) for cid, status, ch, addr in newest.values() if status == "offered"][: args.replies + warm]
         # Replies: SMS "1" at a paced rate, handled by separate processes standing in for the gateways
         # (webhook handlers after signature checks), through the same inbound path.
-        def cpu_now() -> dict[str, float]:
-            return {"workers": sum(_cpu_s(pid=p.pid) for p in procs), "postgres": _cpu_s("postgres"), "redis": _cpu_s("redis-server")}
-
         # What the system burns with nothing to do (periodic sweeps), so the reply numbers can be read net of it.
         idle_before = cpu_now()
         await asyncio.sleep(args.idle_window)
@@ -219,6 +229,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             "disruptions": len(recorded),
             "passengers_impacted": impacted,
             "bookings_impacted": bookings,
+            "all_impacts_assessed_s": round((last_assessed - created).total_seconds(), 3) if last_assessed else None,
             "all_options_held_s": round((last_offer - created).total_seconds(), 3) if last_offer else None,
             "all_first_messages_handed_over_s": round((last_first - created).total_seconds(), 3) if last_first else None,
             "messages_sent": sent,
@@ -230,6 +241,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 "p99": _pct(per_disruption, 0.99),
             },
             "fanout_wall_s": round(fanout_wall, 2),
+            "cpu_s_until_options_held": options_cpu,  # seen at the poll (every 0.25 s) that found none pending
             "replies": len(reply_started),
             "reply_processes": args.reply_processes,
             "reply_rate_achieved_per_s": round(len(reply_started) / max(reply_wall, 1e-3), 1),

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import ledger
 from conversations.engine import DeliveryFailed, MessageKind
-from conversations.models import OUTBOX_READY, Conversation, Delivery, OutboxMessage
+from conversations.models import OUTBOX_ANSWERS, OUTBOX_READY, Conversation, Delivery, OutboxMessage
 from conversations.pacing import Pacer, Pacing
 from conversations.ports import (
     Channel,
@@ -113,28 +113,31 @@ class Dispatcher:
         self.config = config or DispatchConfig()
         self._semaphore = asyncio.Semaphore(self.config.concurrency)
 
-    async def run_once(self, limit: int = 500) -> int:
-        """Claim due rows a batch at a time and deliver them; returns how many were claimed."""
+    async def run_once(self, limit: int = 500, *, answers_only: bool = False) -> int:
+        """Claim due rows a batch at a time and deliver them; returns how many were claimed.
+
+        `answers_only` leaves a fan-out's first contacts where they are (see `OUTBOX_ANSWERS`).
+        """
         total = 0
         while total < limit:
             take = min(self.config.batch, limit - total)
-            claimed = await self._deliver_next(take)
+            claimed = await self._deliver_next(take, answers_only)
             total += claimed
             if claimed < take:
                 break
         return total
 
-    async def _deliver_next(self, limit: int) -> int:
+    async def _deliver_next(self, limit: int, answers_only: bool = False) -> int:
         """Claim and plan up to `limit` due rows in one transaction, then send them; returns how many were claimed.
 
         A claim of its own was one more transaction a round, whatever the round carries, and
         confirmations trickle in a few at a time.
         """
         try:
-            claimed, planned = await self._claim_and_plan(limit)
+            claimed, planned = await self._claim_and_plan(limit, answers_only)
         except Exception:  # one bad row must not hold up the batch: claim them and go message by message
             log.exception("batch planning failed; delivering one by one")
-            ids = await self._claim(limit)
+            ids = await self._claim(limit, answers_only)
             await asyncio.gather(*(self._guarded(i) for i in ids))
             return len(ids)
         await self._deliver_planned(planned)
@@ -223,12 +226,13 @@ class Dispatcher:
                 row.status = "pending"
                 row.next_attempt_at = now + dt.timedelta(seconds=backoff(row.attempts, self.config))
 
-    def _ready(self, now: dt.datetime, limit: int) -> Select[OutboxMessage]:
+    def _ready(self, now: dt.datetime, limit: int, answers_only: bool = False) -> Select[OutboxMessage]:
         """Due rows not held by a live claim, oldest first, skipping rows another worker is claiming."""
         query = (
             select(OutboxMessage)
             .where(
-                text(f"outbox.{OUTBOX_READY}"),  # what ix_outbox_ready holds
+                # what ix_outbox_answers or ix_outbox_ready holds
+                text(f"outbox.{OUTBOX_ANSWERS}" if answers_only else f"outbox.{OUTBOX_READY}"),
                 or_(OutboxMessage.status == "pending", OutboxMessage.claimed_until < now),
                 OutboxMessage.next_attempt_at <= now,
             )
@@ -237,11 +241,11 @@ class Dispatcher:
         )
         return query if self.db.is_sqlite else query.with_for_update(skip_locked=True)
 
-    async def _claim(self, limit: int) -> list[int]:
+    async def _claim(self, limit: int, answers_only: bool = False) -> list[int]:
         """Claim due rows without planning them (the one-by-one path after a batch failed to plan)."""
         now = self.clock()
         async with self.db.transaction() as s:
-            ids = list((await s.scalars(self._ready(now, limit).with_only_columns(OutboxMessage.id))).all())
+            ids = list((await s.scalars(self._ready(now, limit, answers_only).with_only_columns(OutboxMessage.id))).all())
             if ids:
                 await s.execute(
                     update(OutboxMessage)
@@ -293,10 +297,12 @@ class Dispatcher:
         async with self.db.transaction() as s:
             return await self._plan(s, await self._claimed_rows(s, ids))
 
-    async def _claim_and_plan(self, limit: int) -> tuple[int, list[_Planned]]:
+    async def _claim_and_plan(self, limit: int, answers_only: bool = False) -> tuple[int, list[_Planned]]:
         """Claim up to `limit` due rows and plan them in the same transaction: how many were claimed, and the plans."""
         async with self.db.transaction() as s:
-            rows = list((await s.scalars(self._ready(self.clock(), limit))).all())
+            rows = list((await s.scalars(self._ready(self.clock(), limit, answers_only))).all())
+            if not rows:
+                return 0, []
             for row in rows:
                 row.status = "sending"
             return len(rows), await self._plan(s, rows)

@@ -51,6 +51,9 @@ class Conversation(Base):
 #: Written out, not bound: a prepared statement's generic plan can use a partial index only when the
 #: query repeats its predicate in literals.
 OUTBOX_READY = "status IN ('pending', 'sending')"
+#: The same, less a fan-out's first contacts (offers, "no options, an agent will call"): what answers
+#: a passenger or an agent, which goes out even while options are being generated (migration 0007).
+OUTBOX_ANSWERS = "status IN ('pending', 'sending') AND key NOT IN ('offer', 'escalated_no_options')"
 
 
 class OutboxMessage(Base):
@@ -61,6 +64,7 @@ class OutboxMessage(Base):
     #: status would fill with dead entries faster than vacuum clears them (migration 0006).
     __table_args__ = (
         Index("ix_outbox_ready", "id", postgresql_where=text(OUTBOX_READY), sqlite_where=text(OUTBOX_READY)),
+        Index("ix_outbox_answers", "id", postgresql_where=text(OUTBOX_ANSWERS), sqlite_where=text(OUTBOX_ANSWERS)),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

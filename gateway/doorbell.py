@@ -85,6 +85,21 @@ class Doorbell:
             log.warning("outbox turn not taken: %s", type(exc).__name__)
             return True
 
+    async def announce_fanout(self, seconds: float) -> None:
+        """Tell every worker that options are being generated somewhere for the next `seconds`."""
+        try:
+            await self.client.set(f"{self.channel}:fanout", b"", px=max(1, int(seconds * 1000)))
+        except Exception as exc:
+            log.warning("fan-out not announced: %s", type(exc).__name__)
+
+    async def fanout_elsewhere(self) -> bool:
+        """Whether some worker announced a fan-out that has not lapsed (False without Redis: send)."""
+        try:
+            return bool(await self.client.exists(f"{self.channel}:fanout"))
+        except Exception as exc:
+            log.warning("fan-out announcement unreadable: %s", type(exc).__name__)
+            return False
+
     async def aclose(self) -> None:
         if self._ringing is not None:
             with contextlib.suppress(Exception):

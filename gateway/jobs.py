@@ -81,6 +81,8 @@ class Jobs:
         #: Set while no fan-out link runs in this process (the worker's dispatcher yields to them).
         self.fanout_idle = asyncio.Event()
         self.fanout_idle.set()
+        #: Called when this process's last fan-out link ends (a dispatcher holding first messages back wakes).
+        self.idle_listeners: list[Callable[[], None]] = []
         self._fanning_out = 0
 
         async def run_assess(disruption_id: int, context: Context = CONTEXT) -> int:
@@ -123,6 +125,8 @@ class Jobs:
             self._fanning_out -= 1
             if not self._fanning_out:
                 self.fanout_idle.set()
+                for listener in self.idle_listeners:
+                    listener()
 
     async def _kick_offer(self, disruption_id: int, labels: Mapping[str, str]) -> None:
         await self.offer_task.kicker().with_labels(**labels).kiq(disruption_id)

@@ -185,7 +185,8 @@ class Settings(BaseSettings):
     job_idle_timeout_s: float = Field(default=45, gt=0)
     outbox_claim_ttl_s: float = Field(default=60, gt=0)
     recover_stall_s: float = Field(default=60, gt=0)
-    #: While a worker generates options it sends at most one outbox round this often: seats first, then words.
+    #: While any worker generates options, first messages go out at most one round this often (answers
+    #: always go): seats first, then words.
     dispatch_defer_s: float = Field(default=10.0, ge=0)
     #: After a round smaller than a batch, the dispatcher waits for a ring, then this long, and takes
     #: the small-round turn (one per linger across workers), so one round sends what several commits

@@ -23,13 +23,21 @@ from rebooking_core.offers import expire_offers
 
 log = logging.getLogger(__name__)
 
+#: How often a worker renews the announcement of its fan-out, and how long one lasts (a worker that
+#: dies mid-fan-out holds the others back no longer than this).
+_FANOUT_POLL_S = 0.2
+_FANOUT_ANNOUNCE_S = 1.0
+
+
 class Worker:
     def __init__(self, container: Container, *, poll_interval: float = 0.25, serve_metrics: bool = False) -> None:
         self.c = container
         self.serve_metrics = serve_metrics
         self.poll_interval = poll_interval
         self._wake = asyncio.Event()
+        self._full_round_at = float("-inf")
         container.listeners.append(self._wake.set)
+        container.jobs.idle_listeners.append(self._wake.set)
 
     async def dispatch_forever(self) -> None:
         """Send in rounds: a full batch goes straight on; otherwise wait for a ring, linger, take a turn.
@@ -39,13 +47,16 @@ class Worker:
         dispatcher waits `dispatch_linger_s` for more commits, and small rounds take turns across
         workers (one per linger, through Redis): a worker that finds the turn taken waits for the
         next ring, since the round it lost claims what is there. Without a ring for
-        `poll_interval`, it looks anyway.
+        `poll_interval`, it looks anyway. While options are being generated, rounds carry answers
+        only (see `_holding_back`).
         """
         linger = self.c.settings.dispatch_linger_s
         while True:
             self._wake.clear()  # before the round: a ring during it means more to send
-            n = await self.c.dispatcher.run_once()
-            await self._yield_to_fanout()
+            answers_only = await self._holding_back()
+            n = await self.c.dispatcher.run_once(answers_only=answers_only)
+            if not answers_only:
+                self._full_round_at = asyncio.get_running_loop().time()
             if n >= self.c.dispatcher.config.batch:
                 continue
             while True:
@@ -62,17 +73,25 @@ class Worker:
         bell = self.c.doorbell
         return bell is None or not linger or await bell.take_turn(linger)
 
-    async def _yield_to_fanout(self) -> None:
-        """Options before messages: while this process holds seats for a disruption, send a round at most every defer_s (10 s).
+    async def _holding_back(self) -> bool:
+        """Options before first messages: while any worker generates options, send them at most one round every defer_s (10 s).
 
         Both compete for the same cores; a held seat protects a passenger from every other sales
-        channel, a message a second later costs nothing. The bound keeps messages flowing during
-        a long run of disruptions.
+        channel, a first message a second later costs nothing. The bound keeps messages flowing
+        during a long run of disruptions. Answers (a booking confirmation, a reply to a keyword)
+        are never held back. Other workers' fan-outs are seen through the doorbell's announcement.
         """
         defer = self.c.settings.dispatch_defer_s
-        if defer and not self.c.jobs.fanout_idle.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.c.jobs.fanout_idle.wait(), defer)
+        if not defer or asyncio.get_running_loop().time() - self._full_round_at >= defer:
+            return False
+        if not self.c.jobs.fanout_idle.is_set():
+            return True
+        return self.c.doorbell is not None and await self.c.doorbell.fanout_elsewhere()
+
+    async def announce_fanout(self) -> None:
+        """While this process generates options, keep the doorbell's fan-out announcement alive."""
+        if self.c.doorbell is not None and not self.c.jobs.fanout_idle.is_set():
+            await self.c.doorbell.announce_fanout(_FANOUT_ANNOUNCE_S)
 
     async def every(self, seconds: float, step: Callable[[], Awaitable[object]]) -> None:
         while True:
@@ -138,6 +157,7 @@ class Worker:
         loops = [
             self.dispatch_forever(),
             self.every(1.0, self.timers),
+            self.every(_FANOUT_POLL_S, self.announce_fanout),
             self.every(30.0, self.expire_holds),
             self.every(1.0, self.seal_audit),
             self.every(min(15.0, self.c.settings.recover_stall_s), self.recover),

@@ -1,13 +1,31 @@
-"""A worker generating options holds its messages back (within dispatch_defer_s), then sends them."""
+"""While options are being generated, first messages wait (within dispatch_defer_s) and answers do not."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
 
 import pytest
 
+from gateway.doorbell import Doorbell
 from gateway.worker import Worker
+from tests.conftest import REDIS_URL
 from tests.conversations.conftest import Rig
+
+
+async def _until(check: Callable[[], bool | Awaitable[bool]], *, tries: int = 500) -> None:
+    for _ in range(tries):
+        got = check()
+        if got if isinstance(got, bool) else await got:
+            return
+        await asyncio.sleep(0.01)
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    await asyncio.sleep(0.2)  # let it settle into its idle wait: cancelling mid-query would leak a connection
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 @pytest.mark.parametrize("settings_overrides", [{"dispatch_defer_s": 60}])
@@ -20,21 +38,63 @@ async def test_messages_wait_while_this_worker_fans_out_then_go(rig: Rig) -> Non
     fanning.__enter__()
     dispatching = asyncio.create_task(worker.dispatch_forever())
     try:
-        for _ in range(200):  # the round already due goes out at once
-            if rig.inbox("sms", first):
-                break
-            await asyncio.sleep(0.01)
+        await _until(lambda: bool(rig.inbox("sms", first)))  # the round already due goes out at once
         assert len(rig.inbox("sms", first)) == 1
         assert await rig.c.service.offer_batch(ids[1:]) == 1
         await asyncio.sleep(0.5)
         assert rig.inbox("sms", second) == [], "held back while options are being generated"
-        fanning.__exit__(None, None, None)
-        for _ in range(500):
-            if rig.inbox("sms", second):
-                break
-            await asyncio.sleep(0.01)
+        fanning.__exit__(None, None, None)  # the end of the fan-out wakes the dispatcher
+        await _until(lambda: bool(rig.inbox("sms", second)))
         assert len(rig.inbox("sms", second)) == 1
-        await asyncio.sleep(0.2)  # let it settle into its idle wait: cancelling mid-query would leak a connection
     finally:
-        dispatching.cancel()
-        await asyncio.gather(dispatching, return_exceptions=True)
+        await _stop(dispatching)
+
+
+@pytest.mark.parametrize("settings_overrides", [{"dispatch_defer_s": 60}])
+async def test_a_booking_confirmation_is_not_held_back_by_a_fanout(rig: Rig) -> None:
+    early, late = await rig.add_pax(("sms",)), await rig.add_pax(("sms",))
+    ids = await rig.disrupt()
+    worker = Worker(rig.c, poll_interval=30)
+    assert await rig.c.service.offer_batch(ids[:1]) == 1
+    fanning = rig.c.jobs._fanning()
+    fanning.__enter__()
+    dispatching = asyncio.create_task(worker.dispatch_forever())
+    try:
+        await _until(lambda: bool(rig.inbox("sms", early)))
+        assert await rig.c.service.offer_batch(ids[1:]) == 1  # a first offer: held back
+        await rig.reply("sms", early, "1")
+        await _until(lambda: len(rig.inbox("sms", early)) == 2)
+        assert (await rig.conversation(early)).status == "booked"
+        assert [m.key for m in await rig.outbox(early) if m.status == "sent"] == ["offer", "booked"]
+        assert rig.inbox("sms", late) == [], "the fan-out's first offer still waits"
+        fanning.__exit__(None, None, None)
+        await _until(lambda: bool(rig.inbox("sms", late)))
+        assert len(rig.inbox("sms", late)) == 1
+    finally:
+        await _stop(dispatching)
+
+
+@pytest.mark.parametrize("settings_overrides", [{"dispatch_defer_s": 60}])
+async def test_another_workers_fanout_holds_first_messages_back_until_its_announcement_lapses(rig: Rig) -> None:
+    """Through Redis: this worker generates nothing, another one does (or did, and died)."""
+    who = await rig.add_pax(("sms",))
+    ids = await rig.disrupt()
+    channel = f"rebook:test:{uuid.uuid4().hex[:8]}"
+    rig.c.doorbell = Doorbell.from_url(REDIS_URL)  # closed with the container
+    rig.c.doorbell.channel = channel
+    other = Doorbell.from_url(REDIS_URL)
+    other.channel = channel
+    worker = Worker(rig.c, poll_interval=0.05)
+    dispatching = asyncio.create_task(worker.dispatch_forever())
+    try:
+        await asyncio.sleep(0.2)  # its first round found nothing to send
+        await other.announce_fanout(1.0)
+        assert await rig.c.service.offer_batch(ids) == 1
+        await asyncio.sleep(0.5)
+        assert rig.inbox("sms", who) == [], "held back while another worker generates options"
+        await _until(lambda: bool(rig.inbox("sms", who)))
+        assert len(rig.inbox("sms", who)) == 1
+        assert not await other.fanout_elsewhere()
+    finally:
+        await _stop(dispatching)
+        await other.aclose()

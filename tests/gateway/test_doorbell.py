@@ -134,3 +134,30 @@ async def test_a_steady_stream_of_rings_publishes_at_most_once_an_interval() -> 
     finally:
         await bell.aclose()
     assert 2 <= len(published) <= 6, published  # ~one per 50 ms, and the last ring is never lost
+
+
+async def test_a_fanout_announcement_is_seen_by_every_worker_and_lapses() -> None:
+    """A worker that dies mid-fan-out stops holding the others back when its announcement lapses."""
+    channel = _channel()
+    fanning, other = Doorbell.from_url(REDIS_URL), Doorbell.from_url(REDIS_URL)
+    fanning.channel = other.channel = channel
+    try:
+        assert not await other.fanout_elsewhere()
+        await fanning.announce_fanout(0.3)
+        assert await other.fanout_elsewhere()
+        await asyncio.sleep(0.4)
+        assert not await other.fanout_elsewhere()
+    finally:
+        await fanning.aclose()
+        await other.aclose()
+
+
+async def test_without_redis_no_fanout_holds_messages_back(caplog: pytest.LogCaptureFixture) -> None:
+    bell = Doorbell.from_url("redis://127.0.0.1:1/0")
+    try:
+        with caplog.at_level(logging.WARNING, logger="gateway.doorbell"):
+            await bell.announce_fanout(1.0)
+            assert not await bell.fanout_elsewhere()
+        assert "fan-out not announced" in caplog.text and "fan-out announcement unreadable" in caplog.text
+    finally:
+        await bell.aclose()
