@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import hashlib
 import json
 import sys
 import time
@@ -29,7 +30,7 @@ from conversations.workflow import assess  # noqa: E402
 from gateway.container import build  # noqa: E402
 from gateway.migrate import upgrade_async  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
-from rebooking_core.models import Inventory  # noqa: E402
+from rebooking_core.models import Inventory, Offer, OfferOption  # noqa: E402
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -103,6 +104,13 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             bookings = int(await s.scalar(select(func.count()).select_from(Conversation)) or 0)
             offered = int(await s.scalar(select(func.count()).select_from(Conversation).where(Conversation.offer_id.is_not(None))) or 0)
             pending = int(await s.scalar(select(func.count()).select_from(Conversation).where(Conversation.status == "pending")) or 0)
+            chosen = (
+                await s.execute(
+                    select(Offer.booking_id, OfferOption.rank, OfferOption.flight_ids, OfferOption.cabin, OfferOption.eu261_eur)
+                    .join(OfferOption, OfferOption.offer_id == Offer.id)
+                    .order_by(Offer.booking_id, OfferOption.rank)
+                )
+            ).all()
             oversold = int(
                 await s.scalar(select(func.count()).select_from(Inventory).where(Inventory.sold + Inventory.held > Inventory.capacity))
                 or 0
@@ -122,6 +130,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             "postgres_cpu_ms_per_booking": round(1000 * pg_s / max(bookings, 1), 3),
             "fanout": dict(fanout.stats),
             "oversold_inventory_rows": oversold,
+            # Which options every booking got: equal digests mean equal offers (compare runs with --concurrency 1).
+            "offers_digest": hashlib.sha256(repr([tuple(row) for row in chosen]).encode()).hexdigest()[:16],
             **({"statements": statements.top(12)} if statements else {}),
         }
     finally:

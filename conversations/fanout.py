@@ -70,6 +70,8 @@ class SeatsMoved(Exception):
 class _Bulk:
     outbox: list[dict[str, object]] = field(default_factory=list)
     escalations: list[dict[str, object]] = field(default_factory=list)
+    #: Escalations by tier and reason, reported once the batch has committed.
+    escalated: Counter[tuple[int, str]] = field(default_factory=Counter)
 
 
 #: Advisory-lock namespace of "one batch of this disruption at a time" (PostgreSQL).
@@ -154,7 +156,7 @@ class FanOut:
             impacts = [impact_from_json(c.impact) for c in convs]
             start = max(min(i.not_before for i in impacts), now)
             end = max(max(i.not_before for i in impacts), now) + config.search_window + MAX_CONNECTION
-            network = await load_network(s, start=start, end=end)
+            network = await load_network(s, start=start, end=end, schedules=service.schedules)
             disruption = await s.get(Disruption, disruption_id)
             demand = await pending_demand(s, disruption_id)
             plans: list[PlannedOffer | None] = []
@@ -194,6 +196,8 @@ class FanOut:
                 .where(Disruption.id == disruption_id)
                 .values(batches_done=Disruption.batches_done + 1, offered_at=service.clock())
             )
+        for (tier, reason), count in bulk.escalated.items():
+            service.telemetry.escalated(tier=tier, reason=reason, count=count)
         return Step(len(convs), conversation_ids is None and len(convs) >= self.batch_size)
 
     async def _claim_disruption(self, s: AsyncSession, disruption_id: int) -> bool:
@@ -215,7 +219,7 @@ class FanOut:
         for seq, command in enumerate(decision.commands, start=1):
             _apply(conv, command, seq, at, bulk)
             if isinstance(command, Escalate):
-                service.telemetry.escalated(tier=conv.tier, reason=command.reason)
+                bulk.escalated[(conv.tier, command.reason)] += 1
                 audit_conversation(s, conv, "escalation.opened", at, reason=command.reason)
         conv.version += 1
         conv.updated_at = at

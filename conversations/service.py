@@ -42,7 +42,7 @@ from infra.db import Database, insert_ignore
 from rebooking_core.booking import OPTION_HEAD, book_option
 from rebooking_core.impact import ImpactedBooking
 from rebooking_core.models import Disruption, Offer, OfferOption
-from rebooking_core.network import NetworkSnapshot, load_network
+from rebooking_core.network import NetworkSnapshot, ScheduleCache, load_network
 from rebooking_core.offers import create_offer, supersede_offer
 from rebooking_core.ranking import RankingWeights
 
@@ -120,6 +120,8 @@ class ConversationService:
         self.on_outbox = on_outbox
         self.telemetry = telemetry or NO_TELEMETRY
         self.origins = Origins()
+        #: This process's flight schedules, checked against the database at every load.
+        self.schedules = ScheduleCache()
 
     # ---- entry points ----
 
@@ -170,7 +172,7 @@ class ConversationService:
             impacts = {c.id: impact_from_json(c.impact) for c in convs}
             start = min(i.not_before for i in impacts.values())
             end = max(i.not_before for i in impacts.values()) + self.config.search_window + MAX_CONNECTION
-            network = await load_network(s, start=start, end=end)
+            network = await load_network(s, start=start, end=end, schedules=self.schedules)
             disruption = await s.get(Disruption, convs[0].disruption_id)
             demand = await pending_demand(s, convs[0].disruption_id)
         offered = 0
@@ -356,7 +358,10 @@ class ConversationService:
         not_before = max(impacted.not_before, now)
         if network is None:
             network = await load_network(
-                s, start=not_before, end=not_before + self.config.search_window + MAX_CONNECTION
+                s,
+                start=not_before,
+                end=not_before + self.config.search_window + MAX_CONNECTION,
+                schedules=self.schedules,
             )
         created = await create_offer(
             s,

@@ -38,8 +38,8 @@ class Telemetry(Protocol):
         """A booking attempt; `seconds` from the disruption to a first confirmed booking, else None."""
         ...
 
-    def escalated(self, *, tier: int, reason: str) -> None:
-        """A conversation went to a human."""
+    def escalated(self, *, tier: int, reason: str, count: int = 1) -> None:
+        """Conversations went to a human (a fan-out reports its batch's at once)."""
         ...
 
 
@@ -61,7 +61,7 @@ class NoTelemetry:
     def booking(self, *, outcome: str, seconds: float | None) -> None:
         return None
 
-    def escalated(self, *, tier: int, reason: str) -> None:
+    def escalated(self, *, tier: int, reason: str, count: int = 1) -> None:
         return None
 
 

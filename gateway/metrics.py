@@ -149,8 +149,8 @@ class Metrics:
         if seconds is not None:
             self.booking_seconds.observe(seconds)
 
-    def escalated(self, *, tier: int, reason: str) -> None:
-        self.escalations.labels(str(tier), reason).inc()
+    def escalated(self, *, tier: int, reason: str, count: int = 1) -> None:
+        self.escalations.labels(str(tier), reason).inc(count)
 
     # ---- jobs ----
 

@@ -11,16 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, bindparam, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rebooking_core.models import Flight, Inventory
 from rebooking_core.types import FlightStatus
 
-__all__ = ["Leg", "NetworkSnapshot", "load_network"]
+__all__ = ["Leg", "NetworkSnapshot", "Schedule", "ScheduleCache", "load_network"]
 
 
 @dataclass(frozen=True)
@@ -37,31 +38,35 @@ class Leg:
     arr_utc: dt.datetime
 
 
-class NetworkSnapshot:
-    """Flights by origin and route, sorted by departure, with free seats per cabin."""
+class Schedule:
+    """The legs of one window indexed by origin and route: everything a search needs but the seats.
 
-    def __init__(self, legs: Iterable[Leg], free: Mapping[tuple[int, str], int]) -> None:
-        self._legs: dict[int, Leg] = {leg.flight_id: leg for leg in legs}
-        self._free: dict[tuple[int, str], int] = {
-            key: max(0, n) for key, n in free.items() if key[0] in self._legs
-        }
-        self.cabins: frozenset[str] = frozenset(cabin for _, cabin in self._free)
+    Snapshots of the same window share it while none of its legs changes (see `ScheduleCache`),
+    and with it `routes`, a memo of searches that holds exactly as long as the legs do.
+    """
+
+    #: Searches remembered per schedule before the memo starts over (a few thousand per disruption).
+    MAX_ROUTES = 50_000
+
+    def __init__(
+        self,
+        legs: Iterable[Leg],
+        *,
+        window: tuple[dt.datetime, dt.datetime] | None = None,
+        times: Mapping[int, tuple[object, object]] | None = None,
+    ) -> None:
+        self.legs: dict[int, Leg] = {leg.flight_id: leg for leg in legs}
+        self.window = window
+        #: Each leg's departure and arrival as the database stored them: what `load_network` compares.
+        self.times = dict(times or {})
+        self.routes: dict[Hashable, Any] = {}
         by_origin: dict[str, list[Leg]] = defaultdict(list)
         by_route: dict[tuple[str, str], list[Leg]] = defaultdict(list)
-        for leg in self._legs.values():
+        for leg in self.legs.values():
             by_origin[leg.origin].append(leg)
             by_route[(leg.origin, leg.destination)].append(leg)
         self._by_origin = {k: _sorted(v) for k, v in by_origin.items()}
         self._by_route = {k: _sorted(v) for k, v in by_route.items()}
-
-    def __len__(self) -> int:
-        return len(self._legs)
-
-    def leg(self, flight_id: int) -> Leg:
-        return self._legs[flight_id]
-
-    def free(self, flight_id: int, cabin: str) -> int:
-        return self._free.get((flight_id, cabin), 0)
 
     def departures(
         self,
@@ -80,6 +85,67 @@ class NetworkSnapshot:
         lo = bisect_left(legs, start, key=_dep)
         hi = bisect_right(legs, end, key=_dep)
         return legs[lo:hi]
+
+    def remember(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """The memoised result of a search that depends on the legs alone."""
+        found = self.routes.get(key)
+        if found is None:
+            if len(self.routes) >= self.MAX_ROUTES:
+                self.routes.clear()
+            found = self.routes[key] = compute()
+        return found
+
+
+class NetworkSnapshot:
+    """Flights departing in [earliest, latest] by origin and route, with free seats per cabin."""
+
+    def __init__(
+        self,
+        legs: Iterable[Leg] | Schedule,
+        free: Mapping[tuple[int, str], int],
+        *,
+        earliest: dt.datetime | None = None,
+        latest: dt.datetime | None = None,
+    ) -> None:
+        self.schedule = legs if isinstance(legs, Schedule) else Schedule(legs)
+        self.earliest = earliest
+        self.latest = latest
+        # Legs of the schedule outside the window keep their seats here: every search checks `within`.
+        self._legs = self.schedule.legs
+        self._free: dict[tuple[int, str], int] = {
+            key: n if n > 0 else 0 for key, n in free.items() if key[0] in self._legs
+        }
+        self.cabins: frozenset[str] = frozenset(cabin for _, cabin in self._free)
+
+    def __len__(self) -> int:
+        return sum(1 for leg in self._legs.values() if self.within(leg))
+
+    def within(self, leg: Leg) -> bool:
+        """Whether the leg departs inside this snapshot's window (its schedule may hold more)."""
+        return (self.earliest is None or leg.dep_utc >= self.earliest) and (
+            self.latest is None or leg.dep_utc <= self.latest
+        )
+
+    def leg(self, flight_id: int) -> Leg:
+        return self._legs[flight_id]
+
+    def free(self, flight_id: int, cabin: str) -> int:
+        return self._free.get((flight_id, cabin), 0)
+
+    def departures(
+        self,
+        origin: str,
+        start: dt.datetime,
+        end: dt.datetime,
+        *,
+        destination: str | None = None,
+    ) -> list[Leg]:
+        """Legs leaving `origin` (for `destination`, if given) with start <= departure <= end."""
+        if self.earliest is not None:
+            start = max(start, self.earliest)
+        if self.latest is not None:
+            end = min(end, self.latest)
+        return self.schedule.departures(origin, start, end, destination=destination)
 
     def take(self, flight_id: int, cabin: str, seats: int) -> None:
         """Count seats as gone after the database granted them to someone in this batch."""
@@ -105,33 +171,104 @@ def _sorted(legs: list[Leg]) -> list[Leg]:
     return sorted(legs, key=lambda leg: (leg.dep_utc, leg.flight_id))
 
 
+class ScheduleCache:
+    """One process's recent schedules by window, newest last.
+
+    A load still reads every leg's times and seats in its window (one query of plain columns);
+    only when they match a cached schedule's is that schedule reused, so a flight cancelled,
+    retimed or added since is never missed. What it saves is building the legs and their
+    indexes again, and every search already made on them.
+    """
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._schedules: list[Schedule] = []
+
+    def covering(self, start: dt.datetime, end: dt.datetime) -> Schedule | None:
+        for schedule in reversed(self._schedules):
+            if schedule.window is not None and schedule.window[0] <= start and end <= schedule.window[1]:
+                return schedule
+        return None
+
+    def keep(self, schedule: Schedule, replaces: Schedule | None) -> None:
+        self._schedules = [s for s in self._schedules if s is not replaces][-(self.size - 1) :] + [schedule]
+
+
+#: A new schedule's window reaches this far around the one asked for, so the next batches (whose
+#: bookings leave a little earlier or later) find it cached.
+_GRID = dt.timedelta(hours=6)
+_SLACK = dt.timedelta(hours=12)
+
+
+def _widened(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    epoch = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    return epoch + (start - epoch) // _GRID * _GRID, epoch + -(-(end + _SLACK - epoch) // _GRID) * _GRID
+
+
 async def load_network(
-    session: AsyncSession, *, start: dt.datetime, end: dt.datetime
+    session: AsyncSession,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    schedules: ScheduleCache | None = None,
 ) -> NetworkSnapshot:
-    """Load every operating flight departing in [start, end] with its free seats, in one query."""
-    dep = func.coalesce(Flight.est_dep_utc, Flight.dep_utc)
-    arr = func.coalesce(Flight.est_arr_utc, Flight.arr_utc)
-    stmt = (
-        select(
-            Flight.id,
-            Flight.carrier,
-            Flight.number,
-            Flight.service_date,
-            Flight.origin,
-            Flight.destination,
-            dep.label("dep"),
-            arr.label("arr"),
-            Inventory.cabin,
-            (Inventory.capacity - Inventory.sold - Inventory.held).label("free"),
-        )
-        .join(Inventory, Inventory.flight_id == Flight.id)
-        .where(Flight.status != FlightStatus.CANCELLED.value, dep >= start, dep <= end)
+    """Every operating flight departing in [start, end] with its free seats.
+
+    One query of seats and times; a second for the legs only when no cached schedule of a window
+    around [start, end] matches those times.
+    """
+    schedules = schedules if schedules is not None else ScheduleCache(size=1)
+    cached = schedules.covering(start, end)
+    window = cached.window if cached is not None and cached.window is not None else _widened(start, end)
+    times, free = await _seats(session, *window)
+    schedule = cached
+    if schedule is None or schedule.times != times:
+        schedule = Schedule(await _legs(session, *window), window=window, times=times)
+        schedules.keep(schedule, replaces=cached)
+    return NetworkSnapshot(schedule, free, earliest=start, latest=end)
+
+
+_DEP = func.coalesce(Flight.est_dep_utc, Flight.dep_utc)
+_ARR = func.coalesce(Flight.est_arr_utc, Flight.arr_utc)
+_OPERATING = (
+    Flight.status != FlightStatus.CANCELLED.value,
+    _DEP.between(bindparam("start"), bindparam("end")),
+)
+#: Free seats per leg and cabin, and each leg's times as stored (no conversion: they are only compared).
+_SEATS = (
+    select(
+        Inventory.flight_id,
+        type_coerce(_DEP, DateTime()),
+        type_coerce(_ARR, DateTime()),
+        Inventory.cabin,
+        Inventory.capacity - Inventory.sold - Inventory.held,
     )
-    legs: dict[int, Leg] = {}
+    .join(Flight, Inventory.flight_id == Flight.id)
+    .where(*_OPERATING)
+)
+_LEGS = select(
+    Flight.id,
+    Flight.carrier,
+    Flight.number,
+    Flight.service_date,
+    Flight.origin,
+    Flight.destination,
+    _DEP.label("dep"),
+    _ARR.label("arr"),
+).where(*_OPERATING)
+
+
+async def _seats(
+    session: AsyncSession, start: dt.datetime, end: dt.datetime
+) -> tuple[dict[int, tuple[object, object]], dict[tuple[int, str], int]]:
+    times: dict[int, tuple[object, object]] = {}
     free: dict[tuple[int, str], int] = {}
     # Plain tuples: every batch of the fan-out loads a couple of thousand rows here.
-    for fid, carrier, number, service_date, origin, destination, dep_at, arr_at, cabin, seats in await session.execute(stmt):
-        if fid not in legs:
-            legs[fid] = Leg(fid, carrier, number, service_date, origin, destination, dep_at, arr_at)
-        free[(fid, cabin)] = int(seats)
-    return NetworkSnapshot(legs.values(), free)
+    for fid, dep, arr, cabin, seats in await session.execute(_SEATS, {"start": start, "end": end}):
+        times[fid] = (dep, arr)
+        free[(fid, cabin)] = seats
+    return times, free
+
+
+async def _legs(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> list[Leg]:
+    return [Leg(*row) for row in await session.execute(_LEGS, {"start": start, "end": end})]

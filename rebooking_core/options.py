@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from rebooking_core.network import Leg, NetworkSnapshot
+from rebooking_core.network import Leg, NetworkSnapshot, Schedule
 
 __all__ = ["Itinerary", "find_itineraries"]
 
@@ -109,29 +109,51 @@ def _search(
     max_connection: dt.timedelta,
     exclude: frozenset[int],
 ) -> list[Itinerary]:
-    def usable(leg: Leg) -> bool:
-        return leg.flight_id not in exclude and snapshot.free(leg.flight_id, cabin) >= seats
+    routes: tuple[tuple[Leg, ...], ...] = snapshot.schedule.remember(
+        ("routes", origin, destination, not_before, window, mct, max_connection, exclude),
+        lambda: _routes(snapshot.schedule, origin, destination, not_before, window, mct, max_connection, exclude),
+    )
+    free, within = snapshot.free, snapshot.within
+    return [
+        Itinerary(legs=legs, cabin=cabin)
+        for legs in routes
+        if all(within(leg) and free(leg.flight_id, cabin) >= seats for leg in legs)
+    ]
 
-    found: list[Itinerary] = []
-    for first in snapshot.departures(origin, not_before, not_before + window):
-        if not usable(first):
+
+def _routes(
+    schedule: Schedule,
+    origin: str,
+    destination: str,
+    not_before: dt.datetime,
+    window: dt.timedelta,
+    mct: dt.timedelta,
+    max_connection: dt.timedelta,
+    exclude: frozenset[int],
+) -> tuple[tuple[Leg, ...], ...]:
+    """Every direct flight and one-stop connection whatever the seats, in the order options are shown."""
+    found: list[tuple[Leg, ...]] = []
+    for first in schedule.departures(origin, not_before, not_before + window):
+        if first.flight_id in exclude:
             continue
         if first.destination == destination:
-            found.append(Itinerary(legs=(first,), cabin=cabin))
+            found.append((first,))
             continue
         if first.destination == origin:
             continue
-        onward = snapshot.departures(
+        onward = schedule.departures(
             first.destination,
             first.arr_utc + mct,
             first.arr_utc + max_connection,
             destination=destination,
         )
-        found.extend(
-            Itinerary(legs=(first, second), cabin=cabin) for second in onward if usable(second)
-        )
-    return sorted(found, key=_order)
+        found.extend((first, second) for second in onward if second.flight_id not in exclude)
+    return tuple(sorted(found, key=_route_order))
+
+
+def _route_order(legs: tuple[Leg, ...]) -> tuple[dt.datetime, int, dt.datetime, tuple[int, ...]]:
+    return (legs[-1].arr_utc, len(legs) - 1, legs[0].dep_utc, tuple(leg.flight_id for leg in legs))
 
 
 def _order(it: Itinerary) -> tuple[dt.datetime, int, dt.datetime, tuple[int, ...]]:
-    return (it.arr_utc, it.stops, it.dep_utc, it.flight_ids)
+    return _route_order(it.legs)

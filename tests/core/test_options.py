@@ -6,7 +6,7 @@ import datetime as dt
 import itertools
 
 from rebooking_core.models import Inventory
-from rebooking_core.network import Leg, NetworkSnapshot, load_network
+from rebooking_core.network import Leg, NetworkSnapshot, ScheduleCache, load_network
 from rebooking_core.options import find_itineraries
 from tests.core.factories import T0, add_flight, at
 
@@ -141,3 +141,67 @@ async def test_load_network_uses_estimates_and_skips_cancelled(engine) -> None: 
     assert s.leg(plain.id).arr_utc == at(4) and s.leg(plain.id).arr_utc.tzinfo is not None
     assert s.cabins == frozenset({"Y", "J"})
     assert [lg.flight_id for lg in s.departures("FRA", T0, at(36))] == [plain.id, late.id]
+
+
+def test_a_snapshot_searches_only_its_window_though_its_schedule_holds_more() -> None:
+    early = leg("FRA", "JFK", at(1), 500)
+    to_hub = leg("FRA", "MUC", at(3), 60)  # arrives at(4)
+    onward_late = leg("MUC", "JFK", at(5), 500)  # departs after the window
+    direct = leg("FRA", "JFK", at(4), 500)
+    whole = snap([early, to_hub, onward_late, direct])
+    assert [it.flight_ids for it in search(whole)] == [
+        (early.flight_id,),
+        (direct.flight_id,),
+        (to_hub.flight_id, onward_late.flight_id),
+    ]
+    seats = {(lg.flight_id, "Y"): 9 for lg in (early, to_hub, onward_late, direct)}
+    windowed = NetworkSnapshot(whole.schedule, seats, earliest=at(2), latest=at(4) + 30 * MIN)
+    assert [it.flight_ids for it in search(windowed)] == [(direct.flight_id,)]
+    assert [lg.flight_id for lg in windowed.departures("FRA", T0, at(48))] == [to_hub.flight_id, direct.flight_id]
+    assert len(windowed) == 2
+
+
+async def test_a_cached_schedule_serves_until_a_leg_in_its_window_changes(engine) -> None:  # type: ignore[no-untyped-def]
+    """Seats are always read fresh; the legs are rebuilt when a flight is retimed, cancelled or added."""
+    from sqlalchemy import update
+
+    from infra.db import make_sessionmaker
+    from rebooking_core.models import Flight
+
+    maker = make_sessionmaker(engine)
+    async with maker() as session, session.begin():
+        direct = await add_flight(session, origin="FRA", destination="JFK", dep=at(6), capacity={"Y": 10})
+        to_hub = await add_flight(session, origin="FRA", destination="MUC", dep=at(1), minutes=60)
+        onward = await add_flight(session, origin="MUC", destination="JFK", dep=at(3))
+    cache = ScheduleCache()
+
+    async def load() -> NetworkSnapshot:
+        async with maker() as session:
+            return await load_network(session, start=T0, end=at(36), schedules=cache)
+
+    async def change(**values: object) -> None:
+        async with maker() as session, session.begin():
+            await session.execute(update(Flight).where(Flight.id == values.pop("fid")).values(**values))
+
+    first = await load()
+    assert [it.flight_ids for it in search(first)] == [(to_hub.id, onward.id), (direct.id,)]
+    async with maker() as session, session.begin():
+        await session.execute(update(Inventory).where(Inventory.flight_id == direct.id).values(sold=10))
+    again = await load()
+    assert again.schedule is first.schedule and again.schedule.routes, "same legs: the schedule and its searches are kept"
+    assert again.free(direct.id, "Y") == 0 and [it.flight_ids for it in search(again)] == [(to_hub.id, onward.id)]
+
+    await change(fid=onward.id, est_dep_utc=at(9), est_arr_utc=at(17))  # a 7 h connection: too long
+    retimed = await load()
+    assert retimed.schedule is not first.schedule
+    assert retimed.leg(onward.id).dep_utc == at(9)
+    assert search(retimed) == []
+
+    await change(fid=to_hub.id, status="cancelled")
+    cancelled = await load()
+    assert to_hub.id not in [lg.flight_id for lg in cancelled.departures("FRA", T0, at(36))]
+    assert search(cancelled) == []
+
+    async with maker() as session, session.begin():
+        added = await add_flight(session, origin="FRA", destination="JFK", dep=at(20))
+    assert [it.flight_ids for it in search(await load())] == [(added.id,)]

@@ -149,3 +149,26 @@ async def test_jobs_report_latency_and_option_generation_per_booking(rig: Rig) -
     assert value(m, "rebook_option_generation_seconds_count") == 2
     assert value(m, "rebook_option_generation_seconds_sum") == 6.0
     assert value(m, "rebook_outbox_messages", status="pending") == 2
+
+
+async def test_a_fanout_counts_its_escalations_once_its_batch_has_committed(rig: Rig) -> None:
+    from sqlalchemy import update
+
+    from conversations.fanout import FanOut
+    from rebooking_core.models import Inventory
+
+    a, b = await rig.add_pax(), await rig.add_pax(pax=2)
+    ids = await rig.disrupt()
+    async with rig.c.db.transaction() as s:  # every alternative sold out: nobody can be offered anything
+        await s.execute(
+            update(Inventory)
+            .where(Inventory.flight_id.in_([f.id for f in rig.alternatives]))
+            .values(sold=Inventory.capacity, held=0)
+        )
+    disruption_id = (await rig.conversation(a)).disruption_id
+    assert await FanOut(rig.c.service).offer_batch(disruption_id, ids) == 2
+    assert await FanOut(rig.c.service).offer_batch(disruption_id, ids) == 0, "a re-run escalates nobody twice"
+    [first], [second] = await rig.escalations(a), await rig.escalations(b)
+    m = await scraped(rig)
+    tiers = {first.tier, second.tier}
+    assert sum(value(m, "rebook_escalations_opened_total", tier=t, reason="no_options") for t in tiers) == 2
