@@ -9,30 +9,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert, select, text, update
+from sqlalchemy import Table, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, SessionTransaction
 
 from consent.models import AuditEntry
+from infra.commit_rows import insert_at_commit
 
 GENESIS = "0" * 64
 PURGED = "audit.purged"
 #: PostgreSQL advisory lock key that serialises chain appends across processes ("rbAUDIT").
 LOCK_KEY = 0x7262_4155_4449_54
-_PENDING = "rebook_audit_pending"
-
-
-@dataclass(frozen=True)
-class Pending:
-    """An entry waiting for commit, when it is given its place in the chain."""
-
-    at: dt.datetime
-    actor: str
-    action: str
-    subject: str
-    passenger_id: int | None
-    reason: str | None
-    details: Mapping[str, Any]
 
 
 def digest(
@@ -83,40 +69,22 @@ def append(
     reason: str | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> None:
-    """Queue an entry; it is written with the transaction and chained by `seal` soon after it commits."""
-    _queue(session.sync_session).append(
-        Pending(at, actor[:64], action[:32], subject[:64], passenger_id, reason[:160] if reason else None, dict(details or {}))
+    """Queue an entry: written unsealed with the transaction (no lock, so concurrent bookings never
+    queue behind the chain) and chained by `seal` soon after it commits."""
+    insert_at_commit(
+        session,
+        cast("Table", AuditEntry.__table__),
+        {
+            "at": at,
+            "actor": actor[:64],
+            "action": action[:32],
+            "subject": subject[:64],
+            "passenger_id": passenger_id,
+            "reason": reason[:160] if reason else None,
+            "details": dict(details or {}),
+        },
     )
 
-
-def _queue(session: Session) -> list[Pending]:
-    queue: list[Pending] = session.info.setdefault(_PENDING, [])
-    return queue
-
-
-@event.listens_for(Session, "before_commit", insert=True)  # first: seat moves deferred to commit go last
-def _write(session: Session) -> None:
-    """Write queued entries unsealed: no lock here, so concurrent bookings never queue behind the chain."""
-    queue: list[Pending] = session.info.pop(_PENDING, [])
-    if not queue:
-        return
-    rows = [
-        {
-            "at": item.at,
-            "actor": item.actor,
-            "action": item.action,
-            "subject": item.subject,
-            "passenger_id": item.passenger_id,
-            "reason": item.reason,
-            "details": dict(item.details),
-        }
-        for item in queue
-    ]
-    session.execute(_INSERT, rows)
-
-
-#: Core, not ORM bulk: one executemany, built once (every booking writes an entry).
-_INSERT = insert(cast("Table", AuditEntry.__table__))
 
 
 async def seal(session: AsyncSession, *, limit: int = 5000) -> int:
@@ -157,13 +125,6 @@ async def seal(session: AsyncSession, *, limit: int = 5000) -> int:
         sealed.append({"id": row["id"], "seq": seq, "prev_hash": values["prev_hash"], "hash": prev})
     await session.execute(update(AuditEntry), sealed)
     return len(sealed)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget(session: Session, transaction: SessionTransaction) -> None:
-    """Entries of a rolled-back transaction never happened."""
-    if transaction.parent is None:
-        session.info.pop(_PENDING, None)
 
 
 @dataclass

@@ -15,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import ledger
 from conversations.engine import DeliveryFailed, MessageKind
-from conversations.models import OUTBOX_ANSWERS, OUTBOX_READY, Conversation, Delivery, OutboxMessage
+from conversations.models import (
+    OUTBOX,
+    OUTBOX_ANSWERS,
+    OUTBOX_READY,
+    Conversation,
+    Delivery,
+    OutboxMessage,
+)
 from conversations.pacing import Pacer, Pacing
 from conversations.ports import (
     Channel,
@@ -74,7 +81,7 @@ def backoff(attempt: int, config: DispatchConfig, retry_after: float | None = No
 
 
 # Recording hand-overs runs once a round: Core statements on the tables, built once (see rebooking_core.booking).
-_outbox = cast(Table, OutboxMessage.__table__)
+_outbox = OUTBOX
 _conversations = cast(Table, Conversation.__table__)
 _INSERT_DELIVERY = insert(cast(Table, Delivery.__table__))
 _MARK_SENT = (

@@ -22,10 +22,11 @@ from conversations.engine import (
     Status,
     TextReceived,
 )
-from conversations.models import Conversation, Delivery, InboundMessage
+from conversations.models import INBOUND_MESSAGES, Conversation, Delivery, InboundMessage
 from conversations.ports import DeliveryReceipt, DeliveryState, InboundText
 from conversations.service import Clock, ConversationService, claim_event
 from infra import crypto
+from infra.commit_rows import insert_at_commit
 from infra.db import Database
 from rebooking_core.models import ContactPoint
 
@@ -88,14 +89,16 @@ class InboundRouter:
                 keyword = None if e.choice_token else classify(e.text)
                 offer = await self.service.offer_state(s, conv.offer_id) if conv is not None and conv.offer_id else None
                 event = _interpret(conv, offer, e, keyword) if conv is not None else None
-                message = InboundMessage(
-                    conversation_id=conv.id if conv else None,
-                    channel=e.channel,
-                    text=e.text,
-                    interpreted_as=_label(event, keyword),
-                    received_at=e.received_at,
-                )
-                s.add(message)
+                message = {
+                    "conversation_id": conv.id if conv else None,
+                    "channel": e.channel,
+                    "text": e.text,
+                    "interpreted_as": _label(event, keyword),
+                    "received_at": e.received_at,
+                }
+                with_agent = conv is not None and conv.status == Status.AGENT.value
+                if not with_agent:
+                    insert_at_commit(s, INBOUND_MESSAGES, message)
                 if conv is None:
                     await self._consent_without_conversation(s, await self._passengers(s, e.channel, digest), e, keyword)
                     return
@@ -103,11 +106,12 @@ class InboundRouter:
                 windows[e.channel] = (e.received_at + SESSION_WINDOW).isoformat()
                 conv.window_open_until = windows
                 conv.channel = e.channel
-                with_agent = conv.status == Status.AGENT.value
                 if event is not None:
                     await self.service.run(s, conv, event, offer=offer)
-                if with_agent:
-                    await relay_to_agent(s, conv, message, at=self.clock())
+                if with_agent:  # the agent's relay names the message: written now, for its id
+                    kept = InboundMessage(**message)
+                    s.add(kept)
+                    await relay_to_agent(s, conv, kept, at=self.clock())
 
     async def _passengers(self, s: AsyncSession, channel: str, digest: str) -> list[int]:
         rows = await s.scalars(

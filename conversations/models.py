@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, false, text
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from infra.orm import Base, BigId, EncryptedString, UTCDateTime
@@ -148,3 +158,7 @@ class Escalation(Base):
 
 
 import conversations.desk_models  # noqa: E402, F401  (register the desk and broadcast tables with every import of the models)
+
+#: The tables that Core statements and `insert_at_commit` write to directly.
+OUTBOX = cast(Table, OutboxMessage.__table__)
+INBOUND_MESSAGES = cast(Table, InboundMessage.__table__)

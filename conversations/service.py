@@ -36,8 +36,9 @@ from conversations.engine import (
     Status,
     decide,
 )
-from conversations.models import Conversation, Escalation, OutboxMessage, ProcessedEvent
+from conversations.models import OUTBOX, Conversation, Escalation, ProcessedEvent
 from conversations.telemetry import NO_TELEMETRY, Origins, Telemetry, since, trace_of
+from infra.commit_rows import insert_at_commit
 from infra.db import Database, insert_ignore
 from rebooking_core.booking import OPTION_HEAD, book_option
 from rebooking_core.impact import ImpactedBooking
@@ -337,7 +338,7 @@ class ConversationService:
     def _enqueue(self, s: AsyncSession, conv: Conversation, kind: MessageKind, now: dt.datetime, run: _Run) -> None:
         if kind is MessageKind.REMINDER:
             conv.reminders_sent += 1
-        s.add(OutboxMessage(**outbox_row(conv, kind, next(run.seq), now)))
+        insert_at_commit(s, OUTBOX, outbox_row(conv, kind, next(run.seq), now))
         run.sent += 1
 
     async def _make_offer(
