@@ -53,7 +53,7 @@ def _write(session: Session) -> None:
 
 
 @functools.lru_cache(maxsize=256)
-def _statement(shape: tuple[tuple[Table, tuple[str, ...], int], ...]) -> Select[tuple[int]]:
+def _statement(shape: tuple[tuple[Table, tuple[str, ...], int], ...]) -> Select[Any]:
     """One statement per shape (tables, columns, row counts), built once: a reply's is always the same."""
     writes = [
         insert(table)
