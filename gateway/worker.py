@@ -18,6 +18,7 @@ from conversations.timers import fire_due_timers
 from gateway.container import Container
 from gateway.metrics_server import WorkerMetricsServer
 from gateway.privacy_jobs import run_purge, run_seal
+from gateway.tidy import tidy
 from rebooking_core.models import Disruption
 from rebooking_core.offers import expire_offers
 
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 #: dies mid-fan-out holds the others back no longer than this).
 _FANOUT_POLL_S = 0.2
 _FANOUT_ANNOUNCE_S = 1.0
+#: How often a worker looks for tables a wave left full of dead rows (see `gateway.tidy`).
+_TIDY_EVERY_S = 2.0
 
 
 class Worker:
@@ -36,6 +39,8 @@ class Worker:
         self.poll_interval = poll_interval
         self._wake = asyncio.Event()
         self._full_round_at = float("-inf")
+        self._sending_backlog = False
+        self._wave_seen = False
         container.listeners.append(self._wake.set)
         container.jobs.idle_listeners.append(self._wake.set)
 
@@ -57,7 +62,8 @@ class Worker:
             n = await self.c.dispatcher.run_once(answers_only=answers_only)
             if not answers_only:
                 self._full_round_at = asyncio.get_running_loop().time()
-            if n >= self.c.dispatcher.config.batch:
+            self._sending_backlog = n >= self.c.dispatcher.config.batch
+            if self._sending_backlog:
                 continue
             while True:
                 with contextlib.suppress(TimeoutError):
@@ -84,9 +90,24 @@ class Worker:
         defer = self.c.settings.dispatch_defer_s
         if not defer or asyncio.get_running_loop().time() - self._full_round_at >= defer:
             return False
-        if not self.c.jobs.fanout_idle.is_set():
-            return True
-        return self.c.doorbell is not None and await self.c.doorbell.fanout_elsewhere()
+        return await self._fanout_anywhere()
+
+    async def tidy(self) -> list[str]:
+        """Once after each wave (options generated somewhere, then none, and no backlog left to send), vacuum what it churned.
+
+        Outside waves autovacuum is enough, and a vacuum while replies come in would cost them.
+        """
+        if self._sending_backlog or await self._fanout_anywhere() or not self._wave_seen:
+            return []
+        self._wave_seen = False
+        return await tidy(self.c.db)
+
+    async def _fanout_anywhere(self) -> bool:
+        running = not self.c.jobs.fanout_idle.is_set() or (
+            self.c.doorbell is not None and await self.c.doorbell.fanout_elsewhere()
+        )
+        self._wave_seen |= running
+        return running
 
     async def announce_fanout(self) -> None:
         """While this process generates options, keep the doorbell's fan-out announcement alive."""
@@ -158,6 +179,7 @@ class Worker:
             self.dispatch_forever(),
             self.every(1.0, self.timers),
             self.every(_FANOUT_POLL_S, self.announce_fanout),
+            self.every(_TIDY_EVERY_S, self.tidy),
             self.every(30.0, self.expire_holds),
             self.every(1.0, self.seal_audit),
             self.every(min(15.0, self.c.settings.recover_stall_s), self.recover),

@@ -98,3 +98,17 @@ async def test_another_workers_fanout_holds_first_messages_back_until_its_announ
     finally:
         await _stop(dispatching)
         await other.aclose()
+
+
+async def test_the_worker_vacuums_once_after_a_wave_not_during_it(rig: Rig) -> None:
+    from tests.gateway.test_tidy import _churn
+
+    worker = Worker(rig.c)
+    name = await _churn(rig.c.db, 3000) if not rig.c.db.is_sqlite else "nothing on SQLite"
+    fanning = rig.c.jobs._fanning()
+    fanning.__enter__()
+    assert await worker.tidy() == [], "options first"
+    fanning.__exit__(None, None, None)
+    assert (name in await worker.tidy()) is not rig.c.db.is_sqlite
+    second = await _churn(rig.c.db, 3000) if not rig.c.db.is_sqlite else "nothing on SQLite"
+    assert second not in await worker.tidy(), "once a wave: the rest is autovacuum's"
