@@ -41,6 +41,7 @@ class Worker:
         self._full_round_at = float("-inf")
         self._sending_backlog = False
         self._wave_seen = False
+        self._sealed_at = float("-inf")
         container.listeners.append(self._wake.set)
         container.jobs.idle_listeners.append(self._wake.set)
 
@@ -130,7 +131,15 @@ class Worker:
             return await expire_offers(s, now=self.c.clock())
 
     async def seal_audit(self) -> int:
-        """Chain the audit entries committed since the last round (writers never wait for the chain)."""
+        """Chain the audit entries committed since the last round (writers never wait for the chain).
+
+        While options are being generated it waits, up to `dispatch_defer_s` between rounds, like
+        first messages: the chain can be a few seconds late, the seats cannot.
+        """
+        now = asyncio.get_running_loop().time()
+        if now - self._sealed_at < self.c.settings.dispatch_defer_s and await self._fanout_anywhere():
+            return 0
+        self._sealed_at = now
         return await run_seal(self.c.db)
 
     async def purge(self) -> int:

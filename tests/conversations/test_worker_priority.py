@@ -112,3 +112,20 @@ async def test_the_worker_vacuums_once_after_a_wave_not_during_it(rig: Rig) -> N
     assert (name in await worker.tidy()) is not rig.c.db.is_sqlite
     second = await _churn(rig.c.db, 3000) if not rig.c.db.is_sqlite else "nothing on SQLite"
     assert second not in await worker.tidy(), "once a wave: the rest is autovacuum's"
+
+
+@pytest.mark.parametrize("settings_overrides", [{"dispatch_defer_s": 60}])
+async def test_the_audit_chain_waits_while_options_are_generated(rig: Rig) -> None:
+    from consent import audit
+    from consent.models import AuditEntry
+
+    worker = Worker(rig.c)
+    assert await worker.seal_audit() == 0  # the first round: nothing to chain yet
+    async with rig.c.db.transaction() as s:
+        audit.append(s, actor="test", action="t", subject="s", at=rig.clock())
+    fanning = rig.c.jobs._fanning()
+    fanning.__enter__()
+    assert await worker.seal_audit() == 0, "options first"
+    fanning.__exit__(None, None, None)
+    assert await worker.seal_audit() == 1
+    assert await rig.count(AuditEntry) == 1
