@@ -1,9 +1,10 @@
 """An in-memory index of the flights and free seats in a time window, so option search is pure.
 
-The snapshot is loaded once per batch (one query) and searched many times; its free counts are
-a hint, not a promise: every seat is still taken by the atomic guarded UPDATE in
-`rebooking_core.inventory`, and a batch decrements the snapshot as it holds seats so the next
-booking in the same batch sees them gone.
+The snapshot is loaded once per batch and searched many times; its free counts are a hint, not
+a promise: every seat is still taken by the atomic guarded UPDATE in `rebooking_core.inventory`,
+and a batch decrements the snapshot as it holds seats so the next booking in the same batch sees
+them gone. The legs themselves (a `Schedule`) are kept across batches while the database still
+shows the same times for them (`ScheduleCache`).
 """
 
 from __future__ import annotations
@@ -191,7 +192,8 @@ class ScheduleCache:
         return None
 
     def keep(self, schedule: Schedule, replaces: Schedule | None) -> None:
-        self._schedules = [s for s in self._schedules if s is not replaces][-(self.size - 1) :] + [schedule]
+        others = [s for s in self._schedules if s is not replaces]
+        self._schedules = others[max(0, len(others) - self.size + 1) :] + [schedule]
 
 
 #: A new schedule's window reaches this far around the one asked for, so the next batches (whose

@@ -205,3 +205,18 @@ async def test_a_cached_schedule_serves_until_a_leg_in_its_window_changes(engine
     async with maker() as session, session.begin():
         added = await add_flight(session, origin="FRA", destination="JFK", dep=at(20))
     assert [it.flight_ids for it in search(await load())] == [(added.id,)]
+
+
+def test_a_schedule_cache_keeps_its_newest_schedules() -> None:
+    from rebooking_core.network import Schedule
+
+    cache = ScheduleCache(size=2)
+    first, second, third = (Schedule([], window=(at(h), at(h + 10))) for h in (0, 1, 2))
+    cache.keep(first, replaces=None)
+    cache.keep(second, replaces=None)
+    cache.keep(third, replaces=None)
+    assert cache.covering(at(1), at(5)) is second and cache.covering(at(0), at(5)) is None
+    fresh = Schedule([], window=(at(1), at(11)))
+    cache.keep(fresh, replaces=second)
+    assert cache.covering(at(1), at(5)) is fresh and cache.covering(at(2), at(5)) is fresh
+    assert cache.covering(at(2), at(12)) is third
