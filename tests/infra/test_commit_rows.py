@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,21 +27,30 @@ def _message(text: str) -> dict[str, Any]:
     return {"conversation_id": None, "channel": "sms", "text": text, "interpreted_as": "unmatched", "received_at": AT}
 
 
+@contextlib.contextmanager
+def _statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The SQL the engine sends while the block runs."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
 async def test_queued_rows_of_several_tables_are_written_at_commit(engine: AsyncEngine) -> None:
-    statements: list[str] = []
-
-    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", seen)
     maker = make_sessionmaker(engine)
-    async with maker() as s, s.begin():
-        insert_at_commit(s, INBOUND_MESSAGES, _message("first"))
-        for n in range(3):
-            insert_at_commit(s, AuditEntry.__table__, _audit(n))  # type: ignore[arg-type]
-        insert_at_commit(s, INBOUND_MESSAGES, _message("second"))
-        assert statements == [], "nothing before the commit"
-    event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    with _statements(engine) as statements:
+        async with maker() as s, s.begin():
+            insert_at_commit(s, INBOUND_MESSAGES, _message("first"))
+            for n in range(3):
+                insert_at_commit(s, AuditEntry.__table__, _audit(n))  # type: ignore[arg-type]
+            insert_at_commit(s, INBOUND_MESSAGES, _message("second"))
+            assert statements == [], "nothing before the commit"
     writes = [st for st in statements if "INSERT" in st]
     assert len(writes) == (1 if engine.dialect.name == "postgresql" else 2)
 
@@ -65,18 +76,12 @@ async def test_a_rolled_back_transaction_writes_nothing_it_queued(engine: AsyncE
 
 
 async def test_many_rows_of_a_table_go_in_as_one_prepared_insert_per_table(engine: AsyncEngine) -> None:
-    statements: list[str] = []
-
-    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", seen)
     maker = make_sessionmaker(engine)
-    async with maker() as s, s.begin():
-        for n in range(70):
-            insert_at_commit(s, AuditEntry.__table__, _audit(n))  # type: ignore[arg-type]
-        insert_at_commit(s, INBOUND_MESSAGES, _message("one"))
-    event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    with _statements(engine) as statements:
+        async with maker() as s, s.begin():
+            for n in range(70):
+                insert_at_commit(s, AuditEntry.__table__, _audit(n))  # type: ignore[arg-type]
+            insert_at_commit(s, INBOUND_MESSAGES, _message("one"))
     assert [st.split("(")[0].strip() for st in statements if "INSERT" in st] == [
         "INSERT INTO audit_log",
         "INSERT INTO inbound_messages",
