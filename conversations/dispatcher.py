@@ -81,12 +81,11 @@ def backoff(attempt: int, config: DispatchConfig, retry_after: float | None = No
 
 
 # Recording hand-overs runs once a round: Core statements on the tables, built once (see rebooking_core.booking).
-_outbox = OUTBOX
 _conversations = cast(Table, Conversation.__table__)
 _INSERT_DELIVERY = insert(cast(Table, Delivery.__table__))
 _MARK_SENT = (
-    update(_outbox)
-    .where(_outbox.c.id.in_(bindparam("ids", expanding=True)))
+    update(OUTBOX)
+    .where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
     .values(status="sent", sent_at=bindparam("now"), claimed_until=None)
 )
 _STAMP_FIRST = (

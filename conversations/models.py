@@ -63,7 +63,7 @@ class Conversation(Base):
 OUTBOX_READY = "status IN ('pending', 'sending')"
 #: The same, less a fan-out's first contacts (offers, "no options, an agent will call"): what answers
 #: a passenger or an agent, which goes out even while options are being generated (migration 0007).
-OUTBOX_ANSWERS = "status IN ('pending', 'sending') AND key NOT IN ('offer', 'escalated_no_options')"
+OUTBOX_ANSWERS = f"{OUTBOX_READY} AND key NOT IN ('offer', 'escalated_no_options')"
 
 
 class OutboxMessage(Base):

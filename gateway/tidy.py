@@ -3,7 +3,7 @@
 A fan-out and its first messages rewrite every conversation and outbox row a few times and fill
 the offer tables. Until autovacuum comes round (it looks once a minute), the first replies pay
 for the dead rows and are planned on statistics from before the wave. Measured in the load
-bench, PostgreSQL spent 2.7–3.8 ms a reply in the first seconds after a wave and 2.1–2.2 ms once
+bench, PostgreSQL spent 2.7–4.0 ms a reply in the first seconds after a wave and 2.0–2.2 ms once
 the tables were vacuumed and analyzed; the worker calls this once a wave is over (no options
 being generated, no backlog being sent).
 """

@@ -88,8 +88,12 @@ class Worker:
         during a long run of disruptions. Answers (a booking confirmation, a reply to a keyword)
         are never held back. Other workers' fan-outs are seen through the doorbell's announcement.
         """
+        return await self._options_first(since=self._full_round_at)
+
+    async def _options_first(self, *, since: float) -> bool:
+        """Whether work that can wait should: options are being generated and it last ran less than defer_s ago."""
         defer = self.c.settings.dispatch_defer_s
-        if not defer or asyncio.get_running_loop().time() - self._full_round_at >= defer:
+        if not defer or asyncio.get_running_loop().time() - since >= defer:
             return False
         return await self._fanout_anywhere()
 
@@ -104,6 +108,7 @@ class Worker:
         return await tidy(self.c.db)
 
     async def _fanout_anywhere(self) -> bool:
+        """Whether this or another worker generates options; seeing one marks a wave for `tidy`."""
         running = not self.c.jobs.fanout_idle.is_set() or (
             self.c.doorbell is not None and await self.c.doorbell.fanout_elsewhere()
         )
@@ -136,10 +141,9 @@ class Worker:
         While options are being generated it waits, up to `dispatch_defer_s` between rounds, like
         first messages: the chain can be a few seconds late, the seats cannot.
         """
-        now = asyncio.get_running_loop().time()
-        if now - self._sealed_at < self.c.settings.dispatch_defer_s and await self._fanout_anywhere():
+        if await self._options_first(since=self._sealed_at):
             return 0
-        self._sealed_at = now
+        self._sealed_at = asyncio.get_running_loop().time()
         return await run_seal(self.c.db)
 
     async def purge(self) -> int:

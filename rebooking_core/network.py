@@ -133,21 +133,6 @@ class NetworkSnapshot:
     def free(self, flight_id: int, cabin: str) -> int:
         return self._free.get((flight_id, cabin), 0)
 
-    def departures(
-        self,
-        origin: str,
-        start: dt.datetime,
-        end: dt.datetime,
-        *,
-        destination: str | None = None,
-    ) -> list[Leg]:
-        """Legs leaving `origin` (for `destination`, if given) with start <= departure <= end."""
-        if self.earliest is not None:
-            start = max(start, self.earliest)
-        if self.latest is not None:
-            end = min(end, self.latest)
-        return self.schedule.departures(origin, start, end, destination=destination)
-
     def take(self, flight_id: int, cabin: str, seats: int) -> None:
         """Count seats as gone after the database granted them to someone in this batch."""
         key = (flight_id, cabin)
