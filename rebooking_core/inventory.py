@@ -21,11 +21,9 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
-    column,
     func,
     select,
     update,
-    values,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -111,20 +109,13 @@ async def hold_many(session: AsyncSession, wanted: Mapping[tuple[int, str], int]
             if not await hold_seats(session, flight_id=flight_id, cabin=cabin, seats=seats):
                 return False
         return True
-    rows = values(
-        column("flight_id", BigInteger), column("cabin", String), column("seats", Integer), name="wanted"
-    ).data([(f, c, n) for (f, c), n in sorted(wanted.items())])
-    stmt = (
-        update(_inventory)
-        .where(
-            _inventory.c.flight_id == rows.c.flight_id,
-            _inventory.c.cabin == rows.c.cabin,
-            _inventory.c.sold + _inventory.c.held + rows.c.seats <= _inventory.c.capacity,
+    ordered = sorted(wanted.items())
+    updated = (
+        await session.execute(
+            _HOLD_MANY,
+            {"flights": [f for (f, _), _ in ordered], "cabins": [c for (_, c), _ in ordered], "seats": [n for _, n in ordered]},
         )
-        .values(held=_inventory.c.held + rows.c.seats)
-        .returning(_inventory.c.flight_id)
-    )
-    updated = (await session.execute(stmt)).all()
+    ).all()
     return len(updated) == len(wanted)
 
 
@@ -189,3 +180,25 @@ def _move_many() -> Update:
 
 
 _MOVE_MANY = _move_many()
+
+
+def _hold_many() -> Update:
+    """Built once, like `_move_many`: a VALUES list of the rows would be compiled anew for every batch."""
+    wanted = select(
+        func.unnest(bindparam("flights", type_=ARRAY(BigInteger))).label("flight_id"),
+        func.unnest(bindparam("cabins", type_=ARRAY(String))).label("cabin"),
+        func.unnest(bindparam("seats", type_=ARRAY(Integer))).label("seats"),
+    ).subquery("wanted")
+    return (
+        update(_inventory)
+        .where(
+            _inventory.c.flight_id == wanted.c.flight_id,
+            _inventory.c.cabin == wanted.c.cabin,
+            _inventory.c.sold + _inventory.c.held + wanted.c.seats <= _inventory.c.capacity,
+        )
+        .values(held=_inventory.c.held + wanted.c.seats)
+        .returning(_inventory.c.flight_id)
+    )
+
+
+_HOLD_MANY = _hold_many()

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, func, select, text
+from sqlalchemy.engine.default import CACHE_HIT
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consent.models import AuditEntry
@@ -88,3 +89,25 @@ async def test_many_rows_of_a_table_go_in_as_one_prepared_insert_per_table(engin
     ]
     async with maker() as s:
         assert await s.scalar(select(func.count()).select_from(AuditEntry)) == 70
+
+
+async def test_a_shape_seen_before_reuses_its_compiled_statement(engine: AsyncEngine) -> None:
+    """Compiling the INSERT anew for every reply was the costliest step of a reply in Python."""
+    maker = make_sessionmaker(engine)
+    hits: list[bool] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if "INSERT" in statement:
+            hits.append(context.cache_hit == CACHE_HIT)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        for round_ in range(2):
+            async with maker() as s, s.begin():
+                insert_at_commit(s, INBOUND_MESSAGES, _message(f"first {round_}"))
+                for n in range(3):
+                    insert_at_commit(s, AuditEntry.__table__, _audit(n))  # type: ignore[arg-type]
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    writes = len(hits) // 2
+    assert writes >= 1 and hits[writes:] == [True] * writes, hits
