@@ -35,6 +35,11 @@ def _table() -> dict[str, dict[str, object]]:
     return table
 
 
+def preload() -> int:
+    """Read the airport table ahead of the first EU261 check that needs it; how many airports it holds."""
+    return len(_table())
+
+
 @cache
 def get(iata: str) -> Airport:
     row = _table().get(iata.upper())

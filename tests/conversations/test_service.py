@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -10,8 +12,11 @@ from sqlalchemy import select
 
 from conversations.engine import OptionChosen, Status, TimerKind
 from conversations.models import Conversation, OutboxMessage
+from conversations.service import impact_from_json, impact_to_json
 from conversations.timers import fire_due_timers
+from rebooking_core.impact import ImpactedBooking
 from rebooking_core.models import Flight, Offer, SeatHold
+from rebooking_core.types import DisruptionKind
 from tests.conversations.conftest import Rig
 
 
@@ -182,3 +187,19 @@ async def test_choice_through_handle_with_a_dedupe_key_applies_once(rig: Rig) ->
     async with rig.c.db.reading() as s:
         statuses = list((await s.scalars(select(SeatHold.status).order_by(SeatHold.id))).all())
     assert sorted(statuses) == ["committed", "released", "released"]
+
+
+def test_an_impact_survives_its_json_column_unchanged() -> None:
+    """The fan-out rebuilds each booking's impact from the conversation row: every field must come back as it went in."""
+    at = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
+    impacted = ImpactedBooking(
+        booking_id=7, locator="ABC123", passengers=2, contact_passenger_id=11, tier=3, language="de", has_ssr=True,
+        group=False, cabin="J", rebook_from="FRA", destination="JFK", not_before=at, original_arrival=at + dt.timedelta(hours=9),
+        replaced_segment_ids=(4, 5), missed_connection=True, disrupted_flight_id=99, reason="WX", disruption_id=3,
+        kind=DisruptionKind.DELAYED, journey_origin="MUC", original_departure=at - dt.timedelta(hours=1), replaced_flight_ids=(99, 100),
+    )
+    back = impact_from_json(json.loads(json.dumps(impact_to_json(impacted))))
+    assert back == impacted
+    assert isinstance(back.replaced_segment_ids, tuple) and isinstance(back.original_departure, dt.datetime)
+    unset = dataclasses.replace(impacted, original_departure=None, replaced_flight_ids=())
+    assert impact_from_json(json.loads(json.dumps(impact_to_json(unset)))) == unset
