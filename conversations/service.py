@@ -87,7 +87,7 @@ def impact_to_json(impacted: ImpactedBooking) -> dict[str, Any]:
 
 
 def impact_from_json(data: dict[str, Any]) -> ImpactedBooking:
-    values = {name: data.get(name) for name in _IMPACT_FIELDS}
+    values: dict[str, Any] = {name: data.get(name) for name in _IMPACT_FIELDS}
     for name in _IMPACT_TIMES:
         if isinstance(value := values[name], str):
             values[name] = dt.datetime.fromisoformat(value)
