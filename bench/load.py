@@ -65,7 +65,22 @@ async def _flights_for(c, days: list[dt.date], wanted: int) -> list[list[Flight]
     return [await _pick(c, day, wanted, stride=2) for day in days]
 
 
+def _speed_probe() -> float:
+    """Seconds for a fixed pure-Python loop, best of three: this machine's speed at the time, to read the numbers by.
+
+    Shared cores vary: the same loop has taken 0.74–1.28 s on the same machine within a minute.
+    """
+    best = float("inf")
+    for _ in range(3):
+        t, total = time.perf_counter(), 0
+        for i in range(5_000_000):
+            total += i
+        best = min(best, time.perf_counter() - t)
+    return round(best, 3)
+
+
 async def run(args: argparse.Namespace) -> dict[str, object]:
+    probe_before = _speed_probe()
     pg_name, url = await _pg_create()
     subprocess.run(["redis-cli", "-n", "14", "flushdb"], check=True, capture_output=True)
     env = {
@@ -258,6 +273,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             "reply_rate_achieved_per_s": round(len(reply_started) / max(reply_wall, 1e-3), 1),
             "idle_cpu_percent_of_a_core": idle_cpu,
             "cpu_ms_per_reply": {"repliers": _REPLIER_CPU, **reply_cpu},
+            "gc_ms_per_reply_in_repliers": _REPLIER_GC,
             "reply_handled_ms": {  # the webhook's answer: booked and committed
                 "p50": round(_pct(handling, 0.5) * 1000, 1),
                 "p99": round(_pct(handling, 0.99) * 1000, 1),
@@ -284,6 +300,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 "repliers": _REPLIER_RSS,
             },
             "dataset_load_s": round(load_s, 1),
+            "speed_probe_s": {"before": probe_before, "after": _speed_probe()},
         }
     finally:
         for proc in procs:
@@ -300,6 +317,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
 
 _REPLIER_RSS: list[float] = []
 _REPLIER_CPU: list[float] = []
+_REPLIER_GC: list[float] = []
 
 
 def _replies(
@@ -338,6 +356,7 @@ def _replies(
         walls.append(out["wall_s"])
         _REPLIER_RSS.append(out["peak_rss_mb"])
         _REPLIER_CPU.append(out["cpu_ms_per_reply"])
+        _REPLIER_GC.append(out["gc_ms_per_reply"])
     return started, handled, max(walls, default=0.0), [proc for proc, _ in procs]
 
 
@@ -347,6 +366,20 @@ def _await_file(path: Path, proc: subprocess.Popen[bytes], *, poll_s: float) -> 
         if proc.poll() is not None:
             raise RuntimeError(f"replier exited with {proc.returncode}")
         time.sleep(poll_s)
+
+
+def _gc_clock() -> list[float]:
+    """CPU seconds the cyclic garbage collector has taken since this call, kept in the list's one item."""
+    spent, began = [0.0], [0.0]
+
+    def clock(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            began[0] = time.process_time()
+        else:
+            spent[0] += time.process_time() - began[0]
+
+    gc.callbacks.append(clock)
+    return spent
 
 
 async def _replier(src: Path, dst: Path, rate: float, concurrency: int, warmup: int) -> None:
@@ -362,6 +395,7 @@ async def _replier(src: Path, dst: Path, rate: float, concurrency: int, warmup: 
     assert c.sandbox is not None
     sandbox = c.sandbox
     gate = asyncio.Semaphore(concurrency)
+    gc_cpu = _gc_clock()
 
     started: dict[int, float] = {}
     handled: dict[int, float] = {}
@@ -377,21 +411,25 @@ async def _replier(src: Path, dst: Path, rate: float, concurrency: int, warmup: 
     # One paced stream: the warm-up replies lead straight into the measured ones, so the
     # measurement starts in a steady state rather than behind a burst.
     paced_from = t0 = time.perf_counter()
-    cpu0 = time.process_time()
+    cpu0, gc0 = time.process_time(), 0.0
     tasks = []
     for n, (conv_id, channel, address) in enumerate(targets):
         delay = paced_from + n / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
         if n == warmup:
-            t0, cpu0 = time.perf_counter(), time.process_time()
+            t0, cpu0, gc0 = time.perf_counter(), time.process_time(), gc_cpu[0]
             dst.with_suffix(".measuring").touch()
         tasks.append(asyncio.create_task(answer(conv_id, channel, address, n >= warmup)))
     await asyncio.gather(*tasks)
     wall = time.perf_counter() - t0
     cpu_ms = 1000 * (time.process_time() - cpu0) / max(len(targets) - warmup, 1)
     rss = _peak_rss_mb(os.getpid())
-    out = {"started": started, "handled": handled, "wall_s": wall, "peak_rss_mb": rss, "cpu_ms_per_reply": round(cpu_ms, 2)}
+    gc_ms = 1000 * (gc_cpu[0] - gc0) / max(len(targets) - warmup, 1)
+    out = {
+        "started": started, "handled": handled, "wall_s": wall, "peak_rss_mb": rss,
+        "cpu_ms_per_reply": round(cpu_ms, 2), "gc_ms_per_reply": round(gc_ms, 3),
+    }
     dst.with_suffix(".tmp").write_text(json.dumps(out))
     dst.with_suffix(".tmp").rename(dst)
     await asyncio.to_thread(sys.stdin.read)  # connections stay open until the bench has counted their CPU

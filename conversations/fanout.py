@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,7 +38,7 @@ from conversations.engine import (
     Status,
     decide,
 )
-from conversations.models import Conversation, Escalation, OutboxMessage
+from conversations.models import CONVERSATIONS, ESCALATIONS, OUTBOX, Conversation
 from conversations.service import (
     MAX_CONNECTION,
     ConversationService,
@@ -185,12 +185,12 @@ class FanOut:
             for conv, plan in zip(convs, plans, strict=True):
                 offer = next(created) if plan is not None else None
                 self._decide(s, conv, _event(offer), offer, bulk)
-            # render_nulls keeps every row's columns alike, so each INSERT is one statement, not one per run of alike rows.
+            # Core INSERTs: every row names the same columns, so each is one statement (NULLs sent as such).
             if bulk.outbox:
-                await s.execute(insert(OutboxMessage).execution_options(render_nulls=True), bulk.outbox)
+                await s.execute(insert(OUTBOX), bulk.outbox)
             if bulk.escalations:
-                await s.execute(insert(Escalation).execution_options(render_nulls=True), bulk.escalations)
-            await s.execute(update(Conversation), [_written(conv) for conv in convs])
+                await s.execute(insert(ESCALATIONS), bulk.escalations)
+            await s.execute(_WRITE_FIRST_OFFER, [_written(conv) for conv in convs])
             await s.execute(
                 update(Disruption)
                 .where(Disruption.id == disruption_id)
@@ -225,10 +225,14 @@ class FanOut:
         conv.updated_at = at
 
 
+#: A Core executemany by primary key: the ORM's bulk UPDATE spends ~20 µs of Python a row on bookkeeping.
+_WRITE_FIRST_OFFER = update(CONVERSATIONS).where(CONVERSATIONS.c.id == bindparam("conversation_id"))
+
+
 def _written(conv: Conversation) -> dict[str, object]:
-    """What a first offer changes on a conversation, as one row of a bulk UPDATE by primary key."""
+    """What a first offer changes on a conversation, as one row of `_WRITE_FIRST_OFFER`."""
     return {
-        "id": conv.id,
+        "conversation_id": conv.id,
         "status": conv.status,
         "version": conv.version,
         "offer_id": conv.offer_id,

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import locales
 from conversations.engine import Status
-from conversations.models import Conversation
+from conversations.models import CONVERSATIONS, Conversation
 from conversations.service import Clock, impact_to_json
 from infra.db import Database
 from rebooking_core.allocation import order_for_allocation
@@ -131,7 +131,7 @@ async def assess(db: Database, disruption_id: int, *, clock: Clock, batch_size: 
                 for rank, i in enumerate(impacted)
             ]
             if rows:
-                await s.execute(insert(Conversation), rows)
+                await s.execute(insert(CONVERSATIONS), rows)
             disruption.impacted_passengers = sum(i.passengers for i in impacted)
             disruption.status = "offering"
             disruption.assessed_at = now

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -183,3 +184,9 @@ class OfferOption(Base):
 def row_dict(obj: Any) -> dict[str, Any]:
     """Plain dict of a mapped row's columns (for exports and debugging)."""
     return {c.key: getattr(obj, c.key) for c in obj.__table__.columns}
+
+
+#: Tables a fan-out batch writes in bulk, for Core INSERTs (the ORM's bulk path costs ~20 µs of Python a row).
+OFFERS = cast(Table, Offer.__table__)
+OFFER_OPTIONS = cast(Table, OfferOption.__table__)
+SEAT_HOLDS = cast(Table, SeatHold.__table__)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rebooking_core import eu261
 from rebooking_core.impact import ImpactedBooking
 from rebooking_core.inventory import hold_many, hold_seats, release_seats
-from rebooking_core.models import Offer, OfferOption, SeatHold
+from rebooking_core.models import OFFER_OPTIONS, OFFERS, SEAT_HOLDS, Offer, OfferOption, SeatHold
 from rebooking_core.network import Leg, NetworkSnapshot
 from rebooking_core.options import Itinerary, find_itineraries
 from rebooking_core.ranking import DEFAULT_WEIGHTS, RankedOption, RankingWeights, rank
@@ -297,7 +297,7 @@ async def persist_planned(
     offer_ids = list(
         (
             await session.execute(
-                insert(Offer).returning(Offer.id, sort_by_parameter_order=True),
+                insert(OFFERS).returning(OFFERS.c.id, sort_by_parameter_order=True),
                 [
                     {
                         "disruption_id": p.impacted.disruption_id,
@@ -332,12 +332,12 @@ async def persist_planned(
     option_ids = list(
         (
             await session.execute(
-                insert(OfferOption).returning(OfferOption.id, sort_by_parameter_order=True), option_rows
+                insert(OFFER_OPTIONS).returning(OFFER_OPTIONS.c.id, sort_by_parameter_order=True), option_rows
             )
         ).scalars()
     )
     await session.execute(
-        insert(SeatHold),
+        insert(SEAT_HOLDS),
         [
             {
                 "option_id": option_id,
