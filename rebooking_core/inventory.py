@@ -95,7 +95,7 @@ async def unsell_seats(session: AsyncSession, *, flight_id: int, cabin: str, sea
 async def hold_many(session: AsyncSession, wanted: Mapping[tuple[int, str], int]) -> bool:
     """Hold seats on many flights at once, all or nothing within the caller's transaction.
 
-    On PostgreSQL one `UPDATE … FROM (VALUES …)` with the same guard per row; elsewhere (SQLite,
+    On PostgreSQL one `UPDATE … FROM unnest(…)` with the same guard per row; elsewhere (SQLite,
     in-process) one guarded UPDATE per row. False means some row lacked seats: the caller must
     roll back, since the other rows did move.
     """
