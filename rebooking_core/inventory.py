@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Update
+from sqlalchemy.sql.selectable import Subquery
 
 from rebooking_core.models import Inventory
 
@@ -147,14 +148,18 @@ def move_many_now(session: Session, moves: Mapping[tuple[int, str], tuple[int, i
     return {(int(f), str(c)) for f, c in result.all()}
 
 
-def _move_many() -> Update:
-    """Built once: the moves arrive as four arrays (one statement shape whatever the number of rows)."""
-    moves = select(
+def _rows_from_arrays(name: str, *counts: str) -> Subquery:
+    """(flight_id, cabin, *counts) rows from arrays `flights`, `cabins` and one per count: one statement shape for any number of rows."""
+    return select(
         func.unnest(bindparam("flights", type_=ARRAY(BigInteger))).label("flight_id"),
         func.unnest(bindparam("cabins", type_=ARRAY(String))).label("cabin"),
-        func.unnest(bindparam("d_sold", type_=ARRAY(Integer))).label("d_sold"),
-        func.unnest(bindparam("d_held", type_=ARRAY(Integer))).label("d_held"),
-    ).subquery("moves")
+        *(func.unnest(bindparam(count, type_=ARRAY(Integer))).label(count) for count in counts),
+    ).subquery(name)
+
+
+def _move_many() -> Update:
+    """Built once: the moves arrive as four arrays (`_rows_from_arrays`)."""
+    moves = _rows_from_arrays("moves", "d_sold", "d_held")
     # A plain UPDATE … FROM locks rows in whatever order its plan visits them, and two bookings
     # crossing the same flights deadlock. Locking first, sorted, in a materialised CTE fixes the order.
     locked = (
@@ -184,11 +189,7 @@ _MOVE_MANY = _move_many()
 
 def _hold_many() -> Update:
     """Built once, like `_move_many`: a VALUES list of the rows would be compiled anew for every batch."""
-    wanted = select(
-        func.unnest(bindparam("flights", type_=ARRAY(BigInteger))).label("flight_id"),
-        func.unnest(bindparam("cabins", type_=ARRAY(String))).label("cabin"),
-        func.unnest(bindparam("seats", type_=ARRAY(Integer))).label("seats"),
-    ).subquery("wanted")
+    wanted = _rows_from_arrays("wanted", "seats")
     return (
         update(_inventory)
         .where(
