@@ -83,17 +83,19 @@ def backoff(attempt: int, config: DispatchConfig, retry_after: float | None = No
 # Recording hand-overs runs once a round: Core statements on the tables, built once (see rebooking_core.booking).
 _conversations = cast(Table, Conversation.__table__)
 _INSERT_DELIVERY = insert(cast(Table, Delivery.__table__))
+# A claim records the attempt and the lease, not the channel: the channel is written with the
+# hand-over (or the failure), so a planned row needs no second UPDATE.
 _MARK_SENT = (
     update(OUTBOX)
-    .where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
-    .values(status="sent", sent_at=bindparam("now"), claimed_until=None)
+    .where(OUTBOX.c.id == bindparam("outbox_id"))
+    .values(status="sent", sent_at=bindparam("now"), claimed_until=None, channel=bindparam("sent_on"))
 )
 _STAMP_FIRST = (
     update(_conversations)
-    .where(_conversations.c.id.in_(bindparam("ids", expanding=True)))
+    .where(_conversations.c.id == bindparam("conversation_id"))
     .values(
         first_sent_at=func.coalesce(_conversations.c.first_sent_at, bindparam("now", type_=_conversations.c.first_sent_at.type)),
-        channel=func.coalesce(_conversations.c.channel, bindparam("channel")),
+        channel=func.coalesce(_conversations.c.channel, bindparam("sent_on")),
     )
 )
 
@@ -150,9 +152,9 @@ class Dispatcher:
         return claimed
 
     async def _deliver_batch(self, ids: list[int]) -> None:
-        """Plan claimed rows in one transaction, then send them (see `_deliver_planned`)."""
+        """Plan rows again for their next channel in one transaction, then send them (see `_deliver_planned`)."""
         try:
-            planned = await self._plan_many(ids)
+            planned = await self._plan_many(ids, claimed=False)
         except Exception:  # one bad row must not hold up the batch: go message by message
             log.exception("batch planning failed; delivering one by one")
             await asyncio.gather(*(self._guarded(i) for i in ids))
@@ -217,13 +219,15 @@ class Dispatcher:
                 await self._park(outbox_id, type(exc).__name__)
 
     async def _park(self, outbox_id: int, error: str) -> None:
-        """Retry later with backoff; after max_attempts the row is dead-lettered for `rebook dlq`."""
+        """Retry later with backoff; after max_attempts the row is dead-lettered for `rebook dlq`.
+
+        Its claim (or its plan for a next channel) already counted the attempt.
+        """
         now = self.clock()
         async with self.db.transaction() as s:
             row = await s.get(OutboxMessage, outbox_id)
             if row is None:
                 return
-            row.attempts += 1
             row.last_error = error[:64]
             row.claimed_until = None
             if row.attempts >= self.config.max_attempts:
@@ -232,37 +236,48 @@ class Dispatcher:
                 row.status = "pending"
                 row.next_attempt_at = now + dt.timedelta(seconds=backoff(row.attempts, self.config))
 
-    def _ready(self, now: dt.datetime, limit: int, answers_only: bool = False) -> Select[OutboxMessage]:
-        """Due rows not held by a live claim, oldest first, skipping rows another worker is claiming."""
+    def _ready(self, now: dt.datetime, limit: int, answers_only: bool = False) -> Select[tuple[int]]:
+        """Ids of due rows not held by a live claim, oldest first, skipping rows another worker is claiming."""
         query = (
-            select(OutboxMessage)
+            select(OUTBOX.c.id)
             .where(
                 # what ix_outbox_answers or ix_outbox_ready holds
                 text(f"outbox.{OUTBOX_ANSWERS}" if answers_only else f"outbox.{OUTBOX_READY}"),
-                or_(OutboxMessage.status == "pending", OutboxMessage.claimed_until < now),
-                OutboxMessage.next_attempt_at <= now,
+                or_(OUTBOX.c.status == "pending", OUTBOX.c.claimed_until < now),
+                OUTBOX.c.next_attempt_at <= now,
             )
-            .order_by(OutboxMessage.id)
+            .order_by(OUTBOX.c.id)
             .limit(limit)
+            .correlate(None)  # inside the claim's UPDATE of the same table, still a query of its own
         )
         return query if self.db.is_sqlite else query.with_for_update(skip_locked=True)
 
+    async def _claimed(self, s: AsyncSession, limit: int, answers_only: bool) -> list[OutboxMessage]:
+        """Claim due rows in one statement, counting the attempt and taking the lease; oldest first.
+
+        Selecting the rows and then updating them was two statements and a flush more a round.
+        """
+        now = self.clock()
+        found = await s.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(self._ready(now, limit, answers_only).scalar_subquery()))
+            .values(status="sending", claimed_until=now + self.config.claim_ttl, attempts=OutboxMessage.attempts + 1)
+            .returning(OutboxMessage)
+            .execution_options(synchronize_session=False)
+        )
+        return sorted(found, key=lambda row: row.id)
+
     async def _claim(self, limit: int, answers_only: bool = False) -> list[int]:
         """Claim due rows without planning them (the one-by-one path after a batch failed to plan)."""
-        now = self.clock()
         async with self.db.transaction() as s:
-            ids = list((await s.scalars(self._ready(now, limit, answers_only).with_only_columns(OutboxMessage.id))).all())
-            if ids:
-                await s.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(padded(ids)))
-                    .values(status="sending", claimed_until=now + self.config.claim_ttl)
-                )
-        return ids
+            return [row.id for row in await self._claimed(s, limit, answers_only)]
 
     async def deliver(self, outbox_id: int) -> None:
+        """Send one row claimed by `_claim`, trying its next channel after each failure that allows one."""
+        claimed = True
         while True:
-            planned = await self._plan_many([outbox_id])
+            planned = await self._plan_many([outbox_id], claimed=claimed)
+            claimed = False
             if not planned:
                 return
             [one] = planned
@@ -298,29 +313,31 @@ class Dispatcher:
             return True
         return False
 
-    async def _plan_many(self, ids: list[int]) -> list[_Planned]:
-        """Pick channels and render claimed rows in one transaction, reading consent right before the send."""
+    async def _plan_many(self, ids: list[int], *, claimed: bool = True) -> list[_Planned]:
+        """Pick channels and render rows in one transaction, reading consent right before the send.
+
+        `claimed`: the rows come straight from a claim, which counted the attempt; otherwise they
+        are planned again for their next channel, a new attempt under a renewed lease.
+        """
         async with self.db.transaction() as s:
-            return await self._plan(s, await self._claimed_rows(s, ids))
+            return await self._plan(s, await self._claimed_rows(s, ids), claimed=claimed)
 
     async def _claim_and_plan(self, limit: int, answers_only: bool = False) -> tuple[int, list[_Planned]]:
         """Claim up to `limit` due rows and plan them in the same transaction: how many were claimed, and the plans."""
         async with self.db.transaction() as s:
-            rows = list((await s.scalars(self._ready(self.clock(), limit, answers_only))).all())
+            rows = await self._claimed(s, limit, answers_only)
             if not rows:
                 return 0, []
-            for row in rows:
-                row.status = "sending"
-            return len(rows), await self._plan(s, rows)
+            return len(rows), await self._plan(s, rows, claimed=True)
 
-    async def _plan(self, s: AsyncSession, rows: list[OutboxMessage]) -> list[_Planned]:
+    async def _plan(self, s: AsyncSession, rows: list[OutboxMessage], *, claimed: bool) -> list[_Planned]:
         """Pick a consented channel for each row and render it; rows with none fail or escalate."""
         convs = await self._conversations(s, rows)
         passengers = {c.passenger_id for c in convs.values() if c.passenger_id is not None}
         contacts = await self._contacts(s, passengers)
         granted = await ledger.granted_by_passenger(s, padded(passengers), channels=sorted(self.channels))
         data = await self.renderer.prefetch(s, rows, convs)
-        lease = self.clock() + self.config.claim_ttl
+        lease = None if claimed else self.clock() + self.config.claim_ttl
         planned = []
         stuck: list[tuple[Conversation, OutboxMessage]] = []
         for row in rows:
@@ -392,9 +409,9 @@ class Dispatcher:
         conv: Conversation,
         row: OutboxMessage,
         contact: ContactPoint,
-        lease: dt.datetime,
+        lease: dt.datetime | None,
     ) -> _Planned:
-        """Render for the chosen contact and extend our claim on the row."""
+        """Render for the chosen contact; a row planned again (`lease` given) counts a new attempt under that lease."""
         window = conv.window_open_until.get(contact.channel)
         message = self.renderer.render(
             data,
@@ -403,12 +420,15 @@ class Dispatcher:
             to=contact.address or "",
             window_open_until=dt.datetime.fromisoformat(window) if window else None,
         )
-        row.channel = contact.channel
-        row.attempts += 1
-        row.claimed_until = lease
+        if lease is not None:
+            row.channel = contact.channel
+            row.attempts += 1
+            row.claimed_until = lease
         origin = await self.service.origins.get(s, conv.disruption_id)
         first = conv.first_sent_at is None
-        return _Planned(row.id, conv.id, contact.channel, message, origin, first, lease, first or conv.channel is None)
+        return _Planned(
+            row.id, conv.id, contact.channel, message, origin, first, row.claimed_until, first or conv.channel is None
+        )
 
     async def _relock(self, s: AsyncSession, convs: list[Conversation]) -> None:
         """Lock the conversations and read them afresh before the engine changes them (SQLite has one writer)."""
@@ -458,10 +478,10 @@ class Dispatcher:
                     for p, r in done
                 ],
             )
-            await s.execute(_MARK_SENT, {"ids": [p.outbox_id for p, _ in done], "now": now})
-            for channel in {p.channel for p, _ in done if p.stamp}:
-                ids = [p.conversation_id for p, _ in done if p.stamp and p.channel == channel]
-                await s.execute(_STAMP_FIRST, {"ids": ids, "now": now, "channel": channel})
+            await s.execute(_MARK_SENT, [{"outbox_id": p.outbox_id, "now": now, "sent_on": p.channel} for p, _ in done])
+            stamps = sorted((p.conversation_id, p.channel) for p, _ in done if p.stamp)  # in id order: no deadlock
+            if stamps:
+                await s.execute(_STAMP_FIRST, [{"conversation_id": c, "now": now, "sent_on": ch} for c, ch in stamps])
         for p, _ in done:
             self.service.telemetry.sent(channel=p.channel, provider=self.channels[p.channel].provider, outcome="sent")
             seconds = since(p.origin, now)
@@ -514,6 +534,7 @@ class Dispatcher:
                 updated_at=now,
             )
         )
+        row.channel = planned.channel
         row.last_error = type(exc).__name__
         if exc.reason_class is ReasonClass.TEMPORARY and row.attempts < self.config.max_attempts:
             retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
