@@ -65,8 +65,7 @@ async def test_a_round_writes_the_outbox_twice_whatever_it_carries(rig: Rig) -> 
     with _statements(rig) as seen:
         assert await rig.c.dispatcher.run_once() == 5
 
-    writes = [" ".join(st.split())[:13].upper() for st in seen if st.lstrip().upper().startswith("UPDATE OUTBOX")]
-    assert writes == ["UPDATE OUTBOX"] * 2
+    assert len([st for st in seen if st.lstrip().upper().startswith("UPDATE OUTBOX")]) == 2
     rows = [row for who in people for row in await rig.outbox(who)]
     assert {(row.status, row.channel, row.attempts, row.claimed_until) for row in rows} == {("sent", "sms", 1, None)}
 
