@@ -225,6 +225,11 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 break
             await asyncio.sleep(0.25)
         cpu_after = cpu_now()
+        if args.series is not None:
+            sent_at = dict(handed)
+            args.series.write_text(json.dumps(
+                [(reply_started[cid], reply_handled.get(cid), sent_at[cid].timestamp() if cid in sent_at else None) for cid in reply_started]
+            ))
         for proc in repliers:
             assert proc.stdin is not None
             proc.stdin.close()
@@ -459,6 +464,7 @@ def main() -> None:
         help="unmeasured replies per process first, at the same pace: a freshly started gateway is slow for its first ~6 s",
     )
     p.add_argument("--reply-processes", type=int, default=2, help="stand-in gateway processes sharing the reply rate")
+    p.add_argument("--series", type=Path, help="write each measured reply's (arrived, answered, handed over) epoch seconds here, to line up with other traces")
     p.add_argument("--keep-db", action="store_true", help="leave the database behind (to EXPLAIN the queries on it)")
     p.add_argument("--idle-window", type=float, default=5.0, help="seconds of idle CPU measured before the replies")
     p.add_argument("--seed", type=int, default=21)

@@ -27,7 +27,7 @@ def create_app(c: Container, *, embedded_worker: bool = False, settle: bool = Fa
         await c.start()
         if settle:
             settle_heap()
-        task = asyncio.create_task(Worker(c).run()) if embedded_worker else None
+        task = asyncio.create_task(Worker(c, settle_after_waves=settle).run()) if embedded_worker else None
         try:
             yield
         finally:

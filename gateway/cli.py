@@ -87,7 +87,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         await container.start()
         settle_heap()
         try:
-            await Worker(container, serve_metrics=True).run()
+            await Worker(container, serve_metrics=True, settle_after_waves=True).run()
         finally:
             await container.aclose()
 

@@ -129,3 +129,24 @@ async def test_the_audit_chain_waits_while_options_are_generated(rig: Rig) -> No
     fanning.__exit__(None, None, None)
     assert await worker.seal_audit() == 1
     assert await rig.count(AuditEntry) == 1
+
+
+async def test_a_worker_that_settles_after_waves_freezes_what_the_wave_left_and_only_then(rig: Rig) -> None:
+    import gc
+
+    worker = Worker(rig.c, settle_after_waves=True)
+    left_behind = [{"n": [n]} for n in range(100)]
+    try:
+        fanning = rig.c.jobs._fanning()
+        fanning.__enter__()
+        await worker.tidy()
+        assert gc.get_freeze_count() == 0, "not while options are being generated"
+        fanning.__exit__(None, None, None)
+        await worker.tidy()
+        frozen = gc.get_freeze_count()
+        assert frozen > len(left_behind)
+        assert all(gc.is_tracked(d) for d in left_behind) and not any(d is left_behind[0] for d in gc.get_objects())
+        await worker.tidy()
+        assert gc.get_freeze_count() == frozen, "once a wave"
+    finally:
+        gc.unfreeze()
