@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import time
 
 
 def settle_heap() -> None:
@@ -19,7 +20,7 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-def settle_heap_again() -> None:
+def settle_heap_again() -> float:
     """After a wave: collect the whole heap once, frozen part included, and freeze what survives.
 
     A wave leaves a worker with caches and buffers the collector keeps walking: measured in the
@@ -27,6 +28,9 @@ def settle_heap_again() -> None:
     CPU, one every few seconds, and each held up that worker's sends for as long. Unfreezing first
     lets this pass free whatever the last freeze kept and is now garbage, so freezing again keeps
     nothing for good. The same caveat as `settle_heap`: only for processes that start once.
+    Returns the seconds it took (no work moves meanwhile).
     """
+    started = time.perf_counter()
     gc.unfreeze()
     settle_heap()
+    return time.perf_counter() - started
