@@ -123,17 +123,7 @@ async def seal(session: AsyncSession, *, limit: int = 5000, wait: bool = True) -
         ids.append(row["id"])
         seqs.append(seq)
         prevs.append(prev)
-        prev = digest(
-            seq=seq,
-            at=row["at"],
-            actor=row["actor"],
-            action=row["action"],
-            subject=row["subject"],
-            passenger_id=row["passenger_id"],
-            reason=row["reason"],
-            details=row["details"] or {},
-            prev_hash=prev,
-        )
+        prev = entry_digest({**row, "seq": seq, "prev_hash": prev})
         hashes.append(prev)
     if postgres:
         await session.execute(_SEAL_MANY, {"ids": ids, "seqs": seqs, "prevs": prevs, "hashes": hashes})
