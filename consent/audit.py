@@ -114,25 +114,21 @@ async def seal(session: AsyncSession, *, limit: int = 5000, wait: bool = True) -
         )
     ).first()
     seq, prev = (int(head[0] or 0), str(head[1])) if head is not None else (0, GENESIS)
-    ids: list[int] = []
-    seqs: list[int] = []
-    prevs: list[str] = []
-    hashes: list[str] = []
+    sealed: list[dict[str, Any]] = []
     for row in pending:
         seq += 1
-        ids.append(row["id"])
-        seqs.append(seq)
-        prevs.append(prev)
-        prev = entry_digest({**row, "seq": seq, "prev_hash": prev})
-        hashes.append(prev)
+        link = {"id": row["id"], "seq": seq, "prev_hash": prev}
+        prev = link["hash"] = entry_digest({**row, **link})
+        sealed.append(link)
     if postgres:
-        await session.execute(_SEAL_MANY, {"ids": ids, "seqs": seqs, "prevs": prevs, "hashes": hashes})
+        await session.execute(_SEAL_MANY, {f"{column}s": [link[column] for link in sealed] for column in _LINK})
     else:
-        await session.execute(
-            update(AuditEntry),
-            [{"id": i, "seq": n, "prev_hash": p, "hash": h} for i, n, p, h in zip(ids, seqs, prevs, hashes, strict=True)],
-        )
-    return len(ids)
+        await session.execute(update(AuditEntry), sealed)
+    return len(sealed)
+
+
+#: What sealing writes to each entry (its id to find it by), and each array's element type.
+_LINK: dict[str, type[BigInteger] | type[String]] = {"id": BigInteger, "seq": BigInteger, "prev_hash": String, "hash": String}
 
 
 def _seal_many() -> Update:
@@ -144,10 +140,7 @@ def _seal_many() -> Update:
     """
     table = cast("Table", AuditEntry.__table__)
     links = select(
-        func.unnest(bindparam("ids", type_=ARRAY(BigInteger))).label("id"),
-        func.unnest(bindparam("seqs", type_=ARRAY(BigInteger))).label("seq"),
-        func.unnest(bindparam("prevs", type_=ARRAY(String))).label("prev_hash"),
-        func.unnest(bindparam("hashes", type_=ARRAY(String))).label("hash"),
+        *(func.unnest(bindparam(f"{column}s", type_=ARRAY(kind))).label(column) for column, kind in _LINK.items())
     ).subquery("links")
     return (
         update(table)

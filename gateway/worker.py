@@ -119,7 +119,8 @@ class Worker:
             return []
         self._wave_seen = False
         if self.settle_after_waves:
-            log.info("heap settled after a wave in %.0f ms (%d objects frozen)", 1000 * settle_heap_again(), gc.get_freeze_count())
+            took = settle_heap_again()
+            log.info("heap settled after a wave in %.0f ms (%d objects frozen)", 1000 * took, gc.get_freeze_count())
         return await tidy(self.c.db)
 
     async def _fanout_anywhere(self) -> bool:
