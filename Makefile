@@ -26,6 +26,8 @@ lint: $(STAMP)
 
 diagram: $(STAMP)
 	$(BIN)/python -c "from conversations.engine import mermaid; open('docs/conversation.mmd','w').write(mermaid())"
+	$(BIN)/python -c "from conversations.lifecycles import OUTBOX_LIFECYCLE as l; open('docs/outbox.mmd','w').write(l.mermaid())"
+	$(BIN)/python -c "from conversations.lifecycles import ESCALATION_LIFECYCLE as l; open('docs/escalation.mmd','w').write(l.mermaid())"
 
 clean:
 	rm -rf $(VENV) .rebook .pytest_cache .mypy_cache
