@@ -58,6 +58,7 @@ from conversations.ports import (
     ProviderUnavailable,
     RateLimited,
 )
+from infra.http import DEFAULT_MAX_CONNECTIONS, client_session
 from locales.formatting import format_datetime
 
 log = logging.getLogger(__name__)
@@ -258,10 +259,12 @@ class SlackDesk:
         api_base: str = "https://slack.com/api/",
         max_rate_limit_retries: int = 2,
         locale: str = locales.DEFAULT,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         if not token:
             raise ValueError("a Slack bot token is required")
         self.locale = locales.negotiate(locale)
+        self._max_connections = max_connections
         base = api_base if api_base.endswith("/") else api_base + "/"
         self.client = AsyncWebClient(
             token=token,
@@ -272,7 +275,7 @@ class SlackDesk:
     async def _call(self, method: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
         if self.client.session is None:
             # One pooled session, created inside the running loop, instead of one per call.
-            self.client.session = aiohttp.ClientSession()
+            self.client.session = client_session(self._max_connections)
         try:
             return await method(**kwargs)
         except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:

@@ -47,6 +47,7 @@ from conversations.ports import (
     RecipientUnreachable,
     SendResult,
 )
+from infra.http import DEFAULT_MAX_CONNECTIONS, client_session
 
 PROVIDER: Final = "twilio"
 CHANNEL: Final = "sms"
@@ -268,8 +269,10 @@ _EXCHANGE: contextvars.ContextVar[_Exchange] = contextvars.ContextVar("twilio_ex
 class _RebasedHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # twilio ships no stubs
     """The SDK has no base-URL option: swap scheme+host so a region, proxy or local fake can serve."""
 
-    def __init__(self, api_base: str, timeout: float) -> None:
-        super().__init__(timeout=timeout)
+    def __init__(self, api_base: str, timeout: float, max_connections: int) -> None:
+        # One session for every send, its pool bounded by a setting (the SDK's default holds 100).
+        super().__init__(pool_connections=False, timeout=timeout)
+        self.session = client_session(max_connections)
         self._base = urlsplit(api_base.rstrip("/"))
 
     async def request(
@@ -379,6 +382,7 @@ class SmsChannel:
         status_callback_url: str | None = None,
         max_segments: int = 4,
         timeout_seconds: float = 10.0,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         if max_segments < 1:
             raise ValueError("max_segments must be at least 1")
@@ -389,6 +393,7 @@ class SmsChannel:
         self._api_base = api_base
         self._status_callback = status_callback_url
         self._timeout = timeout_seconds
+        self._max_connections = max_connections
         self._http: _RebasedHttpClient | None = None
         self._client: Client | None = None
 
@@ -399,7 +404,7 @@ class SmsChannel:
             sdk_log = logging.getLogger("twilio.http_client")
             if sdk_log.getEffectiveLevel() < logging.WARNING:
                 sdk_log.setLevel(logging.WARNING)
-            self._http = _RebasedHttpClient(self._api_base, self._timeout)
+            self._http = _RebasedHttpClient(self._api_base, self._timeout, self._max_connections)
             self._client = Client(self._account_sid, self._auth_token, http_client=self._http)
         return self._client
 

@@ -42,6 +42,7 @@ from conversations.ports import (
     SendResult,
     TemplateRequired,
 )
+from infra.http import DEFAULT_MAX_CONNECTIONS, async_client
 
 PROVIDER = "meta"
 CHANNEL = "whatsapp"
@@ -380,6 +381,7 @@ class WhatsAppChannel:
         api_version: str = "21.0",
         templates: Mapping[str, Mapping[str, tuple[str, str]]] = DEFAULT_TEMPLATES,
         timeout: float = 10.0,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         if not phone_number_id or not token:
             raise ValueError("phone_number_id and token are required")
@@ -401,6 +403,7 @@ class WhatsAppChannel:
         self._api_version = api_version
         self._templates = {key: dict(by_locale) for key, by_locale in templates.items()}
         self._timeout = timeout
+        self._max_connections = max_connections
         self._http: httpx.AsyncClient | None = None
         self._wa: WhatsApp | None = None
 
@@ -408,7 +411,7 @@ class WhatsAppChannel:
         """Built on first use so the httpx client belongs to the running event loop."""
         if self._wa is None:
             _quiet_sdk_debug_logs()
-            http = httpx.AsyncClient(timeout=self._timeout)
+            http = self._new_http()
             wa = WhatsApp(
                 phone_id=self._phone_number_id,
                 token=self._token,
@@ -418,6 +421,10 @@ class WhatsAppChannel:
             http.base_url = httpx.URL(self._api_base + http.base_url.path)
             self._http, self._wa = http, wa
         return self._wa
+
+    def _new_http(self) -> httpx.AsyncClient:
+        """httpx over a bounded aiohttp pool: httpx's own pool cost ~2 ms of CPU a send at 64 in flight."""
+        return async_client(timeout=self._timeout, max_connections=self._max_connections)
 
     def template_for(self, key: str, locale: str) -> tuple[str, str]:
         """Approved template for a message kind in the passenger's locale, falling back to English."""
