@@ -30,7 +30,8 @@ class ConsentEvent(Base):
     purpose: Mapped[str] = mapped_column(String(12))
     state: Mapped[str] = mapped_column(String(10))
     source: Mapped[str] = mapped_column(String(16))
-    evidence: Mapped[str | None] = mapped_column(String(128), default=None)
+    #: A provider event id or error code, cleaned to fit (conversations.provider_values.EVENT_ID_COLUMN).
+    evidence: Mapped[str | None] = mapped_column(String(320), default=None)
     legal_basis: Mapped[str] = mapped_column(String(24), default="contract")
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 

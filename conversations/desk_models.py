@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from conversations.provider_values import MAX_PROVIDER_ID, SLACK_ID_COLUMN
 from infra.orm import Base, BigId, UTCDateTime
 
 
@@ -19,7 +20,7 @@ class QueueCard(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     disruption_id: Mapped[int] = mapped_column(BigId)
-    route: Mapped[str] = mapped_column(String(32))
+    route: Mapped[str] = mapped_column(String(SLACK_ID_COLUMN))
     ts: Mapped[str | None] = mapped_column(String(32), default=None)
     dirty: Mapped[bool] = mapped_column(default=True)
     posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -50,7 +51,7 @@ class AgentDecision(Base):
     escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
     conversation_id: Mapped[int] = mapped_column(BigId, index=True)
     kind: Mapped[str] = mapped_column(String(12))
-    agent: Mapped[str] = mapped_column(String(32))
+    agent: Mapped[str] = mapped_column(String(SLACK_ID_COLUMN))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
@@ -68,7 +69,7 @@ class Broadcast(Base):
     requested_by: Mapped[str] = mapped_column(String(64))
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True, default=None)
     status: Mapped[str] = mapped_column(String(10), default="sending")
-    slack_channel: Mapped[str | None] = mapped_column(String(32), default=None)
+    slack_channel: Mapped[str | None] = mapped_column(String(SLACK_ID_COLUMN), default=None)
     slack_ts: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -89,6 +90,6 @@ class BroadcastRecipient(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     tried: Mapped[list[str]] = mapped_column(JSON, default=list)
     channel: Mapped[str | None] = mapped_column(String(12), default=None)
-    provider_message_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    provider_message_id: Mapped[str | None] = mapped_column(String(MAX_PROVIDER_ID), default=None)
     error: Mapped[str | None] = mapped_column(String(64), default=None)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -18,6 +18,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from conversations.provider_values import (
+    ERROR_CODE_COLUMN,
+    EVENT_ID_COLUMN,
+    MAX_PROVIDER_ID,
+    SLACK_ID_COLUMN,
+    TEXT_COLUMN,
+)
 from infra.orm import Base, BigId, EncryptedString, UTCDateTime
 
 
@@ -105,9 +112,9 @@ class Delivery(Base):
     conversation_id: Mapped[int] = mapped_column(BigId, index=True)
     channel: Mapped[str] = mapped_column(String(12))
     provider: Mapped[str] = mapped_column(String(16))
-    provider_message_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    provider_message_id: Mapped[str | None] = mapped_column(String(MAX_PROVIDER_ID), default=None)
     status: Mapped[str] = mapped_column(String(10), default="queued")
-    error_code: Mapped[str | None] = mapped_column(String(16), default=None)
+    error_code: Mapped[str | None] = mapped_column(String(ERROR_CODE_COLUMN), default=None)
     reason_class: Mapped[str | None] = mapped_column(String(10), default=None)
     segments: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -122,7 +129,7 @@ class InboundMessage(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
     channel: Mapped[str] = mapped_column(String(12))
-    text: Mapped[str | None] = mapped_column(EncryptedString(8192))
+    text: Mapped[str | None] = mapped_column(EncryptedString(TEXT_COLUMN))
     interpreted_as: Mapped[str] = mapped_column(String(24))
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
@@ -133,7 +140,7 @@ class ProcessedEvent(Base):
     __tablename__ = "processed_events"
 
     provider: Mapped[str] = mapped_column(String(16), primary_key=True)
-    event_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(EVENT_ID_COLUMN), primary_key=True)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
@@ -148,9 +155,9 @@ class Escalation(Base):
     tier: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(10), default="open")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    route: Mapped[str | None] = mapped_column(String(32), default=None)
+    route: Mapped[str | None] = mapped_column(String(SLACK_ID_COLUMN), default=None)
     missed_connection: Mapped[bool] = mapped_column(default=False, server_default=false())
-    agent: Mapped[str | None] = mapped_column(String(32), default=None)
+    agent: Mapped[str | None] = mapped_column(String(SLACK_ID_COLUMN), default=None)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     resolution: Mapped[str | None] = mapped_column(String(16), default=None)

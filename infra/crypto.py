@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _PREFIX = "enc1"
+_NONCE = 12
+_TAG = 16
+#: Key ids are part of every stored value, so columns are sized with this bound (see `sealed_length`).
+MAX_KEY_ID = 16
 
 
 def _derive(secret: str, purpose: bytes) -> bytes:
@@ -30,6 +34,8 @@ class Keyring:
     def from_secrets(cls, secrets: list[tuple[str, str]], blind_secret: str) -> Keyring:
         if not secrets:
             raise ValueError("at least one PII key is required")
+        if any(len(kid) > MAX_KEY_ID for kid, _ in secrets):
+            raise ValueError(f"PII key ids are at most {MAX_KEY_ID} characters (they are stored with every value)")
         keys = {kid: _derive(secret, b"pii-aead") for kid, secret in secrets}
         return cls(keys=keys, current=secrets[0][0], blind_key=_derive(blind_secret, b"pii-blind"))
 
@@ -53,6 +59,12 @@ class Keyring:
     def blind_index(self, value: str) -> str:
         """Keyed hash so a phone number can be looked up without storing it in clear."""
         return hmac.new(self.blind_key, value.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+def sealed_length(plaintext_bytes: int, key_id_chars: int = MAX_KEY_ID) -> int:
+    """Characters `Keyring.encrypt` produces for this many UTF-8 bytes: columns are sized from it."""
+    blob = _NONCE + plaintext_bytes + _TAG
+    return len(_PREFIX) + 1 + key_id_chars + 1 + 4 * -(-blob // 3)
 
 
 _keyring: Keyring | None = None
