@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import locales
@@ -14,6 +13,7 @@ from conversations.engine import Status
 from conversations.models import CONVERSATIONS, Conversation
 from conversations.service import Clock, impact_to_json
 from infra.db import Database
+from infra.idempotency import insert_or_get
 from rebooking_core.allocation import order_for_allocation
 from rebooking_core.impact import assess_impact
 from rebooking_core.models import Disruption, DisruptionFlight, Flight
@@ -58,46 +58,39 @@ async def _find_flight(s: AsyncSession, key: FlightKey) -> Flight:
 
 
 async def record_disruption(db: Database, request: DisruptionRequest, *, clock: Clock) -> Recorded:
-    """Idempotent on `idempotency_key`: the same key twice names the same disruption."""
-    if request.idempotency_key:
-        existing = await _by_key(db, request.idempotency_key)
-        if existing is not None:
-            return Recorded(existing, False)
+    """Idempotent on `idempotency_key`: the same key twice, even at the same moment, names one disruption."""
     now = clock()
-    try:
-        async with db.transaction() as s:
-            flights = [await _find_flight(s, key) for key in request.flights]
-            disruption = Disruption(
-                kind=request.kind.value,
-                reason=request.reason,
-                idempotency_key=request.idempotency_key,
-                new_dep_utc=request.new_departure,
-                created_at=now,
-            )
+    values = {
+        "kind": request.kind.value,
+        "reason": request.reason,
+        "idempotency_key": request.idempotency_key,
+        "new_dep_utc": request.new_departure,
+        "created_at": now,
+    }
+    async with db.transaction() as s:
+        if request.idempotency_key:
+            claimed = await insert_or_get(s, Disruption, values, key="idempotency_key")
+            if not claimed.created:
+                return Recorded(claimed.id, False)
+            disruption_id = claimed.id
+        else:
+            disruption = Disruption(**values)
             s.add(disruption)
             await s.flush()
-            for flight in flights:
-                s.add(DisruptionFlight(disruption_id=disruption.id, flight_id=flight.id))
-                if request.kind is DisruptionKind.CANCELLED:
-                    flight.status = FlightStatus.CANCELLED.value
-                else:
-                    flight.status = FlightStatus.DELAYED.value
-                    if request.new_departure is not None:
-                        shift = request.new_departure - flight.dep_utc
-                        flight.est_dep_utc = request.new_departure
-                        flight.est_arr_utc = flight.arr_utc + shift
-            return Recorded(disruption.id, True)
-    except IntegrityError:
-        if request.idempotency_key:
-            existing = await _by_key(db, request.idempotency_key)
-            if existing is not None:
-                return Recorded(existing, False)
-        raise
-
-
-async def _by_key(db: Database, key: str) -> int | None:
-    async with db.reading() as s:
-        return (await s.scalars(select(Disruption.id).where(Disruption.idempotency_key == key))).first()
+            disruption_id = disruption.id
+        # An unknown flight raises here and rolls the claim back with everything else.
+        flights = [await _find_flight(s, key) for key in request.flights]
+        for flight in flights:
+            s.add(DisruptionFlight(disruption_id=disruption_id, flight_id=flight.id))
+            if request.kind is DisruptionKind.CANCELLED:
+                flight.status = FlightStatus.CANCELLED.value
+            else:
+                flight.status = FlightStatus.DELAYED.value
+                if request.new_departure is not None:
+                    shift = request.new_departure - flight.dep_utc
+                    flight.est_dep_utc = request.new_departure
+                    flight.est_arr_utc = flight.arr_utc + shift
+        return Recorded(disruption_id, True)
 
 
 async def assess(db: Database, disruption_id: int, *, clock: Clock, batch_size: int = 100) -> list[list[int]]:

@@ -7,7 +7,7 @@ import hmac
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -15,7 +15,9 @@ from sqlalchemy import func, select
 from conversations.models import Conversation, Escalation, OutboxMessage
 from conversations.workflow import DisruptionRequest, FlightKey, UnknownFlight, record_disruption
 from gateway.container import Container
+from gateway.inputs import Line, PathId, QueryId
 from gateway.privacy_settings import OPS, ApiKey
+from gateway.problems import responses
 from rebooking_core.models import Disruption, Flight, Inventory, Segment
 from rebooking_core.types import DisruptionKind
 
@@ -59,9 +61,16 @@ def require_key(key: Annotated[ApiKey, Depends(require_scope(OPS))]) -> str:
     return key.secret
 
 
+CARRIER = r"^[A-Z0-9]{2,3}$"
+FLIGHT_NUMBER = r"^[0-9]{1,4}$"
+#: A new departure further than this from the flight's date is a typo (and far enough out, a
+#: date past year 9999 once shifted to UTC).
+MAX_DELAY = dt.timedelta(days=30)
+
+
 class FlightRef(BaseModel):
-    carrier: str = Field(pattern=r"^[A-Z0-9]{2,3}$")
-    number: str = Field(pattern=r"^\d{1,4}$")
+    carrier: str = Field(pattern=CARRIER)
+    number: str = Field(pattern=FLIGHT_NUMBER)
     date: dt.date
 
 
@@ -69,8 +78,8 @@ class DisruptionIn(BaseModel):
     flight: FlightRef
     kind: Literal["cancelled", "delayed"]
     new_departure: dt.datetime | None = None
-    reason: str | None = Field(default=None, max_length=8)
-    idempotency_key: str | None = Field(default=None, max_length=128)
+    reason: Line | None = Field(default=None, max_length=8)
+    idempotency_key: Line | None = Field(default=None, max_length=128)
 
 
 class DisruptionAccepted(BaseModel):
@@ -95,10 +104,10 @@ class DisruptionStatus(BaseModel):
     offered: int
 
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(require_scope(OPS))], tags=["ops"])
+router = APIRouter(prefix="/v1", dependencies=[Depends(require_scope(OPS))], tags=["ops"], responses=responses(401, 403))
 
 
-@router.post("/disruptions", status_code=status.HTTP_202_ACCEPTED, response_model=DisruptionAccepted)
+@router.post("/disruptions", status_code=status.HTTP_202_ACCEPTED, response_model=DisruptionAccepted, responses=responses(404))
 async def post_disruption(body: DisruptionIn, c: Wired) -> DisruptionAccepted:
     flight = f"{body.flight.carrier}{body.flight.number}/{body.flight.date.isoformat()}"
     with c.tracing.span("POST /v1/disruptions", flight=flight, kind=body.kind):
@@ -111,6 +120,8 @@ async def _record_disruption(body: DisruptionIn, c: Container) -> DisruptionAcce
         raise HTTPException(422, "a delay needs new_departure")
     if body.new_departure is not None and body.new_departure.tzinfo is None:
         raise HTTPException(422, "new_departure must carry a time zone (e.g. …Z)")
+    if body.new_departure is not None and abs(body.new_departure.date() - body.flight.date) > MAX_DELAY:
+        raise HTTPException(422, f"new_departure must be within {MAX_DELAY.days} days of the flight's date")
     request = DisruptionRequest(
         flights=(FlightKey(body.flight.carrier, body.flight.number, body.flight.date),),
         kind=DisruptionKind(body.kind),
@@ -181,8 +192,8 @@ async def disruption_status(c: Container, disruption_id: int) -> DisruptionStatu
     )
 
 
-@router.get("/disruptions/{disruption_id}", response_model=DisruptionStatus)
-async def get_disruption(disruption_id: int, c: Wired) -> DisruptionStatus:
+@router.get("/disruptions/{disruption_id}", response_model=DisruptionStatus, responses=responses(404))
+async def get_disruption(disruption_id: PathId, c: Wired) -> DisruptionStatus:
     return await disruption_status(c, disruption_id)
 
 
@@ -246,8 +257,10 @@ class FlightInventory(BaseModel):
     segments_confirmed: int
 
 
-@router.get("/flights/{carrier}/{number}/{date}/inventory", response_model=FlightInventory)
-async def flight_inventory(carrier: str, number: str, date: dt.date, c: Wired) -> FlightInventory:
+@router.get("/flights/{carrier}/{number}/{date}/inventory", response_model=FlightInventory, responses=responses(404))
+async def flight_inventory(
+    carrier: Annotated[str, Path(pattern=CARRIER)], number: Annotated[str, Path(pattern=FLIGHT_NUMBER)], date: dt.date, c: Wired
+) -> FlightInventory:
     async with c.db.reading() as s:
         flight = (
             await s.scalars(
@@ -285,7 +298,7 @@ class EscalationOut(BaseModel):
 
 @router.get("/escalations", response_model=list[EscalationOut])
 async def list_escalations(
-    c: Wired, disruption_id: int | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200
+    c: Wired, disruption_id: QueryId = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200
 ) -> list[EscalationOut]:
     async with c.db.reading() as s:
         query = select(Escalation).order_by(Escalation.tier.desc(), Escalation.created_at).limit(limit)

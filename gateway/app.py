@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import text
 
-from gateway import api, broadcast_api, privacy_api, slack_app
+from gateway import api, broadcast_api, privacy_api, problems, slack_app
 from gateway.container import Container
 from gateway.heap import settle_heap
+from gateway.limits import BODY_TIMEOUT_S, BoundedBodies
 from gateway.metrics import CONTENT_TYPE_LATEST
 from gateway.metrics_server import scrape
 from gateway.worker import Worker
@@ -19,8 +20,14 @@ from webhooks import twilio as twilio_hooks
 from webhooks import whatsapp as whatsapp_hooks
 
 
-def create_app(c: Container, *, embedded_worker: bool = False, settle: bool = False) -> FastAPI:
-    """`settle`: freeze the heap once started (`settle_heap`), for the one app a `serve` process runs."""
+def create_app(
+    c: Container, *, embedded_worker: bool = False, settle: bool = False, body_timeout_s: float = BODY_TIMEOUT_S
+) -> FastAPI:
+    """`settle`: freeze the heap once started (`settle_heap`), for the one app a `serve` process runs.
+
+    Every request body is read under its route's cap and `body_timeout_s` before any handler runs
+    (`gateway.limits`); every error answers as a problem (`gateway.problems`).
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -39,6 +46,9 @@ def create_app(c: Container, *, embedded_worker: bool = False, settle: bool = Fa
 
     app = FastAPI(title="rebook", version="0.1.0", lifespan=lifespan, description="Disruption-rebooking messaging gateway")
     app.state.container = c
+    problems.install(app)
+    # Added before `count` below, so it runs inside it: refusals are counted like any answer.
+    app.add_middleware(BoundedBodies, body_timeout_s=body_timeout_s)
     metrics = c.metrics
     app.include_router(api.router)
     app.include_router(privacy_api.router)

@@ -12,14 +12,16 @@ from conversations.broadcasts import (
     broadcast_counts,
 )
 from gateway.api import Wired, require_key
+from gateway.inputs import Line, PathId, Text
+from gateway.problems import responses
 
-router = APIRouter(prefix="/v1", tags=["broadcasts"])
+router = APIRouter(prefix="/v1", tags=["broadcasts"], responses=responses(401, 403))
 
 
 class BroadcastIn(BaseModel):
-    target: str = Field(min_length=3, max_length=32, description="LH100, LH100/2026-06-01 or an airport code like FRA")
-    message: str = Field(min_length=1, max_length=1024, description="a broadcast.* catalog key, or free text")
-    idempotency_key: str | None = Field(default=None, max_length=128)
+    target: Line = Field(min_length=3, max_length=32, description="LH100, LH100/2026-06-01 or an airport code like FRA")
+    message: Text = Field(min_length=1, max_length=1024, description="a broadcast.* catalog key, or free text")
+    idempotency_key: Line | None = Field(default=None, max_length=128)
 
 
 class BroadcastOut(BaseModel):
@@ -46,7 +48,8 @@ def _out(c: BroadcastCounts) -> BroadcastOut:
     )
 
 
-@router.post("/broadcasts", status_code=status.HTTP_202_ACCEPTED, response_model=BroadcastOut, dependencies=[Depends(require_key)])
+@router.post("/broadcasts", status_code=status.HTTP_202_ACCEPTED, response_model=BroadcastOut, dependencies=[Depends(require_key)],
+             responses=responses(503))
 async def post_broadcast(body: BroadcastIn, c: Wired) -> BroadcastOut:
     request = BroadcastRequested(
         target=body.target, message=body.message, requested_by="api", idempotency_key=body.idempotency_key
@@ -63,8 +66,8 @@ async def post_broadcast(body: BroadcastIn, c: Wired) -> BroadcastOut:
     return _out(counts)
 
 
-@router.get("/broadcasts/{broadcast_id}", response_model=BroadcastOut, dependencies=[Depends(require_key)])
-async def get_broadcast(broadcast_id: int, c: Wired) -> BroadcastOut:
+@router.get("/broadcasts/{broadcast_id}", response_model=BroadcastOut, dependencies=[Depends(require_key)], responses=responses(404))
+async def get_broadcast(broadcast_id: PathId, c: Wired) -> BroadcastOut:
     counts = await broadcast_counts(c.db, broadcast_id)
     if counts is None:
         raise HTTPException(404, f"no broadcast {broadcast_id}")

@@ -13,16 +13,18 @@ from consent import ledger, privacy
 from consent.models import ConsentEvent, ConsentState
 from gateway import privacy_redis
 from gateway.api import Wired, require_scope
+from gateway.inputs import Line, PathId
 from gateway.privacy_settings import CONSENT_READ, CONSENT_WRITE, DSR_ERASE, DSR_EXPORT, ApiKey
+from gateway.problems import responses
 from infra.orm import Base
 from rebooking_core.models import Passenger
 from rebooking_core.types import ChannelName
 
 Channel = Literal["whatsapp", "sms", "push", "email", "telegram"]
 Purpose = Literal["service", "marketing"]
-Reason = Annotated[str | None, Query(max_length=160, description="why (recorded in the audit log)")]
+Reason = Annotated[Line | None, Query(max_length=160, description="why (recorded in the audit log)")]
 
-router = APIRouter(prefix="/v1", tags=["privacy"])
+router = APIRouter(prefix="/v1", tags=["privacy"], responses=responses(401, 403, 404))
 
 
 class ConsentNow(BaseModel):
@@ -50,8 +52,8 @@ class ConsentOut(BaseModel):
 
 class ConsentIn(BaseModel):
     state: Literal["granted", "withdrawn"]
-    legal_basis: str = Field(default="consent", max_length=24)
-    reason: str | None = Field(default=None, max_length=160)
+    legal_basis: Line = Field(default="consent", max_length=24)
+    reason: Line | None = Field(default=None, max_length=160)
 
 
 class ConsentWritten(BaseModel):
@@ -75,7 +77,7 @@ async def _passenger(s: Any, passenger_id: int) -> Passenger:
 
 @router.get("/passengers/{passenger_id}/consent", response_model=ConsentOut)
 async def get_consent(
-    passenger_id: int, c: Wired, key: Annotated[ApiKey, Depends(require_scope(CONSENT_READ))]
+    passenger_id: PathId, c: Wired, key: Annotated[ApiKey, Depends(require_scope(CONSENT_READ))]
 ) -> ConsentOut:
     async with c.db.reading() as s:
         await _passenger(s, passenger_id)
@@ -109,9 +111,9 @@ async def get_consent(
     )
 
 
-@router.put("/passengers/{passenger_id}/consent/{channel}/{purpose}", response_model=ConsentWritten)
+@router.put("/passengers/{passenger_id}/consent/{channel}/{purpose}", response_model=ConsentWritten, responses=responses(409))
 async def put_consent(
-    passenger_id: int,
+    passenger_id: PathId,
     channel: Channel,
     purpose: Purpose,
     body: ConsentIn,
@@ -142,7 +144,7 @@ async def put_consent(
 
 @router.get("/passengers/{passenger_id}/export")
 async def export_passenger(
-    passenger_id: int, c: Wired, key: Annotated[ApiKey, Depends(require_scope(DSR_EXPORT))], reason: Reason = None
+    passenger_id: PathId, c: Wired, key: Annotated[ApiKey, Depends(require_scope(DSR_EXPORT))], reason: Reason = None
 ) -> dict[str, Any]:
     """Everything held about the passenger, as JSON matching `GET /v1/privacy/export-schema`."""
     async with c.db.transaction() as s:
@@ -159,7 +161,7 @@ async def export_schema(key: Annotated[ApiKey, Depends(require_scope(DSR_EXPORT)
 
 @router.delete("/passengers/{passenger_id}")
 async def erase_passenger(
-    passenger_id: int, c: Wired, key: Annotated[ApiKey, Depends(require_scope(DSR_ERASE))], reason: Reason = None
+    passenger_id: PathId, c: Wired, key: Annotated[ApiKey, Depends(require_scope(DSR_ERASE))], reason: Reason = None
 ) -> dict[str, Any]:
     """Erase the passenger everywhere; the receipt lists what changed where. Repeating it is harmless."""
     async with c.db.transaction() as s:
