@@ -124,7 +124,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"rebook: no such file: {path}", file=sys.stderr)
         return 2
     raw = path.read_bytes()
-    lines = raw.decode("utf-8").splitlines()
+    lines = raw.splitlines()  # bytes: the importer decodes each line as UTF-8 and names the line that is not
 
     async def main() -> str:
         db = Database(settings.database_url)

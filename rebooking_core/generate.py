@@ -77,35 +77,39 @@ _NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 _GROUP_WORD = {"es": "Grupo", "de": "Reisegruppe", "fr": "Groupe", "ar": "Group", "en": "Group"}
 
-#: Mobile number shapes per country: (country code, prefixes, random digits after the prefix).
-#: GB, FR and DE use ranges their regulators reserve for fiction (Ofcom 07700 900xxx,
-#: ARCEP 06 39 98 xx xx, BNetzA drama numbers in Berlin/Frankfurt/Hamburg/Munich);
-#: elsewhere the digits are random in the national mobile format and must never be sent to.
+#: Phone number shapes per country: (country code, prefixes, random digits after the prefix).
+#: Every shape gives numbers that `phonenumbers` (the importer's check) finds valid (mobile ones),
+#: except where a regulator's range reserved for fiction is used instead: GB (Ofcom drama
+#: numbers, the geographic ones: the mobile range 07700 900xxx is not a valid number to
+#: libphonenumber, so the importer would refuse it), FR (ARCEP fiction ranges 01 99 00,
+#: 02 61 91, 03 53 01, 04 65 71, 05 36 49; 06 39 98 is likewise not valid) and DE (BNetzA
+#: drama numbers in Berlin/Frankfurt/Hamburg/Munich) — all fixed-line. Elsewhere the digits
+#: are random within national mobile ranges and must never be sent to outside the sandbox.
 _PHONES: dict[str, tuple[str, tuple[str, ...], int]] = {
-    "GB": ("44", ("7700900",), 3),
-    "FR": ("33", ("63998",), 4),
+    "GB": ("44", ("1134960", "1144960", "1164960", "1174960", "1214960", "1314960", "1414960", "1614960", "2079460", "2920180"), 3),
+    "FR": ("33", ("19900", "26191", "35301", "46571", "53649"), 4),
     "DE": ("49", ("3023125", "6990009", "4066969", "8999998"), 3),
     "ES": ("34", ("6",), 8),
     "PT": ("351", ("91", "92", "93", "96"), 7),
     "BE": ("32", ("47", "48", "49"), 7),
-    "NL": ("31", ("6",), 8),
+    "NL": ("31", ("61", "62", "63", "64", "65"), 7),
     "AT": ("43", ("664",), 7),
     "CH": ("41", ("76", "77", "78", "79"), 7),
-    "DK": ("45", ("2",), 7),
+    "DK": ("45", ("26", "27", "28"), 6),
     "SE": ("46", ("70", "72", "73", "76"), 7),
-    "NO": ("47", ("4", "9"), 7),
+    "NO": ("47", ("40", "41", "46", "47", "48", "90", "91", "92", "93", "94", "95", "97", "98", "99"), 6),
     "FI": ("358", ("40", "44", "50"), 7),
-    "PL": ("48", ("5", "6", "7", "8"), 8),
-    "CZ": ("420", ("6", "7"), 8),
+    "PL": ("48", ("50", "51", "53", "57", "60", "66", "69", "72", "73", "78", "79", "88"), 7),
+    "CZ": ("420", ("601", "602", "603", "604", "605", "606", "607", "608", "720", "721", "730", "731", "770", "777", "790", "799"), 6),
     "HU": ("36", ("20", "30", "70"), 7),
     "GR": ("30", ("69",), 8),
-    "IT": ("39", ("3",), 9),
+    "IT": ("39", ("320", "328", "329", "330", "333", "334", "335", "338", "339", "340", "345", "347", "348", "349", "366", "380", "388", "389", "391", "392", "393"), 7),
     "IE": ("353", ("85", "86", "87", "89"), 7),
-    "MA": ("212", ("6",), 8),
+    "MA": ("212", ("60", "61", "62", "63", "64", "65", "66", "67", "69", "70", "71", "76", "77", "78"), 7),
     "EG": ("20", ("10", "11", "12", "15"), 8),
     "AE": ("971", ("50", "52", "55", "56"), 7),
-    "IL": ("972", ("50", "52", "54"), 7),
-    "TR": ("90", ("5",), 9),
+    "IL": ("972", ("502", "503", "504", "505", "506", "507", "508", "522", "523", "524", "525", "526", "527", "528", "542", "543", "544", "545", "546", "547", "548"), 6),
+    "TR": ("90", ("501", "505", "506", "507", "530", "531", "532", "533", "534", "535", "536", "537", "538", "539", "541", "542", "543", "544", "545", "546", "551", "552", "553", "554", "555"), 7),
 }
 
 

@@ -170,10 +170,10 @@ def test_contacts_are_reachable_and_fictional(full: Dataset) -> None:
             for c in p.contacts:
                 if c.channel in ("sms", "whatsapp"):
                     assert re.fullmatch(r"\+[1-9]\d{7,14}", c.address)
-                    if c.address.startswith("+44"):
-                        assert c.address.startswith("+447700900")
-                    if c.address.startswith("+33"):
-                        assert c.address.startswith("+3363998")
+                    if c.address.startswith("+44"):  # Ofcom drama numbers (geographic: 07700 900 is not valid)
+                        assert re.fullmatch(r"\+44(11[3-7]4960|1[2-6]14960|2079460|2920180)\d{3}", c.address)
+                    if c.address.startswith("+33"):  # ARCEP fiction ranges
+                        assert re.fullmatch(r"\+33(19900|26191|35301|46571|53649)\d{4}", c.address)
                 if c.channel == "email":
                     assert c.address.endswith("@example.com")
     assert shapes["whatsapp"] and shapes["sms"] and shapes["sms+whatsapp"]
