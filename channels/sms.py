@@ -113,7 +113,7 @@ STATUS_STATES: Final[Mapping[str, DeliveryState]] = {
     "failed": DeliveryState.FAILED,
 }
 
-_E164 = re.compile(r"\+[1-9]\d{5,14}")
+_E164 = re.compile(r"\+[1-9][0-9]{5,14}")  # ASCII digits: str.isdigit and \d also take "٣" and "²"
 _PHONE_NOISE = re.compile(r"[\s().\-/]")
 
 

@@ -544,6 +544,13 @@ _FAILURE_REASONS: Mapping[int, ReasonClass] = MappingProxyType(
 )
 
 
+#: The digits of a WhatsApp id: an E.164 number without its plus (at most 15 digits, ASCII only).
+_WA_ID = re.compile(r"[1-9][0-9]{0,14}")
+#: 9999-12-31T23:59:59Z: the last second both databases and `datetime` can hold.
+_LATEST_TIMESTAMP = 253402300799
+_MAX_TIMESTAMP_DIGITS = len(str(_LATEST_TIMESTAMP))
+
+
 def _obj(value: object, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError(f"{where} is not an object")
@@ -567,11 +574,16 @@ def _str(container: Mapping[str, Any], key: str, where: str) -> str:
 
 
 def _timestamp(container: Mapping[str, Any], where: str) -> dt.datetime:
+    """Meta sends epoch seconds as a string of digits; anything else (1e20, -1, NaN, 10**30) is malformed."""
     raw = container.get("timestamp")
-    try:
-        seconds = int(str(raw))
-    except ValueError:
-        raise ValueError(f"{where}.timestamp is not epoch seconds") from None
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= _MAX_TIMESTAMP_DIGITS:
+        seconds = int(raw)
+    elif isinstance(raw, int) and not isinstance(raw, bool):
+        seconds = raw
+    else:
+        raise ValueError(f"{where}.timestamp is not epoch seconds")
+    if not 0 <= seconds <= _LATEST_TIMESTAMP:
+        raise ValueError(f"{where}.timestamp is out of range")
     return dt.datetime.fromtimestamp(seconds, dt.UTC)
 
 
@@ -584,7 +596,7 @@ def _sender(message: Mapping[str, Any], contacts: list[Any]) -> str | None:
     if raw is None:
         return None
     digits = raw.lstrip("+")
-    return "+" + digits if digits.isdigit() else None
+    return "+" + digits if _WA_ID.fullmatch(digits) else None
 
 
 def _reply(message: Mapping[str, Any], where: str) -> tuple[str | None, str | None] | None:
@@ -641,13 +653,15 @@ def _statuses(value: Mapping[str, Any], where: str) -> list[DeliveryReceipt]:
         at = f"{where}.statuses[{i}]"
         status = _obj(raw, at)
         wamid = _str(status, "id", at)
-        state = _STATUS_STATES.get(str(status.get("status")))
+        named = status.get("status")
+        state = _STATUS_STATES.get(named) if isinstance(named, str) else None
         if state is None:
             continue
         errors = _list(status, "errors", at, required=False)
         first = _obj(errors[0], f"{at}.errors[0]") if errors else {}
         code = first.get("code")
-        error_code = str(code) if code is not None else None
+        # Only scalars are read as codes: str() of a nested structure could recurse past the limit.
+        error_code = str(code) if isinstance(code, int | str) and not isinstance(code, bool) else None
         reason: ReasonClass | None = None
         if state is DeliveryState.FAILED:
             numeric = code if isinstance(code, int) else -1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
@@ -24,6 +25,7 @@ from conversations.engine import (
 )
 from conversations.models import INBOUND_MESSAGES, Conversation, Delivery, InboundMessage
 from conversations.ports import DeliveryReceipt, DeliveryState, InboundText
+from conversations.provider_values import error_code, event_id, provider_id, storable_text
 from conversations.service import Clock, ConversationService, claim_event
 from infra import crypto
 from infra.commit_rows import insert_at_commit
@@ -35,6 +37,8 @@ _CHOICE = re.compile(r"^opt:(\d+):(\d+)$")
 _MORE = re.compile(r"^more:(\d+)$")
 _NUMBER = re.compile(r"^\s*#?(\d{1,2})[.)]?\s*$")
 _FINISHED = (Status.CLOSED,)
+#: A sender is only ever hashed (blind index), never stored: this bound only keeps the hash cheap.
+_MAX_SENDER_BYTES = 256
 
 # Built once: every passenger reply runs them. The newest open conversation is found as max(id)
 # over the sender's passengers, not ORDER BY id DESC LIMIT 1: with that, PostgreSQL may walk the
@@ -73,9 +77,9 @@ class InboundRouter:
     async def accept(self, events: list[InboundText | DeliveryReceipt]) -> None:
         for event in events:
             if isinstance(event, InboundText):
-                await self._text(event)
+                await self._text(storable_message(event))
             else:
-                await self._receipt(event)
+                await self._receipt(storable_receipt(event))
         self.service.wake()
 
     async def _text(self, e: InboundText) -> None:
@@ -161,6 +165,26 @@ class InboundRouter:
                 self.service.telemetry.receipt(channel=channel, provider=r.provider, state=r.state.value, seconds=seconds)
             if r.state is DeliveryState.FAILED:
                 await fall_back(s, provider=r.provider, provider_message_id=r.provider_message_id, at=self.clock())
+
+
+def storable_message(e: InboundText) -> InboundText:
+    """Provider values as they can be stored and matched (`conversations.provider_values`): no text fails a write."""
+    return replace(
+        e,
+        event_id=event_id(e.event_id),
+        sender=storable_text(e.sender, _MAX_SENDER_BYTES),
+        text=storable_text(e.text) if e.text is not None else None,
+    )
+
+
+def storable_receipt(r: DeliveryReceipt) -> DeliveryReceipt:
+    """The same for a receipt: its ids keyed as the send recorded them (`SendResult`), its code cut."""
+    return replace(
+        r,
+        event_id=event_id(r.event_id),
+        provider_message_id=provider_id(r.provider_message_id),
+        error_code=error_code(r.error_code),
+    )
 
 
 def _interpret(conv: Conversation, offer: Sequence[Any] | None, e: InboundText, keyword: Keyword | None) -> Event:

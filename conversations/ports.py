@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
+from conversations.provider_values import error_code, provider_id
+
 
 class ReasonClass(StrEnum):
     """How the dispatcher treats a failure: retry, fall back, or stop."""
@@ -23,7 +25,8 @@ class ChannelError(Exception):
 
     def __init__(self, message: str = "", *, code: str | None = None) -> None:
         super().__init__(message or type(self).__name__)
-        self.code = code
+        #: The provider's code as it is stored (deliveries, consent evidence): printable, cut to the column.
+        self.code = error_code(code)
 
 
 class RateLimited(ChannelError):
@@ -118,6 +121,8 @@ class OutboundMessage:
     deep_link: str | None = None
     template: TemplateCall | None = None
     window_open_until: dt.datetime | None = None
+    #: Which of the channel's senders (a Twilio number, a WhatsApp phone number id) sends it; "" = the default.
+    sender: str = ""
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,10 @@ class SendResult:
     provider: str
     provider_message_id: str
     segments: int = 1
+
+    def __post_init__(self) -> None:
+        """The id as stored and as receipts will name it: an odd or oversized one by its hash."""
+        object.__setattr__(self, "provider_message_id", provider_id(self.provider_message_id))
 
 
 class DeliveryState(StrEnum):

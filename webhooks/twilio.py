@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Final
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 
 from channels.sms import UnsupportedStatus, parse_inbound, parse_status, verify_signature
 from conversations.ports import DeliveryReceipt, InboundSink, InboundText
@@ -39,14 +39,15 @@ def router(*, sink: InboundSink, auth_token: str, public_base_url: str) -> APIRo
         )
         if not signed:
             log.warning("twilio webhook rejected: bad or missing signature on %s", request.url.path)
-            return Response(status_code=403)
+            raise HTTPException(403, "bad or missing X-Twilio-Signature")
         try:
             event = parse(fields)
         except UnsupportedStatus:
             return _twiml()
         except ValueError as exc:
+            # Parser messages name the field, never its value (a phone number, a message).
             log.warning("twilio webhook rejected as malformed: %s", exc)
-            return Response(status_code=400)
+            raise HTTPException(400, f"malformed Twilio payload: {exc}"[:200]) from None
         await sink.accept([event])
         return _twiml()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from channels.whatsapp import parse_webhook, verify_signature
@@ -16,7 +16,20 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 
 
 def _same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
+    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def load_payload(raw: bytes) -> object:
+    """Strict JSON: NaN and Infinity are refused, and nesting past the recursion limit is a ValueError."""
+    try:
+        return json.loads(raw, parse_constant=_no_constant)
+    except RecursionError:
+        # The decoder recurses per level; 5,000 levels of [ is malformed, not a crash.
+        raise ValueError("payload is nested too deeply") from None
 
 
 def router(*, sink: InboundSink, app_secret: str, verify_token: str) -> APIRouter:
@@ -39,11 +52,12 @@ def router(*, sink: InboundSink, app_secret: str, verify_token: str) -> APIRoute
     async def receive(request: Request) -> Response:
         raw = await request.body()
         if not verify_signature(app_secret, raw, request.headers.get(SIGNATURE_HEADER)):
-            return JSONResponse({"detail": "invalid signature"}, status_code=401)
+            raise HTTPException(401, "invalid signature")
         try:
-            events = parse_webhook(json.loads(raw))
-        except ValueError:
-            return JSONResponse({"detail": "malformed payload"}, status_code=400)
+            events = parse_webhook(load_payload(raw))
+        except ValueError as exc:
+            # The parser names where the payload went wrong, never a value from it.
+            raise HTTPException(400, f"malformed payload: {exc}"[:200]) from None
         await sink.accept(events)
         return JSONResponse({"status": "ok"})
 
