@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations.agent_cards import PassengerCardView, QueueCardView, passenger_card, queue_card
 from conversations.desk_models import AgentDecision, AgentRelay, QueueCard
 from conversations.engine import AgentBooked, AgentClaimed, AgentReleased, MessageKind, Status
+from conversations.lifecycles import EscalationStatus, OutboxStatus, move, transition
 from conversations.models import Conversation, Escalation, InboundMessage, OutboxMessage
 from conversations.service import Clock, ConversationService, claim_event
 from infra import crypto
@@ -171,7 +172,7 @@ async def relay_to_agent(s: AsyncSession, conv: Conversation, message: InboundMe
     esc = (
         await s.scalars(
             select(Escalation)
-            .where(Escalation.conversation_id == conv.id, Escalation.status == "claimed")
+            .where(Escalation.conversation_id == conv.id, Escalation.status == EscalationStatus.CLAIMED)
             .order_by(Escalation.id.desc())
         )
     ).first()
@@ -231,7 +232,7 @@ class AgentWorkflow:
                     .where(
                         Escalation.disruption_id == a.disruption_id,
                         Escalation.route == a.route,
-                        Escalation.status == "open",
+                        Escalation.status == EscalationStatus.OPEN,
                         Conversation.status == Status.ESCALATED.value,
                     )
                     .order_by(Escalation.tier.desc(), Escalation.missed_connection.desc(), Escalation.created_at, Escalation.id)
@@ -253,17 +254,18 @@ class AgentWorkflow:
             esc = await s.get(Escalation, escalation_id)
         if esc is None:
             return DeskReply("unknown"), None
-        if esc.agent == agent and esc.status == "claimed":
+        if esc.agent == agent and esc.status == EscalationStatus.CLAIMED:
             return None, escalation_id
         return DeskReply("owned" if esc.agent else "not_open", owner=esc.agent), escalation_id
 
     async def _claim_in(self, s: AsyncSession, escalation_id: int, agent: str) -> bool:
         """The guarded UPDATE … WHERE status = 'open' makes exactly one agent the owner."""
         now = self.clock()
+        claim = update(Escalation).where(Escalation.id == escalation_id)
         result: CursorResult[tuple[()]] = await s.execute(  # type: ignore[assignment]
-            update(Escalation)
-            .where(Escalation.id == escalation_id, Escalation.status == "open")
-            .values(status="claimed", agent=agent, claimed_at=now)
+            move(claim, Escalation.status, EscalationStatus.CLAIMED, from_=[EscalationStatus.OPEN]).values(
+                agent=agent, claimed_at=now
+            )
         )
         if result.rowcount != 1:
             return False
@@ -274,7 +276,8 @@ class AgentWorkflow:
         decisions = await self.service.handle(esc.conversation_id, AgentClaimed(agent), session=s)
         if not decisions or decisions[-1].status is not Status.AGENT:
             # The passenger moved on (booked themselves, opted out): nothing left to take.
-            esc.status, esc.agent, esc.claimed_at, esc.resolved_at = "withdrawn", None, None, now
+            transition(esc, EscalationStatus.WITHDRAWN)
+            esc.agent, esc.claimed_at, esc.resolved_at = None, None, now
             await self._dirty(s, esc)
             return False
         await self._dirty(s, esc)
@@ -293,8 +296,8 @@ class AgentWorkflow:
             # Lock the conversation first and read it fresh: a concurrent click may just have booked it.
             conv = await self._lock_conversation(s, esc.conversation_id)
             await s.refresh(esc)
-            if esc.status != "claimed" or esc.agent != a.agent:
-                return DeskReply("owned" if esc.status == "claimed" else "not_claimed", owner=esc.agent), None
+            if esc.status != EscalationStatus.CLAIMED or esc.agent != a.agent:
+                return DeskReply("owned" if esc.status == EscalationStatus.CLAIMED else "not_claimed", owner=esc.agent), None
             if conv is None:
                 return DeskReply("unknown"), None
             match a:
@@ -364,7 +367,7 @@ class AgentWorkflow:
             await s.scalars(select(AgentDecision.id).where(AgentDecision.escalation_id == esc.id, AgentDecision.kind == "refund"))
         ).first() is not None
         await self.service.handle(conv.id, AgentReleased(agent, refunded=refunded), session=s)
-        esc.status = "resolved"
+        transition(esc, EscalationStatus.RESOLVED)
         esc.resolved_at = now
         esc.resolution = "refunded" if refunded else ("booked" if conv.status == Status.BOOKED.value else "returned")
         await self._dirty(s, esc)
@@ -382,7 +385,7 @@ class AgentWorkflow:
                 "key": kind.value,
                 "params": params,
                 "offer_id": conv.offer_id,
-                "status": "pending",
+                "status": OutboxStatus.PENDING.value,
                 "channel": None,
                 "tried_channels": [],
                 "attempts": 0,
@@ -401,8 +404,8 @@ class AgentWorkflow:
             ).first()
             if esc is None:
                 return None
-            if esc.status != "claimed" or esc.agent != a.agent:
-                return DeskReply("owned" if esc.status == "claimed" else "not_claimed", owner=esc.agent)
+            if esc.status != EscalationStatus.CLAIMED or esc.agent != a.agent:
+                return DeskReply("owned" if esc.status == EscalationStatus.CLAIMED else "not_claimed", owner=esc.agent)
             conv = await s.get(Conversation, esc.conversation_id)
             if conv is None or conv.status != Status.AGENT.value:
                 return DeskReply("not_claimed", owner=esc.agent)
@@ -424,8 +427,8 @@ class AgentWorkflow:
                         Escalation.card_ts.is_(None),
                         Escalation.route.is_not(None),
                         or_(
-                            Escalation.status == "claimed",
-                            and_(Escalation.status == "open", Escalation.tier.in_(sorted(self.config.always_push_tiers))),
+                            Escalation.status == EscalationStatus.CLAIMED,
+                            and_(Escalation.status == EscalationStatus.OPEN, Escalation.tier.in_(sorted(self.config.always_push_tiers))),
                         ),
                     )
                 )
@@ -445,13 +448,13 @@ class AgentWorkflow:
                 await s.execute(
                     select(Escalation, Conversation.origin, Conversation.locale, Conversation.status)
                     .join(Conversation, Conversation.id == Escalation.conversation_id)
-                    .where(Escalation.status.in_(["open", "claimed"]))
+                    .where(Escalation.status.in_([EscalationStatus.OPEN, EscalationStatus.CLAIMED]))
                     .where(
                         # Only rows with something to do: a mass disruption leaves thousands open, and
                         # every worker sweeps every second.
                         or_(
                             Escalation.route.is_(None),
-                            and_(Escalation.status == "open", Conversation.status != Status.ESCALATED.value),
+                            and_(Escalation.status == EscalationStatus.OPEN, Conversation.status != Status.ESCALATED.value),
                         )
                     )
                 )
@@ -461,8 +464,9 @@ class AgentWorkflow:
                     esc.route = self.config.route(airport=origin, tier=esc.tier, language=locale)
                     report.routed += 1
                     await self._dirty(s, esc)
-                if esc.status == "open" and conv_status != Status.ESCALATED.value:
-                    esc.status, esc.resolved_at, esc.resolution = "withdrawn", now, "self_served"
+                if esc.status == EscalationStatus.OPEN and conv_status != Status.ESCALATED.value:
+                    transition(esc, EscalationStatus.WITHDRAWN)
+                    esc.resolved_at, esc.resolution = now, "self_served"
                     report.withdrawn += 1
                     await self._dirty(s, esc)
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.lifecycles import OutboxStatus, move
 from conversations.models import Delivery, OutboxMessage
 
-DEAD = "dead"
+DEAD = OutboxStatus.DEAD
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class DeadLetter:
     """One dead row, without recipient, name or text: safe to print and to log."""
 
     id: int
-    conversation_id: int
+    conversation_id: int | None
     key: str
     channels: tuple[str, ...]
     attempts: int
@@ -82,13 +83,13 @@ async def count_dead(s: AsyncSession) -> int:
 async def retry_dead(s: AsyncSession, *, now: dt.datetime, ids: Sequence[int] | None = None) -> list[int]:
     """Back to pending with attempts and tried channels reset; the idempotency key stays, so a
     provider that did take an earlier attempt still drops the duplicate. `ids=None` means all."""
-    statement = update(OutboxMessage).where(OutboxMessage.status == DEAD)
+    statement = move(update(OutboxMessage), OutboxMessage.status, OutboxStatus.PENDING, from_=[DEAD])
     if ids is not None:
         if not ids:
             return []
         statement = statement.where(OutboxMessage.id.in_(list(ids)))
     result = await s.execute(
-        statement.values(status="pending", attempts=0, tried_channels=[], next_attempt_at=now, claimed_until=None)
+        statement.values(attempts=0, tried_channels=[], next_attempt_at=now, claimed_until=None)
         .returning(OutboxMessage.id)
     )
     return sorted(int(i) for i in result.scalars().all())

@@ -36,6 +36,7 @@ from conversations.engine import (
     Status,
     decide,
 )
+from conversations.lifecycles import EscalationStatus
 from conversations.models import OUTBOX, Conversation, Escalation, ProcessedEvent
 from conversations.telemetry import NO_TELEMETRY, Origins, Telemetry, since, trace_of
 from infra.commit_rows import insert_at_commit
@@ -316,6 +317,7 @@ class ConversationService:
                         disruption_id=conv.disruption_id,
                         reason=reason,
                         tier=conv.tier,
+                        status=EscalationStatus.OPEN.value,
                         missed_connection=bool(conv.impact.get("missed_connection")),
                         created_at=now,
                     )
