@@ -23,7 +23,12 @@ WORDS: Mapping[Keyword, Mapping[str, tuple[str, ...]]] = MappingProxyType(
     {
         Keyword.STOP: MappingProxyType(
             {
+                # Every opt-out word an airline's SMS provider or carrier body honours by default, so a
+                # passenger who was taught one of them elsewhere is never messaged again here. A form
+                # written with a space or hyphen also matches with the separator dropped or doubled.
                 "en": (
+                    # Twilio, default opt-out keywords for long codes and Messaging Services:
+                    # https://www.twilio.com/docs/messaging/tutorials/advanced-opt-out
                     "STOP",
                     "STOPALL",
                     "UNSUBSCRIBE",
@@ -32,16 +37,32 @@ WORDS: Mapping[Keyword, Mapping[str, tuple[str, ...]]] = MappingProxyType(
                     "QUIT",
                     "REVOKE",
                     "OPTOUT",
+                    # Telnyx, default block-rule keywords (also STOP STOPALL UNSUBSCRIBE CANCEL END QUIT):
+                    # https://developers.telnyx.com/docs/messaging/messages/advanced-opt-in-out
+                    "STOP ALL",
+                    # AWS End User Messaging SMS, required opt-out keywords (also ARRET, below, and
+                    # CANCEL END OPTOUT QUIT STOP UNSUBSCRIBE):
+                    # https://docs.aws.amazon.com/sms-voice/latest/userguide/keywords-required.html
+                    "OPT-OUT",
+                    "REMOVE",
+                    "TD",
+                    # CTIA Messaging Principles and Best Practices (2023), opt-out keywords
+                    # STOP QUIT END REVOKE OPT OUT CANCEL UNSUBSCRIBE; Vonage short codes require
+                    # STOP END QUIT CANCEL UNSUBSCRIBE (developer.vonage.com/en/opt-out-assist/guides/key-word-setup).
+                    "OPT OUT",
                 ),
                 "es": ("ALTO", "PARAR", "BAJA"),
                 "de": ("STOPP", "HALT", "ABMELDEN"),
-                "fr": ("ARRET", "ARRÊT"),
+                # ARRET/ARRÊT: AWS's required list (Canadian French); the verbs are how French speakers
+                # ask to be removed (se désabonner / se désinscrire), not in a provider's default list.
+                "fr": ("ARRET", "ARRÊT", "ARRÊTER", "DÉSABONNER", "SE DÉSABONNER", "DÉSINSCRIRE", "SE DÉSINSCRIRE"),
                 "ar": ("توقف", "إيقاف"),
             }
         ),
         Keyword.START: MappingProxyType(
             {
-                "en": ("START", "UNSTOP", "YES"),
+                # Twilio: START YES UNSTOP; Telnyx and AWS: START UNSTOP; Vonage short codes: START JOIN.
+                "en": ("START", "UNSTOP", "YES", "JOIN"),
                 "es": ("SI", "SÍ", "ALTA"),
                 "de": ("JA",),
                 "fr": ("OUI",),
@@ -50,6 +71,7 @@ WORDS: Mapping[Keyword, Mapping[str, tuple[str, ...]]] = MappingProxyType(
         ),
         Keyword.HELP: MappingProxyType(
             {
+                # Twilio: HELP INFO; AWS asks Canadian senders for AIDE (French, below) beside HELP.
                 "en": ("HELP", "INFO"),
                 "es": ("AYUDA",),
                 "de": ("HILFE",),
@@ -82,6 +104,9 @@ EXACT_ONLY: frozenset[str] = frozenset(
     {
         "CANCEL",
         "END",
+        "REMOVE",
+        "TD",
+        "JOIN",
         "HALT",
         "ALTO",
         "YES",
@@ -100,7 +125,7 @@ EXACT_ONLY: frozenset[str] = frozenset(
         "المزيد",
     }
 )
-"""Everyday words ("no more", "halt", "yes") that count only as a whole reply, never inside a sentence."""
+"""Everyday words ("no more", "halt", "yes", "remove my bag") that count only as a whole reply, never inside a sentence."""
 
 NEAR_PRIORITY: tuple[Keyword, ...] = (
     Keyword.STOP,
@@ -113,27 +138,37 @@ NEAR_PRIORITY: tuple[Keyword, ...] = (
 
 _ARABIC_FOLD = str.maketrans({"ـ": None, "ة": "ه", "ى": "ي"})
 _INNER_HYPHEN = re.compile(r"(?<=\w)[-‐‑](?=\w)")
+_SEPARATORS = re.compile(r"[\s_\-‐-―]+")
 _LEADING = "¡¿«\"'“‘„"
 _TRAILING = ".!»\"'”’"
 
 
 def fold(text: str) -> str:
-    """Compare words as people type them: any case, with or without accents, hamza or tatweel."""
+    """Compare words as people type them: any case, with or without accents, hamza, tatweel or invisible marks."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    bare = "".join(
+        ch for ch in decomposed if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf"
+    )
     return _INNER_HYPHEN.sub("", bare.translate(_ARABIC_FOLD))
+
+
+def _phrase(text: str) -> str:
+    """A folded reply with its words separated by one space, however they were separated."""
+    return " ".join(part for part in _SEPARATORS.split(fold(text)) if part)
 
 
 def _index(
     words: Mapping[Keyword, Mapping[str, tuple[str, ...]]], *, near: bool
 ) -> Mapping[str, Keyword]:
-    """Folded word → keyword, built once from the table."""
+    """Folded phrase → keyword, built once from the table; "opt out" is also found as "optout"."""
     index: dict[str, Keyword] = {}
     for keyword, by_lang in words.items():
         for lang_words in by_lang.values():
             for word in lang_words:
                 if not (near and word in EXACT_ONLY):
-                    index[fold(word)] = keyword
+                    phrase = _phrase(word)
+                    index[phrase] = keyword
+                    index[phrase.replace(" ", "")] = keyword
     return MappingProxyType(index)
 
 
@@ -147,22 +182,20 @@ def _has_digit(text: str) -> bool:
 
 
 def classify(text: str | None) -> Keyword | None:
-    """The keyword a reply is, when it is exactly one keyword word (trailing "." or "!" allowed)."""
+    """The keyword a reply is, when the whole reply is one keyword ("STOP", "opt out", "Arrêt !")."""
     if text is None:
         return None
     word = text.strip().lstrip(_LEADING).rstrip(_TRAILING).strip()
-    if not word or _has_digit(word) or any(ch.isspace() for ch in word):
+    if not word or _has_digit(word):
         return None
-    return _EXACT.get(fold(word))
+    return _EXACT.get(_phrase(word))
 
 
 def near_keyword(text: str | None) -> Keyword | None:
     """A keyword inside a longer reply ("stop please"), so the engine can hint instead of acting."""
     if text is None or classify(text) is not None:
         return None
-    found = {
-        _NEAR[token]
-        for token in re.findall(r"\w+", fold(text))
-        if token in _NEAR and not _has_digit(token)
-    }
+    tokens = re.findall(r"\w+", fold(text))
+    candidates = tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+    found = {_NEAR[c] for c in candidates if c in _NEAR and not _has_digit(c)}
     return next((keyword for keyword in NEAR_PRIORITY if keyword in found), None)

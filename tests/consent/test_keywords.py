@@ -135,3 +135,104 @@ def test_digits_are_never_keywords() -> None:
     for text in ("1", "2", "3.", "02", "٣", "1 2"):
         assert classify(text) is None
         assert near_keyword(text) is None
+
+
+# Each provider's published default list, copied here from its documentation (not from the
+# module under test), so a word dropped from `WORDS` fails a test that names its source.
+PUBLISHED_OPT_OUT: dict[str, tuple[str, ...]] = {
+    # https://www.twilio.com/docs/messaging/tutorials/advanced-opt-out ("By default, Twilio handles …")
+    "Twilio default": ("STOP", "UNSUBSCRIBE", "END", "QUIT", "STOPALL", "REVOKE", "OPTOUT", "CANCEL"),
+    # https://docs.aws.amazon.com/sms-voice/latest/userguide/keywords-required.html
+    "AWS End User Messaging SMS": ("ARRET", "CANCEL", "END", "OPT-OUT", "OPTOUT", "QUIT", "REMOVE", "STOP", "TD", "UNSUBSCRIBE"),
+    # https://developers.telnyx.com/docs/messaging/messages/advanced-opt-in-out (default block rules)
+    "Telnyx default": ("STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"),
+    # https://developer.vonage.com/en/opt-out-assist/guides/key-word-setup (short codes, mandatory)
+    "Vonage short code": ("STOP", "END", "QUIT", "CANCEL", "UNSUBSCRIBE"),
+    # CTIA Messaging Principles and Best Practices (2023), opt-out keywords
+    "CTIA": ("STOP", "QUIT", "END", "REVOKE", "OPT OUT", "CANCEL", "UNSUBSCRIBE"),
+    # French as the providers and French speakers write it (AWS: ARRET for Canadian French).
+    "French": ("ARRET", "ARRÊT", "ARRETER", "ARRÊTER", "DESABONNER", "DÉSABONNER", "DESINSCRIRE", "DÉSINSCRIRE", "SE DÉSABONNER"),
+}
+PUBLISHED_OPT_IN: dict[str, tuple[str, ...]] = {
+    "Twilio default": ("START", "YES", "UNSTOP"),
+    "AWS End User Messaging SMS (toll-free)": ("START", "UNSTOP"),
+    "Telnyx default": ("START", "UNSTOP"),
+    "Vonage short code": ("START", "JOIN"),
+}
+PUBLISHED_HELP: dict[str, tuple[str, ...]] = {
+    "Twilio default": ("HELP", "INFO"),
+    "Vonage short code": ("HELP",),
+    "AWS Canadian French compliance keywords": ("AIDE", "INFO"),
+}
+
+
+def _forms(word: str) -> list[str]:
+    """The ways a passenger types one published keyword: case, padding, punctuation, separators."""
+    forms = [word, word.lower(), word.title(), f"  {word.lower()} \n", f"{word}.", f"{word}!", f"«{word}»"]
+    if " " in word or "-" in word:
+        parts = word.replace("-", " ").split()
+        forms += ["".join(parts), " ".join(parts), "-".join(parts), "  ".join(parts).lower(), " - ".join(parts), "_".join(parts)]
+    return forms
+
+
+@pytest.mark.parametrize(
+    ("source", "word", "keyword"),
+    [(src, w, Keyword.STOP) for src, ws in PUBLISHED_OPT_OUT.items() for w in ws]
+    + [(src, w, Keyword.START) for src, ws in PUBLISHED_OPT_IN.items() for w in ws]
+    + [(src, w, Keyword.HELP) for src, ws in PUBLISHED_HELP.items() for w in ws],
+)
+def test_every_published_provider_keyword_is_honoured(source: str, word: str, keyword: Keyword) -> None:
+    for form in _forms(word):
+        assert classify(form) is keyword, (source, form)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "please don't stop my booking",
+        "stop my booking",
+        "don't cancel my flight",
+        "cancel my flight",
+        "the end",
+        "remove my bag",
+        "td please",
+        "I will not opt out",
+        "opt out of the upgrade",
+        "stop all the delays",
+        "s t o p",
+        "sto p",
+        "o p t o u t",
+        "opt out opt out",
+        "stop stop",
+        "arrêter le vol",
+        "je ne veux pas me désabonner",
+        "yes stop",
+        "stop2",
+        "opt-out 2",
+        "help me rebook",
+    ],
+)
+def test_a_sentence_is_never_an_opt_out(text: str) -> None:
+    assert classify(text) is None
+
+
+def test_multi_word_forms_yield_a_hint_inside_a_sentence() -> None:
+    assert near_keyword("how do I opt out") is Keyword.STOP
+    assert near_keyword("je veux me désinscrire") is Keyword.STOP
+    assert near_keyword("remove my bag") is None
+    assert near_keyword("td please") is None
+
+
+def test_invisible_marks_and_wide_letters_do_not_hide_a_keyword() -> None:
+    assert classify("STOP\u200b") is Keyword.STOP  # zero-width space pasted after the word
+    assert classify("\u200fتوقف") is Keyword.STOP  # right-to-left mark before Arabic
+    assert classify("ＳＴＯＰ") is Keyword.STOP  # full-width letters
+    assert classify("Opt\u2011Out") is Keyword.STOP  # non-breaking hyphen
+
+
+def test_no_phrase_or_compact_form_means_two_keywords() -> None:
+    seen: dict[str, Keyword] = {}
+    for keyword, _, word in TABLE:
+        spaced = " ".join(fold(word).replace("-", " ").split())
+        for key in (spaced, spaced.replace(" ", "")):
+            assert seen.setdefault(key, keyword) is keyword, word
