@@ -358,3 +358,223 @@ async def test_a_full_network_of_about_fifty_thousand_passengers_imports(sqlite_
     _, report = await _load(sqlite_engine, ds)
     assert report.passengers == sum(len(b.passengers) for b in ds.bookings) >= 40_000
     assert await _count(sqlite_engine, Passenger) == report.passengers
+
+
+# --- Hostile input: strict phone numbers, hidden characters, encodings (issue 15) ---
+
+
+def _raw(*records: dict[str, Any], encoding: str = "utf-8") -> bytes:
+    """A file as bytes, one JSON record per line, non-ASCII written as itself (not escaped)."""
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode(encoding)
+
+
+def _with_address(locator: str, address: str) -> dict[str, Any]:
+    rec = _booking(locator)
+    rec["passengers"][0]["contacts"][0]["address"] = address
+    return rec
+
+
+@pytest.mark.parametrize(
+    ("address", "problem"),
+    [
+        ("+447700900204\n", "passengers.0.contacts.0.address: control character U+000A not allowed"),
+        ("+34600000001\r", "passengers.0.contacts.0: address is not an E.164 phone number"),
+        ("+34600000001\u2028", "passengers.0.contacts.0: address is not an E.164 phone number"),
+        ("+34600000001\u200b", "passengers.0.contacts.0: address is not an E.164 phone number"),
+        ("+447700900204", "passengers.0.contacts.0.address: not a valid phone number (no such number range for +44)"),
+        ("+4402079460123", "passengers.0.contacts.0.address: not written in E.164 (a + and digits only, nothing before or after)"),
+        ("+34 600 000 001", "passengers.0.contacts.0: address is not an E.164 phone number"),
+        (" +34600000001", "passengers.0.contacts.0: address is not an E.164 phone number"),
+        ("+34600000001 ", "passengers.0.contacts.0: address is not an E.164 phone number"),
+    ],
+)
+def test_a_phone_number_must_exist_and_be_written_exactly_in_e164(address: str, problem: str) -> None:
+    good, bad = _booking("AAAAA1"), _with_address("AAAAA2", address)
+    for lines in (_lines(good, bad), _raw(good, bad).splitlines()):
+        with pytest.raises(ImportFailed) as err:
+            parse_bookings(lines)
+        assert str(err.value) == f"line 2: {problem}"
+        assert address.strip()[3:] not in str(err.value), "the number itself is never in the message"
+
+
+def test_the_sms_contact_is_checked_as_strictly_as_whatsapp() -> None:
+    rec = _booking("AAAAA1")
+    rec["passengers"][0]["contacts"][1]["address"] = "+34600000001\n"
+    with pytest.raises(ImportFailed) as err:
+        parse_bookings(_lines(rec))
+    assert str(err.value) == "line 1: passengers.0.contacts.1.address: control character U+000A not allowed"
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "problem"),
+    [
+        ("given_name", "Ana\x00", "control character U+0000 not allowed"),
+        ("family_name", "Ejem\nplo", "control character U+000A not allowed"),
+        ("family_name", "Ejemplo\t", "control character U+0009 not allowed"),
+        ("family_name", "Ejemplo\x85", "control character U+0085 not allowed"),
+        ("given_name", "\u202eanA", "invisible format character U+202E not allowed"),
+        ("given_name", "A\u200bna", "invisible format character U+200B not allowed"),
+        ("given_name", "Ana\ue000", "private-use character U+E000 not allowed"),
+        ("email", "ana@example.com\n", "control character U+000A not allowed"),
+        ("group", "Grupo\x07", "control character U+0007 not allowed"),
+    ],
+)
+def test_control_and_invisible_characters_are_refused_in_every_text_field(where: str, value: str, problem: str) -> None:
+    rec = _booking("AAAAA2")
+    if where == "group":
+        rec["group"], path = value, "group"
+    elif where == "email":
+        rec["passengers"][0]["contacts"][2]["address"], path = value, "passengers.0.contacts.2.address"
+    else:
+        rec["passengers"][0][where], path = value, f"passengers.0.{where}"
+    for lines in (_lines(_booking("AAAAA1"), rec), _raw(_booking("AAAAA1"), rec).splitlines()):
+        with pytest.raises(ImportFailed) as err:
+            parse_bookings(lines)
+        assert str(err.value) == f"line 2: {path}: {problem}"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["José", "Ana\u00a0María", "مهر\u200cانگیز", "Nour 👩\u200d✈️", "O'Brien-Smith", "Zoë"],
+)
+def test_real_names_with_joiners_and_non_ascii_letters_are_kept(name: str) -> None:
+    rec = _booking("AAAAA1")
+    rec["passengers"][0]["given_name"] = name
+    for lines in (_lines(rec), _raw(rec).splitlines()):
+        assert parse_bookings(lines)[0].passengers[0].given_name == name
+
+
+def test_a_utf16_file_is_refused_at_line_1() -> None:
+    text = "".join(_lines(_booking("AAAAA1"), _booking("AAAAA2")))
+    with pytest.raises(ImportFailed) as err:
+        parse_bookings(text.encode("utf-16").splitlines())
+    assert str(err.value) == "line 1: record: the file is UTF-16 (byte-order mark); save it as UTF-8"
+    with pytest.raises(ImportFailed) as err:
+        parse_bookings(text.encode("utf-16-le").splitlines())
+    assert str(err.value) == "line 1: record: NUL character (U+0000); is the file UTF-16? Save it as UTF-8"
+    with pytest.raises(ImportFailed) as err:
+        parse_schedule(text.encode("utf-16-be").splitlines(), fmt="csv")
+    assert err.value.line == 1 and "UTF-16" in err.value.message
+
+
+def test_a_latin1_file_is_refused_at_its_first_non_ascii_line() -> None:
+    plain, accented = _booking("AAAAA1"), _booking("AAAAA2")
+    accented["passengers"][0]["family_name"] = "Müller"
+    with pytest.raises(ImportFailed) as err:
+        parse_bookings(_raw(plain, plain | {"locator": "AAAAA3"}, accented, encoding="latin-1").splitlines())
+    assert err.value.line == 3
+    assert str(err.value).startswith("line 3: record: not UTF-8 (byte 0xFC at byte ")
+    assert "Müller" not in str(err.value) and "ller" not in str(err.value)
+
+
+def test_a_mixed_file_is_refused_at_the_line_in_the_other_encoding() -> None:
+    utf8 = _booking("AAAAA1")
+    utf8["passengers"][0]["family_name"] = "Müller"
+    latin1 = _booking("AAAAA2")
+    latin1["passengers"][0]["family_name"] = "Gérard"
+    raw = _raw(utf8) + b"\n" + _raw(latin1, encoding="latin-1") + _raw(_booking("AAAAA3"))
+    with pytest.raises(ImportFailed) as err:
+        parse_bookings(raw.splitlines())
+    assert err.value.line == 3  # the blank line 2 is counted
+    assert "not UTF-8 (byte 0xE9" in str(err.value)
+
+
+def test_a_utf8_byte_order_mark_and_crlf_line_ends_are_accepted() -> None:
+    rec = _booking("AAAAA1")
+    rec["passengers"][0]["family_name"] = "Müller"
+    raw = b"\xef\xbb\xbf" + _raw(rec, _booking("AAAAA2")).replace(b"\n", b"\r\n")
+    parsed = parse_bookings(raw.splitlines())
+    assert [b.locator for b in parsed] == ["AAAAA1", "AAAAA2"]
+    assert parsed[0].passengers[0].family_name == "Müller"
+    rows = b"\xef\xbb\xbfcarrier,number,date,origin,destination,departure,arrival,aircraft,cabin_y,cabin_j\r\n"
+    rows += f"RB,100,{DAY},FRA,MAD,{DAY}T09:00:00+01:00,{DAY}T11:30:00+01:00,,150,12\r\n".encode()
+    assert len(parse_schedule(rows.splitlines(), fmt="csv")) == 1
+
+
+def test_a_csv_schedule_with_a_nul_or_latin1_byte_is_refused_at_its_line() -> None:
+    header = b"carrier,number,date,origin,destination,departure,arrival,aircraft,cabin_y,cabin_j\n"
+    row = f"RB,100,{DAY},FRA,MAD,{DAY}T09:00:00+01:00,{DAY}T11:30:00+01:00,,150,12\n".encode()
+    with pytest.raises(ImportFailed) as err:
+        parse_schedule((header + row + row.replace(b"RB,100", b"RB,1\x0002")).splitlines(), fmt="csv")
+    assert err.value.line == 3 and "NUL" in err.value.message
+    with pytest.raises(ImportFailed) as err:
+        parse_schedule((header + row.replace(b",,", b",\xe9,")).splitlines(), fmt="csv")
+    assert str(err.value).startswith("line 2: record: not UTF-8 (byte 0xE9")
+
+
+MALFORMED: dict[str, tuple[bytes, int]] = {
+    "trailing newline in a phone": (_raw(_booking("AAAAA1"), _with_address("AAAAA2", "+34600000001\n")), 2),
+    "NUL in a name": (_raw(_booking("AAAAA1"), _booking("AAAAA2"), _booking("AAAAA3") | {"group": "G\x00"}), 3),
+    "invalid phone range": (_raw(_booking("AAAAA1"), _with_address("AAAAA2", "+447700900204")), 2),
+    "UTF-16": ("".join(_lines(_booking("AAAAA1"), _booking("AAAAA2"))).encode("utf-16"), 1),
+    "Latin-1 line": (_raw(_booking("AAAAA1")) + _raw(_booking("AAAAA2") | {"group": "Équipe"}, encoding="latin-1"), 2),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+async def test_a_malformed_file_loads_nothing_and_its_fixed_copy_loads_whole(engine: AsyncEngine, case: str) -> None:
+    async with AsyncSession(engine) as s, s.begin():
+        await import_schedule(s, parse_schedule(_lines(_flight("100"))))
+    raw, line = MALFORMED[case]
+    with pytest.raises(ImportFailed) as err:
+        async with AsyncSession(engine) as s, s.begin():
+            await import_bookings(s, parse_bookings(raw.splitlines()))
+    assert err.value.line == line
+    for model in (Booking, Passenger, ContactPoint, Segment, ConsentState, ConsentEvent):
+        assert await _count(engine, model) == 0, model.__name__
+    async with AsyncSession(engine) as s:
+        assert await s.scalar(select(func.sum(Inventory.sold))) == 0
+
+    fixed = _raw(_booking("AAAAA1"), _booking("AAAAA2"), _booking("AAAAA3") | {"group": "Équipe"})
+    async with AsyncSession(engine) as s, s.begin():
+        report = await import_bookings(s, parse_bookings(fixed.splitlines()))
+    assert report.bookings == 3
+    async with AsyncSession(engine) as s:
+        phones = (await s.scalars(select(ContactPoint.address).where(ContactPoint.channel != "email"))).all()
+        groups = (await s.scalars(select(Booking.group_name).where(Booking.group_name.is_not(None)))).all()
+    assert phones and set(phones) == {"+34600000001"}
+    assert groups == ["Équipe"]
+
+
+async def test_the_import_command_names_the_line_of_a_badly_encoded_file(
+    empty_db_url: str,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    pii_keyring: crypto.Keyring,
+) -> None:
+    import asyncio
+
+    from gateway.cli import main as cli
+
+    async def rebook(*args: str) -> tuple[int, str, str]:
+        code = await asyncio.to_thread(cli, list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    monkeypatch.setenv("REBOOK_DATABASE_URL", empty_db_url)
+    monkeypatch.setenv("REBOOK_SANDBOX", "true")
+    schedule = tmp_path / "schedule.jsonl"
+    schedule.write_bytes(_raw(_flight("100")))
+    files = {
+        "latin1.jsonl": (_raw(_booking("AAAAA1"), _booking("AAAAA2")) + _raw(_booking("AAAAA3") | {"group": "Équipe"}, encoding="latin-1"), 3),
+        "utf16.jsonl": ("".join(_lines(_booking("AAAAA1"))).encode("utf-16"), 1),
+        "newline.jsonl": (_raw(_with_address("AAAAA1", "+34600000001\n")), 1),
+    }
+    try:
+        assert (await rebook("db", "upgrade"))[0] == 0
+        assert (await rebook("import", "schedule", str(schedule)))[0] == 0
+        for name, (raw, line) in files.items():
+            path = tmp_path / name
+            path.write_bytes(raw)
+            code, _, err = await rebook("import", "bookings", str(path))
+            assert code == 1, (name, err)
+            assert f": line {line}: " in err and "nothing was loaded from this file" in err, err
+            assert "Traceback" not in err and "600000001" not in err
+        good = tmp_path / "good.jsonl"
+        good.write_bytes(_raw(_booking("AAAAA1"), _booking("AAAAA2"), _booking("AAAAA3") | {"group": "Équipe"}))
+        code, out, err = await rebook("import", "bookings", str(good))
+        assert code == 0, err  # the same locators again: nothing of the refused files was kept
+        assert "bookings=3" in out
+    finally:
+        crypto.configure(pii_keyring)
