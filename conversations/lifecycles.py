@@ -123,6 +123,7 @@ OUTBOX_LIFECYCLE = Lifecycle[OutboxStatus](
         (_O.SENDING, "passenger erased"): _O.CANCELLED,
         (_O.SENT, "receipt failed, next channel"): _O.PENDING,
         (_O.DEAD, "dlq retry"): _O.PENDING,
+        (_O.DEAD, "passenger erased"): _O.CANCELLED,
     },
     ends=(_O.SENT, _O.FAILED, _O.CANCELLED),
 )
@@ -137,6 +138,7 @@ ESCALATION_LIFECYCLE = Lifecycle[EscalationStatus](
         (_E.CLAIMED, "passenger moved on during the claim"): _E.WITHDRAWN,
         (_E.CLAIMED, "agent handed back"): _E.RESOLVED,
         (_E.OPEN, "passenger erased"): _E.CLOSED,
+        (_E.CLAIMED, "passenger erased"): _E.CLOSED,
     },
     ends=(_E.RESOLVED, _E.WITHDRAWN, _E.CLOSED),
 )
