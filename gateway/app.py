@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import text
 
+from channels.slack_screen import SlackScreen
 from gateway import api, broadcast_api, privacy_api, problems, slack_app
 from gateway.container import Container
 from gateway.heap import settle_heap
@@ -55,7 +56,8 @@ def create_app(
     settings = c.settings
     app.include_router(broadcast_api.router)
     if c.desk is not None and c.desk.slack is not None:
-        app.include_router(slack_app.router(c.desk.slack))
+        secret = settings.slack.signing_secret.get_secret_value() if settings.slack.signing_secret else ""
+        app.include_router(slack_app.router(c.desk.slack, SlackScreen(secret)))
     if settings.twilio.enabled:
         app.include_router(
             twilio_hooks.router(
