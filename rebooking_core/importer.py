@@ -8,7 +8,6 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Literal, NoReturn, TypeVar, cast
 
 import phonenumbers
@@ -160,7 +159,6 @@ def _text_problem(value: object, path: str) -> tuple[str, str] | None:
     return None
 
 
-@lru_cache(maxsize=4096)
 def _phone_problem(address: str) -> str | None:
     """Why an address is not a real phone number written exactly in E.164, if it is not."""
     try:
@@ -174,21 +172,25 @@ def _phone_problem(address: str) -> str | None:
     return None
 
 
-def _check_strict(n: int, line: str, record: BaseModel, rename: dict[str, str] | None = None) -> None:
-    """Refuse what the record models let through: hidden characters in any text, and phone numbers
-    that do not exist or are not written exactly in E.164."""
+def _check_strict(n: int, record: BaseModel, json_line: str | None, rename: dict[str, str] | None = None) -> None:
+    """Refuse what the record models let through: hidden characters in text, unreal or loosely written phones."""
     # A JSON string can only carry a control or format character as an escape or as itself, so a
-    # printable line without a backslash needs no walk (the common case: ~1 µs instead of ~40).
-    if "\\" in line or not line.rstrip("\r\n").isprintable():
+    # printable JSON line without a backslash needs no walk: 1.7 µs a line instead of 25 µs a
+    # booking (measured on the generated network, 522-character lines). CSV records always walk.
+    if json_line is None or "\\" in json_line or not json_line.rstrip("\r\n").isprintable():
         found = _text_problem(record, "")
         if found:
             path, problem = found
             raise ImportFailed(n, f"{(rename or {}).get(path, path)}: {problem}")
     if isinstance(record, BookingRecord):
         for i, pax in enumerate(record.passengers):
+            # WhatsApp and SMS usually share one number: parse it once (~25 µs each).
+            checked: dict[str, str | None] = {}
             for j, contact in enumerate(pax.contacts):
                 if contact.channel in _PHONE_CHANNELS:
-                    wrong = _phone_problem(contact.address)
+                    if contact.address not in checked:
+                        checked[contact.address] = _phone_problem(contact.address)
+                    wrong = checked[contact.address]
                     if wrong:
                         raise ImportFailed(n, f"passengers.{i}.contacts.{j}.address: {wrong}")
 
@@ -201,7 +203,7 @@ def _parse_jsonl(lines: Iterable[str | bytes], model: type[R]) -> RecordList[R]:
             record = model.model_validate_json(line)
         except ValidationError as err:
             raise ImportFailed(n, _describe(err)) from None
-        _check_strict(n, line, record)
+        _check_strict(n, record, line)
         records.append(record)
         numbers.append(n)
     return RecordList(records, numbers)
@@ -209,12 +211,10 @@ def _parse_jsonl(lines: Iterable[str | bytes], model: type[R]) -> RecordList[R]:
 
 def _parse_schedule_csv(lines: Iterable[str | bytes]) -> RecordList[ScheduleRecord]:
     physical = [0]
-    current = [""]
 
     def source() -> Iterable[str]:
         for n, line in _numbered(lines):
             physical[0] = n
-            current[0] = line
             yield line
 
     reader = csv.DictReader(source())
@@ -240,7 +240,7 @@ def _parse_schedule_csv(lines: Iterable[str | bytes]) -> RecordList[ScheduleReco
             record = ScheduleRecord.model_validate(data, strict=False)
         except ValidationError as err:
             raise ImportFailed(n, _describe(err, _CSV_FIELD)) from None
-        _check_strict(n, current[0], record, _CSV_COLUMN)
+        _check_strict(n, record, None, _CSV_COLUMN)
         records.append(record)
         numbers.append(n)
     return RecordList(records, numbers)

@@ -578,3 +578,12 @@ async def test_the_import_command_names_the_line_of_a_badly_encoded_file(
         assert "bookings=3" in out
     finally:
         crypto.configure(pii_keyring)
+
+
+@pytest.mark.parametrize("seed", [7, 42])
+def test_every_generated_phone_number_passes_the_strict_import(seed: int, tmp_path: Any) -> None:
+    from rebooking_core.generate import write_jsonl
+
+    full = generate(seed=seed, start=START)
+    _, bookings = write_jsonl(full, tmp_path)
+    assert parse_bookings(bookings.read_bytes().splitlines()) == full.bookings
