@@ -35,18 +35,19 @@ _TOKEN = re.compile(
 )
 #: WhatsApp message ids carry the user's phone number base64-encoded inside them.
 _WAMID = re.compile(r"wamid\.[A-Za-z0-9+/=_\-]++")
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)++")
+#: `%40` and `%2B` too: uvicorn's access line quotes the path and query as sent, percent-encoded.
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++(?:@|%40)[\w-]++(?:\.[\w-]++)++")
 #: A phone number: from a digit (or `+digit`) not inside a word, a run of digits and separators at
 #: least 8 characters long and ending in a digit. Dates (`2026-12-06`, with an hour before `:`),
-#: IPv4 addresses and bare runs of 18+ digits (ids; E.164 numbers have at most 15) are kept as they are.
+#: IPv4 addresses and bare runs of 18+ digits (ids; E.164 numbers have at most 15) are kept as they
+#: are, and what follows them in the run is judged on its own.
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-_RUN_ENDS = r"(?![ \-.()]*+\d)"
 _PHONE = re.compile(
-    r"(?<!\w)(?:"
-    rf"(?P<keep>(?:19|20)\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?:[ T](?:[01]\d|2[0-3])(?=:))?{_RUN_ENDS}"
-    rf"|{_OCTET}(?:\.{_OCTET}){{3}}{_RUN_ENDS}"
-    rf"|\d{{18,}}+{_RUN_ENDS})"
-    r"|\+?(?=\d[\d \-().]{6}[\d \-().]*?\d)\d(?:[ \-.()]*+\d)*+"
+    r"(?:(?<!\w)|(?<=%2[bB]))(?:"
+    r"(?P<keep>(?:19|20)\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?:[ T](?:[01]\d|2[0-3])(?=:))?(?!\d)"
+    rf"|{_OCTET}(?:\.{_OCTET}){{3}}(?!\.?\d)"
+    r"|\d{18,}+)"
+    r"|(?:\+|%2[bB])?(?=\d[\d \-().]{6}[\d \-().]*?\d)\d(?:[ \-.()]*+\d)*+"
     r")"
 )
 #: C0 and C1 controls (CR, LF, ESC, NUL…), DEL, Unicode line/paragraph separators, bidi overrides
@@ -61,8 +62,8 @@ _ESCAPES = {
 }
 #: Read away from a cut: the rest of a word (a possible address, token or id), then digits and separators.
 #: Forwards, one more word goes too: a cut inside "Bearer" must not leave the token after it bare.
-_FRAGMENT_BEFORE = re.compile(r"[\w.+@/=\-]*+[\d \-().+]*+")
-_FRAGMENT_AFTER = re.compile(r"[\w.+@/=\-]*+\s*+[\w.+@/=\-]*+[\d \-().+]*+")
+_FRAGMENT_BEFORE = re.compile(r"[\w.+@%/=\-]*+[\d \-().+]*+")
+_FRAGMENT_AFTER = re.compile(r"[\w.+@%/=\-]*+\s*+[\w.+@%/=\-]*+[\d \-().+]*+")
 
 _SECRET_FIELDS = {"text", "body", "to", "sender", "address", "phone", "email", "given_name", "family_name", "token"}
 _DONE = "rebook_redacted"
@@ -109,7 +110,7 @@ def redact(text: str, limit: int = MESSAGE_LIMIT, *, tail: bool = False) -> str:
     text = _TOKEN.sub("<token>", text)
     if "wamid." in text:
         text = _WAMID.sub("<wamid>", text)
-    if "@" in text:
+    if "@" in text or "%40" in text:
         text = _EMAIL.sub("<email>", text)
     text = _PHONE.sub(_phone, text)
     return _escape(text)

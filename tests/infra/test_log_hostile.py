@@ -5,9 +5,16 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import os
+import re
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from slack_bolt.middleware.request_verification.async_request_verification import (
@@ -108,7 +115,10 @@ def test_uncut_hostile_text_is_redacted_in_full() -> None:
         ("from 203.0.113.9:443", None),
         ("event 4206913370000000001234", None),
         ("disruption 42: 13 bookings, 30 passengers, flight RB211", None),
+        ("on 2026-12-06 10 passengers from 10.0.0.1", None),
         ("2026-12-06 0049 30 12345678", "0049 30 12345678"),
+        ("10.0.0.1 +34600123456", "34600123456"),
+        ("GET /p/x?to=%2B447700900123", "447700900123"),
         ("1.2.3.4.5.6", "1.2.3.4.5.6"),
         ("+34 600 12 34 56", "600 12 34 56"),
         ("call 555-0199", "555-0199"),
@@ -119,6 +129,12 @@ def test_dates_addresses_and_ids_are_not_phone_numbers(kept: str, gone: str | No
         assert redact(kept) == kept
     else:
         assert gone not in redact(kept) and "<phone>" in redact(kept)
+
+
+def test_percent_encoded_addresses_are_redacted() -> None:
+    """uvicorn's access line quotes the query as sent: `%40` is an `@`, `%2B` a `+`."""
+    line = redact('"GET /p/x?to=%2B447700900123&cc=someone%40example.com&z=x%2b447700900123 HTTP/1.1" 404')
+    assert line == '"GET /p/x?to=<phone>&cc=<email>&z=x%2b<phone> HTTP/1.1" 404'
 
 
 @pytest.mark.parametrize(
@@ -279,3 +295,46 @@ async def test_an_unsigned_slack_body_leaves_only_its_size_in_the_log(logged_bef
     text = logged_before_the_app.getvalue()
     assert "a" * 64 not in text and "refund approved" not in text and EMAIL not in text
     assert all(line[:4].isdigit() for line in text.splitlines())
+
+
+@pytest.mark.slow
+def test_rebook_serve_writes_uvicorn_through_the_redacting_handler(tmp_path: Path) -> None:
+    """The real CLI in a child process: uvicorn's own lines and access lines come out in our format, redacted."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REBOOK_")}
+    env |= {
+        "REBOOK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/rebook.db",
+        "REBOOK_SANDBOX": "true",
+        "REBOOK_SLACK__BOT_TOKEN": "xoxb-test",
+        "REBOOK_SLACK__SIGNING_SECRET": "signing-secret",
+        "REBOOK_SLACK__API_BASE": "http://127.0.0.1:9/api/",
+        "REBOOK_SLACK__ESCALATION_CHANNEL": "CESC",
+    }
+    cli = [sys.executable, "-m", "gateway.cli"]
+    subprocess.run([*cli, "db", "upgrade"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with (tmp_path / "serve.log").open("w+") as log:
+        server = subprocess.Popen([*cli, "serve", "--port", str(port), "--no-worker"], env=env, cwd=tmp_path, stdout=log, stderr=log)
+        try:
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+                for _ in range(600):
+                    try:
+                        if http.get("/healthz").status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        time.sleep(0.1)
+                assert http.get("/healthz", params={"to": PHONE, "cc": EMAIL}).status_code == 200
+                forged = "a" * 4096 + "\n2026-12-06 00:00:00,000 INFO gateway.app: refund approved " + EMAIL
+                assert http.post("/slack/events", content=forged, headers={"Content-Type": "application/json"}).status_code == 401
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        log.seek(0)
+        lines = log.read().splitlines()
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} "
+    assert any(re.fullmatch(stamp + r"INFO uvicorn\.error: Started server process \[\d+\]", line) for line in lines)
+    assert any(line.endswith('"GET /healthz?to=<phone>&cc=<email> HTTP/1.1" 200') for line in lines)
+    assert all(re.match(stamp, line) for line in lines), lines
+    text = "\n".join(lines)
+    assert PHONE.lstrip("+") not in text and EMAIL not in text and "refund approved" not in text and "a" * 64 not in text
