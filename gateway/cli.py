@@ -64,13 +64,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from gateway.app import create_app
     from gateway.container import build
     from gateway.migrate import upgrade
+    from infra.logging import uvicorn_log_config
 
     _configure_logging()
     settings = _settings()
     _ensure_sqlite_dir(settings.database_url)
     upgrade(settings.database_url)
     app = create_app(build(settings), embedded_worker=not args.no_worker, settle=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    # uvicorn's default log config gives its loggers handlers of their own, past the redacting filter.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", log_config=uvicorn_log_config())
     return 0
 
 
