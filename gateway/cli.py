@@ -13,9 +13,13 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gateway.settings import Settings
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
+
+from gateway.settings import Settings, settings_problems
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def _configure_logging(level: int = logging.INFO) -> None:
@@ -39,10 +43,44 @@ def run_loop(main: Coroutine[Any, Any, T]) -> T:
 
 
 def _settings() -> Settings:
+    """Settings from the environment; if invalid, one line per problem on stderr and exit 2."""
     try:
         return Settings()
-    except ValueError as exc:
-        sys.exit(f"rebook: invalid settings: {exc}")
+    except (ValidationError, SettingsError) as exc:
+        for line in settings_problems(exc):
+            print(f"rebook: {line}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _preflight(settings: Settings, *, redis: bool = True) -> None:
+    """Before a command that uses them: the database answers and is migrated, Redis answers (5 s each)."""
+    from gateway.migrate import require_current
+    from infra.redis_check import require_redis
+
+    async def check() -> None:
+        await require_current(settings.database_url)
+        if redis and settings.redis_url:
+            await require_redis(settings.redis_url)
+
+    _ensure_sqlite_dir(settings.database_url)
+    asyncio.run(check())
+
+
+def _log_start(settings: Settings, what: str) -> None:
+    """Name what this process runs against, so a wrong variable shows in the first log line (no passwords)."""
+    from infra.db import where
+    from infra.redis_check import where as redis_where
+
+    queue = f"redis {redis_where(settings.redis_url)}" if settings.redis_url else "in-process"
+    channels = ", ".join(f"{name} {state.split(':')[0]}" for name, state in settings.channel_report().items())
+    log.info(
+        "%s: database %s, queue %s, channels: %s, public URL %s",
+        what,
+        where(settings.database_url),
+        queue,
+        channels,
+        settings.public_base_url,
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -59,30 +97,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    _configure_logging()
+    settings = _settings()
+    _preflight(settings)
+    _log_start(settings, "gateway")
+    # Imported after the checks: seconds of imports (every provider SDK) a refusal need not wait for.
     import uvicorn
 
     from gateway.app import create_app
     from gateway.container import build
-    from gateway.migrate import upgrade
-    from infra.logging import uvicorn_log_config
 
-    _configure_logging()
-    settings = _settings()
-    _ensure_sqlite_dir(settings.database_url)
-    upgrade(settings.database_url)
     app = create_app(build(settings), embedded_worker=not args.no_worker, settle=True)
-    # uvicorn's default log config gives its loggers handlers of their own, past the redacting filter.
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", log_config=uvicorn_log_config())
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    _configure_logging()
+    settings = _settings()
+    _preflight(settings)
+    _log_start(settings, "worker")
     from gateway.container import build
     from gateway.heap import settle_heap
     from gateway.worker import Worker
-
-    _configure_logging()
-    settings = _settings()
 
     async def main() -> None:
         container = build(settings)
@@ -99,9 +136,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from gateway.migrate import upgrade
+    from infra.db import require_reachable
 
     settings = _settings()
     _ensure_sqlite_dir(settings.database_url)
+    asyncio.run(require_reachable(settings.database_url))
     upgrade(settings.database_url, args.revision)
     print(f"database at revision {args.revision}")
     return 0
@@ -121,6 +160,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     settings = _settings()
     configure_keyring(settings)
+    _preflight(settings, redis=False)
     path = Path(args.file)
     if not path.exists():
         print(f"rebook: no such file: {path}", file=sys.stderr)
@@ -181,6 +221,7 @@ def cmd_disrupt(args: argparse.Namespace) -> int:
     from rebooking_core.types import DisruptionKind
 
     settings = _settings()
+    _preflight(settings)
     new_dep = dt.datetime.fromisoformat(args.delay_to.replace("Z", "+00:00")) if args.delay_to else None
 
     async def main() -> int:
@@ -303,8 +344,17 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; an operator's mistake (database or Redis unreachable, schema not migrated) is one line and exit 2."""
+    from gateway.migrate import NotMigrated
+    from infra.db import DatabaseUnreachable
+    from infra.redis_check import RedisUnreachable
+
     args = parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except (DatabaseUnreachable, RedisUnreachable, NotMigrated) as exc:
+        print(f"rebook: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+import re
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from gateway.privacy_settings import ApiKey, RetentionSettings, parse_api_keys
+from infra.db import async_url
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +23,27 @@ DEV_OPS_KEY = "dev-ops-key"
 
 def _secret(value: SecretStr | None) -> str:
     return value.get_secret_value() if value is not None else ""
+
+
+#: A secret we choose must carry 32 random bytes: 64 characters if it is hex (4 bits each), else 43
+#: (base64 carries 6 bits a character: `openssl rand -base64 32`, `secrets.token_urlsafe(32)`); and at
+#: least 8 distinct characters, so that a repeated letter of the right length is not taken for random.
+MIN_SECRET_HEX = 64
+MIN_SECRET_CHARS = 43
+MIN_SECRET_DISTINCT = 8
+_HEX = re.compile(r"[0-9a-fA-F]+")
+HOW_TO_MAKE = "make one with `openssl rand -base64 32`"
+
+
+def secret_weakness(secret: str) -> str | None:
+    """Why a secret is weaker than 32 random bytes, or None; never repeats the secret itself."""
+    needed = MIN_SECRET_HEX if _HEX.fullmatch(secret) else MIN_SECRET_CHARS
+    if len(secret) < needed:
+        kind = "hex digits" if needed == MIN_SECRET_HEX else "characters"
+        return f"is too short: {len(secret)} {kind} where 32 random bytes take {needed}; {HOW_TO_MAKE}"
+    if len(set(secret)) < MIN_SECRET_DISTINCT:
+        return f"repeats fewer than {MIN_SECRET_DISTINCT} distinct characters, so it is not random; {HOW_TO_MAKE}"
+    return None
 
 
 def _parse_pii_keys(raw: str) -> list[tuple[str, str]]:
@@ -204,21 +229,64 @@ class Settings(BaseSettings):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        """`postgresql://…` and `sqlite://…` run on the async drivers; any other driver is refused by name."""
+        return async_url(value)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an absolute http(s) URL such as https://rebook.example.com (the URL providers call)")
+        return value
+
     @model_validator(mode="after")
-    def _refuse_default_secrets(self) -> Settings:
+    def _refuse_weak_settings(self) -> Settings:
+        """Outside the sandbox, refuse what would start and then fail quietly: one line per problem."""
         _parse_pii_keys(_secret(self.pii_keys))
         parse_api_keys(_secret(self.ops_api_keys))
         if self.sandbox:
             return self
-        defaults = {
-            "REBOOK_PII_KEYS": DEV_PII_KEY in _secret(self.pii_keys),
-            "REBOOK_BLIND_INDEX_KEY": _secret(self.blind_index_key) == DEV_BLIND_KEY,
-            "REBOOK_OPS_API_KEYS": DEV_OPS_KEY in self.api_keys,
-        }
-        bad = [name for name, is_default in defaults.items() if is_default]
-        if bad:
-            raise ValueError(f"default development secrets refused outside the sandbox: set {', '.join(bad)}")
+        problems = self._pii_problems() + self._ops_key_problems()
+        blind = _secret(self.blind_index_key)
+        if blind == DEV_BLIND_KEY:
+            problems.append("REBOOK_BLIND_INDEX_KEY: is the development default; set your own secret")
+        elif (weakness := secret_weakness(blind)) is not None:
+            problems.append(f"REBOOK_BLIND_INDEX_KEY: {weakness}")
+        if "public_base_url" not in self.model_fields_set:
+            # The default only works on one laptop; anywhere else every Twilio signature fails as forged.
+            problems.append(
+                "REBOOK_PUBLIC_BASE_URL: not set; set the URL providers call (e.g. https://rebook.example.com),"
+                " Twilio signatures are checked against it"
+            )
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
+
+    def _pii_problems(self) -> list[str]:
+        problems = []
+        for kid, secret in _parse_pii_keys(_secret(self.pii_keys)):
+            if DEV_PII_KEY in secret:
+                problems.append(f"REBOOK_PII_KEYS: key {kid!r} is the development default; set your own secret")
+            elif (weakness := secret_weakness(secret)) is not None:
+                problems.append(f"REBOOK_PII_KEYS: the secret of key {kid!r} {weakness}")
+        return problems
+
+    def _ops_key_problems(self) -> list[str]:
+        keys = self.scoped_api_keys
+        if not keys:
+            return ["REBOOK_OPS_API_KEYS: is empty; set at least one key (`key` or `key:scope1+scope2`)"]
+        problems = []
+        for position, key in enumerate(keys, start=1):
+            # Named by position: the key id of a short key is a hash an attacker could reverse.
+            if key.secret == DEV_OPS_KEY:
+                problems.append(f"REBOOK_OPS_API_KEYS: key {position} of {len(keys)} is the development default; set your own")
+            elif (weakness := secret_weakness(key.secret)) is not None:
+                problems.append(f"REBOOK_OPS_API_KEYS: key {position} of {len(keys)} {weakness}")
+        return problems
 
     @property
     def api_keys(self) -> list[str]:
@@ -244,3 +312,20 @@ class Settings(BaseSettings):
             if self.whatsapp.enabled
             else "disabled: REBOOK_WHATSAPP__PHONE_NUMBER_ID/TOKEN/APP_SECRET not set",
         }
+
+
+def settings_problems(exc: ValidationError | SettingsError) -> list[str]:
+    """One line per problem, each naming its REBOOK_* variable; no pydantic banner, no input values."""
+    if isinstance(exc, SettingsError):
+        return [str(exc).splitlines()[0]]
+    lines: list[str] = []
+    for error in exc.errors(include_input=False, include_url=False):
+        message = str(error["msg"]).removeprefix("Value error, ")
+        names = [str(part) for part in error["loc"]]
+        if not names:
+            lines += message.splitlines()
+            continue
+        fields = list(itertools.takewhile(lambda name: not name.isdigit(), names))
+        inner = ".".join(names[len(fields) :])
+        lines.append("REBOOK_" + "__".join(f.upper() for f in fields) + f": {message}" + (f" (at {inner})" if inner else ""))
+    return lines

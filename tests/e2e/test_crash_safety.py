@@ -67,7 +67,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 REDIS_URL = os.environ.get("REBOOK_TEST_CRASH_REDIS_URL", "redis://127.0.0.1:6379/10")
 ROOT = Path(__file__).resolve().parents[2]
 APP_SECRET = "wa-app-secret-crash"
-OPS_KEY = "ops-key-crash"
+OPS_KEY = "ops-key-crash-0123456789-abcdefghijklmnopqrstuvwxyz"
 TWILIO_FROM = "+15550001111"
 TARGET_PASSENGERS = 2_000
 SMS_TOKEN_HEADER = "i-twilio-idempotency-token"
@@ -323,8 +323,8 @@ async def rig(fresh_pg_url: str, tmp_path: Path, fakes: tuple[FakeGraphAPI, Fake
         "REBOOK_REDIS_URL": REDIS_URL,
         "REBOOK_OPS_API_KEYS": OPS_KEY,
         "REBOOK_PUBLIC_BASE_URL": public,
-        "REBOOK_PII_KEYS": "k1:test-pii-key",
-        "REBOOK_BLIND_INDEX_KEY": "test-blind-key",
+        "REBOOK_PII_KEYS": "k1:test-pii-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "REBOOK_BLIND_INDEX_KEY": "test-blind-key-0123456789-abcdefghijklmnopqrstuvwxyz",
         "REBOOK_TWILIO__ACCOUNT_SID": twilio.account_sid,
         "REBOOK_TWILIO__AUTH_TOKEN": twilio.auth_token,
         "REBOOK_TWILIO__FROM_NUMBER": TWILIO_FROM,

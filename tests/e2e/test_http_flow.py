@@ -31,7 +31,7 @@ from tests.fakes.twilio_api import FakeTwilio
 
 PUBLIC = "https://rebook.example.test"
 APP_SECRET = "wa-app-secret"
-OPS_KEY = "ops-key-e2e"
+OPS_KEY = "ops-key-e2e-0123456789-abcdefghijklmnopqrstuvwxyz"
 WA_PHONE = "+4915112345678"
 SMS_PHONE = "+34600111222"
 DAY = dt.date.today() + dt.timedelta(days=2)
@@ -129,8 +129,8 @@ async def world(empty_db_url: str, tmp_path: Path, fakes, monkeypatch) -> AsyncI
         "REBOOK_DATABASE_URL": url,
         "REBOOK_OPS_API_KEYS": OPS_KEY,
         "REBOOK_PUBLIC_BASE_URL": PUBLIC,
-        "REBOOK_PII_KEYS": "k1:test-pii-key",
-        "REBOOK_BLIND_INDEX_KEY": "test-blind-key",
+        "REBOOK_PII_KEYS": "k1:test-pii-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "REBOOK_BLIND_INDEX_KEY": "test-blind-key-0123456789-abcdefghijklmnopqrstuvwxyz",
         "REBOOK_TWILIO__ACCOUNT_SID": twilio.account_sid,
         "REBOOK_TWILIO__AUTH_TOKEN": twilio.auth_token,
         "REBOOK_TWILIO__FROM_NUMBER": "+15550001111",

@@ -128,9 +128,9 @@ def _twilio_settings(database_url: str) -> Settings:
         _env_file=None,  # type: ignore[call-arg]
         database_url=database_url,
         public_base_url=PUBLIC,
-        ops_api_keys="ops-key-real",  # type: ignore[arg-type]
-        pii_keys="k1:pii-key-real",  # type: ignore[arg-type]
-        blind_index_key="blind-key-real",  # type: ignore[arg-type]
+        ops_api_keys="ops-key-real-0123456789-abcdefghijklmnopqrstuvwxyz",  # type: ignore[arg-type]
+        pii_keys="k1:pii-key-real-0123456789-abcdefghijklmnopqrstuvwxyz",  # type: ignore[arg-type]
+        blind_index_key="blind-key-real-0123456789-abcdefghijklmnopqrstuvwxyz",  # type: ignore[arg-type]
         twilio=TwilioSettings(
             account_sid="AC" + "0" * 32,
             auth_token=TWILIO_TOKEN,  # type: ignore[arg-type]

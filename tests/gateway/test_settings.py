@@ -5,12 +5,26 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from gateway.settings import DEV_BLIND_KEY, DEV_OPS_KEY, DEV_PII_KEY, Settings
+from gateway.settings import (
+    DEV_BLIND_KEY,
+    DEV_OPS_KEY,
+    DEV_PII_KEY,
+    Settings,
+    secret_weakness,
+    settings_problems,
+)
 
+#: 43+ characters each: what 32 random bytes look like in base64 (`openssl rand -base64 32`).
+PII_2 = "prod-pii-secret-2-AtumdSXWDvtOPuJFRIwepC8uV9_jig"
+PII_1 = "prod-pii-secret-1-uJBKhIWC_oFmzc7D3dfqBRAE7LSFGC"
+BLIND = "prod-blind-secret-WhAUFdQE_Nw6mka7WH2mSk7tZ2cJRh"
+OPS_A = "ops-key-a-pe9mZxGx-Mil9Hf1V1_Ko-L6oMzpsSw7XE6Mo"
+OPS_B = "ops-key-b-efdb0d42a20c36905922d44ad02e2576e389b6"
 PRODUCTION = {
-    "REBOOK_PII_KEYS": "k2:prod-pii-secret-2,k1:prod-pii-secret-1",
-    "REBOOK_BLIND_INDEX_KEY": "prod-blind-secret",
-    "REBOOK_OPS_API_KEYS": "ops-key-a,ops-key-b",
+    "REBOOK_PII_KEYS": f"k2:{PII_2},k1:{PII_1}",
+    "REBOOK_BLIND_INDEX_KEY": BLIND,
+    "REBOOK_OPS_API_KEYS": f"{OPS_A},{OPS_B}",
+    "REBOOK_PUBLIC_BASE_URL": "https://rebook.example.com",
 }
 TWILIO = {
     "REBOOK_TWILIO__ACCOUNT_SID": "AC" + "0" * 32,
@@ -57,8 +71,8 @@ def test_variables_are_read_with_the_prefix_and_nested_with_double_underscore(mo
     assert s.twilio.api_base == "http://127.0.0.1:9999"
     assert s.whatsapp.templates["disruption_notice"]["es"].name == "aviso"
     assert s.whatsapp.templates["disruption_notice"]["es"].language == "es_MX"
-    assert s.api_keys == ["ops-key-a", "ops-key-b"]
-    assert s.pii_key_list == [("k2", "prod-pii-secret-2"), ("k1", "prod-pii-secret-1")]
+    assert s.api_keys == [OPS_A, OPS_B]
+    assert s.pii_key_list == [("k2", PII_2), ("k1", PII_1)]
 
 
 def test_invalid_values_are_refused_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -110,19 +124,27 @@ def test_default_secrets_are_refused_outside_the_sandbox() -> None:
     with pytest.raises(ValidationError) as err:
         load()
     message = str(err.value)
-    for name in ("REBOOK_PII_KEYS", "REBOOK_BLIND_INDEX_KEY", "REBOOK_OPS_API_KEYS"):
+    for name in ("REBOOK_PII_KEYS", "REBOOK_BLIND_INDEX_KEY", "REBOOK_OPS_API_KEYS", "REBOOK_PUBLIC_BASE_URL"):
         assert name in message
     assert DEV_PII_KEY not in message
+    lines = settings_problems(err.value)
+    assert [line.split(":", 1)[0] for line in lines] == [
+        "REBOOK_PII_KEYS",
+        "REBOOK_OPS_API_KEYS",
+        "REBOOK_BLIND_INDEX_KEY",
+        "REBOOK_PUBLIC_BASE_URL",
+    ]
+    assert all("\n" not in line and DEV_PII_KEY not in line and DEV_BLIND_KEY not in line for line in lines)
 
 
 @pytest.mark.parametrize(
     ("name", "default"),
     [
         ("REBOOK_PII_KEYS", f"k9:{DEV_PII_KEY}"),
-        ("REBOOK_PII_KEYS", f"k2:new-real-key,k1:{DEV_PII_KEY}"),
+        ("REBOOK_PII_KEYS", f"k2:{PII_2},k1:{DEV_PII_KEY}"),
         ("REBOOK_BLIND_INDEX_KEY", DEV_BLIND_KEY),
         ("REBOOK_OPS_API_KEYS", DEV_OPS_KEY),
-        ("REBOOK_OPS_API_KEYS", f"real-ops-key, {DEV_OPS_KEY}"),
+        ("REBOOK_OPS_API_KEYS", f"{OPS_A}, {DEV_OPS_KEY}"),
     ],
 )
 def test_any_one_default_secret_is_refused_and_named(monkeypatch: pytest.MonkeyPatch, name: str, default: str) -> None:
@@ -130,9 +152,9 @@ def test_any_one_default_secret_is_refused_and_named(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv(name, default)
     with pytest.raises(ValidationError) as err:
         load()
-    refused = str(err.value).split("set ", 1)[1]
-    assert name in refused
-    assert all(other not in refused for other in PRODUCTION if other != name)
+    lines = settings_problems(err.value)
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{name}: ") and "development default" in lines[0]
 
 
 def test_the_sandbox_accepts_the_default_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -146,15 +168,15 @@ def test_production_settings_are_accepted_when_every_secret_is_set(monkeypatch: 
     env(monkeypatch, PRODUCTION)
     s = load()
     assert not s.sandbox
-    assert s.blind_index_key.get_secret_value() == "prod-blind-secret"
+    assert s.blind_index_key.get_secret_value() == BLIND
 
 
 @pytest.mark.parametrize(
     ("keys", "complaint"),
     [
-        ("k1:good-secret,no-key-id-here", "kid:secret"),
-        ("k1:good-secret,:orphan-secret", "kid:secret"),
-        ("k1:good-secret,k1:other-secret", "twice"),
+        (f"k1:{PII_1},no-key-id-here", "kid:secret"),
+        (f"k1:{PII_1},:orphan-secret", "kid:secret"),
+        (f"k1:{PII_1},k1:{PII_2}", "twice"),
     ],
 )
 @pytest.mark.parametrize("sandbox", ["false", "true"])
@@ -166,7 +188,7 @@ def test_a_malformed_pii_key_list_is_refused_at_start(
     monkeypatch.setenv("REBOOK_PII_KEYS", keys)
     with pytest.raises(ValidationError, match=complaint) as err:
         load()
-    assert "good-secret" not in str(err.value)
+    assert PII_1 not in str(err.value)
 
 
 def test_secrets_are_secretstr_and_never_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -188,4 +210,137 @@ def test_secrets_are_secretstr_and_never_in_repr(monkeypatch: pytest.MonkeyPatch
     for value in (*PRODUCTION.values(), *TWILIO.values(), *WHATSAPP.values(), "verify-token-secret"):
         if "secret" in value or "key" in value:
             assert value not in shown
-    assert "prod-pii-secret-1" not in shown
+    assert PII_1 not in shown
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "named"),
+    [
+        ("REBOOK_PII_KEYS", "k1:a", "key 'k1'"),
+        ("REBOOK_PII_KEYS", f"k2:{PII_2},k1:short-old-secret", "key 'k1'"),
+        ("REBOOK_BLIND_INDEX_KEY", "blind-but-only-thirty-two-chars!", "32 characters"),
+        ("REBOOK_OPS_API_KEYS", f"{OPS_A},tiny:ops", "key 2 of 2"),
+        ("REBOOK_OPS_API_KEYS", "", "empty"),
+    ],
+)
+def test_a_weak_or_missing_secret_is_refused_with_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, named: str
+) -> None:
+    env(monkeypatch, PRODUCTION)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as err:
+        load()
+    lines = settings_problems(err.value)
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"{name}: ")
+    assert named in lines[0]
+    for secret in ("short-old-secret", "tiny", "blind-but-only-thirty-two-chars!"):
+        assert secret not in lines[0]
+
+
+def test_every_problem_gets_its_own_line_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REBOOK_PII_KEYS", "k1:a")
+    monkeypatch.setenv("REBOOK_BLIND_INDEX_KEY", "b" * 64)
+    monkeypatch.setenv("REBOOK_OPS_API_KEYS", "")
+    with pytest.raises(ValidationError) as err:
+        load()
+    lines = settings_problems(err.value)
+    assert [line.split(":", 1)[0] for line in lines] == [
+        "REBOOK_PII_KEYS",
+        "REBOOK_OPS_API_KEYS",
+        "REBOOK_BLIND_INDEX_KEY",
+        "REBOOK_PUBLIC_BASE_URL",
+    ]
+    assert "not random" in lines[2]
+
+
+@pytest.mark.parametrize(
+    ("secret", "weak"),
+    [
+        ("efdb0d42a20c36905922d44ad02e2576e389b695a207aa5019179e57638c0b46", False),  # openssl rand -hex 32
+        ("efdb0d42a20c36905922d44ad02e2576e389b695a207aa5019179e57638c0b4", True),  # 63 hex digits: 31.5 bytes
+        ("pe9mZxGx-Mil9Hf1V1_Ko-L6oMzpsSw7XE6MonBL00Y", False),  # secrets.token_urlsafe(32)
+        ("pe9mZxGx+Mil9Hf1V1/Ko+L6oMzpsSw7XE6MonBL00Y=", False),  # openssl rand -base64 32
+        ("pe9mZxGx-Mil9Hf1V1_Ko-L6oMzpsSw7XE6MonBL00", True),  # 42 characters
+        ("efdb0d42a20c36905922d44ad02e2576e389b695a2", True),  # 42 hex digits count as 21 bytes, not 31
+        ("ab" * 32, True),  # long enough, but two characters repeated
+    ],
+)
+def test_a_secret_must_hold_32_random_bytes(secret: str, weak: bool) -> None:
+    weakness = secret_weakness(secret)
+    assert (weakness is not None) == weak
+    if weakness is not None:
+        assert secret not in weakness
+
+
+def test_the_public_url_must_be_set_outside_the_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    env(monkeypatch, PRODUCTION)
+    monkeypatch.delenv("REBOOK_PUBLIC_BASE_URL")
+    with pytest.raises(ValidationError) as err:
+        load()
+    [line] = settings_problems(err.value)
+    assert line.startswith("REBOOK_PUBLIC_BASE_URL: not set")
+    # Set on purpose (a gateway reached on loopback only), the same value is accepted.
+    monkeypatch.setenv("REBOOK_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+    assert load().public_base_url == "http://127.0.0.1:8000"
+
+
+@pytest.mark.parametrize("sandbox", ["false", "true"])
+@pytest.mark.parametrize("url", ["rebook.example.com", "ftp://rebook.example.com", "https://"])
+def test_a_public_url_that_providers_cannot_call_is_refused(monkeypatch: pytest.MonkeyPatch, sandbox: str, url: str) -> None:
+    env(monkeypatch, PRODUCTION)
+    monkeypatch.setenv("REBOOK_SANDBOX", sandbox)
+    monkeypatch.setenv("REBOOK_PUBLIC_BASE_URL", url)
+    with pytest.raises(ValidationError) as err:
+        load()
+    [line] = settings_problems(err.value)
+    assert line.startswith("REBOOK_PUBLIC_BASE_URL: must be an absolute http(s) URL")
+
+
+def test_the_sandbox_keeps_its_development_defaults_and_accepts_an_empty_key_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REBOOK_SANDBOX", "true")
+    monkeypatch.setenv("REBOOK_PII_KEYS", "k1:a")
+    monkeypatch.setenv("REBOOK_OPS_API_KEYS", "")
+    s = load()
+    assert s.api_keys == []
+    assert s.public_base_url == "http://127.0.0.1:8000"
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgresql://rebook:pw@db:5432/rebook", "postgresql+asyncpg://rebook:pw@db:5432/rebook"),
+        ("postgres://rebook:pw@db/rebook", "postgresql+asyncpg://rebook:pw@db/rebook"),
+        ("postgresql+asyncpg://rebook@db/rebook", "postgresql+asyncpg://rebook@db/rebook"),
+        ("sqlite:///./data/rebook.db", "sqlite+aiosqlite:///./data/rebook.db"),
+        ("sqlite+aiosqlite:///rebook.db", "sqlite+aiosqlite:///rebook.db"),
+    ],
+)
+def test_a_database_url_without_the_async_driver_runs_on_it(monkeypatch: pytest.MonkeyPatch, given: str, used: str) -> None:
+    env(monkeypatch, PRODUCTION)
+    monkeypatch.setenv("REBOOK_DATABASE_URL", given)
+    assert load().database_url == used
+
+
+@pytest.mark.parametrize("url", ["postgresql+psycopg2://rebook:hunter2@db/rebook", "mysql://rebook:hunter2@db/rebook", "hunter2"])
+def test_a_database_url_on_another_driver_is_refused_with_the_form_to_use(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    env(monkeypatch, PRODUCTION)
+    monkeypatch.setenv("REBOOK_DATABASE_URL", url)
+    with pytest.raises(ValidationError) as err:
+        load()
+    [line] = settings_problems(err.value)
+    assert line.startswith("REBOOK_DATABASE_URL: ")
+    assert "use postgresql+asyncpg://USER:PASSWORD@HOST:PORT/NAME or sqlite+aiosqlite:///PATH" in line
+    assert "hunter2" not in line
+
+
+def test_a_bad_nested_value_names_its_nested_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    env(monkeypatch, PRODUCTION)
+    monkeypatch.setenv("REBOOK_TWILIO__MAX_SEGMENTS", "many")
+    monkeypatch.setenv("REBOOK_SLACK__ROUTES", '[{"airports": ["FRA"]}]')
+    with pytest.raises(ValidationError) as err:
+        load()
+    lines = settings_problems(err.value)
+    assert [line.split(":", 1)[0] for line in lines] == ["REBOOK_TWILIO__MAX_SEGMENTS", "REBOOK_SLACK__ROUTES"]
+    assert lines[1].endswith("(at 0.channel)")
+    assert all("many" not in line for line in lines)

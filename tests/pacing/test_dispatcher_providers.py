@@ -80,9 +80,10 @@ async def rig(
         _env_file=None,
         database_url=engine.url.render_as_string(hide_password=False),
         redis_url=PACING_REDIS_URL,
-        pii_keys=SecretStr("k1:test-pii-key"),
-        blind_index_key=SecretStr("test-blind-key"),
-        ops_api_keys=SecretStr("ops-key"),
+        pii_keys=SecretStr("k1:test-pii-key-0123456789-abcdefghijklmnopqrstuvwxyz"),
+        blind_index_key=SecretStr("test-blind-key-0123456789-abcdefghijklmnopqrstuvwxyz"),
+        ops_api_keys=SecretStr("ops-key-0123456789-abcdefghijklmnopqrstuvwxyz"),
+        public_base_url="https://rebook.example.test",
         twilio=TwilioSettings(
             account_sid=twilio[0].account_sid, auth_token=SecretStr(twilio[0].auth_token), from_number=SENDER, api_base=twilio[1]
         ),

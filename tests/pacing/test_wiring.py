@@ -14,9 +14,10 @@ from tests.pacing.conftest import PACING_REDIS_URL
 
 def _settings(**values: object) -> Settings:
     base: dict[str, object] = {
-        "pii_keys": SecretStr("k1:test-pii-key"),
-        "blind_index_key": SecretStr("test-blind-key"),
-        "ops_api_keys": SecretStr("ops-key"),
+        "pii_keys": SecretStr("k1:test-pii-key-0123456789-abcdefghijklmnopqrstuvwxyz"),
+        "blind_index_key": SecretStr("test-blind-key-0123456789-abcdefghijklmnopqrstuvwxyz"),
+        "ops_api_keys": SecretStr("ops-key-0123456789-abcdefghijklmnopqrstuvwxyz"),
+        "public_base_url": "https://rebook.example.test",
         "twilio": TwilioSettings(account_sid="AC1", auth_token=SecretStr("t"), from_number="+15550001111"),
         "whatsapp": WhatsAppSettings(phone_number_id="1099000111", token=SecretStr("t"), app_secret=SecretStr("s")),
     }
