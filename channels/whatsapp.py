@@ -584,7 +584,9 @@ def _timestamp(container: Mapping[str, Any], where: str) -> dt.datetime:
         raise ValueError(f"{where}.timestamp is not epoch seconds")
     if not 0 <= seconds <= _LATEST_TIMESTAMP:
         raise ValueError(f"{where}.timestamp is out of range")
-    return dt.datetime.fromtimestamp(seconds, dt.UTC)
+    # Nothing was sent after it arrived: a stamp from the future (a skewed clock, or one opening the
+    # 24 h window for ever) is read as now.
+    return min(dt.datetime.fromtimestamp(seconds, dt.UTC), dt.datetime.now(dt.UTC))
 
 
 def _sender(message: Mapping[str, Any], contacts: list[Any]) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 from collections.abc import AsyncIterator, Mapping
@@ -53,6 +54,20 @@ class Hooks:
 
 @pytest.fixture
 async def hooks(engine: AsyncEngine) -> AsyncIterator[Hooks]:
+    """On SQLite and on PostgreSQL."""
+    async with _gateway(engine) as h:
+        yield h
+
+
+@pytest.fixture
+async def pg_hooks(pg_engine: AsyncEngine) -> AsyncIterator[Hooks]:
+    """On PostgreSQL only: the database that refuses NUL and over-long values (SQLite stores anything)."""
+    async with _gateway(pg_engine) as h:
+        yield h
+
+
+@contextlib.asynccontextmanager
+async def _gateway(engine: AsyncEngine) -> AsyncIterator[Hooks]:
     previous = crypto.keyring()
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
