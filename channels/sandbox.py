@@ -35,6 +35,7 @@ class SandboxMessage:
     text: str
     tokens: tuple[str, ...]
     at: dt.datetime
+    sender: str = ""
 
 
 @dataclass
@@ -97,9 +98,10 @@ class SandboxChannel:
 
     provider = PROVIDER
 
-    def __init__(self, name: str, sandbox: Sandbox, *, max_segments: int = 4) -> None:
+    def __init__(self, name: str, sandbox: Sandbox, *, max_segments: int = 4, senders: tuple[str, ...] = ()) -> None:
         real: Capabilities = SmsChannel.capabilities if name == "sms" else WhatsAppChannel.capabilities
         self.name = name
+        self.senders = senders
         self.capabilities = replace(real, rate_per_second=0.0, max_segments=max_segments if name == "sms" else 0)
         self.sandbox = sandbox
         self.max_segments = max_segments
@@ -130,6 +132,7 @@ class SandboxChannel:
                 text=text,
                 tokens=tokens,
                 at=now,
+                sender=message.sender,
             )
         )
         return SendResult(provider=PROVIDER, provider_message_id=recorded.provider_message_id)

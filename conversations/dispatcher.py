@@ -1,27 +1,42 @@
-"""Send outbox rows at least once: consent → channel choice → render → send → retry or fall back."""
+"""Send outbox rows at least once, in lanes per (channel, sender): consent → channel and sender → render → send → record, retry or fall back."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import hashlib
 import logging
 import random
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import cast
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Protocol, cast
 
-from sqlalchemy import Select, Table, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import (
+    Select,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import ledger
 from conversations.engine import DeliveryFailed, MessageKind
+from conversations.lifecycles import OutboxStatus, move, transition
 from conversations.models import (
     OUTBOX,
-    OUTBOX_ANSWERS,
     OUTBOX_READY,
     Conversation,
     Delivery,
     OutboxMessage,
+    Priority,
 )
 from conversations.pacing import Pacer, Pacing
 from conversations.ports import (
@@ -43,6 +58,12 @@ from rebooking_core.models import ContactPoint
 log = logging.getLogger(__name__)
 
 _ESSENTIAL = {MessageKind.OFFER.value, MessageKind.OFFER_REFRESHED.value, MessageKind.OFFER_SEAT_GONE.value}
+#: A claim takes rows waiting to be sent and rows whose claim lapsed (a crashed worker's).
+_CLAIMABLE = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+#: `_ready`'s lane for "rows of any lane, routed or not".
+ANY_LANE = "*"
+#: The sender of a channel that has no pool of its own (the sandbox, a single-account provider).
+DEFAULT_SENDER = "default"
 
 
 @dataclass(frozen=True)
@@ -53,18 +74,106 @@ class DispatchConfig:
     batch: int = 100
     base_backoff_s: float = 2.0
     max_backoff_s: float = 300.0
+    #: Completed sends are recorded together within this long of the first of them, or once this many are done.
+    record_linger_s: float = 0.02
+    record_batch: int = 64
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One provider sender: its own bucket, its own queue of rows, never waiting on another lane."""
+
+    channel: str
+    sender: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.channel}:{self.sender}"
+
+
+@dataclass
+class _LaneState:
+    lane: Lane
+    #: Whether the lane may have rows to claim (it is asked again on every poll anyway).
+    maybe_work: bool = True
+    #: Whether rows are known to wait on the lane's bucket (released onto it, or a claim took all it could).
+    backlog: bool = False
+    #: The loop time before which its bucket will not have turns.
+    next_try: float = 0.0
+
+
+@dataclass
+class _Choice:
+    """A claimed row, the contact it goes to and so its lane."""
+
+    row: OutboxMessage
+    conv: Conversation | None
+    contact: ContactPoint
+    lane: Lane
 
 
 @dataclass
 class _Planned:
     outbox_id: int
-    conversation_id: int
+    conversation_id: int | None
     channel: str
     message: OutboundMessage
     origin: Origin | None = None
     first: bool = False
     lease_until: dt.datetime | None = None
     stamp: bool = False  # the conversation has no first hand-over or no channel yet
+
+
+class NoticeRenderer(Protocol):
+    """Renders outbox rows of no conversation (ops broadcasts) for the contacts chosen for them."""
+
+    async def render(
+        self, s: AsyncSession, rows: list[tuple[OutboxMessage, ContactPoint]]
+    ) -> dict[int, OutboundMessage]: ...
+
+
+Outcome = tuple[_Planned, SendResult | BaseException]
+
+
+class _Recorder:
+    """Collects completed sends and records them a few at a time: each within `linger_s` of completing."""
+
+    def __init__(self, record: Callable[[list[Outcome]], Awaitable[None]], *, linger_s: float, batch: int) -> None:
+        self._record = record
+        self._linger = linger_s
+        self._batch = batch
+        self._items: list[Outcome] = []
+        self._flushing: asyncio.Task[None] | None = None
+        self._full = asyncio.Event()
+
+    def add(self, planned: _Planned, result: SendResult | BaseException) -> None:
+        self._items.append((planned, result))
+        if len(self._items) >= self._batch:
+            self._full.set()
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.get_running_loop().create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        while self._items:
+            if len(self._items) < self._batch:
+                self._full.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._full.wait(), self._linger)
+            items, self._items = self._items, []
+            try:
+                await self._record(items)
+            except Exception:  # the rows stay claimed; their lease lapses and they are sent again
+                log.exception("recording %d sends failed", len(items))
+
+    async def flush(self) -> None:
+        """Record what is collected now, and wait until it is."""
+        self._full.set()
+        while self._flushing is not None and not self._flushing.done():
+            await asyncio.shield(self._flushing)
+
+
+class LaneFull(Exception):
+    """A row sent on its own found its lane's bucket empty: it waits for a later turn."""
 
 
 class LeaseLost(ChannelError):
@@ -80,15 +189,14 @@ def backoff(attempt: int, config: DispatchConfig, retry_after: float | None = No
     return max(delay, retry_after or 0.0)
 
 
-# Recording hand-overs runs once a round: Core statements on the tables, built once (see rebooking_core.booking).
+# Recording hand-overs: Core statements on the tables, built once (see rebooking_core.booking).
 _conversations = cast(Table, Conversation.__table__)
 _INSERT_DELIVERY = insert(cast(Table, Delivery.__table__))
 # A claim records the attempt and the lease, not the channel: the channel is written with the
-# hand-over (or the failure), so a planned row needs no second UPDATE.
-_MARK_SENT = (
-    update(OUTBOX)
-    .where(OUTBOX.c.id == bindparam("outbox_id"))
-    .values(status="sent", sent_at=bindparam("now"), claimed_until=None, channel=bindparam("sent_on"))
+# hand-over (or the failure), so a planned row needs no second UPDATE. Only a row still being sent
+# becomes sent (one cancelled by an erasure meanwhile stays cancelled).
+_MARK_SENT = move(update(OUTBOX).where(OUTBOX.c.id == bindparam("outbox_id")), OUTBOX.c.status, OutboxStatus.SENT).values(
+    sent_at=bindparam("now"), claimed_until=None, channel=bindparam("sent_on")
 )
 _STAMP_FIRST = (
     update(_conversations)
@@ -101,6 +209,16 @@ _STAMP_FIRST = (
 
 
 class Dispatcher:
+    """Sends the outbox in lanes, one per (channel, sender): each lane claims only what its bucket lets it send.
+
+    A pass first routes new rows (and rows falling back to another channel): it claims them,
+    reads consent and contact points, picks each one's lane, keeps what the lane's bucket can send
+    now and releases the rest onto the lane. Then every lane that may have work takes its
+    bucket's turns and claims that many rows, answers first, oldest first. Sends run as tasks;
+    each result is recorded as it completes, a few at a time (`_Recorder`), so a slow provider
+    never holds up another lane and a crash resends at most what was in flight.
+    """
+
     def __init__(
         self,
         db: Database,
@@ -111,93 +229,46 @@ class Dispatcher:
         clock: Clock,
         pacer: Pacing | None = None,
         config: DispatchConfig | None = None,
+        notices: NoticeRenderer | None = None,
     ) -> None:
         self.db = db
         self.channels = dict(channels)
         self.renderer = renderer
+        self.notices = notices
         self.service = service
         self.clock = clock
         self.pacer: Pacing = pacer or Pacer({name: ch.capabilities.rate_per_second for name, ch in channels.items()})
         self.config = config or DispatchConfig()
-        self._semaphore = asyncio.Semaphore(self.config.concurrency)
+        self.senders = {name: senders_of(ch) for name, ch in self.channels.items()}
+        self.lanes = {
+            lane.name: _LaneState(lane) for name in self.channels for lane in (Lane(name, s) for s in self.senders[name])
+        }
+        #: Called when recorded results left rows to send at once (a next channel); the worker rings itself.
+        self.on_wake: Callable[[], None] | None = None
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._room = asyncio.Event()
+        self._recorder = _Recorder(self._record, linger_s=self.config.record_linger_s, batch=self.config.record_batch)
+
+    # ---- passes ----
 
     async def run_once(self, limit: int = 500, *, answers_only: bool = False) -> int:
-        """Claim due rows a batch at a time and deliver them; returns how many were claimed.
+        """Passes until nothing more can be claimed now, each waiting for its sends to be recorded; how many rows were claimed.
 
-        `answers_only` leaves a fan-out's first contacts where they are (see `OUTBOX_ANSWERS`).
+        For tests, the CLI and benches: the worker's loop calls `pump` and lets sends run on.
+        A row that falls back to its next channel is claimed again, but counted once.
         """
-        total = 0
-        while total < limit:
-            take = min(self.config.batch, limit - total)
-            claimed = await self._deliver_next(take, answers_only)
-            total += claimed
-            if claimed < take:
-                break
-        return total
-
-    async def _deliver_next(self, limit: int, answers_only: bool = False) -> int:
-        """Claim and plan up to `limit` due rows in one transaction, then send them; returns how many were claimed.
-
-        A claim of its own was one more transaction a round, whatever the round carries, and
-        confirmations trickle in a few at a time.
-        """
-        try:
-            claimed, planned = await self._claim_and_plan(limit, answers_only)
-        except Exception:  # one bad row must not hold up the batch: claim them and go message by message
-            log.exception("batch planning failed; delivering one by one")
-            ids = await self._claim(limit, answers_only)
-            await asyncio.gather(*(self._guarded(i) for i in ids))
-            return len(ids)
-        await self._deliver_planned(planned)
-        return claimed
-
-    async def _deliver_batch(self, ids: list[int]) -> None:
-        """Plan rows again for their next channel in one transaction, then send them (see `_deliver_planned`)."""
-        try:
-            planned = await self._plan_many(ids, claimed=False)
-        except Exception:  # one bad row must not hold up the batch: go message by message
-            log.exception("batch planning failed; delivering one by one")
-            await asyncio.gather(*(self._guarded(i) for i in ids))
-            return
-        await self._deliver_planned(planned)
-
-    async def _deliver_planned(self, planned: list[_Planned]) -> None:
-        """Send concurrently, record successes and failures in one transaction each; rows to try on their next channel go round again."""
-        outcomes = await asyncio.gather(*(self._send(p) for p in planned), return_exceptions=True)
-        done = [(p, result) for p, result in zip(planned, outcomes, strict=True) if isinstance(result, SendResult)]
-        await self._sent_many(done)
-        failures = [
-            (p, result)
-            for p, result in zip(planned, outcomes, strict=True)
-            if isinstance(result, ChannelError) and not isinstance(result, LeaseLost)
-        ]
-        for p, result in zip(planned, outcomes, strict=True):
-            if isinstance(result, BaseException) and not isinstance(result, ChannelError):
-                log.error("delivery crashed", exc_info=result, extra={"outbox_id": p.outbox_id})
-                await self._park(p.outbox_id, type(result).__name__)
-        retry = await self._failed_many(failures)
-        if retry:
-            await self._deliver_batch([p.outbox_id for p, _ in failures if p.outbox_id in retry])
-
-    async def _send(self, planned: _Planned) -> SendResult | ChannelError:
-        channel = self.channels[planned.channel]
-        async with self._semaphore:
-            await self.pacer.acquire(planned.channel, planned.message.to)
-            if not await self._still_ours(planned):
-                return LeaseLost("claim expired while waiting for the provider's pace")
-            telemetry = self.service.telemetry
-            try:
-                with telemetry.span(
-                    "send", parent=trace_of(planned.origin), channel=planned.channel, outbox_id=planned.outbox_id
-                ):
-                    result = await channel.send(planned.message)
-            except ChannelError as exc:
-                telemetry.sent(channel=planned.channel, provider=channel.provider, outcome=exc.reason_class.value)
-                if isinstance(exc, RateLimited):
-                    await self.pacer.slow_down(planned.channel, planned.message.to, exc.retry_after, exc.code)
-                return exc
-            await self.pacer.settle(planned.channel, planned.message.to, result.segments)
-            return result
+        seen: set[int] = set()
+        while len(seen) < limit:
+            claimed = await self.pump(answers_only=answers_only, limit=limit - len(seen), everywhere=True)
+            await self.settle()
+            if not claimed:
+                wait = self.next_try_in()  # rows wait for a lane's bucket: what the worker's loop would sleep
+                if wait is None or wait > self.config.claim_ttl.total_seconds() / 2:
+                    break
+                await asyncio.sleep(wait)
+                continue
+            seen.update(claimed)
+        return len(seen)
 
     async def drain(self, *, max_rounds: int = 10_000) -> int:
         total = 0
@@ -208,88 +279,262 @@ class Dispatcher:
             total += n
         return total
 
-    async def _guarded(self, outbox_id: int) -> None:
-        async with self._semaphore:
+    async def pump(self, *, answers_only: bool = False, limit: int | None = None, everywhere: bool = False) -> list[int]:
+        """One pass: route what is new, then fill each lane that has turns; sends go on in the background.
+
+        `everywhere`: look in every lane, not only those known to have work (a poll).
+        """
+        budget = self.config.batch if limit is None else limit
+        claimed = await self._route(min(budget, self.room()), answers_only)
+        now = asyncio.get_running_loop().time()
+        for state in self.lanes.values():
+            if everywhere:
+                state.maybe_work = True
+            elif not state.maybe_work or state.next_try > now:
+                continue
+            want = min(self.config.batch, budget - len(claimed), self.room())
+            if want <= 0:
+                break
+            claimed += await self._fill(state, want, answers_only)
+        return claimed
+
+    def room(self) -> int:
+        """How many more sends may start now."""
+        return max(0, self.config.concurrency - len(self._inflight))
+
+    async def wait_for_room(self) -> None:
+        while not self.room():
+            self._room.clear()
+            await self._room.wait()
+
+    def next_try_in(self) -> float | None:
+        """Seconds until a lane with work may have turns again (None: no lane is waiting on its bucket)."""
+        now = asyncio.get_running_loop().time()
+        waits = [max(0.0, st.next_try - now) for st in self.lanes.values() if st.backlog]
+        return min(waits) if waits else None
+
+    async def settle(self) -> None:
+        """Wait for every send in flight and for its result to be recorded."""
+        while self._inflight:
+            await asyncio.gather(*list(self._inflight), return_exceptions=True)
+        await self._recorder.flush()
+
+    # ---- routing and lanes ----
+
+    async def _route(self, limit: int, answers_only: bool) -> list[int]:
+        """Claim unrouted rows, pick each one's lane; send what the lanes' buckets allow now and queue the rest on them."""
+        if limit <= 0:
+            return []
+        try:
+            async with self.db.transaction() as s:
+                rows = await self._claimed(s, limit, answers_only, lane=None)
+                if not rows:
+                    return []
+                choices = await self._choose_all(s, rows)
+                by_lane: dict[Lane, list[_Choice]] = {}
+                for choice in choices:
+                    by_lane.setdefault(choice.lane, []).append(choice)
+                keep: list[_Choice] = []
+                for lane, waiting in by_lane.items():
+                    turns, wait = await self.pacer.take_turns(lane.channel, lane.sender, len(waiting))
+                    keep += waiting[:turns]
+                    for choice in waiting:
+                        choice.row.lane = lane.name
+                    for choice in waiting[turns:]:
+                        _release(choice.row)
+                    state = self.lanes.get(lane.name)
+                    if state is not None and turns < len(waiting):
+                        state.maybe_work = state.backlog = True
+                        state.next_try = asyncio.get_running_loop().time() + wait
+                planned = await self._render(s, keep)
+        except Exception:  # one bad row must not hold up the others: claim them and go one by one
+            log.exception("routing failed; delivering one by one")
+            return await self._one_by_one(limit, answers_only, lane=None)
+        self._start(planned)
+        return [row.id for row in rows]
+
+    async def _fill(self, state: _LaneState, want: int, answers_only: bool) -> list[int]:
+        """Take the lane's turns, claim that many of its rows (answers first) and send them."""
+        lane = state.lane
+        try:
+            turns, wait = await self.pacer.take_turns(lane.channel, lane.sender, want)
+        except Exception as exc:  # pacing unreachable (Redis down): nothing leaves without a token
+            log.warning("lane %s: no turns (%s); trying again shortly", lane.name, type(exc).__name__)
+            state.next_try = asyncio.get_running_loop().time() + 1.0
+            return []
+        if not turns:
+            state.next_try = asyncio.get_running_loop().time() + wait
+            if not state.backlog:  # once per wait: whether rows wait for those turns at all
+                state.backlog = await self._has_due(lane.name, answers_only)
+            return []
+        try:
+            async with self.db.transaction() as s:
+                rows = await self._claimed(s, turns, answers_only, lane=lane.name)
+                choices = await self._choose_all(s, rows)
+                mine = [c for c in choices if c.lane == lane]
+                for moved in (c for c in choices if c.lane != lane):  # consent or contacts changed since routing
+                    moved.row.lane = moved.lane.name
+                    _release(moved.row)
+                    if (other := self.lanes.get(moved.lane.name)) is not None:
+                        other.maybe_work = other.backlog = True
+                planned = await self._render(s, mine)
+        except Exception:
+            log.exception("lane %s: claim failed; delivering one by one", lane.name)
+            await self.pacer.give_back(lane.channel, lane.sender, turns)
+            return await self._one_by_one(turns, answers_only, lane=lane.name)
+        if len(planned) < turns:
+            await self.pacer.give_back(lane.channel, lane.sender, turns - len(planned))
+        state.backlog = len(rows) == turns
+        state.maybe_work = state.backlog
+        self._start(planned)
+        return [row.id for row in rows]
+
+    async def _has_due(self, lane: str, answers_only: bool) -> bool:
+        async with self.db.reading() as s:
+            return (await s.scalar(self._ready(self.clock(), 1, answers_only, lane, lock=False))) is not None
+
+    async def _one_by_one(self, limit: int, answers_only: bool, *, lane: str | None) -> list[int]:
+        """After a batch failed to plan: claim the rows alone, then plan and send each by itself, parking what crashes."""
+        async with self.db.transaction() as s:
+            ids = [row.id for row in await self._claimed(s, limit, answers_only, lane=lane)]
+        for outbox_id in ids:
             try:
-                await self.deliver(outbox_id)
-            except ChannelError:
-                raise
-            except Exception as exc:  # a bug or bad data must park the message, never kill the worker
+                planned = await self._plan_many([outbox_id])
+                for p in planned:
+                    if not (await self.pacer.take_turns(p.channel, p.message.sender, 1))[0]:
+                        raise LaneFull(p.channel)
+            except Exception as exc:  # a bug, bad data or no pacing: park the message, never kill the worker
                 log.exception("delivery crashed", extra={"outbox_id": outbox_id})
                 await self._park(outbox_id, type(exc).__name__)
+                continue
+            self._start(planned)
+        return ids
+
+    def _start(self, planned: list[_Planned]) -> None:
+        for p in planned:
+            task = asyncio.get_running_loop().create_task(self._send_and_record(p))
+            self._inflight.add(task)
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        self._room.set()
+
+    async def _send_and_record(self, planned: _Planned) -> None:
+        try:
+            result: SendResult | BaseException = await self._send(planned)
+        except Exception as exc:  # recorded as a crash: the row is parked, the worker goes on
+            result = exc
+        self._recorder.add(planned, result)
+
+    async def _send(self, planned: _Planned) -> SendResult | ChannelError:
+        channel = self.channels[planned.channel]
+        to, sender = planned.message.to, planned.message.sender
+        await self.pacer.acquire_recipient(planned.channel, to, sender)
+        if not await self._still_ours(planned):
+            return LeaseLost("claim expired while waiting for the provider's pace")
+        telemetry = self.service.telemetry
+        try:
+            with telemetry.span("send", parent=trace_of(planned.origin), channel=planned.channel, outbox_id=planned.outbox_id):
+                result = await channel.send(planned.message)
+        except ChannelError as exc:
+            telemetry.sent(channel=planned.channel, provider=channel.provider, outcome=exc.reason_class.value)
+            if isinstance(exc, RateLimited):
+                await self.pacer.slow_down(planned.channel, to, exc.retry_after, exc.code, sender)
+            return exc
+        await self.pacer.settle(planned.channel, to, result.segments, sender)
+        return result
+
+    async def _record(self, outcomes: list[tuple[_Planned, SendResult | BaseException]]) -> None:
+        """Record a few completed sends: hand-overs in one transaction, failures in another, crashes parked."""
+        done = [(p, r) for p, r in outcomes if isinstance(r, SendResult)]
+        await self._sent_many(done)
+        failures = [(p, r) for p, r in outcomes if isinstance(r, ChannelError) and not isinstance(r, LeaseLost)]
+        again = await self._failed_many(failures)
+        for p, r in outcomes:
+            if isinstance(r, BaseException) and not isinstance(r, ChannelError):
+                log.error("delivery crashed", exc_info=r, extra={"outbox_id": p.outbox_id})
+                await self._park(p.outbox_id, type(r).__name__)
+        if again and self.on_wake is not None:
+            self.on_wake()
 
     async def _park(self, outbox_id: int, error: str) -> None:
         """Retry later with backoff; after max_attempts the row is dead-lettered for `rebook dlq`.
 
-        Its claim (or its plan for a next channel) already counted the attempt.
+        Its claim already counted the attempt.
         """
         now = self.clock()
         async with self.db.transaction() as s:
             row = await s.get(OutboxMessage, outbox_id)
-            if row is None:
+            if row is None or row.status != OutboxStatus.SENDING:
                 return
             row.last_error = error[:64]
             row.claimed_until = None
             if row.attempts >= self.config.max_attempts:
-                row.status = "dead"
+                transition(row, OutboxStatus.DEAD)
             else:
-                row.status = "pending"
+                transition(row, OutboxStatus.PENDING)
                 row.next_attempt_at = now + dt.timedelta(seconds=backoff(row.attempts, self.config))
 
-    def _ready(self, now: dt.datetime, limit: int, answers_only: bool = False) -> Select[tuple[int]]:
-        """Ids of due rows not held by a live claim, oldest first, skipping rows another worker is claiming."""
+    # ---- claims ----
+
+    def _ready(
+        self, now: dt.datetime, limit: int, answers_only: bool, lane: str | None, *, lock: bool = True
+    ) -> Select[tuple[int]]:
+        """Ids of due rows of one lane (None: not yet routed; ANY_LANE: any) not held by a live claim.
+
+        Answers first, then oldest first. A row waits while an earlier message of its conversation
+        is still to send, so a conversation's messages arrive in order; other conversations pass it.
+        """
+        earlier = OUTBOX.alias("earlier")
+        query = select(OUTBOX.c.id).where(
+            text(f"outbox.{OUTBOX_READY}"),  # what the lanes' partial index holds
+            or_(OUTBOX.c.status == OutboxStatus.PENDING.value, OUTBOX.c.claimed_until < now),
+            OUTBOX.c.next_attempt_at <= now,
+            ~exists(
+                select(earlier.c.id).where(
+                    earlier.c.conversation_id == OUTBOX.c.conversation_id,
+                    earlier.c.id < OUTBOX.c.id,
+                    text(f"earlier.{OUTBOX_READY}"),
+                )
+            ),
+        )
+        if lane is None:
+            query = query.where(OUTBOX.c.lane.is_(None))
+        elif lane != ANY_LANE:
+            query = query.where(OUTBOX.c.lane == lane)
+        if answers_only:
+            query = query.where(OUTBOX.c.priority == Priority.ANSWER.value)
         query = (
-            select(OUTBOX.c.id)
-            .where(
-                # what ix_outbox_answers or ix_outbox_ready holds
-                text(f"outbox.{OUTBOX_ANSWERS}" if answers_only else f"outbox.{OUTBOX_READY}"),
-                or_(OUTBOX.c.status == "pending", OUTBOX.c.claimed_until < now),
-                OUTBOX.c.next_attempt_at <= now,
-            )
-            .order_by(OUTBOX.c.id)
+            query.order_by(OUTBOX.c.priority, OUTBOX.c.id)
             .limit(limit)
             .correlate(None)  # inside the claim's UPDATE of the same table, still a query of its own
         )
-        return query if self.db.is_sqlite else query.with_for_update(skip_locked=True)
+        return query if self.db.is_sqlite or not lock else query.with_for_update(skip_locked=True)
 
-    async def _claimed(self, s: AsyncSession, limit: int, answers_only: bool) -> list[OutboxMessage]:
-        """Claim due rows in one statement, counting the attempt and taking the lease; oldest first.
-
-        Selecting the rows and then updating them was two statements and a flush more a round.
-        """
+    async def _claimed(
+        self, s: AsyncSession, limit: int, answers_only: bool = False, *, lane: str | None = ANY_LANE
+    ) -> list[OutboxMessage]:
+        """Claim due rows in one statement, counting the attempt and taking the lease; in claim order."""
         now = self.clock()
         found = await s.scalars(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(self._ready(now, limit, answers_only).scalar_subquery()))
-            .values(status="sending", claimed_until=now + self.config.claim_ttl, attempts=OutboxMessage.attempts + 1)
+            move(update(OutboxMessage), OutboxMessage.status, OutboxStatus.SENDING, from_=_CLAIMABLE)
+            .where(OutboxMessage.id.in_(self._ready(now, limit, answers_only, lane).scalar_subquery()))
+            .values(claimed_until=now + self.config.claim_ttl, attempts=OutboxMessage.attempts + 1)
             .returning(OutboxMessage)
             .execution_options(synchronize_session=False)
         )
-        return sorted(found, key=lambda row: row.id)
+        return sorted(found, key=lambda row: (row.priority, row.id))
 
     async def _claim(self, limit: int, answers_only: bool = False) -> list[int]:
-        """Claim due rows without planning them (the one-by-one path after a batch failed to plan)."""
+        """Claim due rows of any lane without planning them."""
         async with self.db.transaction() as s:
             return [row.id for row in await self._claimed(s, limit, answers_only)]
 
     async def deliver(self, outbox_id: int) -> None:
-        """Send one row claimed by `_claim`, trying its next channel after each failure that allows one."""
-        claimed = True
-        while True:
-            planned = await self._plan_many([outbox_id], claimed=claimed)
-            claimed = False
-            if not planned:
-                return
-            [one] = planned
-            result = await self._send(one)
-            if isinstance(result, LeaseLost):
-                return
-            if isinstance(result, ChannelError):
-                if one.outbox_id not in await self._failed_many([(one, result)]):
-                    return
-                continue
-            await self._sent_many([(one, result)])
-            return
+        """Send one claimed row now and record it, whatever its lane (the DLQ's and tests' path)."""
+        self._start(await self._plan_many([outbox_id]))
+        await self.settle()
 
     async def _still_ours(self, planned: _Planned) -> bool:
         """After a long wait for a token, renew the claim; if it lapsed another worker may own the row."""
@@ -313,62 +558,77 @@ class Dispatcher:
             return True
         return False
 
-    async def _plan_many(self, ids: list[int], *, claimed: bool = True) -> list[_Planned]:
-        """Pick channels and render rows in one transaction, reading consent right before the send.
+    async def _plan_many(self, ids: list[int]) -> list[_Planned]:
+        """Choose channels for claimed rows and render them in one transaction, reading consent right before the send.
 
-        `claimed`: the rows come straight from a claim, which counted the attempt; otherwise they
-        are planned again for their next channel, a new attempt under a renewed lease.
+        Rows are planned on whatever lane their contact gives now, whatever lane they were queued on.
         """
         async with self.db.transaction() as s:
-            return await self._plan(s, await self._claimed_rows(s, ids), claimed=claimed)
+            choices = await self._choose_all(s, await self._claimed_rows(s, ids))
+            for choice in choices:
+                choice.row.lane = choice.lane.name
+            return await self._render(s, choices)
 
-    async def _claim_and_plan(self, limit: int, answers_only: bool = False) -> tuple[int, list[_Planned]]:
-        """Claim up to `limit` due rows and plan them in the same transaction: how many were claimed, and the plans."""
-        async with self.db.transaction() as s:
-            rows = await self._claimed(s, limit, answers_only)
-            if not rows:
-                return 0, []
-            return len(rows), await self._plan(s, rows, claimed=True)
-
-    async def _plan(self, s: AsyncSession, rows: list[OutboxMessage], *, claimed: bool) -> list[_Planned]:
-        """Pick a consented channel for each row and render it; rows with none fail or escalate."""
+    async def _choose_all(self, s: AsyncSession, rows: list[OutboxMessage]) -> list[_Choice]:
+        """Pick a consented contact (and so a lane) for each row; rows with none fail or escalate."""
         convs = await self._conversations(s, rows)
-        passengers = {c.passenger_id for c in convs.values() if c.passenger_id is not None}
+        whose = {row.id: _recipient(row, convs.get(row.conversation_id or 0)) for row in rows}
+        passengers = {p for p in whose.values() if p is not None}
         contacts = await self._contacts(s, passengers)
         granted = await ledger.granted_by_passenger(s, padded(passengers), channels=sorted(self.channels))
-        data = await self.renderer.prefetch(s, rows, convs)
-        lease = None if claimed else self.clock() + self.config.claim_ttl
-        planned = []
-        stuck: list[tuple[Conversation, OutboxMessage]] = []
+        choices: list[_Choice] = []
+        stuck: list[tuple[Conversation | None, OutboxMessage]] = []
         for row in rows:
-            conv = convs.get(row.conversation_id)
-            if conv is None or conv.passenger_id is None:
-                row.status = "failed"
+            conv = convs.get(row.conversation_id or 0)
+            passenger = whose[row.id]
+            if passenger is None:
+                transition(row, OutboxStatus.FAILED)
                 row.last_error = "no_recipient"
                 continue
-            reachable = contacts.get(conv.passenger_id, [])
-            contact = self._choose(conv, row, reachable, granted.get(conv.passenger_id, set()))
+            contact = self._choose(conv, row, contacts.get(passenger, []), granted.get(passenger, set()))
             if contact is None:
                 stuck.append((conv, row))
                 continue
-            planned.append(await self._planned(s, data, conv, row, contact, lease))
+            lane = Lane(contact.channel, sticky_sender(self.senders[contact.channel], contact))
+            choices.append(_Choice(row, conv, contact, lane))
         await self._unreachable(s, stuck)
+        return choices
+
+    async def _render(self, s: AsyncSession, choices: list[_Choice]) -> list[_Planned]:
+        """Render the chosen rows for their contacts, reading what they show in a few queries for the lot."""
+        if not choices:
+            return []
+        convs = {c.conv.id: c.conv for c in choices if c.conv is not None}
+        talk = [c.row for c in choices if c.conv is not None]
+        data = await self.renderer.prefetch(s, talk, convs) if talk else RenderData()
+        notices = [c for c in choices if c.conv is None]
+        rendered = await self.notices.render(s, [(c.row, c.contact) for c in notices]) if notices and self.notices else {}
+        planned: list[_Planned] = []
+        for choice in choices:
+            if choice.conv is None:
+                message = rendered.get(choice.row.id)
+                if message is None:
+                    transition(choice.row, OutboxStatus.FAILED)
+                    choice.row.last_error = "not_renderable"
+                    continue
+                planned.append(_Planned(choice.row.id, None, choice.lane.channel, replace(message, sender=choice.lane.sender), None, False, choice.row.claimed_until))
+                continue
+            planned.append(await self._planned(s, data, choice))
         return planned
 
     async def _claimed_rows(self, s: AsyncSession, ids: list[int]) -> list[OutboxMessage]:
         """The rows still ours to send, in the order they were claimed."""
         found = await s.scalars(
-            select(OutboxMessage).where(OutboxMessage.id.in_(padded(ids)), OutboxMessage.status == "sending")
+            select(OutboxMessage).where(OutboxMessage.id.in_(padded(ids)), OutboxMessage.status == OutboxStatus.SENDING.value)
         )
         by_id = {row.id: row for row in found}
         return [by_id[i] for i in ids if i in by_id]
 
     async def _conversations(self, s: AsyncSession, rows: list[OutboxMessage]) -> dict[int, Conversation]:
-        if not rows:
+        ids = [r.conversation_id for r in rows if r.conversation_id is not None]
+        if not ids:
             return {}
-        found = await s.scalars(
-            select(Conversation).where(Conversation.id.in_(padded(r.conversation_id for r in rows)))
-        )
+        found = await s.scalars(select(Conversation).where(Conversation.id.in_(padded(ids))))
         return {c.id: c for c in found}
 
     async def _contacts(self, s: AsyncSession, passengers: set[int]) -> dict[int, list[ContactPoint]]:
@@ -389,29 +649,25 @@ class Dispatcher:
                 by_passenger.setdefault(contact.passenger_id, []).append(contact)
         return by_passenger
 
-    async def _unreachable(self, s: AsyncSession, stuck: list[tuple[Conversation, OutboxMessage]]) -> None:
+    async def _unreachable(self, s: AsyncSession, stuck: list[tuple[Conversation | None, OutboxMessage]]) -> None:
         """No channel left: dead-lettered (retryable by `rebook dlq retry`) when one only ever failed temporarily."""
         if not stuck:
             return
         temporary = await _temporarily_exhausted(s, [row for _, row in stuck])
         for _, row in stuck:
-            row.status = "dead" if row.id in temporary else "failed"
+            transition(row, OutboxStatus.DEAD if row.id in temporary else OutboxStatus.FAILED)
+            if row.tried_channels:  # the claim that found no channel left sent nothing: not an attempt
+                row.attempts = max(0, row.attempts - 1)
             row.last_error = "channels_exhausted" if row.tried_channels else "no_consented_channel"
-        essential = [conv for conv, row in stuck if row.key in _ESSENTIAL]
+        essential = [conv for conv, row in stuck if conv is not None and row.key in _ESSENTIAL]
         await self._relock(s, essential)
         for conv in essential:
             await self.service.run(s, conv, DeliveryFailed("no_channel"))
 
-    async def _planned(
-        self,
-        s: AsyncSession,
-        data: RenderData,
-        conv: Conversation,
-        row: OutboxMessage,
-        contact: ContactPoint,
-        lease: dt.datetime | None,
-    ) -> _Planned:
-        """Render for the chosen contact; a row planned again (`lease` given) counts a new attempt under that lease."""
+    async def _planned(self, s: AsyncSession, data: RenderData, choice: _Choice) -> _Planned:
+        """Render a conversation's row for the chosen contact and lane."""
+        conv, row, contact = choice.conv, choice.row, choice.contact
+        assert conv is not None  # noqa: S101  (only conversation rows reach here; see _render)
         window = conv.window_open_until.get(contact.channel)
         message = self.renderer.render(
             data,
@@ -420,14 +676,17 @@ class Dispatcher:
             to=contact.address or "",
             window_open_until=dt.datetime.fromisoformat(window) if window else None,
         )
-        if lease is not None:
-            row.channel = contact.channel
-            row.attempts += 1
-            row.claimed_until = lease
         origin = await self.service.origins.get(s, conv.disruption_id)
         first = conv.first_sent_at is None
         return _Planned(
-            row.id, conv.id, contact.channel, message, origin, first, row.claimed_until, first or conv.channel is None
+            row.id,
+            conv.id,
+            contact.channel,
+            replace(message, sender=choice.lane.sender),
+            origin,
+            first,
+            row.claimed_until,
+            first or conv.channel is None,
         )
 
     async def _relock(self, s: AsyncSession, convs: list[Conversation]) -> None:
@@ -444,15 +703,16 @@ class Dispatcher:
         locked.all()  # loading the rows is what refreshes the objects in the session
 
     def _choose(
-        self, conv: Conversation, row: OutboxMessage, contacts: list[ContactPoint], granted: set[str]
+        self, conv: Conversation | None, row: OutboxMessage, contacts: list[ContactPoint], granted: set[str]
     ) -> ContactPoint | None:
         usable = [c for c in contacts if c.channel in self.channels and c.channel not in row.tried_channels and c.address]
+        last = conv.channel if conv is not None else None
         if row.key == MessageKind.STOP_ACK.value:
             # The opt-out confirmation goes back where STOP came from, after consent is withdrawn.
-            return next((c for c in usable if c.channel == conv.channel), None)
+            return next((c for c in usable if c.channel == last), None)
         usable = [c for c in usable if c.channel in granted]
-        if conv.channel:
-            usable.sort(key=lambda c: c.channel != conv.channel)
+        if last:
+            usable.sort(key=lambda c: c.channel != last)
         return usable[0] if usable else None
 
     async def _sent_many(self, done: list[tuple[_Planned, SendResult]]) -> None:
@@ -479,7 +739,7 @@ class Dispatcher:
                 ],
             )
             await s.execute(_MARK_SENT, [{"outbox_id": p.outbox_id, "now": now, "sent_on": p.channel} for p, _ in done])
-            stamps = sorted((p.conversation_id, p.channel) for p, _ in done if p.stamp)  # in id order: no deadlock
+            stamps = sorted((p.conversation_id, p.channel) for p, _ in done if p.stamp and p.conversation_id is not None)  # in id order: no deadlock
             if stamps:
                 await s.execute(_STAMP_FIRST, [{"conversation_id": c, "now": now, "sent_on": ch} for c, ch in stamps])
         for p, _ in done:
@@ -534,20 +794,21 @@ class Dispatcher:
                 updated_at=now,
             )
         )
+        if row.status != OutboxStatus.SENDING:  # cancelled meanwhile (the passenger was erased)
+            return False
         row.channel = planned.channel
         row.last_error = type(exc).__name__
         if exc.reason_class is ReasonClass.TEMPORARY and row.attempts < self.config.max_attempts:
             retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
-            row.status = "pending"
+            transition(row, OutboxStatus.PENDING)
             row.next_attempt_at = now + dt.timedelta(seconds=backoff(row.attempts, self.config, retry_after))
             row.claimed_until = None
             return False
-        if isinstance(exc, OptedOut):
-            conv = await s.get(Conversation, row.conversation_id)
-            if conv is not None and conv.passenger_id is not None:
-                await ledger.record(
+        passenger = _recipient(row, await s.get(Conversation, row.conversation_id) if row.conversation_id else None)
+        if isinstance(exc, OptedOut) and passenger is not None:
+            await ledger.record(
                     s,
-                    passenger_id=conv.passenger_id,
+                    passenger_id=passenger,
                     channel=planned.channel,
                     purpose=ledger.SERVICE,
                     granted=False,
@@ -555,16 +816,12 @@ class Dispatcher:
                     evidence=exc.code,
                     at=now,
                 )
-        if isinstance(exc, DeviceUnregistered):
-            conv = await s.get(Conversation, row.conversation_id)
-            if conv is not None and conv.passenger_id is not None:
-                await s.execute(
-                    delete(ContactPoint).where(
-                        ContactPoint.passenger_id == conv.passenger_id, ContactPoint.channel == planned.channel
-                    )
-                )
+        if isinstance(exc, DeviceUnregistered) and passenger is not None:
+            await s.execute(
+                delete(ContactPoint).where(ContactPoint.passenger_id == passenger, ContactPoint.channel == planned.channel)
+            )
         row.tried_channels = [*row.tried_channels, planned.channel]
-        row.status = "sending"
+        _reroute(row, now)
         return True
 
 
@@ -595,9 +852,44 @@ async def fall_back(s: AsyncSession, *, provider: str, provider_message_id: str,
     if delivery is None:
         return False
     row = await s.get(OutboxMessage, delivery.outbox_id)
-    if row is None or row.status != "sent" or row.channel != delivery.channel:
+    if row is None or row.status != OutboxStatus.SENT or row.channel != delivery.channel:
         return False
     row.tried_channels = [*row.tried_channels, delivery.channel]
-    row.status = "pending"
-    row.next_attempt_at = at
+    _reroute(row, at)
     return True
+
+
+def _reroute(row: OutboxMessage, at: dt.datetime) -> None:
+    """Back to be routed again at once, to its next channel (the lane it was on is not its lane any more)."""
+    transition(row, OutboxStatus.PENDING)
+    row.lane = None
+    row.claimed_until = None
+    row.next_attempt_at = at
+
+
+def _release(row: OutboxMessage) -> None:
+    """Unclaim a row its lane cannot send now: it waits on the lane, claimable, and the attempt is not counted."""
+    transition(row, OutboxStatus.PENDING)
+    row.claimed_until = None
+    row.attempts = max(0, row.attempts - 1)
+
+
+def _recipient(row: OutboxMessage, conv: Conversation | None) -> int | None:
+    """The passenger a row goes to: its conversation's, or the one a broadcast notice names."""
+    return conv.passenger_id if conv is not None else row.passenger_id
+
+
+def senders_of(channel: Channel) -> tuple[str, ...]:
+    """The channel's pool of senders (numbers, phone number ids); one unnamed sender when it has no pool."""
+    pool = tuple(str(s) for s in getattr(channel, "senders", ()) or ())
+    return pool or (DEFAULT_SENDER,)
+
+
+def sticky_sender(senders: tuple[str, ...], contact: ContactPoint) -> str:
+    """The sender the passenger last wrote to, else one picked by a stable hash of their address."""
+    if contact.sender in senders:
+        return str(contact.sender)
+    if len(senders) == 1:
+        return senders[0]
+    digest = hashlib.sha256((contact.address or "").encode()).digest()
+    return senders[int.from_bytes(digest[:8], "big") % len(senders)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import IntEnum
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -10,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Table,
     UniqueConstraint,
@@ -68,9 +70,14 @@ class Conversation(Base):
 #: Written out, not bound: a prepared statement's generic plan can use a partial index only when the
 #: query repeats its predicate in literals.
 OUTBOX_READY = "status IN ('pending', 'sending')"
-#: The same, less a fan-out's first contacts (offers, "no options, an agent will call"): what answers
-#: a passenger or an agent, which goes out even while options are being generated (migration 0007).
-OUTBOX_ANSWERS = f"{OUTBOX_READY} AND key NOT IN ('offer', 'escalated_no_options')"
+
+
+class Priority(IntEnum):
+    """Where a message stands in its lane: what answers a passenger's or an agent's act goes first."""
+
+    ANSWER = 0
+    FIRST_WAVE = 1
+    BROADCAST = 2
 
 
 class OutboxMessage(Base):
@@ -80,12 +87,27 @@ class OutboxMessage(Base):
     #: Only rows still to send: every message passes through pending and sending, and an index on
     #: status would fill with dead entries faster than vacuum clears them (migration 0006).
     __table_args__ = (
-        Index("ix_outbox_ready", "id", postgresql_where=text(OUTBOX_READY), sqlite_where=text(OUTBOX_READY)),
-        Index("ix_outbox_answers", "id", postgresql_where=text(OUTBOX_ANSWERS), sqlite_where=text(OUTBOX_ANSWERS)),
+        Index(
+            "ix_outbox_lanes", "lane", "priority", "id", postgresql_where=text(OUTBOX_READY), sqlite_where=text(OUTBOX_READY)
+        ),
+        Index(
+            "ix_outbox_open_by_conversation",
+            "conversation_id",
+            "id",
+            postgresql_where=text(OUTBOX_READY),
+            sqlite_where=text(OUTBOX_READY),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    #: None for a broadcast notice, which goes to a passenger outside any conversation.
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    passenger_id: Mapped[int | None] = mapped_column(ForeignKey("passengers.id", ondelete="CASCADE"), default=None)
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"), default=None, index=True)
+    #: (channel:sender) the row is queued on; None until routed, and again when it falls back.
+    lane: Mapped[str | None] = mapped_column(String(80), default=None)
+    #: Lower goes first in its lane: answers, then first-wave notices, then broadcasts (`Priority`).
+    priority: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
     idempotency_key: Mapped[str] = mapped_column(String(96), unique=True)
     key: Mapped[str] = mapped_column(String(48))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -55,15 +55,31 @@ class BucketStore(Protocol):
         """Nobody takes from this bucket for `seconds`, then it refills from empty."""
         ...
 
+    async def take_up_to(self, bucket: str, limit: Limit, want: int, least: int) -> tuple[int, float]:
+        """Take as many whole tokens as there are, up to `want`, once at least `least` are there: (taken, seconds to wait)."""
+        ...
+
+    async def refund(self, bucket: str, limit: Limit, tokens: float) -> None:
+        """Give back tokens taken for sends that did not happen (never above the burst)."""
+        ...
+
 
 class Pacing(Protocol):
-    """What the dispatcher needs: wait for a turn, pay for what was sent, back off when told."""
+    """What the dispatcher needs: take a lane's turns, wait for a recipient's, pay for what was sent, back off when told."""
 
-    async def acquire(self, channel: str, recipient: str = "") -> None: ...
+    async def acquire(self, channel: str, recipient: str = "", sender: str = "") -> None: ...
 
-    async def settle(self, channel: str, recipient: str, segments: int) -> None: ...
+    async def acquire_recipient(self, channel: str, recipient: str, sender: str = "") -> None: ...
 
-    async def slow_down(self, channel: str, recipient: str, seconds: float, code: str | None = None) -> None: ...
+    async def take_turns(self, channel: str, sender: str, want: int) -> tuple[int, float]: ...
+
+    async def give_back(self, channel: str, sender: str, turns: int) -> None: ...
+
+    async def settle(self, channel: str, recipient: str, segments: int, sender: str = "") -> None: ...
+
+    async def slow_down(
+        self, channel: str, recipient: str, seconds: float, code: str | None = None, sender: str = ""
+    ) -> None: ...
 
 
 @dataclass
@@ -109,6 +125,20 @@ class LocalBuckets:
             state.tokens = min(state.tokens, 0.0)
             state.updated = max(state.updated, until)
 
+    async def take_up_to(self, bucket: str, limit: Limit, want: int, least: int) -> tuple[int, float]:
+        state, now = self._refilled(bucket, limit)
+        if state.blocked_until > now:
+            return 0, state.blocked_until - now
+        if state.tokens < least:
+            return 0, (least - state.tokens) / limit.rate
+        taken = min(want, int(state.tokens))
+        state.tokens -= taken
+        return taken, 0.0
+
+    async def refund(self, bucket: str, limit: Limit, tokens: float) -> None:
+        state, _ = self._refilled(bucket, limit)
+        state.tokens = min(limit.burst, state.tokens + tokens)
+
 
 def recipient_tag(recipient: str) -> str:
     """Bucket names may end up in Redis and its logs: a recipient appears only as a short hash."""
@@ -136,45 +166,82 @@ class Pacer:
         self._sleep = sleep
         self._max_nap = max_nap_s
 
-    def _sender_bucket(self, channel: str, pace: ChannelPace) -> str:
-        return f"{channel}:{pace.sender_id}"
+    def _sender_bucket(self, channel: str, pace: ChannelPace, sender: str = "") -> str:
+        return f"{channel}:{sender or pace.sender_id}"
 
-    def _recipient_bucket(self, channel: str, pace: ChannelPace, recipient: str) -> str:
-        return f"{channel}:{pace.sender_id}:to:{recipient_tag(recipient)}"
+    def _recipient_bucket(self, channel: str, pace: ChannelPace, recipient: str, sender: str = "") -> str:
+        return f"{channel}:{sender or pace.sender_id}:to:{recipient_tag(recipient)}"
 
-    def buckets(self, channel: str, recipient: str) -> list[tuple[str, Limit]]:
+    def buckets(self, channel: str, recipient: str, sender: str = "") -> list[tuple[str, Limit]]:
         """Narrowest first: a recipient's turn is settled before a sender-wide token is spent."""
         pace = self.paces.get(channel)
         if pace is None:
             return []
         out: list[tuple[str, Limit]] = []
         if pace.per_recipient is not None and recipient:
-            out.append((self._recipient_bucket(channel, pace, recipient), pace.per_recipient))
+            out.append((self._recipient_bucket(channel, pace, recipient, sender), pace.per_recipient))
         if pace.per_sender is not None:
-            out.append((self._sender_bucket(channel, pace), pace.per_sender))
+            out.append((self._sender_bucket(channel, pace, sender), pace.per_sender))
         return out
 
-    async def acquire(self, channel: str, recipient: str = "") -> None:
-        for bucket, limit in self.buckets(channel, recipient):
+    async def _wait_for(self, buckets: list[tuple[str, Limit]]) -> None:
+        for bucket, limit in buckets:
             while (wait := await self.store.take(bucket, limit)) > 0:
                 # Jitter spreads the workers that wait on one bucket, so they don't wake as a herd.
                 await self._sleep(min(wait, self._max_nap) * random.uniform(1.0, 1.1))
 
-    async def settle(self, channel: str, recipient: str, segments: int) -> None:
-        """An SMS of n segments costs n tokens; `acquire` took one, the rest is charged here."""
+    async def acquire(self, channel: str, recipient: str = "", sender: str = "") -> None:
+        await self._wait_for(self.buckets(channel, recipient, sender))
+
+    async def acquire_recipient(self, channel: str, recipient: str, sender: str = "") -> None:
+        """Only the recipient's bucket: the sender's turn was taken with the lane's claim (`take_turns`)."""
+        pace = self.paces.get(channel)
+        if pace is not None and pace.per_recipient is not None and recipient:
+            await self._wait_for([(self._recipient_bucket(channel, pace, recipient, sender), pace.per_recipient)])
+
+    def paced(self, channel: str) -> Limit | None:
+        """The sender-wide limit of a channel, if it has one."""
+        pace = self.paces.get(channel)
+        return pace.per_sender if pace is not None else None
+
+    async def take_turns(self, channel: str, sender: str, want: int) -> tuple[int, float]:
+        """Up to `want` sends' worth of the sender's bucket: (granted, seconds until worth asking again).
+
+        It waits for a twentieth of a second's worth of tokens (at least one), so a fast lane claims
+        a few rows a transaction rather than one row per token.
+        """
+        pace = self.paces.get(channel)
+        if pace is None or pace.per_sender is None or want <= 0:
+            return want, 0.0
+        limit = pace.per_sender
+        least = max(1, min(want, int(limit.rate / 20), int(limit.burst)))
+        return await self.store.take_up_to(self._sender_bucket(channel, pace, sender), limit, want, least)
+
+    async def give_back(self, channel: str, sender: str, turns: int) -> None:
+        pace = self.paces.get(channel)
+        if pace is None or pace.per_sender is None or turns <= 0:
+            return
+        await self.store.refund(self._sender_bucket(channel, pace, sender), pace.per_sender, turns)
+
+    async def settle(self, channel: str, recipient: str, segments: int, sender: str = "") -> None:
+        """An SMS of n segments costs n tokens; the turn took one, the rest is charged here."""
         pace = self.paces.get(channel)
         if pace is None or not pace.count_segments or pace.per_sender is None or segments <= 1:
             return
-        await self.store.charge(self._sender_bucket(channel, pace), pace.per_sender, segments - 1)
+        await self.store.charge(self._sender_bucket(channel, pace, sender), pace.per_sender, segments - 1)
 
-    async def slow_down(self, channel: str, recipient: str, seconds: float, code: str | None = None) -> None:
+    async def slow_down(
+        self, channel: str, recipient: str, seconds: float, code: str | None = None, sender: str = ""
+    ) -> None:
         """A provider answered 429: every worker stops using the bucket it named for `seconds`."""
         pace = self.paces.get(channel)
         if pace is None or seconds <= 0:
             return
         if code is not None and code in pace.recipient_codes:
             if pace.per_recipient is not None and recipient:
-                await self.store.block(self._recipient_bucket(channel, pace, recipient), pace.per_recipient, seconds)
+                await self.store.block(
+                    self._recipient_bucket(channel, pace, recipient, sender), pace.per_recipient, seconds
+                )
             return
         if pace.per_sender is not None:
-            await self.store.block(self._sender_bucket(channel, pace), pace.per_sender, seconds)
+            await self.store.block(self._sender_bucket(channel, pace, sender), pace.per_sender, seconds)

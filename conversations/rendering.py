@@ -113,7 +113,7 @@ class MessageRenderer:
         """Read what `render` needs for these rows with a fixed number of statements, whatever their count."""
         wanted = _Wanted()
         for row in rows:
-            conv = convs.get(row.conversation_id)
+            conv = convs.get(row.conversation_id) if row.conversation_id is not None else None
             if conv is not None:
                 wanted.add(row, conv)
         data = RenderData()

@@ -37,7 +37,7 @@ from conversations.engine import (
     decide,
 )
 from conversations.lifecycles import EscalationStatus
-from conversations.models import OUTBOX, Conversation, Escalation, ProcessedEvent
+from conversations.models import OUTBOX, Conversation, Escalation, Priority, ProcessedEvent
 from conversations.telemetry import NO_TELEMETRY, Origins, Telemetry, since, trace_of
 from infra.commit_rows import insert_at_commit
 from infra.db import Database, insert_ignore
@@ -417,6 +417,17 @@ _OFFER_STATE = (
 )
 
 
+#: What the passenger did not ask for just now: a fan-out's first contacts and what timers send.
+_FIRST_WAVE = frozenset(
+    {MessageKind.OFFER, MessageKind.ESCALATED_NO_OPTIONS, MessageKind.REMINDER, MessageKind.ESCALATED_DEADLINE}
+)
+
+
+def priority_of(kind: MessageKind) -> Priority:
+    """Answers to what a passenger or an agent just did go before first-wave notices in every lane."""
+    return Priority.FIRST_WAVE if kind in _FIRST_WAVE else Priority.ANSWER
+
+
 def outbox_row(conv: Conversation, kind: MessageKind, seq: int, at: dt.datetime) -> dict[str, Any]:
     """One outbox message; its key (conversation, version, sequence) is stable across re-runs."""
     return {
@@ -425,6 +436,7 @@ def outbox_row(conv: Conversation, kind: MessageKind, seq: int, at: dt.datetime)
         "key": kind.value,
         "params": {},
         "offer_id": conv.offer_id,
+        "priority": priority_of(kind).value,
         "status": "pending",
         "tried_channels": [],
         "attempts": 0,

@@ -13,6 +13,7 @@ from taskiq import AsyncBroker, Context, InMemoryBroker, TaskiqDepends
 from taskiq_redis import RedisStreamBroker
 
 from conversations.fanout import Step
+from infra.db import CONNECT_TIMEOUT_S
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ def make_broker(redis_url: str | None, *, idle_timeout_ms: int = IDLE_TIMEOUT_MS
             # One message per read: a worker takes a job only when it has a free slot, so the few
             # chain links of the fan-out spread over all workers instead of queueing behind one.
             xread_count=1,
+            socket_connect_timeout=CONNECT_TIMEOUT_S,
         )
     return InMemoryBroker()
 

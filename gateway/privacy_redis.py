@@ -7,6 +7,8 @@ from collections.abc import Iterable
 
 from redis.asyncio import Redis
 
+from infra.db import CONNECT_TIMEOUT_S
+
 
 def needles(identifiers: Iterable[str]) -> list[bytes]:
     """What to look for: each identifier as given, and phone numbers also as bare digits."""
@@ -29,7 +31,7 @@ async def scrub(url: str, *, passenger_id: int, identifiers: Iterable[str]) -> i
     """Delete keys named for the passenger and remove entries mentioning them; returns what was removed."""
     wanted = needles(identifiers)
     named = re.compile(rb"(^|:)pax:" + str(passenger_id).encode() + rb"(:|$)")
-    client: Redis = Redis.from_url(url)
+    client: Redis = Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_S)
     removed = 0
     try:
         async for key in client.scan_iter(count=500):

@@ -58,32 +58,42 @@ class Worker:
         container.jobs.idle_listeners.append(self._wake.set)
 
     async def dispatch_forever(self) -> None:
-        """Send in rounds: a full batch goes straight on; otherwise wait for a ring, linger, take a turn.
+        """Pass after pass over the lanes; sends run on in the background and are recorded as they complete.
 
-        Each round costs two transactions whatever it carries, so replies trickling in at 200/s
-        sent one round each would cost more than the replies themselves. After a ring the
-        dispatcher waits `dispatch_linger_s` for more commits, and small rounds take turns across
-        workers (one per linger, through Redis): a worker that finds the turn taken waits for the
-        next ring, since the round it lost claims what is there. Without a ring for
-        `poll_interval`, it looks anyway. While options are being generated, rounds carry answers
-        only (see `_holding_back`).
+        A pass routes what is new and lets every lane with turns claim. A full pass goes straight
+        on once there is room for more sends; otherwise the loop waits for a ring, for a lane's
+        bucket to have turns again, or for `poll_interval` (then it looks in every lane). After a
+        ring the dispatcher waits `dispatch_linger_s` for more commits, and small passes take turns
+        across workers (one per linger, through Redis): a worker that finds the turn taken waits
+        for the next ring, since the pass it lost claims what is there. While options are being
+        generated, passes carry answers only (see `_holding_back`).
         """
         linger = self.c.settings.dispatch_linger_s
+        dispatcher = self.c.dispatcher
+        dispatcher.on_wake = self._wake.set
+        everywhere = True
         while True:
-            self._wake.clear()  # before the round: a ring during it means more to send
+            self._wake.clear()  # before the pass: a ring during it means more to send
             answers_only = await self._holding_back()
-            n = await self.c.dispatcher.run_once(answers_only=answers_only)
+            claimed = await dispatcher.pump(answers_only=answers_only, everywhere=everywhere)
             if not answers_only:
                 self._full_round_at = asyncio.get_running_loop().time()
-            self._sending_backlog = n >= self.c.dispatcher.config.batch
+            self._sending_backlog = len(claimed) >= dispatcher.config.batch or bool(dispatcher.room() == 0)
             if self._sending_backlog:
+                await dispatcher.wait_for_room()
+                everywhere = False
                 continue
             while True:
+                token_wait = dispatcher.next_try_in()
+                timeout = self.poll_interval if token_wait is None else min(self.poll_interval, token_wait)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                    await asyncio.wait_for(self._wake.wait(), timeout)
                 rung = self._wake.is_set()
+                everywhere = not rung and (token_wait is None or token_wait >= self.poll_interval)
+                if not rung:
+                    break
                 await asyncio.sleep(linger)
-                if not rung or await self._my_turn(linger):
+                if await self._my_turn(linger):
                     break
                 self._wake.clear()
 

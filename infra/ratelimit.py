@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
+from infra.db import CONNECT_TIMEOUT_S
+
 # KEYS[1] state hash {tokens, ts}, KEYS[2] blocked-until (seconds, expires by itself).
 # ARGV: rate, burst, cost, mode ('take' | 'charge'), now ('' = server clock).
 # Returns {granted 0/1, wait in microseconds, now in microseconds}.
@@ -118,7 +120,7 @@ class RedisBuckets:
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "rebook", clock: Callable[[], float] | None = None) -> RedisBuckets:
-        return cls(Redis.from_url(url), prefix=prefix, clock=clock)
+        return cls(Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_S), prefix=prefix, clock=clock)
 
     def keys(self, bucket: str) -> list[str]:
         state = f"{self.prefix}:{{bucket:{bucket}}}"

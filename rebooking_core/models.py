@@ -92,6 +92,8 @@ class ContactPoint(Base):
     address: Mapped[str | None] = mapped_column(EncryptedString(512))
     address_hash: Mapped[str | None] = mapped_column(String(64))
     preference: Mapped[int] = mapped_column(Integer, default=0)
+    #: Our number (or account) the passenger last wrote to: answers go from it (a sender pool's stickiness).
+    sender: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class Segment(Base):

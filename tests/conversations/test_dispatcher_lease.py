@@ -11,20 +11,26 @@ from tests.conversations.conftest import Rig
 
 
 class SlowPacer:
-    """Waits for a token for longer than the claim lasts; meanwhile `during_wait` runs."""
+    """Waits for the recipient's token for longer than the claim lasts; meanwhile `during_wait` runs."""
 
     def __init__(self, rig: Rig, during_wait) -> None:  # type: ignore[no-untyped-def]
         self.rig = rig
         self.during_wait = during_wait
 
-    async def acquire(self, channel: str, recipient: str) -> None:
+    async def take_turns(self, channel: str, sender: str, want: int) -> tuple[int, float]:
+        return want, 0.0
+
+    async def give_back(self, channel: str, sender: str, turns: int) -> None:
+        return None
+
+    async def acquire_recipient(self, channel: str, recipient: str, sender: str = "") -> None:
         self.rig.clock.advance(seconds=120)
         await self.during_wait()
 
-    async def settle(self, channel: str, recipient: str, segments: int) -> None:
+    async def settle(self, channel: str, recipient: str, segments: int, sender: str = "") -> None:
         return None
 
-    async def slow_down(self, channel: str, recipient: str, seconds: float, code: str | None) -> None:
+    async def slow_down(self, channel: str, recipient: str, seconds: float, code: str | None, sender: str = "") -> None:
         return None
 
 
