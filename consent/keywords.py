@@ -138,7 +138,8 @@ NEAR_PRIORITY: tuple[Keyword, ...] = (
 
 _ARABIC_FOLD = str.maketrans({"ـ": None, "ة": "ه", "ى": "ي"})
 _INNER_HYPHEN = re.compile(r"(?<=\w)[-‐‑](?=\w)")
-_SEPARATORS = re.compile(r"[\s_\-‐-―]+")
+#: Between the words of a reply: spaces, underscores, ASCII hyphen, U+2010-U+2015 hyphens and dashes.
+_SEPARATORS = re.compile("[\\s_\\-\u2010-\u2015]+")
 _LEADING = "¡¿«\"'“‘„"
 _TRAILING = ".!»\"'”’"
 
