@@ -38,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 import locales
-from conversations.agent_cards import PassengerCardView, QueueCardView
+from conversations.agent_cards import ErasedCardView, PassengerCardView, QueueCardView
 from conversations.agents import (
     DeskAction,
     DeskReply,
@@ -78,7 +78,17 @@ REPLIES: dict[str, str] = {
     "unknown": "slack.reply_unknown",
 }
 _CREDENTIALS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "no_permission"}
-_REJECTED = {"channel_not_found", "not_in_channel", "is_archived", "msg_too_long", "invalid_blocks", "message_not_found", "cant_update_message"}
+_REJECTED = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "msg_too_long",
+    "invalid_blocks",
+    "message_not_found",
+    "cant_update_message",
+    "cant_delete_message",
+    "thread_not_found",
+}
 _COMMAND = re.compile(r"^\s*broadcast\s+(?P<target>\S+)\s+(?P<message>.+)$", re.S | re.I)
 
 
@@ -227,6 +237,18 @@ def passenger_card_text(card: PassengerCardView, locale: str = locales.DEFAULT) 
     return f"{_t('slack.passenger', locale)} {card.locator}"
 
 
+def erased_card_blocks(card: ErasedCardView, locale: str = locales.DEFAULT) -> list[Block]:
+    """The card an erased passenger's card becomes: no name, locator, transcript or buttons."""
+    return [
+        HeaderBlock(text=_clip(_t("slack.erased", locale), 150)),
+        ContextBlock(elements=[MarkdownTextObject(text=_t("slack.erased_note", locale, id=card.escalation_id))]),
+    ]
+
+
+def erased_card_text(card: ErasedCardView, locale: str = locales.DEFAULT) -> str:
+    return _t("slack.erased", locale)
+
+
 def progress_text(counts: BroadcastCounts, locale: str = locales.DEFAULT) -> str:
     return _t(
         "slack.progress",
@@ -265,6 +287,7 @@ class SlackDesk:
             raise ValueError("a Slack bot token is required")
         self.locale = locales.negotiate(locale)
         self._max_connections = max_connections
+        self._me: str | None = None
         base = api_base if api_base.endswith("/") else api_base + "/"
         self.client = AsyncWebClient(
             token=token,
@@ -310,6 +333,51 @@ class SlackDesk:
 
     async def post_relay(self, route: str, thread_ts: str, text: str) -> str:
         return await self._post(route, _clip(f"{_t('slack.passenger', self.locale)}: {_escape(text)}", 3900), thread_ts=thread_ts)
+
+    async def redact_passenger_card(self, route: str, ts: str, card: ErasedCardView) -> None:
+        """chat.update to the erased card; a card already deleted in Slack has nothing left to redact."""
+        try:
+            await self._update(route, ts, erased_card_text(card, self.locale), erased_card_blocks(card, self.locale))
+        except MessageRejected as exc:
+            if exc.code != "message_not_found":
+                raise
+
+    async def thread_posts(self, route: str, thread_ts: str) -> list[str]:
+        """Our own replies in a card's thread (the relays): Slack lets a bot delete only what it posted."""
+        me = await self._bot_id()
+        found: list[str] = []
+        cursor: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"channel": route, "ts": thread_ts, "limit": 200}
+            if cursor:
+                kwargs["cursor"] = cursor
+            try:
+                response = await self._call(self.client.conversations_replies, **kwargs)
+            except MessageRejected as exc:
+                if exc.code == "thread_not_found":
+                    return found
+                raise
+            found += [
+                str(m["ts"]) for m in response.get("messages") or [] if m.get("ts") != thread_ts and m.get("bot_id") == me
+            ]
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return found
+
+    async def delete_message(self, route: str, ts: str) -> None:
+        """chat.delete; a message already gone counts as deleted, so a retried redaction converges."""
+        try:
+            await self._call(self.client.chat_delete, channel=route, ts=ts)
+        except MessageRejected as exc:
+            if exc.code != "message_not_found":
+                raise
+
+    async def _bot_id(self) -> str:
+        """Which messages are ours (auth.test's bot id), asked once."""
+        if self._me is None:
+            response = await self._call(self.client.auth_test)
+            self._me = str(response["bot_id"])
+        return self._me
 
     async def post_progress(self, channel: str, counts: BroadcastCounts) -> str:
         return await self._post(channel, progress_text(counts, self.locale))

@@ -35,11 +35,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.type_api import TypeEngine
 
 from consent import audit
+from infra import crypto
 from infra.orm import EncryptedString
 
 FORMAT = "rebook.passenger-export"
 VERSION = 1
 ERASED = "erased"
+#: How `infra.crypto.Keyring.encrypt` output starts (the export test fails if it changes).
+_SEALED = "enc1:"
+#: What a column naming a copy outside the database (a Slack message) holds once that copy is redacted.
+REDACTED = "redacted"
 
 
 class Erase(StrEnum):
@@ -60,6 +65,35 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Clear:
+    """Values erasure writes into the passenger's rows that match `when` (all of them when it is empty)."""
+
+    values: Mapping[str, Any]
+    when: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+    def applies(self, row: Mapping[str, Any]) -> bool:
+        """Only rows it matches and would change, so a repeated erasure changes nothing."""
+        matches = all(row.get(col) in allowed for col, allowed in self.when.items())
+        return matches and any(row.get(col) != value for col, value in self.values.items())
+
+
+@dataclass(frozen=True)
+class Copies:
+    """Rows that were also posted outside the database (Slack): the desk redacts those copies after erasure.
+
+    A row still has a copy to redact while `column` holds none of the `gone` values; whoever redacts
+    the copy writes one of them, so the erasure's receipt can count what is still out there.
+    """
+
+    store: str
+    column: str
+    gone: tuple[Any, ...] = (None, REDACTED)
+
+    def pending(self, row: Mapping[str, Any]) -> bool:
+        return row.get(self.column) not in self.gone
+
+
+@dataclass(frozen=True)
 class TablePolicy:
     """How one table takes part in export and erasure; `personal` tables must have a link."""
 
@@ -70,6 +104,19 @@ class TablePolicy:
     when: Mapping[str, Sequence[str]] = field(default_factory=dict)
     provider_refs: tuple[str, ...] = ()
     why: str = ""
+    #: Further values written to other subsets of the rows (e.g. every row, beside the unsent ones).
+    more: tuple[Clear, ...] = ()
+    copies: Copies | None = None
+
+    @property
+    def rules(self) -> tuple[Clear, ...]:
+        first = (Clear(self.clear, self.when),) if self.clear else ()
+        return first + self.more
+
+    @property
+    def cleared(self) -> set[str]:
+        """Every column some rule of erasure writes."""
+        return {col for rule in self.rules for col in rule.values}
 
 
 POLICY: Mapping[str, TablePolicy] = {
@@ -116,8 +163,9 @@ POLICY: Mapping[str, TablePolicy] = {
         Link("conversation_id", "conversations"),
         Erase.NULL,
         {"status": "cancelled", "last_error": ERASED, "params": {}},
-        when={"status": ("pending", "sending")},
-        why="messages not yet sent are cancelled",
+        when={"status": ("pending", "sending", "dead")},
+        more=(Clear({"params": {}}),),
+        why="messages not yet sent (or dead-lettered) are cancelled; parameters (an agent's free text) go from every message",
     ),
     "deliveries": TablePolicy(
         True,
@@ -134,8 +182,9 @@ POLICY: Mapping[str, TablePolicy] = {
         Link("conversation_id", "conversations"),
         Erase.NULL,
         {"status": "closed"},
-        when={"status": ("open",)},
-        why="reason codes only; an open hand-over is closed",
+        when={"status": ("open", "claimed")},
+        copies=Copies("slack", "card_ts"),
+        why="reason codes only; an open or claimed hand-over is closed; the desk redacts the passenger card it posted",
     ),
     "audit_log": TablePolicy(
         True, Link("passenger_id", "passengers"), why="append-only proof, holds ids and codes only"
@@ -147,7 +196,14 @@ POLICY: Mapping[str, TablePolicy] = {
         why="webhook dedupe ids; those that embed the passenger's number are replaced by a hash",
     ),
     "agent_relays": TablePolicy(
-        True, Link("inbound_id", "inbound_messages"), why="which passenger message an agent was shown; the text itself is erased"
+        True,
+        Link("inbound_id", "inbound_messages"),
+        Erase.NULL,
+        {"status": "cancelled"},
+        when={"status": ("pending",)},
+        more=(Clear({"status": "redact"}, when={"status": ("posting", "posted")}),),
+        copies=Copies("slack", "status", gone=("pending", "cancelled", REDACTED)),
+        why="which passenger message an agent was shown; unsent relays are cancelled, posted ones deleted from Slack by the desk",
     ),
     "agent_decisions": TablePolicy(
         True,
@@ -186,14 +242,17 @@ def check_policy(metadata: MetaData) -> None:
         if table is None:
             continue
         known = set(table.c.keys())
-        named = set(policy.clear) | set(policy.when) | set(policy.provider_refs)
+        named = policy.cleared | set(policy.provider_refs)
+        named |= {col for rule in policy.rules for col in rule.when}
+        if policy.copies is not None:
+            named.add(policy.copies.column)
         if policy.link is not None:
             named.add(policy.link.column)
         if not named <= known:
             raise UnknownTable(f"privacy policy for {name} names unknown columns {sorted(named - known)}")
         secret = {c.name for c in table.columns if isinstance(c.type, EncryptedString)}
-        if secret and (policy.erase is Erase.KEEP or (policy.erase is Erase.NULL and not secret <= set(policy.clear))):
-            raise UnknownTable(f"erasure of {name} would leave encrypted PII columns {sorted(secret - set(policy.clear))}")
+        if secret and (policy.erase is Erase.KEEP or (policy.erase is Erase.NULL and not secret <= policy.cleared)):
+            raise UnknownTable(f"erasure of {name} would leave encrypted PII columns {sorted(secret - policy.cleared)}")
 
 
 def personal_tables(metadata: MetaData) -> list[str]:
@@ -327,6 +386,20 @@ def _json_value(value: Any) -> Any:
         return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, dt.date):
         return value.isoformat()
+    return _revealed(value)
+
+
+def _revealed(value: Any) -> Any:
+    """JSON columns may carry encrypted PII (an agent's text in outbox parameters): the export shows it readable."""
+    if isinstance(value, dict):
+        return {k: _revealed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_revealed(v) for v in value]
+    if isinstance(value, str) and value.startswith(_SEALED):
+        try:
+            return crypto.keyring().decrypt(value)
+        except (ValueError, KeyError):
+            return value
     return value
 
 
@@ -425,6 +498,15 @@ class TableErasure:
 
 
 @dataclass(frozen=True)
+class Redaction:
+    """`rows` of `table` still have a copy in `store` (Slack) that the desk redacts after the erasure commits."""
+
+    store: str
+    table: str
+    rows: int
+
+
+@dataclass(frozen=True)
 class Receipt:
     """What erasure changed where; a second erasure of the same passenger changes nothing."""
 
@@ -433,6 +515,7 @@ class Receipt:
     already_erased: bool
     tables: tuple[TableErasure, ...]
     stores: Mapping[str, int] = field(default_factory=dict)
+    redactions: tuple[Redaction, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -443,6 +526,7 @@ class Receipt:
                 {"table": t.table, "action": t.action, "rows": t.rows, "columns": list(t.columns)} for t in self.tables
             ],
             "stores": dict(self.stores),
+            "redactions": [{"store": r.store, "table": r.table, "rows": r.rows} for r in self.redactions],
         }
 
 
@@ -473,24 +557,30 @@ async def erase(
                 done.append(TableErasure(name, "replaced", n, policy.provider_refs))
             continue
         pk = list(table.primary_key.columns)
-        wanted = [r for r in rows if all(r.get(col) in allowed for col, allowed in policy.when.items())]
-        if policy.erase is Erase.NULL:
-            wanted = [r for r in wanted if any(r.get(col) != value for col, value in policy.clear.items())]
-        if not wanted:
+        if policy.erase is Erase.DELETE:
+            for row in rows:
+                await session.execute(delete(table).where(*[c == row[c.name] for c in pk]))
+            done.append(TableErasure(name, "deleted", len(rows)))
             continue
-        for row in wanted:
-            where = [c == row[c.name] for c in pk]
-            if policy.erase is Erase.DELETE:
-                await session.execute(delete(table).where(*where))
-            else:
-                await session.execute(update(table).where(*where).values(**policy.clear))
-        action = "deleted" if policy.erase is Erase.DELETE else "anonymised"
-        done.append(TableErasure(name, action, len(wanted), tuple(sorted(policy.clear))))
+        changed: set[tuple[Any, ...]] = set()
+        columns: set[str] = set()
+        for row in rows:
+            values: dict[str, Any] = {}
+            for rule in policy.rules:
+                if rule.applies(row):
+                    values.update(rule.values)
+            if values:
+                await session.execute(update(table).where(*[c == row[c.name] for c in pk]).values(**values))
+                changed.add(tuple(row[c.name] for c in pk))
+                columns |= set(values)
+        if changed:
+            done.append(TableErasure(name, "anonymised", len(changed), tuple(sorted(columns))))
+    redactions = _copies(metadata, held)
     passengers = metadata.tables["passengers"]
     if not already:
         await session.execute(update(passengers).where(passengers.c.id == passenger_id).values(erased_at=at))
     erased_at = held.rows["passengers"][0].get("erased_at") or at
-    receipt = Receipt(passenger_id, erased_at, already, tuple(done))
+    receipt = Receipt(passenger_id, erased_at, already, tuple(done), redactions=redactions)
     audit.append(
         session,
         actor=actor,
@@ -498,10 +588,27 @@ async def erase(
         subject=f"passenger:{passenger_id}",
         passenger_id=passenger_id,
         reason=reason,
-        details={"already_erased": already, "tables": {t.table: t.rows for t in done}},
+        details={
+            "already_erased": already,
+            "tables": {t.table: t.rows for t in done},
+            "redactions": [{"store": r.store, "table": r.table, "rows": r.rows} for r in redactions],
+        },
         at=at,
     )
     return receipt, held
+
+
+def _copies(metadata: MetaData, held: Holdings) -> tuple[Redaction, ...]:
+    """Copies of the passenger's rows outside the database that still have to be redacted there."""
+    out: list[Redaction] = []
+    for name in _order(metadata):
+        copies = POLICY[name].copies
+        if copies is None:
+            continue
+        n = sum(1 for row in held.rows.get(name, []) if copies.pending(row))
+        if n:
+            out.append(Redaction(copies.store, name, n))
+    return tuple(out)
 
 
 async def _scrub_refs(session: AsyncSession, table: Table, columns: Sequence[str], rows: list[dict[str, Any]]) -> int:

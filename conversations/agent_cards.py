@@ -79,6 +79,13 @@ class PassengerCardView:
     transcript: tuple[TranscriptLine, ...]
 
 
+@dataclass(frozen=True)
+class ErasedCardView:
+    """What a passenger card shows once the passenger was erased: nothing about them, only which escalation it was."""
+
+    escalation_id: int
+
+
 async def disruption_title(s: AsyncSession, disruption_id: int) -> str:
     d = await s.get(Disruption, disruption_id)
     flights = (
@@ -179,7 +186,9 @@ async def _transcript(s: AsyncSession, conv: Conversation) -> tuple[TranscriptLi
     lines = [TranscriptLine(m.received_at, "passenger", m.text or "") for m in inbound]
     for row in outbound:
         if row.key == MessageKind.AGENT_TEXT.value:
-            lines.append(TranscriptLine(row.created_at, "agent", crypto.keyring().decrypt(str(row.params["text"]))))
+            # Erasure empties the parameters: the line stays, the words go.
+            sealed = row.params.get("text")
+            lines.append(TranscriptLine(row.created_at, "agent", crypto.keyring().decrypt(str(sealed)) if sealed else ""))
         else:
             lines.append(TranscriptLine(row.created_at, "bot", f"[{row.key}]"))
     lines.sort(key=lambda line: line.at)

@@ -16,10 +16,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy import CursorResult, and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.agent_cards import PassengerCardView, QueueCardView, passenger_card, queue_card
+from consent.privacy import REDACTED
+from conversations.agent_cards import (
+    ErasedCardView,
+    PassengerCardView,
+    QueueCardView,
+    passenger_card,
+    queue_card,
+)
 from conversations.desk_models import AgentDecision, AgentRelay, QueueCard
 from conversations.engine import AgentBooked, AgentClaimed, AgentReleased, MessageKind, Status
 from conversations.lifecycles import EscalationStatus, OutboxStatus, move, transition
@@ -27,7 +34,7 @@ from conversations.models import Conversation, Escalation, InboundMessage, Outbo
 from conversations.service import Clock, ConversationService, claim_event
 from infra import crypto
 from infra.db import Database, insert_ignore
-from rebooking_core.models import OfferOption
+from rebooking_core.models import OfferOption, Passenger
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +58,12 @@ class AgentDesk(Protocol):
     async def update_passenger_card(self, route: str, ts: str, card: PassengerCardView) -> None: ...
 
     async def post_relay(self, route: str, thread_ts: str, text: str) -> str: ...
+
+    async def redact_passenger_card(self, route: str, ts: str, card: ErasedCardView) -> None: ...
+
+    async def thread_posts(self, route: str, thread_ts: str) -> list[str]: ...
+
+    async def delete_message(self, route: str, ts: str) -> None: ...
 
 
 # ---- what agents do (parsed by the desk adapter) ----
@@ -161,6 +174,8 @@ class PumpReport:
     queue_posts: int = 0
     queue_updates: int = 0
     relays: int = 0
+    #: Slack messages about erased passengers redacted (cards updated, relays deleted).
+    redacted: int = 0
     failed: list[str] = field(default_factory=list)
 
 
@@ -420,6 +435,7 @@ class AgentWorkflow:
         """Route new escalations, post due cards and relays, refresh dirty queue cards (debounced)."""
         report = PumpReport()
         await self._sweep(report)
+        report.redacted = await self.redact_erased(report)
         async with self.db.reading() as s:
             due = (
                 await s.scalars(
@@ -534,6 +550,11 @@ class AgentWorkflow:
             if esc is None or esc.route is None:
                 return False
             await s.refresh(esc)
+            if esc.card_ts == REDACTED or await _erased(s, esc.conversation_id):
+                # An erased passenger's card is only ever redacted (`redact_erased`), never posted or refreshed.
+                if won.rowcount == 1:
+                    esc.card_ts = None
+                return False
             view = await passenger_card(s, esc)
             ts, route = esc.card_ts, esc.route
         try:
@@ -558,7 +579,7 @@ class AgentWorkflow:
                     select(AgentRelay.id, Escalation.route, Escalation.card_ts, InboundMessage.text)
                     .join(Escalation, Escalation.id == AgentRelay.escalation_id)
                     .join(InboundMessage, InboundMessage.id == AgentRelay.inbound_id)
-                    .where(AgentRelay.status == "pending", Escalation.card_ts.is_not(None), Escalation.card_ts != POSTING)
+                    .where(AgentRelay.status == "pending", Escalation.card_ts.is_not(None), Escalation.card_ts.not_in([POSTING, REDACTED]))
                     .order_by(AgentRelay.id)
                     .limit(limit)
                 )
@@ -582,6 +603,69 @@ class AgentWorkflow:
                 await s.execute(update(AgentRelay).where(AgentRelay.id == relay_id).values(status="posted", posted_at=self.clock()))
             posted += 1
         return posted
+
+
+    # -- erasure: what the desk posted about a passenger who was since erased --
+
+    async def redact_erased(self, report: PumpReport | None = None) -> int:
+        """Delete our relays from the card's thread, then replace the card; a failure is retried by the next pump.
+
+        Erasure (consent.privacy) cannot call Slack: it commits the passenger as erased and marks their
+        posted relays `redact`; a card still naming a Slack message is what is left to redact, and it
+        becomes `REDACTED` only after Slack confirmed both steps. A relay being posted right now is
+        waited for, so it cannot land in the thread after the clean-up.
+        """
+        relay_in_flight = exists(select(AgentRelay.id).where(AgentRelay.escalation_id == Escalation.id, AgentRelay.status == POSTING))
+        async with self.db.reading() as s:
+            rows = (
+                await s.execute(
+                    select(Escalation.id, Escalation.route, Escalation.card_ts)
+                    .join(Conversation, Conversation.id == Escalation.conversation_id)
+                    .join(Passenger, Passenger.id == Conversation.passenger_id)
+                    .where(
+                        Passenger.erased_at.is_not(None),
+                        Escalation.route.is_not(None),
+                        Escalation.card_ts.is_not(None),
+                        Escalation.card_ts.not_in([POSTING, REDACTED]),
+                        ~relay_in_flight,
+                    )
+                    .order_by(Escalation.id)
+                )
+            ).all()
+        redacted = 0
+        for esc_id, route, ts in rows:
+            try:
+                for post in await self.desk.thread_posts(str(route), str(ts)):
+                    await self.desk.delete_message(str(route), post)
+                    redacted += 1
+                await self.desk.redact_passenger_card(str(route), str(ts), ErasedCardView(esc_id))
+                redacted += 1
+            except Exception as exc:  # the card keeps its ts, so the next pump tries again
+                log.warning("erased passenger's card not redacted", extra={"escalation": esc_id, "error": type(exc).__name__})
+                if report is not None:
+                    report.failed.append(type(exc).__name__)
+                continue
+            async with self.db.transaction() as s:
+                await s.execute(update(Escalation).where(Escalation.id == esc_id, Escalation.card_ts == ts).values(card_ts=REDACTED))
+                await s.execute(
+                    update(AgentRelay)
+                    .where(AgentRelay.escalation_id == esc_id, AgentRelay.status.in_(["redact", "posted"]))
+                    .values(status=REDACTED)
+                )
+                esc = await s.get(Escalation, esc_id)
+                if esc is not None:
+                    await self._dirty(s, esc)
+        return redacted
+
+
+async def _erased(s: AsyncSession, conversation_id: int) -> bool:
+    """Whether the conversation's passenger was erased (their card may only be redacted)."""
+    erased_at = await s.scalar(
+        select(Passenger.erased_at)
+        .join(Conversation, Conversation.passenger_id == Passenger.id)
+        .where(Conversation.id == conversation_id)
+    )
+    return erased_at is not None
 
 
 # ---- metrics ----

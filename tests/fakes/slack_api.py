@@ -1,4 +1,4 @@
-"""A local fake of the Slack Web API (auth.test, chat.postMessage, chat.update) and of response_url."""
+"""A local fake of the Slack Web API (auth.test, chat.postMessage/update/delete, conversations.replies) and of response_url."""
 
 from __future__ import annotations
 
@@ -43,6 +43,18 @@ class FakeSlack:
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
+    def human_reply(self, channel: str, thread_ts: str, user: str, text: str) -> str:
+        """A person's message in a thread (Slack has it; a bot may not delete it)."""
+        ts = f"1700000000.{next(self._ts):06d}"
+        with self._lock:
+            self.messages[(channel, ts)] = {"channel": channel, "text": text, "thread_ts": thread_ts, "user": user}
+        return ts
+
+    def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        """The replies Slack still holds in a thread, oldest first."""
+        with self._lock:
+            return [b for (ch, ts), b in sorted(self.messages.items()) if ch == channel and b.get("thread_ts") == thread_ts and ts != thread_ts]
+
     def posts(self, *, thread_ts: str | None = None) -> list[dict[str, Any]]:
         return [c.body for c in self.of("chat.postMessage") if c.body.get("thread_ts") == thread_ts]
 
@@ -54,13 +66,15 @@ class FakeSlack:
     def app(self) -> FastAPI:
         api = FastAPI()
 
-        @api.post("/api/{method}")
+        @api.api_route("/api/{method}", methods=["GET", "POST"])
         async def call(method: str, request: Request) -> JSONResponse:
             raw = await request.body()
             if request.headers.get("content-type", "").startswith("application/json"):
                 body: dict[str, Any] = json.loads(raw or b"{}")
             else:
                 body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+            # Some methods (conversations.replies, chat.delete) send their arguments in the query string.
+            body = {**dict(request.query_params), **body}
             if isinstance(body.get("blocks"), str):
                 body["blocks"] = json.loads(body["blocks"])
             with self._lock:
@@ -107,4 +121,37 @@ class FakeSlack:
                     return {"ok": False, "error": "message_not_found"}
                 self.messages[(channel, ts)] = body
             return {"ok": True, "channel": channel, "ts": ts, "text": body.get("text")}
+        if method == "chat.delete":
+            ts = str(body.get("ts") or "")
+            with self._lock:
+                message = self.messages.get((channel, ts))
+                if message is None:
+                    return {"ok": False, "error": "message_not_found"}
+                if "user" in message:
+                    return {"ok": False, "error": "cant_delete_message"}
+                del self.messages[(channel, ts)]
+            return {"ok": True, "channel": channel, "ts": ts}
+        if method == "conversations.replies":
+            return self._replies(channel, str(body.get("ts") or ""), int(body.get("limit") or 1000), int(body.get("cursor") or 0))
         return {"ok": False, "error": "unknown_method"}
+
+    def _replies(self, channel: str, thread_ts: str, limit: int, start: int) -> dict[str, Any]:
+        """The parent then its replies, `limit` a page, with Slack's cursor in response_metadata."""
+        with self._lock:
+            parent = self.messages.get((channel, thread_ts))
+            if parent is None:
+                return {"ok": False, "error": "thread_not_found"}
+            replies = [(ts, b) for (ch, ts), b in sorted(self.messages.items()) if ch == channel and b.get("thread_ts") == thread_ts]
+        listed = [_listed(thread_ts, parent)] + [_listed(ts, b) for ts, b in replies]
+        page = listed[start : start + limit]
+        more = start + limit < len(listed)
+        return {"ok": True, "messages": page, "has_more": more, "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
+
+def _listed(ts: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A message as conversations.replies shows it: what a person wrote has a user, what we posted a bot_id."""
+    author = {"user": body["user"]} if "user" in body else {"bot_id": BOT_ID, "user": BOT_USER}
+    listed = {"ts": ts, "text": body.get("text"), **author}
+    if body.get("thread_ts"):
+        listed["thread_ts"] = body["thread_ts"]
+    return listed

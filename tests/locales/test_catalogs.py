@@ -91,6 +91,8 @@ CONTRACT: dict[str, frozenset[str]] = {
     "slack.usage": frozenset(),
     "slack.broadcast_received": frozenset({"target"}),
     "slack.broadcast_refused": frozenset({"reason"}),
+    "slack.erased": frozenset(),
+    "slack.erased_note": frozenset({"id"}),
 }
 
 # Realistic, long-ish values: what a passenger would actually read.

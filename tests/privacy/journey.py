@@ -92,6 +92,17 @@ def dump(value: Any) -> str:
     return json.dumps(value, default=str, ensure_ascii=False)
 
 
+def readable(value: Any) -> Any:
+    """Rows with every encrypted value inside JSON decrypted too, as anyone holding the live key could read them."""
+    if isinstance(value, dict):
+        return {k: readable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [readable(v) for v in value]
+    if isinstance(value, str) and value.startswith("enc1:"):
+        return crypto.keyring().decrypt(value)
+    return value
+
+
 class _Everything(logging.Formatter):
     """Formats a record with every attribute, so PII hiding in `extra=` fields is seen too."""
 
