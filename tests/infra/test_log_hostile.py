@@ -338,3 +338,17 @@ def test_rebook_serve_writes_uvicorn_through_the_redacting_handler(tmp_path: Pat
     assert all(re.match(stamp, line) for line in lines), lines
     text = "\n".join(lines)
     assert PHONE.lstrip("+") not in text and EMAIL not in text and "refund approved" not in text and "a" * 64 not in text
+
+
+def test_a_logger_without_handlers_falls_back_to_a_redacting_last_resort(
+    production_log: io.StringIO, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A logger that does not propagate and has no handler of its own writes through `logging.lastResort`."""
+    orphan = logging.getLogger("rebook.tests.orphan")
+    orphan.propagate = False
+    try:
+        orphan.warning("undeliverable to %s\n%s", PHONE, EMAIL)
+    finally:
+        orphan.propagate = True
+    err = capsys.readouterr().err
+    assert err == "undeliverable to <phone>\\n<email>\n"

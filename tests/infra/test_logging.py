@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra.logging import RedactingFilter, configure, redact
+from infra.logging import LineFormatter, RedactingFilter, configure, redact
 
 PHONES = ("+34600123456", "+1 (555) 010-0199", "0049 30 12345678", "whatsapp:+447700900123")
 EMAILS = ("ana.garcia+trip@example.co.uk", "ops@rebook.example")
@@ -127,6 +127,7 @@ def test_configure_installs_one_redacting_handler_on_the_root() -> None:
         configure(logging.WARNING)
         assert len(root.handlers) == 1
         assert any(isinstance(f, RedactingFilter) for f in root.handlers[0].filters)
+        assert isinstance(root.handlers[0].formatter, LineFormatter)
         assert root.level == logging.WARNING
     finally:
         root.handlers[:] = saved_handlers
