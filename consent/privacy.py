@@ -107,6 +107,12 @@ class TablePolicy:
     #: Further values written to other subsets of the rows (e.g. every row, beside the unsent ones).
     more: tuple[Clear, ...] = ()
     copies: Copies | None = None
+    #: Other ways a row can belong to the passenger (a broadcast notice has a passenger but no conversation).
+    also: tuple[Link, ...] = ()
+
+    @property
+    def links(self) -> tuple[Link, ...]:
+        return ((self.link,) if self.link is not None else ()) + self.also
 
     @property
     def rules(self) -> tuple[Clear, ...]:
@@ -165,6 +171,7 @@ POLICY: Mapping[str, TablePolicy] = {
         {"status": "cancelled", "last_error": ERASED, "params": {}},
         when={"status": ("pending", "sending", "dead")},
         more=(Clear({"params": {}}),),
+        also=(Link("passenger_id", "passengers"),),
         why="messages not yet sent (or dead-lettered) are cancelled; parameters (an agent's free text) go from every message",
     ),
     "deliveries": TablePolicy(
@@ -172,6 +179,7 @@ POLICY: Mapping[str, TablePolicy] = {
         Link("conversation_id", "conversations"),
         Erase.NULL,
         {"provider_message_id": None},
+        also=(Link("outbox_id", "outbox"),),
         why="provider message ids (a WhatsApp id embeds the phone number) go; counts stay",
     ),
     "inbound_messages": TablePolicy(
@@ -246,8 +254,7 @@ def check_policy(metadata: MetaData) -> None:
         named |= {col for rule in policy.rules for col in rule.when}
         if policy.copies is not None:
             named.add(policy.copies.column)
-        if policy.link is not None:
-            named.add(policy.link.column)
+        named |= {link.column for link in policy.links}
         if not named <= known:
             raise UnknownTable(f"privacy policy for {name} names unknown columns {sorted(named - known)}")
         secret = {c.name for c in table.columns if isinstance(c.type, EncryptedString)}
@@ -267,8 +274,8 @@ def _order(metadata: MetaData) -> list[str]:
     while pending:
         progressed = False
         for name in list(pending):
-            link = POLICY[name].link
-            if link is None or link.parent is None or link.parent in done or link.parent not in metadata.tables:
+            parents = {link.parent for link in POLICY[name].links if link.parent is not None and link.parent in metadata.tables}
+            if parents <= set(done):
                 done.append(name)
                 pending.remove(name)
                 progressed = True
@@ -338,12 +345,16 @@ async def collect(session: AsyncSession, metadata: MetaData, passenger_id: int) 
         if not policy.personal or policy.link is None:
             continue
         table = metadata.tables[name]
-        link = policy.link
-        if link.parent is None:
-            keys: list[Any] = [passenger_id]
-        else:
-            keys = sorted({r[link.parent_column] for r in rows.get(link.parent, []) if r[link.parent_column] is not None})
-        rows[name] = await _fetch(session, table, link.column, keys)
+        pk = [c.name for c in table.primary_key.columns]
+        found: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for link in policy.links:
+            if link.parent is None:
+                keys: list[Any] = [passenger_id]
+            else:
+                keys = sorted({r[link.parent_column] for r in rows.get(link.parent, []) if r[link.parent_column] is not None})
+            for row in await _fetch(session, table, link.column, keys):
+                found.setdefault(tuple(row[c] for c in pk), row)
+        rows[name] = [found[k] for k in sorted(found)]
         if name == "passengers" and not rows[name]:
             return None
     numbers = sorted({str(r["address"]) for r in rows.get("contact_points", []) if r.get("address")})

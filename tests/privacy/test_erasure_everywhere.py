@@ -6,11 +6,12 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import JSON, update
+from sqlalchemy import JSON, select, update
 
 from consent import privacy
 from conversations.desk_models import AgentDecision
 from conversations.lifecycles import EscalationStatus, OutboxStatus, allowed
+from conversations.models import OutboxMessage
 from infra.orm import Base
 from tests.conversations.conftest import Rig
 from tests.privacy.conftest import OPS_API_KEYS, auth
@@ -110,3 +111,28 @@ async def test_a_passenger_taken_over_in_slack_is_erased_from_every_column_and_e
     await desk.agents.pump()
     ours = [body for body in desk.fake.messages.values() if "user" not in body]
     assert ours and [json.dumps(b) for b in ours if found_in(json.dumps(b, ensure_ascii=False), secrets)] == []
+
+
+async def test_a_notice_outside_any_conversation_is_exported_and_cancelled(desk: Desk) -> None:  # noqa: F811
+    """A broadcast notice is an outbox row with a passenger but no conversation: it belongs to them too."""
+    rig: Rig = desk.rig
+    who = await rig.add_pax(("sms",))
+    async with rig.c.db.transaction() as s:
+        for n, status in enumerate(("pending", "sent")):
+            s.add(
+                OutboxMessage(
+                    conversation_id=None, passenger_id=who.passenger_id, idempotency_key=f"notice-{who.passenger_id}-{n}",
+                    key="broadcast_notice", params={"text": f"Gate change for {who.phone}"}, status=status,
+                    tried_channels=[], attempts=0, next_attempt_at=rig.clock(), created_at=rig.clock(),
+                )
+            )
+
+    exported = (await desk.http.get(f"/v1/passengers/{who.passenger_id}/export", headers=auth("all"))).json()
+    assert sorted(m["status"] for m in exported["tables"]["outbox"]) == ["pending", "sent"]
+    r = await desk.http.delete(f"/v1/passengers/{who.passenger_id}", headers=auth("erase"))
+
+    by_table = {t["table"]: t for t in r.json()["tables"]}
+    assert by_table["outbox"] == {"table": "outbox", "action": "anonymised", "rows": 2, "columns": ["last_error", "params", "status"]}
+    async with rig.c.db.reading() as s:
+        rows = (await s.scalars(select(OutboxMessage).where(OutboxMessage.passenger_id == who.passenger_id).order_by(OutboxMessage.id))).all()
+    assert [(m.status, m.params) for m in rows] == [("cancelled", {}), ("sent", {})]
