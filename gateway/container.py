@@ -53,6 +53,7 @@ def build_channels(settings: Settings, sandbox: Sandbox | None) -> dict[str, Cha
             token=wa.token.get_secret_value() if wa.token else "",
             api_base=wa.api_base,
             api_version=wa.api_version,
+            max_connections=wa.max_connections,
             templates={
                 key: {loc: (b.name, b.language) for loc, b in by_locale.items()}
                 for key, by_locale in wa.templates.items()
@@ -65,6 +66,7 @@ def build_channels(settings: Settings, sandbox: Sandbox | None) -> dict[str, Cha
             auth_token=tw.auth_token.get_secret_value() if tw.auth_token else "",
             from_number=tw.from_number or "",
             api_base=tw.api_base,
+            max_connections=tw.max_connections,
             status_callback_url=settings.public_base_url.rstrip("/") + "/webhooks/twilio/status",
             max_segments=tw.max_segments,
         )

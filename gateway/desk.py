@@ -70,7 +70,12 @@ def build_desk(
     sl = settings.slack
     log.info("channel slack: %s", sl.report())
     desk = (
-        SlackDesk(token=sl.bot_token.get_secret_value(), api_base=sl.api_base, locale=sl.locale)
+        SlackDesk(
+            token=sl.bot_token.get_secret_value(),
+            api_base=sl.api_base,
+            locale=sl.locale,
+            max_connections=sl.max_connections,
+        )
         if sl.enabled and sl.bot_token
         else None
     )

@@ -87,6 +87,8 @@ class TwilioSettings(BaseModel):
     from_number: str | None = None
     api_base: str = "https://api.twilio.com"
     max_segments: int = 4
+    #: Most open connections to the API from one process (sends beyond it wait for a free one).
+    max_connections: int = Field(default=64, ge=1)
 
     @property
     def enabled(self) -> bool:
@@ -101,6 +103,8 @@ class WhatsAppSettings(BaseModel):
     api_base: str = "https://graph.facebook.com"
     api_version: str = "21.0"
     templates: dict[str, dict[str, TemplateBinding]] = Field(default_factory=_default_templates)
+    #: Most open connections to the API from one process (sends beyond it wait for a free one).
+    max_connections: int = Field(default=64, ge=1)
 
     @property
     def enabled(self) -> bool:
@@ -120,6 +124,8 @@ class SlackSettings(BaseModel):
     bot_token: SecretStr | None = None
     signing_secret: SecretStr | None = None
     api_base: str = "https://slack.com/api/"
+    #: Most open connections to the Web API from one process.
+    max_connections: int = Field(default=64, ge=1)
     escalation_channel: str = "rebook-escalations"
     routes: list[SlackRoute] = Field(default_factory=list)
     always_push_tiers: list[int] = Field(default_factory=list)

@@ -13,6 +13,9 @@ shutdown (an unclosed session is an error under the test suite's `filterwarnings
 
 from __future__ import annotations
 
+import codecs
+from typing import Any
+
 import aiohttp
 import httpx
 import yarl
@@ -57,6 +60,17 @@ def _mapped(exc: Exception, request: httpx.Request) -> httpx.TransportError:
     else:
         kind = httpx.TransportError
     return kind(message, request=request)
+
+
+def _known_charset(name: str | None) -> str | None:
+    """The charset if Python can decode it; otherwise httpx's own fallback applies."""
+    if not name:
+        return None
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return None
+    return name
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -104,22 +118,77 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode("ascii", "replace")
         # httpx decodes Content-Encoding itself, so aiohttp hands over the bytes as sent.
-        return httpx.Response(
+        answer = httpx.Response(
             status_code=response.status,
             headers=list(response.raw_headers),
             content=content,
             request=request,
             extensions=extensions,
         )
+        charset = _known_charset(response.charset)
+        if charset is not None:
+            # aiohttp parsed Content-Type already (cached); httpx would parse it again for `.text`.
+            answer.encoding = charset
+        return answer
 
     async def aclose(self) -> None:
         await self.session.close()
+
+
+class _NoCookies(httpx.Cookies):
+    """Provider APIs authenticate by header: reading Set-Cookie on every response is wasted work."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+class ProviderClient(httpx.AsyncClient):
+    """An `httpx.AsyncClient` that resolves each relative endpoint against `base_url` once, not per request.
+
+    httpx parses the URL twice per request (the endpoint, then base + endpoint): that was the
+    largest single cost left in a pywa send once the pool was aiohttp's. pywa overwrites
+    `base_url` after construction and callers may again, so the cache follows `base_url`.
+    """
+
+    _MAX_ENDPOINTS = 256
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._no_cookies = _NoCookies()
+        self._resolved_for: httpx.URL | None = None
+        self._resolved: dict[str, httpx.URL] = {}
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._no_cookies
+
+    @cookies.setter
+    def cookies(self, value: Any) -> None:
+        raise TypeError("a provider client keeps no cookies")
+
+    def _resolve(self, url: str) -> httpx.URL:
+        base = self.base_url
+        if base is not self._resolved_for:
+            self._resolved_for, self._resolved = base, {}
+        found = self._resolved.get(url)
+        if found is None:
+            found = httpx.URL(url)
+            if found.is_relative_url:  # httpx's own rule: append to the base path
+                found = base.copy_with(raw_path=base.raw_path + found.raw_path.lstrip(b"/"))
+            if len(self._resolved) < self._MAX_ENDPOINTS:
+                self._resolved[url] = found
+        return found
+
+    def build_request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Request:
+        return super().build_request(
+            method, self._resolve(url) if isinstance(url, str) else url, **kwargs
+        )
 
 
 def async_client(
     *, timeout: float, max_connections: int = DEFAULT_MAX_CONNECTIONS
 ) -> httpx.AsyncClient:
     """An `httpx.AsyncClient` for SDKs that want one (pywa), sending over a bounded aiohttp pool."""
-    return httpx.AsyncClient(
+    return ProviderClient(
         timeout=timeout, transport=AiohttpTransport(max_connections), trust_env=False
     )
