@@ -275,6 +275,12 @@ class _RebasedHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # twilio
         self.session = client_session(max_connections)
         self._base = urlsplit(api_base.rstrip("/"))
 
+    def log_request(self, kwargs: dict[str, object]) -> None:
+        """The SDK formats URL and headers into INFO lines per send even when INFO is off (~5% of a send's CPU)."""
+
+    def log_response(self, status_code: int, response: Response) -> None:
+        """Same as `log_request`: status and headers, formatted for a log nobody reads."""
+
     async def request(
         self,
         method: str,

@@ -6,9 +6,10 @@ import asyncio
 import datetime as dt
 import gc
 import gzip
+import logging
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import aiohttp
 import httpx
@@ -16,6 +17,7 @@ import pytest
 from aiohttp import web
 from pydantic import ValidationError
 
+from channels.sms import SmsChannel
 from channels.whatsapp import WhatsAppChannel
 from conversations.ports import OutboundMessage, ProviderUnavailable, RateLimited
 from gateway.settings import SlackSettings, TwilioSettings, WhatsAppSettings
@@ -28,6 +30,7 @@ from infra.http import (
 )
 from tests.fakes.graph_api import FakeGraphAPI
 from tests.fakes.server import LocalServer
+from tests.fakes.twilio_api import FakeTwilio
 
 PHONE_ID = "1099000111"
 
@@ -410,3 +413,28 @@ def test_pool_bounds_are_settings_with_the_shared_default() -> None:
     for model in (TwilioSettings, WhatsAppSettings, SlackSettings):
         with pytest.raises(ValidationError):
             model(max_connections=0)
+
+
+async def test_sms_sends_on_one_bounded_session_and_the_sdk_logs_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake = FakeTwilio()
+    caplog.set_level(logging.DEBUG)
+    with LocalServer(fake.app) as srv:
+        channel = SmsChannel(
+            account_sid=fake.account_sid,
+            auth_token=fake.auth_token,
+            from_number="+14155550100",
+            api_base=srv.url,
+            max_connections=3,
+        )
+        try:
+            for n in range(2):
+                await channel.send(replace(text_message(n), to="+447700900123"))
+            http = channel._http
+            assert http is not None and isinstance(http.session.connector, aiohttp.TCPConnector)
+            assert http.session.connector.limit == 3
+        finally:
+            await channel.aclose()
+    assert len(fake.requests) == 2
+    assert [r for r in caplog.records if r.name.startswith("twilio")] == []
