@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -148,3 +149,26 @@ async def test_a_card_being_posted_when_the_passenger_is_erased_is_redacted_once
     assert [b for b in new_posts if _leaks(b, who)] == []
     [esc] = await rig.escalations(who)
     assert (esc.status, esc.card_ts) == ("closed", None)
+
+
+async def test_a_long_thread_is_read_page_by_page_and_only_our_messages_are_listed(desk: Desk) -> None:
+    parts = desk.rig.c.desk
+    assert parts is not None and parts.desk is not None
+    base = 1690000000 + time.monotonic_ns() % 10_000_000  # the fake outlives one test: a thread of its own
+    card = f"{base}.000000"
+    # Slack already holds a card with 230 of our relays and a person's reply (seeded: posting them costs 10 s).
+    ours = [f"{base}.{n + 1:06d}" for n in range(230)]
+    desk.fake.messages[(ESC, card)] = {"channel": ESC, "text": "card"}
+    for n, ts in enumerate(ours):
+        desk.fake.messages[(ESC, ts)] = {"channel": ESC, "text": f"Passenger: relay {n}", "thread_ts": card}
+    desk.fake.human_reply(ESC, card, AGENT, "a person's reply")
+    pages_before = len(desk.fake.of("conversations.replies"))
+
+    listed = await parts.desk.thread_posts(ESC, card)
+
+    assert listed == ours
+    assert len(desk.fake.of("conversations.replies")) - pages_before == 2
+    for ts in listed[:3]:
+        await parts.desk.delete_message(ESC, ts)
+    await parts.desk.delete_message(ESC, listed[0])  # already gone: counts as deleted
+    assert len(desk.fake.thread(ESC, card)) == 230 - 3 + 1
