@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 PROVIDER = "slack"
 #: A card being posted by some process; `pump()` leaves it alone.
 POSTING = "posting"
+#: A relay in Slack whose passenger was erased (set by consent.privacy): `redact_erased` deletes it.
+REDACT = "redact"
 
 
 # ---- the port a desk (Slack) implements ----
@@ -576,7 +578,7 @@ class AgentWorkflow:
         async with self.db.reading() as s:
             rows = (
                 await s.execute(
-                    select(AgentRelay.id, Escalation.route, Escalation.card_ts, InboundMessage.text)
+                    select(AgentRelay.id, AgentRelay.escalation_id, Escalation.route, Escalation.card_ts, InboundMessage.text)
                     .join(Escalation, Escalation.id == AgentRelay.escalation_id)
                     .join(InboundMessage, InboundMessage.id == AgentRelay.inbound_id)
                     .where(AgentRelay.status == "pending", Escalation.card_ts.is_not(None), Escalation.card_ts.not_in([POSTING, REDACTED]))
@@ -585,25 +587,33 @@ class AgentWorkflow:
                 )
             ).all()
         posted = 0
-        for relay_id, route, thread_ts, text in rows:
+        for relay_id, esc_id, route, thread_ts, text in rows:
             async with self.db.transaction() as s:
                 won: CursorResult[tuple[()]] = await s.execute(  # type: ignore[assignment]
                     update(AgentRelay).where(AgentRelay.id == relay_id, AgentRelay.status == "pending").values(status=POSTING)
                 )
             if won.rowcount != 1:
                 continue
+            mine = and_(AgentRelay.id == relay_id, AgentRelay.status == POSTING)
+            # Erasure may mark the relay `redact` while it is on its way (see `redact_erased`).
+            erased = and_(AgentRelay.id == relay_id, AgentRelay.status == REDACT, AgentRelay.posted_at.is_(None))
             try:
                 await self.desk.post_relay(str(route), str(thread_ts), text or "")
             except Exception as exc:  # retried by the next pump
                 report.failed.append(type(exc).__name__)
                 async with self.db.transaction() as s:
-                    await s.execute(update(AgentRelay).where(AgentRelay.id == relay_id).values(status="pending"))
+                    await s.execute(update(AgentRelay).where(mine).values(status="pending"))
+                    await s.execute(update(AgentRelay).where(erased).values(status="cancelled"))
                 continue
             async with self.db.transaction() as s:
-                await s.execute(update(AgentRelay).where(AgentRelay.id == relay_id).values(status="posted", posted_at=self.clock()))
+                done: CursorResult[tuple[()]] = await s.execute(  # type: ignore[assignment]
+                    update(AgentRelay).where(mine).values(status="posted", posted_at=self.clock())
+                )
+                if done.rowcount != 1:
+                    await s.execute(update(AgentRelay).where(erased).values(posted_at=self.clock()))
+                    await _rearm_redaction(s, esc_id, str(thread_ts))
             posted += 1
         return posted
-
 
     # -- erasure: what the desk posted about a passenger who was since erased --
 
@@ -615,7 +625,14 @@ class AgentWorkflow:
         becomes `REDACTED` only after Slack confirmed both steps. A relay being posted right now is
         waited for, so it cannot land in the thread after the clean-up.
         """
-        relay_in_flight = exists(select(AgentRelay.id).where(AgentRelay.escalation_id == Escalation.id, AgentRelay.status == POSTING))
+        # A relay on its way is waited for (at most post_timeout after the erasure: a crash may have cut it off).
+        relay_in_flight = exists(
+            select(AgentRelay.id).where(
+                AgentRelay.escalation_id == Escalation.id,
+                or_(AgentRelay.status == POSTING, and_(AgentRelay.status == REDACT, AgentRelay.posted_at.is_(None))),
+            )
+        )
+        waiting = and_(relay_in_flight, Passenger.erased_at > self.clock() - self.config.post_timeout)
         async with self.db.reading() as s:
             rows = (
                 await s.execute(
@@ -627,7 +644,7 @@ class AgentWorkflow:
                         Escalation.route.is_not(None),
                         Escalation.card_ts.is_not(None),
                         Escalation.card_ts.not_in([POSTING, REDACTED]),
-                        ~relay_in_flight,
+                        ~waiting,
                     )
                     .order_by(Escalation.id)
                 )
@@ -649,13 +666,20 @@ class AgentWorkflow:
                 await s.execute(update(Escalation).where(Escalation.id == esc_id, Escalation.card_ts == ts).values(card_ts=REDACTED))
                 await s.execute(
                     update(AgentRelay)
-                    .where(AgentRelay.escalation_id == esc_id, AgentRelay.status.in_(["redact", "posted"]))
+                    .where(AgentRelay.escalation_id == esc_id, AgentRelay.status.in_([REDACT, "posted"]))
                     .values(status=REDACTED)
                 )
                 esc = await s.get(Escalation, esc_id)
                 if esc is not None:
                     await self._dirty(s, esc)
         return redacted
+
+
+async def _rearm_redaction(s: AsyncSession, escalation_id: int, card_ts: str) -> None:
+    """The passenger was erased while their message was on its way to the thread: redact the thread again."""
+    await s.execute(
+        update(Escalation).where(Escalation.id == escalation_id, Escalation.card_ts == REDACTED).values(card_ts=card_ts)
+    )
 
 
 async def _erased(s: AsyncSession, conversation_id: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import threading
@@ -25,6 +26,14 @@ class Call:
     body: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Hold:
+    """A call the fake has received (`arrived`) and answers once `release` is set."""
+
+    arrived: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+
 @dataclass
 class FakeSlack:
     """Records every call; `fail_next(method, 429, retry_after=…)` scripts Slack's rate limit."""
@@ -36,6 +45,13 @@ class FakeSlack:
     failures: dict[str, list[tuple[int, str, str | None]]] = field(default_factory=dict)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    held: dict[str, Hold] = field(default_factory=dict)
+
+    def hold_next(self, method: str) -> Hold:
+        """The next call of `method` is recorded, then answered only once the test releases it."""
+        hold = Hold()
+        self.held[method] = hold
+        return hold
 
     def fail_next(self, method: str, status: int = 429, *, error: str = "ratelimited", retry_after: str | None = "0") -> None:
         self.failures.setdefault(method, []).append((status, error, retry_after))
@@ -81,6 +97,10 @@ class FakeSlack:
                 self.calls.append(Call(method, body))
                 scripted = self.failures.get(method)
                 failure = scripted.pop(0) if scripted else None
+                hold = self.held.pop(method, None)
+            if hold is not None:
+                hold.arrived.set()
+                await asyncio.to_thread(hold.release.wait, 30)
             if failure is not None:
                 status, error, retry_after = failure
                 headers = {"Retry-After": retry_after} if retry_after is not None else {}

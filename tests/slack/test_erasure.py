@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -172,3 +173,49 @@ async def test_a_long_thread_is_read_page_by_page_and_only_our_messages_are_list
         await parts.desk.delete_message(ESC, ts)
     await parts.desk.delete_message(ESC, listed[0])  # already gone: counts as deleted
     assert len(desk.fake.thread(ESC, card)) == 230 - 3 + 1
+
+
+async def _relays(desk: Desk, escalation_id: int) -> list[tuple[str, bool]]:
+    async with desk.rig.c.db.reading() as s:
+        rows = (await s.execute(select(AgentRelay.status, AgentRelay.posted_at).where(AgentRelay.escalation_id == escalation_id).order_by(AgentRelay.id))).all()
+    return [(status, posted_at is not None) for status, posted_at in rows]
+
+
+async def test_a_relay_on_its_way_during_the_erasure_is_waited_for_then_deleted(desk: Desk) -> None:
+    who, taken = await _taken(desk)
+    card_ts = str(taken.escalation.card_ts)
+    await desk.rig.reply("whatsapp", who, "one more thing about Ottoline")
+    await desk.settle()
+    hold = desk.fake.hold_next("chat.postMessage")
+    posting = asyncio.create_task(desk.agents.pump())
+    assert await asyncio.to_thread(hold.arrived.wait, 30), "the relay reached Slack, which has not answered yet"
+
+    assert (await desk.http.delete(f"/v1/passengers/{who.passenger_id}", headers=auth("erase"))).status_code == 200
+    waiting = await desk.agents.pump()
+    assert waiting.redacted == 0 and GIVEN in json.dumps(desk.fake.messages[(ESC, card_ts)])
+    hold.release.set()
+    await posting
+    assert await _relays(desk, taken.escalation.id) == [("redact", True)] * 3
+
+    done = await desk.agents.pump()
+
+    assert done.redacted == 4
+    assert [m.get("user") for m in desk.fake.thread(ESC, card_ts)] == [AGENT]
+    assert _leaks(desk.fake.messages[(ESC, card_ts)], who) == []
+    assert await _relays(desk, taken.escalation.id) == [("redacted", True)] * 3
+
+
+async def test_a_relay_cut_off_by_a_crash_holds_the_redaction_back_only_for_post_timeout(desk: Desk) -> None:
+    who, taken = await _taken(desk)
+    card_ts = str(taken.escalation.card_ts)
+    await desk.rig.reply("whatsapp", who, "are you still there?")
+    async with desk.rig.c.db.transaction() as s:  # a worker claimed the relay, then died before posting it
+        await s.execute(update(AgentRelay).where(AgentRelay.status == "pending").values(status="posting"))
+    assert (await desk.http.delete(f"/v1/passengers/{who.passenger_id}", headers=auth("erase"))).status_code == 200
+
+    assert (await desk.agents.pump()).redacted == 0
+    desk.rig.clock.advance(seconds=61)
+    assert (await desk.agents.pump()).redacted == 3
+
+    assert [m.get("user") for m in desk.fake.thread(ESC, card_ts)] == [AGENT]
+    assert _leaks(desk.fake.messages[(ESC, card_ts)], who) == []
