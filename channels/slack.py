@@ -1,8 +1,9 @@
 """Slack for agents and ops: Block Kit cards via slack_sdk, and the slack-bolt app behind /slack/*.
 
-API: https://api.slack.com/methods (chat.postMessage, chat.update, auth.test), Block Kit:
-https://docs.slack.dev/reference/block-kit. Setup: create a Slack app with a bot token
-(scopes `chat:write`, `commands`, `channels:history`), enable Interactivity at
+API: https://api.slack.com/methods (chat.postMessage, chat.update, chat.delete, conversations.replies,
+auth.test), Block Kit: https://docs.slack.dev/reference/block-kit. Setup: create a Slack app with a bot
+token (scopes `chat:write`, `commands`, `channels:history`, and `groups:history` for private routing
+channels: erasure reads a card's thread to delete our relays), enable Interactivity at
 `{public}/slack/interactions`, Event Subscriptions (`message.channels`) at `{public}/slack/events`
 and the slash command `/rebook` at `{public}/slack/commands`; invite the bot to each routing channel.
 
