@@ -4,7 +4,8 @@ Drives the real adapter classes from `channels/` (pywa for WhatsApp, twilio for 
 for the Slack desk) against a minimal loopback fake that answers each provider's success shape
 at once. The fake runs in a child process, so `time.process_time()` of this process is the
 client's CPU only. Prints JSON lines, one per adapter and transport: sends/s, client CPU ms per
-send, p50/p99 latency. `--transport httpx` runs WhatsApp over httpx's own pool (httpcore) as
+send, p50/p99 latency, and the load average (other processes on the box inflate CPU per send:
+compare adapters within one run). `--transport httpx` runs WhatsApp over httpx's own pool (httpcore) as
 before; `aiohttp` over `infra.http.AiohttpTransport` as now. SMS and Slack always run on aiohttp.
 
     .venv/bin/python bench/sends.py
@@ -20,6 +21,7 @@ import datetime as dt
 import importlib.util
 import itertools
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -206,6 +208,7 @@ async def _measure(
         "cpu_ms_per_send": round(cpu * 1000 / len(latencies), 3),
         "p50_ms": round(statistics.median(latencies) * 1000, 2),
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+        "load_avg_1m": round(os.getloadavg()[0], 2),  # CPU per send rises when the box is busy
     }
 
 
