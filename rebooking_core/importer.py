@@ -115,7 +115,7 @@ def _decode(n: int, raw: bytes) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise ImportFailed(
-            n, f"record: not UTF-8 (byte 0x{raw[err.start]:02X} at byte {err.start + 1}); save the file as UTF-8"
+            n, f"record: not UTF-8 (byte 0x{raw[err.start]:02X}, byte {err.start + 1} of the line); save the file as UTF-8"
         ) from None
 
 

@@ -463,7 +463,7 @@ def test_a_latin1_file_is_refused_at_its_first_non_ascii_line() -> None:
     with pytest.raises(ImportFailed) as err:
         parse_bookings(_raw(plain, plain | {"locator": "AAAAA3"}, accented, encoding="latin-1").splitlines())
     assert err.value.line == 3
-    assert str(err.value).startswith("line 3: record: not UTF-8 (byte 0xFC at byte ")
+    assert str(err.value).startswith("line 3: record: not UTF-8 (byte 0xFC, byte ")
     assert "Müller" not in str(err.value) and "ller" not in str(err.value)
 
 
