@@ -76,13 +76,17 @@ def create_app(
             )
         )
 
+    # Metric labels come from the route that answered (its template), never from the raw path: a
+    # client probing random paths must not mint a time series per path (memory here and in Prometheus).
+
     @app.middleware("http")
     async def count(request: Request, call_next):  # type: ignore[no-untyped-def]
         response: Response = await call_next(request)
-        path = request.url.path
+        route = getattr(request.scope.get("route"), "path", None)
+        path = route if isinstance(route, str) else "other"
         if path.startswith("/webhooks/") and response.status_code in (400, 401, 403):
             metrics.webhook_rejected.labels(path.split("/")[2], str(response.status_code)).inc()
-        metrics.http.labels(path if not path.startswith("/v1/") else "/v1", str(response.status_code)).inc()
+        metrics.http.labels("/v1" if path.startswith("/v1/") else path, str(response.status_code)).inc()
         return response
 
     @app.get("/healthz", tags=["health"])

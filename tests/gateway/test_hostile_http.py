@@ -384,3 +384,14 @@ async def test_a_body_that_stops_halfway_is_408_over_a_real_socket(hostile: Gate
         assert answer.startswith(b"HTTP/1.1 408 ")
         assert b"application/problem+json" in answer
     assert await count(hostile, Disruption) == 0
+
+
+async def test_probing_random_paths_mints_no_metric_series_per_path(hostile: Gateway) -> None:
+    for i in range(30):
+        await hostile.client.get(f"/probe-{i}/x")
+        await hostile.client.post(f"/webhooks/probe-{i}", content=b"{}")
+    await hostile.client.get("/healthz")
+    routes = {s.labels["route"] for m in hostile.container.metrics.http.collect() for s in m.samples}
+    providers = {s.labels["provider"] for m in hostile.container.metrics.webhook_rejected.collect() for s in m.samples}
+    assert not any("probe" in label for label in routes | providers), routes | providers
+    assert {"other", "/healthz"} <= routes
