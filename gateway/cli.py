@@ -106,9 +106,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from gateway.app import create_app
     from gateway.container import build
+    from gateway.limits import uvicorn_options
 
     app = create_app(build(settings), embedded_worker=not args.no_worker, settle=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    # Header deadline and size cap, keep-alive bound (gateway.limits): slow or huge headers cannot hold a connection.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", **uvicorn_options())
     return 0
 
 
