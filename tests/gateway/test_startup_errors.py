@@ -225,3 +225,24 @@ async def test_a_migrated_database_passes_the_start_check(db_url: str) -> None:
 
 async def test_the_redis_used_by_the_tests_passes_the_start_check() -> None:
     await require_redis(REDIS_URL)
+
+
+def test_the_start_line_names_database_queue_channels_and_public_url_without_passwords(caplog: pytest.LogCaptureFixture) -> None:
+    from gateway.cli import _log_start
+    from gateway.settings import Settings
+
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        sandbox=True,
+        database_url="postgresql://rebook:hunter2@db.internal:6543/rebook",
+        redis_url="redis://:hunter3@cache.internal:6380/2",
+        public_base_url="https://rebook.example.test",
+    )
+    with caplog.at_level("INFO", logger="gateway.cli"):
+        _log_start(settings, "worker")
+
+    [line] = [r.getMessage() for r in caplog.records if r.name == "gateway.cli"]
+    assert line == (
+        "worker: database db.internal:6543/rebook, queue redis cache.internal:6380/2,"
+        " channels: sms sandbox, whatsapp sandbox, public URL https://rebook.example.test"
+    )
