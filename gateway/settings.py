@@ -322,8 +322,12 @@ class Settings(BaseSettings):
 
 def settings_problems(exc: ValidationError | SettingsError) -> list[str]:
     """One line per problem, each naming its REBOOK_* variable; no pydantic banner, no input values."""
-    if isinstance(exc, SettingsError):
-        return [str(exc).splitlines()[0]]
+    if isinstance(exc, SettingsError):  # raised before validation: a list or object variable is not JSON
+        field = re.search(r'field "(\w+)"', str(exc))
+        if field is None:
+            return [str(exc).splitlines()[0]]
+        name = f"REBOOK_{field.group(1).upper()}"
+        return [f"{name} (or one of {name}__*): not readable; lists and objects are written as JSON"]
     lines: list[str] = []
     for error in exc.errors(include_input=False, include_url=False):
         message = str(error["msg"]).removeprefix("Value error, ")

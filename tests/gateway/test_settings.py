@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pydantic import SecretStr, ValidationError
+from pydantic_settings import SettingsError
 
 from gateway.settings import (
     DEV_BLIND_KEY,
@@ -344,3 +345,13 @@ def test_a_bad_nested_value_names_its_nested_variable(monkeypatch: pytest.Monkey
     assert [line.split(":", 1)[0] for line in lines] == ["REBOOK_TWILIO__MAX_SEGMENTS", "REBOOK_SLACK__ROUTES"]
     assert lines[1].endswith("(at 0.channel)")
     assert all("many" not in line for line in lines)
+
+
+def test_a_variable_that_is_not_json_names_its_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    env(monkeypatch, PRODUCTION)
+    monkeypatch.setenv("REBOOK_WHATSAPP__TEMPLATES", '{"disruption_notice": ')
+    with pytest.raises(SettingsError) as err:
+        load()
+    assert settings_problems(err.value) == [
+        "REBOOK_WHATSAPP (or one of REBOOK_WHATSAPP__*): not readable; lists and objects are written as JSON"
+    ]
