@@ -244,3 +244,12 @@ async def test_twilio_bytes(pg_hooks: Hooks, body: bytes, content_type: str, pat
     forged = twilio_signature(path, {})
     response = await pg_hooks.http.post(path, content=body, headers={"Content-Type": content_type, "X-Twilio-Signature": forged})
     assert_answered(response)
+
+
+@FUZZ
+@given(params=st.dictionaries(st.sampled_from(["hub.mode", "hub.verify_token", "hub.challenge"]) | FORM_TEXT, FORM_TEXT, max_size=4))
+async def test_whatsapp_challenge(pg_hooks: Hooks, params: dict[str, str]) -> None:
+    response = await pg_hooks.http.get(WA_URL, params=params)
+    assert response.status_code in (200, 403)
+    if response.status_code == 200:
+        assert params.get("hub.verify_token") == "verify-me" and response.text == params["hub.challenge"]
