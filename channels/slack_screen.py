@@ -53,13 +53,22 @@ class SlackScreen:
             payload = AsyncBoltRequest(body=text, headers=dict(headers)).body
         except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError):
             return Screened.MALFORMED
-        if not isinstance(payload, dict):
-            return Screened.MALFORMED
-        if payload.get("type") == "event_callback" and not isinstance(payload.get("event"), dict):
+        if not isinstance(payload, dict) or not _shaped(payload):
             return Screened.MALFORMED
         if payload.get("type") == "block_actions" and not _clickable(payload):
             return Screened.IGNORED
         return Screened.PASS
+
+
+def _shaped(payload: dict[str, Any]) -> bool:
+    """The fields bolt routes (and logs) by have the types Slack sends: a string type, event and view objects."""
+    if not isinstance(payload.get("type", ""), str) or not isinstance(payload.get("view", {}), dict):
+        return False
+    if payload.get("type") == "event_callback" or "event" in payload:
+        event = payload.get("event")
+        if not isinstance(event, dict) or not isinstance(event.get("type", ""), str):
+            return False
+    return True
 
 
 def _clickable(payload: dict[str, Any]) -> bool:

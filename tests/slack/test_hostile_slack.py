@@ -96,3 +96,47 @@ async def test_a_signed_block_actions_without_actions_is_200_and_does_nothing(de
 async def test_a_stale_signature_is_401_before_parsing(desk: Desk) -> None:
     r = await desk.post("/slack/events", "{not json", JSON, age=6 * 60)
     assert r.status_code == 401
+
+
+KEYS = ("type", "event", "actions", "user", "channel", "team", "authorizations", "enterprise", "view",
+        "message", "container", "trigger_id", "text", "event_id", "action_id", "value", "id", "team_id")
+TYPES = ("block_actions", "event_callback", "url_verification", "view_submission", "shortcut", "message", "app_mention")
+
+
+def _odd_payloads() -> list[tuple[str, bytes, str]]:
+    """Derandomized hypothesis examples of JSON shaped almost like Slack's: dicts, lists and scalars where objects belong."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import strategies as st
+
+    scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=8) | st.sampled_from(TYPES)
+    values = st.recursive(
+        scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(KEYS), inner, max_size=4), max_leaves=12
+    )
+    payload = st.dictionaries(st.sampled_from(KEYS), values, max_size=6).flatmap(
+        lambda d: st.sampled_from(TYPES).map(lambda t: {**d, "type": t}) | st.just(d)
+    )
+    body = st.one_of(
+        payload.map(lambda p: ("/slack/interactions", interaction(p).encode(), FORM)),
+        payload.map(lambda p: ("/slack/events", json.dumps(p).encode(), JSON)),
+        values.map(lambda v: ("/slack/events", json.dumps(v).encode(), JSON)),
+        st.dictionaries(st.sampled_from(("command", "text", "user_id", "channel_id", "trigger_id", "team_id")), st.text(max_size=12), max_size=6).map(
+            lambda form: ("/slack/commands", urllib.parse.urlencode(form).encode(), FORM)
+        ),
+    )
+    found: list[tuple[str, bytes, str]] = []
+
+    @given(body)
+    @settings(max_examples=150, derandomize=True, database=None, phases=[Phase.explicit, Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    def collect(example: tuple[str, bytes, str]) -> None:
+        found.append(example)
+
+    collect()
+    return found
+
+
+async def test_signed_payloads_of_any_shape_never_get_a_5xx(desk: Desk) -> None:
+    for path, body, content_type in _odd_payloads():
+        r = await signed(desk, path, body, content_type)
+        assert r.status_code < 500, (path, body[:300], r.status_code, r.text[:200])
+    await desk.settle()
