@@ -384,6 +384,7 @@ class SmsChannel:
         account_sid: str,
         auth_token: str,
         from_number: str,
+        from_numbers: tuple[str, ...] = (),
         api_base: str = "https://api.twilio.com",
         status_callback_url: str | None = None,
         max_segments: int = 4,
@@ -396,6 +397,8 @@ class SmsChannel:
         self._account_sid = account_sid
         self._auth_token = auth_token
         self._from = from_number
+        #: The pool of numbers (or Messaging Service SIDs) this account sends from; each is its own lane.
+        self.senders: tuple[str, ...] = tuple(dict.fromkeys(n for n in (from_number, *from_numbers) if n))
         self._api_base = api_base
         self._status_callback = status_callback_url
         self._timeout = timeout_seconds
@@ -418,10 +421,11 @@ class SmsChannel:
         """Render within budget and create the message; every failure raises a ChannelError."""
         text = render_sms(message, self.capabilities.max_segments)
         client = self._ensure_client()
+        origin = message.sender if message.sender in self.senders else self._from
         sender = (
-            {"messaging_service_sid": self._from}
-            if self._from.startswith("MG")
-            else {"from_": self._from}
+            {"messaging_service_sid": origin}
+            if origin.startswith("MG")
+            else {"from_": origin}
         )
         exchange = _Exchange(idempotency_key=message.idempotency_key)
         token = _EXCHANGE.set(exchange)
@@ -488,6 +492,7 @@ def parse_inbound(form: Mapping[str, str]) -> InboundText:
         text=form.get("Body"),
         choice_token=None,
         received_at=dt.datetime.now(dt.UTC),
+        recipient=(form.get("To") or "").strip(),
     )
 
 

@@ -377,6 +377,7 @@ class WhatsAppChannel:
         *,
         phone_number_id: str,
         token: str,
+        phone_number_ids: tuple[str, ...] = (),
         api_base: str = "https://graph.facebook.com",
         api_version: str = "21.0",
         templates: Mapping[str, Mapping[str, tuple[str, str]]] = DEFAULT_TEMPLATES,
@@ -398,6 +399,8 @@ class WhatsAppChannel:
         if unknown:
             raise ValueError(f"unknown Meta template language codes: {unknown}")
         self._phone_number_id = phone_number_id
+        #: The business phone numbers this app sends from; each is its own lane (80 messages/s apiece).
+        self.senders: tuple[str, ...] = tuple(dict.fromkeys(n for n in (phone_number_id, *phone_number_ids) if n))
         self._token = token
         self._api_base = api_base.rstrip("/")
         self._api_version = api_version
@@ -441,13 +444,14 @@ class WhatsAppChannel:
         tracker = (
             message.idempotency_key if 0 < len(message.idempotency_key) <= MAX_TRACKER else None
         )
+        sender = message.sender if message.sender in self.senders else self._phone_number_id
         try:
-            wamid = await self._send(self._client(), payload, tracker)
+            wamid = await self._send(self._client(), payload, tracker, sender)
         except (WhatsAppError, httpx.HTTPError) as exc:
             raise map_error(exc) from exc
         return SendResult(provider=PROVIDER, provider_message_id=wamid)
 
-    async def _send(self, wa: WhatsApp, payload: WhatsAppPayload, tracker: str | None) -> str:
+    async def _send(self, wa: WhatsApp, payload: WhatsAppPayload, tracker: str | None, sender: str) -> str:
         if payload.kind == "template" and payload.template is not None:
             name, language = self.template_for(payload.template.key, payload.template.locale)
             params: list[Any] = [
@@ -468,6 +472,7 @@ class WhatsAppChannel:
                 language=TemplateLanguage(language),
                 params=params,
                 tracker=tracker,
+                sender=sender,
             )
             return str(sent_template.id)
         if payload.kind == "buttons":
@@ -478,6 +483,7 @@ class WhatsAppChannel:
                 footer=payload.footer or None,
                 buttons=[Button(title=b.title, callback_data=b.id) for b in payload.buttons],
                 tracker=tracker,
+                sender=sender,
             )
             return str(sent.id)
         if payload.kind == "list":
@@ -495,9 +501,10 @@ class WhatsAppChannel:
                     sections=[Section(title=payload.section_title, rows=rows)],
                 ),
                 tracker=tracker,
+                sender=sender,
             )
             return str(sent.id)
-        sent = await wa.send_message(to=payload.to, text=payload.text, tracker=tracker)
+        sent = await wa.send_message(to=payload.to, text=payload.text, tracker=tracker, sender=sender)
         return str(sent.id)
 
     async def aclose(self) -> None:
@@ -625,6 +632,9 @@ def _reply(message: Mapping[str, Any], where: str) -> tuple[str | None, str | No
 
 def _messages(value: Mapping[str, Any], where: str) -> list[InboundText]:
     contacts = _list(value, "contacts", where, required=False)
+    metadata = value.get("metadata")
+    number = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
+    recipient = number if isinstance(number, str) and number.isascii() and number.isdigit() else ""
     events: list[InboundText] = []
     for i, raw in enumerate(_list(value, "messages", where, required=False)):
         at = f"{where}.messages[{i}]"
@@ -644,6 +654,7 @@ def _messages(value: Mapping[str, Any], where: str) -> list[InboundText]:
                 text=text,
                 choice_token=token,
                 received_at=_timestamp(message, at),
+                recipient=recipient,
             )
         )
     return events

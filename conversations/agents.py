@@ -30,7 +30,7 @@ from conversations.agent_cards import (
 from conversations.desk_models import AgentDecision, AgentRelay, QueueCard
 from conversations.engine import AgentBooked, AgentClaimed, AgentReleased, MessageKind, Status
 from conversations.lifecycles import EscalationStatus, OutboxStatus, move, transition
-from conversations.models import Conversation, Escalation, InboundMessage, OutboxMessage
+from conversations.models import Conversation, Escalation, InboundMessage, OutboxMessage, Priority
 from conversations.service import Clock, ConversationService, claim_event
 from infra import crypto
 from infra.db import Database, insert_ignore
@@ -402,6 +402,7 @@ class AgentWorkflow:
                 "key": kind.value,
                 "params": params,
                 "offer_id": conv.offer_id,
+                "priority": Priority.ANSWER.value,
                 "status": OutboxStatus.PENDING.value,
                 "channel": None,
                 "tried_channels": [],

@@ -1,44 +1,36 @@
-"""Ops broadcasts: one notice to everyone on a flight or at an airport, on consented channels, paced per provider.
+"""Ops broadcasts: one notice to everyone on a flight or at an airport, as outbox rows the dispatcher sends.
 
 Targets are the passengers of every booking on the flight (or on flights leaving the airport in
-the next `AIRPORT_WINDOW`) who have a contact point. Consent is read right before each send;
-someone with no consented channel is counted as skipped, never messaged. A catalog key
-(`broadcast.*`) is rendered in each passenger's language; free text from ops goes out as written
-where the channel allows it (WhatsApp inside the 24 h window), otherwise inside the broadcast
-template as its parameter.
+the next `AIRPORT_WINDOW`) who have a contact point. Each gets one outbox row of no conversation
+(`passenger_id`, `broadcast_id`, lowest priority in its lane), so consent read at send time,
+channel choice and fallback, pacing, retries, dead letters and metrics are the dispatcher's, as
+for every other message; the counts are read from those rows. Someone with no consented channel
+is counted as skipped, never messaged. A catalog key (`broadcast.*`) is rendered in each
+passenger's language; free text from ops goes out as written where the channel allows it
+(WhatsApp inside the 24 h window), otherwise inside the broadcast template as its parameter.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import re
-from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import locales
-from consent import ledger
-from conversations.desk_models import Broadcast, BroadcastRecipient
-from conversations.models import Conversation
-from conversations.pacing import Pacing
-from conversations.ports import (
-    Channel,
-    ChannelError,
-    OptedOut,
-    OutboundMessage,
-    RateLimited,
-    ReasonClass,
-    TemplateCall,
-)
-from conversations.rendering import Branding, flight_code
+from conversations.desk_models import Broadcast
+from conversations.lifecycles import OutboxStatus
+from conversations.models import OUTBOX, OUTBOX_READY, Conversation, OutboxMessage, Priority
+from conversations.ports import ChannelError, OutboundMessage, TemplateCall
+from conversations.rendering import Branding, flight_code, padded
 from conversations.service import Clock
 from infra.db import Database
+from infra.idempotency import insert_or_get
 from rebooking_core import airports
 from rebooking_core.models import ContactPoint, Flight, Passenger, Segment
 
@@ -47,6 +39,9 @@ log = logging.getLogger(__name__)
 AIRPORT_WINDOW = dt.timedelta(hours=24)
 MAX_TEXT = 1024
 TEMPLATE_KEY = "broadcast_notice"
+#: The outbox `key` of a broadcast row, and the `last_error` the dispatcher gives a row nobody consented to.
+NOTICE_KEY = "broadcast"
+NO_CONSENT = "no_consented_channel"
 _FLIGHT = re.compile(r"^(?P<carrier>[A-Z0-9]{2})(?P<number>\d{1,4})(?:/(?P<date>\d{4}-\d{2}-\d{2}))?$")
 _AIRPORT = re.compile(r"^[A-Z]{3}$")
 
@@ -128,28 +123,32 @@ def _message(message: str) -> tuple[str | None, str | None]:
 
 
 async def create_broadcast(db: Database, request: BroadcastRequested, *, clock: Clock) -> int:
-    """Record the broadcast and its recipients in one transaction; the same idempotency key gives the same id."""
+    """Record the broadcast and one outbox row per passenger in one transaction; the same idempotency key gives the same id.
+
+    The key is claimed by insert-or-get, so concurrent requests with one key create one broadcast.
+    """
     key, text = _message(request.message)
     async with db.transaction() as s:
-        if request.idempotency_key:
-            known = (await s.scalars(select(Broadcast.id).where(Broadcast.idempotency_key == request.idempotency_key))).first()
-            if known is not None:
-                return int(known)
         now = clock()
         target = await resolve_target(s, request.target, now=now)
-        b = Broadcast(
-            scope=target.scope,
-            target=target.key,
-            message_key=key,
-            text=text,
-            requested_by=request.requested_by[:64],
-            idempotency_key=request.idempotency_key,
-            status="sending",
-            slack_channel=request.slack_channel,
-            created_at=now,
-        )
-        s.add(b)
-        await s.flush()
+        values = {
+            "scope": target.scope,
+            "target": target.key,
+            "message_key": key,
+            "text": text,
+            "requested_by": request.requested_by[:64],
+            "idempotency_key": request.idempotency_key,
+            "status": "sending",
+            "slack_channel": request.slack_channel,
+            "created_at": now,
+        }
+        if request.idempotency_key:
+            claimed = await insert_or_get(s, Broadcast, values, key="idempotency_key")
+            if not claimed.created:
+                return claimed.id
+            broadcast_id = claimed.id
+        else:
+            broadcast_id = int((await s.execute(insert(Broadcast).values(values).returning(Broadcast.id))).scalar_one())
         rows = (
             await s.execute(
                 select(Passenger.id, func.min(Segment.flight_id))
@@ -157,170 +156,105 @@ async def create_broadcast(db: Database, request: BroadcastRequested, *, clock: 
                 .where(Segment.flight_id.in_(target.flight_ids), Passenger.erased_at.is_(None))
                 .where(Passenger.id.in_(select(ContactPoint.passenger_id)))
                 .group_by(Passenger.id)
+                .order_by(Passenger.id)
             )
         ).all()
         if rows:
-            await s.execute(
-                insert(BroadcastRecipient),
-                [
-                    {"broadcast_id": b.id, "passenger_id": pid, "flight_id": fid, "status": "pending", "attempts": 0, "tried": []}
-                    for pid, fid in rows
-                ],
-            )
+            await s.execute(insert(OUTBOX), [_row(broadcast_id, pid, fid, now) for pid, fid in rows])
         else:
-            b.status, b.finished_at = "done", now
-        return b.id
+            await s.execute(update(Broadcast).where(Broadcast.id == broadcast_id).values(status="done", finished_at=now))
+        return broadcast_id
+
+
+def _row(broadcast_id: int, passenger_id: int, flight_id: int, at: dt.datetime) -> dict[str, object]:
+    """One passenger's notice; its idempotency key makes a second row for them impossible."""
+    return {
+        "conversation_id": None,
+        "passenger_id": passenger_id,
+        "broadcast_id": broadcast_id,
+        "idempotency_key": f"b{broadcast_id}-p{passenger_id}",
+        "key": NOTICE_KEY,
+        "params": {"flight_id": flight_id},
+        "offer_id": None,
+        "priority": Priority.BROADCAST.value,
+        "status": OutboxStatus.PENDING.value,
+        "tried_channels": [],
+        "attempts": 0,
+        "next_attempt_at": at,
+        "created_at": at,
+    }
 
 
 async def broadcast_counts(db: Database, broadcast_id: int) -> BroadcastCounts | None:
+    """Counts from the broadcast's outbox rows: sent, skipped for want of consent, failed, still to send."""
     async with db.reading() as s:
         b = await s.get(Broadcast, broadcast_id)
         if b is None:
             return None
-        by = dict(
-            (
-                await s.execute(
-                    select(BroadcastRecipient.status, func.count())
-                    .where(BroadcastRecipient.broadcast_id == broadcast_id)
-                    .group_by(BroadcastRecipient.status)
-                )
-            ).all()
-        )
+        found = (
+            await s.execute(
+                select(OUTBOX.c.status, OUTBOX.c.last_error, func.count())
+                .where(OUTBOX.c.broadcast_id == broadcast_id)
+                .group_by(OUTBOX.c.status, OUTBOX.c.last_error)
+            )
+        ).all()
+    by: dict[str, int] = {}
+    for status, error, n in found:
+        if status in (OutboxStatus.PENDING, OutboxStatus.SENDING):
+            label = "pending"
+        elif status == OutboxStatus.SENT:
+            label = "sent"
+        elif status == OutboxStatus.FAILED and error == NO_CONSENT:
+            label = "skipped_consent"
+        else:
+            label = "failed"
+        by[label] = by.get(label, 0) + int(n)
     return BroadcastCounts(
         broadcast_id=b.id,
         target=b.target,
-        targeted=int(sum(by.values())),
-        sent=int(by.get("sent", 0)),
-        skipped_consent=int(by.get("skipped_consent", 0)),
-        failed=int(by.get("failed", 0)),
-        pending=int(by.get("pending", 0)) + int(by.get("sending", 0)),
+        targeted=sum(by.values()),
+        sent=by.get("sent", 0),
+        skipped_consent=by.get("skipped_consent", 0),
+        failed=by.get("failed", 0),
+        pending=by.get("pending", 0),
         finished=b.status == "done",
     )
 
 
-@dataclass(frozen=True)
-class _Plan:
-    recipient_id: int
-    broadcast_id: int
-    passenger_id: int
-    channel: str
-    message: OutboundMessage
+class BroadcastNotices:
+    """Renders broadcast rows for the dispatcher: each passenger's language, the 24 h window, the template outside it."""
 
-
-class Broadcaster:
-    """Creates broadcasts (the Slack/API entry point) and sends them on the provider budget the dispatcher shares."""
-
-    def __init__(
-        self,
-        db: Database,
-        channels: Mapping[str, Channel],
-        *,
-        pacer: Pacing,
-        branding: Branding,
-        clock: Clock,
-        board: ProgressBoard | None = None,
-        on_start: Callable[[], None] | None = None,
-        max_attempts: int = 3,
-    ) -> None:
-        self.db = db
-        self.channels = dict(channels)
+    def __init__(self, branding: Branding) -> None:
         self.branding = branding
-        self.clock = clock
-        self.board = board
-        self.on_start = on_start
-        self.max_attempts = max_attempts
-        self.pacer = pacer
 
-    async def start(self, request: BroadcastRequested) -> int:
-        broadcast_id = await create_broadcast(self.db, request, clock=self.clock)
-        await self._progress(broadcast_id)
-        if self.on_start is not None:
-            self.on_start()
-        return broadcast_id
-
-    async def drain(self, *, max_rounds: int = 1000) -> int:
-        total = 0
-        for _ in range(max_rounds):
-            n = await self.run_once()
-            if n == 0:
-                break
-            total += n
-        return total
-
-    async def run_once(self, limit: int = 500) -> int:
-        """Claim pending recipients, send each on its best consented channel, record the outcome."""
-        ids = await self._claim(limit)
-        if not ids:
-            return 0
-        plans: dict[str, list[_Plan]] = defaultdict(list)
-        for rid in ids:
-            plan = await self._plan(rid)
-            if plan is not None:
-                plans[plan.channel].append(plan)
-        async with self.db.reading() as s:
-            touched = set((await s.scalars(select(BroadcastRecipient.broadcast_id).where(BroadcastRecipient.id.in_(ids)))).all())
-        await asyncio.gather(*(self._send_all(channel, items) for channel, items in plans.items()))
-        for broadcast_id in touched:
-            await self._finish_if_done(broadcast_id)
-            await self._progress(broadcast_id)
-        return len(ids)
-
-    async def _claim(self, limit: int) -> list[int]:
-        async with self.db.transaction() as s:
-            query = (
-                select(BroadcastRecipient.id)
-                .join(Broadcast, Broadcast.id == BroadcastRecipient.broadcast_id)
-                .where(Broadcast.status == "sending", BroadcastRecipient.status == "pending")
-                .order_by(BroadcastRecipient.id)
-                .limit(limit)
-            )
-            if not self.db.is_sqlite:
-                query = query.with_for_update(skip_locked=True, of=BroadcastRecipient)
-            ids = list((await s.scalars(query)).all())
-            if ids:
-                await s.execute(update(BroadcastRecipient).where(BroadcastRecipient.id.in_(ids)).values(status="sending"))
-        return ids
-
-    async def _plan(self, recipient_id: int) -> _Plan | None:
-        """Consent read right before the send; no consented channel means skipped, never messaged."""
-        async with self.db.transaction() as s:
-            r = await s.get(BroadcastRecipient, recipient_id)
-            b = await s.get(Broadcast, r.broadcast_id) if r is not None else None
-            person = await s.get(Passenger, r.passenger_id) if r is not None else None
-            if r is None or b is None or person is None:
-                return None
-            contacts = (
-                await s.scalars(
-                    select(ContactPoint).where(ContactPoint.passenger_id == person.id).order_by(ContactPoint.preference, ContactPoint.id)
-                )
-            ).all()
-            usable = [c for c in contacts if c.channel in self.channels and c.address]
-            granted = await ledger.granted_channels(s, passenger_id=person.id, channels={c.channel for c in usable})
-            if not granted:
-                r.status = "skipped_consent" if usable else "failed"
-                r.error = "no_consent" if usable else "no_channel"
-                return None
-            left = [c for c in usable if c.channel in granted and c.channel not in r.tried]
-            if not left:
-                r.status = "failed"
-                r.error = r.error or "channels_exhausted"
-                return None
-            contact = left[0]
+    async def render(self, s: AsyncSession, rows: list[tuple[OutboxMessage, ContactPoint]]) -> dict[int, OutboundMessage]:
+        broadcasts = await _by_id(s, Broadcast, {row.broadcast_id for row, _ in rows if row.broadcast_id is not None})
+        people = await _by_id(s, Passenger, {row.passenger_id for row, _ in rows if row.passenger_id is not None})
+        flights = await _by_id(s, Flight, {int(row.params.get("flight_id", 0)) for row, _ in rows})
+        windows = await _windows(s, set(people))
+        out: dict[int, OutboundMessage] = {}
+        for row, contact in rows:
+            b = broadcasts.get(row.broadcast_id or 0)
+            person = people.get(row.passenger_id or 0)
+            if b is None or person is None:
+                continue
             locale = locales.negotiate(person.language)
-            flight = await s.get(Flight, r.flight_id)
-            body = self._text(b, locale, flight)
-            window = await self._window(s, person.id, contact.channel)
-            message = OutboundMessage(
-                idempotency_key=f"b{b.id}-p{person.id}-{contact.channel}",
+            body = self._text(b, locale, flights.get(int(row.params.get("flight_id", 0))))
+            out[row.id] = OutboundMessage(
+                idempotency_key=row.idempotency_key,
                 to=contact.address or "",
                 locale=locale,
                 body=body,
-                window_open_until=window,
-                template=TemplateCall(key=TEMPLATE_KEY, locale=locale, params=(self.branding.airline, body), quick_reply_payload=None, quick_reply_title=""),
+                window_open_until=windows.get((person.id, contact.channel)),
+                template=TemplateCall(
+                    key=TEMPLATE_KEY,
+                    locale=locale,
+                    params=(self.branding.airline, body),
+                    quick_reply_payload=None,
+                    quick_reply_title="",
+                ),
             )
-            r.channel = contact.channel
-            r.attempts += 1
-            return _Plan(r.id, b.id, person.id, contact.channel, message)
+        return out
 
     def _text(self, b: Broadcast, locale: str, flight: Flight | None) -> str:
         if b.message_key is None:
@@ -329,58 +263,70 @@ class Broadcaster:
         code = flight_code(flight) if flight is not None else ""
         return locales.render(b.message_key, locale, airline=self.branding.airline, origin=origin, flight=code)
 
-    async def _window(self, s: AsyncSession, passenger_id: int, channel: str) -> dt.datetime | None:
-        """The provider's session window, as the passenger's latest conversation knows it."""
-        rows = (
-            await s.scalars(select(Conversation.window_open_until).where(Conversation.passenger_id == passenger_id).order_by(Conversation.id.desc()))
-        ).all()
-        until = [dt.datetime.fromisoformat(w[channel]) for w in rows if channel in w]
-        return max(until) if until else None
 
-    async def _send_all(self, channel_name: str, plans: list[_Plan]) -> None:
-        channel = self.channels[channel_name]
-        for plan in plans:
-            to = plan.message.to
-            await self.pacer.acquire(channel_name, to)
-            try:
-                result = await channel.send(plan.message)
-            except ChannelError as exc:
-                if isinstance(exc, RateLimited) and exc.retry_after:
-                    await self.pacer.slow_down(channel_name, to, exc.retry_after, exc.code)
-                await self._failed(plan, exc)
-                continue
-            await self.pacer.settle(channel_name, to, result.segments)
-            async with self.db.transaction() as s:
-                await s.execute(
-                    update(BroadcastRecipient)
-                    .where(BroadcastRecipient.id == plan.recipient_id)
-                    .values(status="sent", provider_message_id=result.provider_message_id, sent_at=self.clock())
-                )
+async def _by_id(s: AsyncSession, model: Any, ids: set[int]) -> dict[int, Any]:
+    if not ids:
+        return {}
+    return {row.id: row for row in await s.scalars(select(model).where(model.id.in_(padded(ids))))}
 
-    async def _failed(self, plan: _Plan, exc: ChannelError) -> None:
-        log.info("broadcast send failed", extra={"broadcast": plan.broadcast_id, "channel": plan.channel, "error": type(exc).__name__})
-        async with self.db.transaction() as s:
-            r = await s.get(BroadcastRecipient, plan.recipient_id)
-            if r is None:
-                return
-            r.error = type(exc).__name__[:64]
-            if exc.reason_class is ReasonClass.TEMPORARY and r.attempts < self.max_attempts:
-                r.status = "pending"
-                return
-            if isinstance(exc, OptedOut):
-                await ledger.record(
-                    s, passenger_id=plan.passenger_id, channel=plan.channel, purpose=ledger.SERVICE, granted=False,
-                    source="provider", evidence=exc.code, at=self.clock(),
-                )
-            r.tried = [*r.tried, plan.channel]
-            r.status = "pending"
+
+async def _windows(s: AsyncSession, passengers: set[int]) -> dict[tuple[int, str], dt.datetime]:
+    """The provider's session window per passenger and channel, as their conversations know it (the latest)."""
+    if not passengers:
+        return {}
+    found = await s.execute(
+        select(Conversation.passenger_id, Conversation.window_open_until).where(Conversation.passenger_id.in_(padded(passengers)))
+    )
+    until: dict[tuple[int, str], dt.datetime] = {}
+    for pid, windows in found:
+        if pid is None:
+            continue
+        for channel, iso in (windows or {}).items():
+            at = dt.datetime.fromisoformat(iso)
+            key = (int(pid), channel)
+            if key not in until or at > until[key]:
+                until[key] = at
+    return until
+
+
+class Broadcaster:
+    """Creates broadcasts (the Slack/API entry point) and follows their progress; the dispatcher sends them."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Clock,
+        board: ProgressBoard | None = None,
+        on_start: Callable[[], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.board = board
+        self.on_start = on_start
+
+    async def start(self, request: BroadcastRequested) -> int:
+        broadcast_id = await create_broadcast(self.db, request, clock=self.clock)
+        await self._progress(broadcast_id)
+        if self.on_start is not None:
+            self.on_start()
+        return broadcast_id
+
+    async def follow(self) -> int:
+        """Finish broadcasts whose rows are all handled and show each one's progress; how many are still sending."""
+        async with self.db.reading() as s:
+            sending = list((await s.scalars(select(Broadcast.id).where(Broadcast.status == "sending"))).all())
+        for broadcast_id in sending:
+            await self._finish_if_done(broadcast_id)
+            await self._progress(broadcast_id)
+        return len(sending)
 
     async def _finish_if_done(self, broadcast_id: int) -> None:
         async with self.db.transaction() as s:
             open_rows = await s.scalar(
                 select(func.count())
-                .select_from(BroadcastRecipient)
-                .where(BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.status.in_(["pending", "sending"]))
+                .select_from(OUTBOX)
+                .where(OUTBOX.c.broadcast_id == broadcast_id, text(f"outbox.{OUTBOX_READY}"))
             )
             if not open_rows:
                 await s.execute(
@@ -390,7 +336,7 @@ class Broadcaster:
                 )
 
     async def _progress(self, broadcast_id: int) -> None:
-        """One Slack message per broadcast, posted once and updated after each round."""
+        """One Slack message per broadcast, posted once and updated as it goes."""
         if self.board is None:
             return
         async with self.db.reading() as s:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import logging
 import random
@@ -38,7 +39,7 @@ from conversations.models import (
     OutboxMessage,
     Priority,
 )
-from conversations.pacing import Pacer, Pacing
+from conversations.pacing import Pacer, Pacing, Sleep
 from conversations.ports import (
     Channel,
     ChannelError,
@@ -77,6 +78,8 @@ class DispatchConfig:
     #: Completed sends are recorded together within this long of the first of them, or once this many are done.
     record_linger_s: float = 0.02
     record_batch: int = 64
+    #: A lane claims what its bucket can send within this long, so an answer written meanwhile waits at most about that.
+    lane_horizon_s: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,8 @@ class _LaneState:
     maybe_work: bool = True
     #: Whether rows are known to wait on the lane's bucket (released onto it, or a claim took all it could).
     backlog: bool = False
+    #: Rows this process claimed on the lane and has not finished sending.
+    in_flight: int = 0
     #: The loop time before which its bucket will not have turns.
     next_try: float = 0.0
 
@@ -172,10 +177,6 @@ class _Recorder:
             await asyncio.shield(self._flushing)
 
 
-class LaneFull(Exception):
-    """A row sent on its own found its lane's bucket empty: it waits for a later turn."""
-
-
 class LeaseLost(ChannelError):
     """Not sent: our claim on the row lapsed, so whoever holds it now sends it (never both)."""
 
@@ -213,10 +214,11 @@ class Dispatcher:
 
     A pass first routes new rows (and rows falling back to another channel): it claims them,
     reads consent and contact points, picks each one's lane, keeps what the lane's bucket can send
-    now and releases the rest onto the lane. Then every lane that may have work takes its
-    bucket's turns and claims that many rows, answers first, oldest first. Sends run as tasks;
-    each result is recorded as it completes, a few at a time (`_Recorder`), so a slow provider
-    never holds up another lane and a crash resends at most what was in flight.
+    within `lane_horizon_s` and releases the rest onto the lane, claimable. Then every lane that
+    may have work claims what its bucket can send within that horizon, answers first, oldest
+    first. Sends run as tasks, each taking its own token; each result is recorded as it
+    completes, a few at a time (`_Recorder`), so a slow provider never holds up another lane and
+    a crash resends at most what was in flight.
     """
 
     def __init__(
@@ -230,6 +232,7 @@ class Dispatcher:
         pacer: Pacing | None = None,
         config: DispatchConfig | None = None,
         notices: NoticeRenderer | None = None,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.db = db
         self.channels = dict(channels)
@@ -239,6 +242,8 @@ class Dispatcher:
         self.clock = clock
         self.pacer: Pacing = pacer or Pacer({name: ch.capabilities.rate_per_second for name, ch in channels.items()})
         self.config = config or DispatchConfig()
+        #: How `run_once` waits for a lane's bucket (tests give virtual time).
+        self.sleep = sleep
         self.senders = {name: senders_of(ch) for name, ch in self.channels.items()}
         self.lanes = {
             lane.name: _LaneState(lane) for name in self.channels for lane in (Lane(name, s) for s in self.senders[name])
@@ -265,7 +270,7 @@ class Dispatcher:
                 wait = self.next_try_in()  # rows wait for a lane's bucket: what the worker's loop would sleep
                 if wait is None or wait > self.config.claim_ttl.total_seconds() / 2:
                     break
-                await asyncio.sleep(wait)
+                await self.sleep(wait)
                 continue
             seen.update(claimed)
         return len(seen)
@@ -336,13 +341,13 @@ class Dispatcher:
                     by_lane.setdefault(choice.lane, []).append(choice)
                 keep: list[_Choice] = []
                 for lane, waiting in by_lane.items():
-                    turns, wait = await self.pacer.take_turns(lane.channel, lane.sender, len(waiting))
+                    state = self.lanes.get(lane.name)
+                    turns, wait = await self._lane_room(lane, len(waiting), state)
                     keep += waiting[:turns]
                     for choice in waiting:
                         choice.row.lane = lane.name
                     for choice in waiting[turns:]:
                         _release(choice.row)
-                    state = self.lanes.get(lane.name)
                     if state is not None and turns < len(waiting):
                         state.maybe_work = state.backlog = True
                         state.next_try = asyncio.get_running_loop().time() + wait
@@ -354,12 +359,12 @@ class Dispatcher:
         return [row.id for row in rows]
 
     async def _fill(self, state: _LaneState, want: int, answers_only: bool) -> list[int]:
-        """Take the lane's turns, claim that many of its rows (answers first) and send them."""
+        """Claim as many of the lane's rows (answers first) as its bucket can send soon, and send them."""
         lane = state.lane
         try:
-            turns, wait = await self.pacer.take_turns(lane.channel, lane.sender, want)
+            turns, wait = await self._lane_room(lane, want, state)
         except Exception as exc:  # pacing unreachable (Redis down): nothing leaves without a token
-            log.warning("lane %s: no turns (%s); trying again shortly", lane.name, type(exc).__name__)
+            log.warning("lane %s: no room (%s); trying again shortly", lane.name, type(exc).__name__)
             state.next_try = asyncio.get_running_loop().time() + 1.0
             return []
         if not turns:
@@ -380,10 +385,7 @@ class Dispatcher:
                 planned = await self._render(s, mine)
         except Exception:
             log.exception("lane %s: claim failed; delivering one by one", lane.name)
-            await self.pacer.give_back(lane.channel, lane.sender, turns)
             return await self._one_by_one(turns, answers_only, lane=lane.name)
-        if len(planned) < turns:
-            await self.pacer.give_back(lane.channel, lane.sender, turns - len(planned))
         state.backlog = len(rows) == turns
         state.maybe_work = state.backlog
         self._start(planned)
@@ -400,24 +402,32 @@ class Dispatcher:
         for outbox_id in ids:
             try:
                 planned = await self._plan_many([outbox_id])
-                for p in planned:
-                    if not (await self.pacer.take_turns(p.channel, p.message.sender, 1))[0]:
-                        raise LaneFull(p.channel)
-            except Exception as exc:  # a bug, bad data or no pacing: park the message, never kill the worker
+            except Exception as exc:  # a bug or bad data must park the message, never kill the worker
                 log.exception("delivery crashed", extra={"outbox_id": outbox_id})
                 await self._park(outbox_id, type(exc).__name__)
                 continue
             self._start(planned)
         return ids
 
+    async def _lane_room(self, lane: Lane, want: int, state: _LaneState | None) -> tuple[int, float]:
+        in_flight = state.in_flight if state is not None else 0
+        return await self.pacer.room(
+            lane.channel, lane.sender, want, horizon=self.config.lane_horizon_s, in_flight=in_flight
+        )
+
     def _start(self, planned: list[_Planned]) -> None:
         for p in planned:
+            state = self.lanes.get(Lane(p.channel, p.message.sender).name)
+            if state is not None:
+                state.in_flight += 1
             task = asyncio.get_running_loop().create_task(self._send_and_record(p))
             self._inflight.add(task)
-            task.add_done_callback(self._finished)
+            task.add_done_callback(functools.partial(self._finished, state))
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
+    def _finished(self, state: _LaneState | None, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)
+        if state is not None:
+            state.in_flight -= 1
         self._room.set()
 
     async def _send_and_record(self, planned: _Planned) -> None:
@@ -430,7 +440,7 @@ class Dispatcher:
     async def _send(self, planned: _Planned) -> SendResult | ChannelError:
         channel = self.channels[planned.channel]
         to, sender = planned.message.to, planned.message.sender
-        await self.pacer.acquire_recipient(planned.channel, to, sender)
+        await self.pacer.acquire(planned.channel, to, sender)
         if not await self._still_ours(planned):
             return LeaseLost("claim expired while waiting for the provider's pace")
         telemetry = self.service.telemetry

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import ledger
@@ -39,6 +39,8 @@ _NUMBER = re.compile(r"^\s*#?(\d{1,2})[.)]?\s*$")
 _FINISHED = (Status.CLOSED,)
 #: A sender is only ever hashed (blind index), never stored: this bound only keeps the hash cheap.
 _MAX_SENDER_BYTES = 256
+#: ContactPoint.sender's size.
+_MAX_RECIPIENT = 64
 
 # Built once: every passenger reply runs them. The newest open conversation is found as max(id)
 # over the sender's passengers, not ORDER BY id DESC LIMIT 1: with that, PostgreSQL may walk the
@@ -66,6 +68,19 @@ _EARLIER = {
 }
 
 
+#: The sender a passenger last wrote to answers them (a sender pool's stickiness); unchanged, nothing is written.
+_WROTE_TO = (
+    update(ContactPoint)
+    .where(
+        ContactPoint.channel == bindparam("on_channel"),
+        ContactPoint.address_hash == bindparam("digest"),
+        or_(ContactPoint.sender.is_(None), ContactPoint.sender != bindparam("wrote_to")),
+    )
+    .values(sender=bindparam("wrote_to"))
+    .execution_options(synchronize_session=False)
+)
+
+
 class InboundRouter:
     """The InboundSink behind every webhook: idempotent on (provider, event id)."""
 
@@ -89,6 +104,8 @@ class InboundRouter:
                 if not await claim_event(s, e.provider, e.event_id, at=self.clock()):
                     return
                 digest = crypto.keyring().blind_index(e.sender)
+                if e.recipient:
+                    await s.execute(_WROTE_TO, {"on_channel": e.channel, "digest": digest, "wrote_to": e.recipient})
                 conv = await self._conversation(s, e.channel, digest)
                 keyword = None if e.choice_token else classify(e.text)
                 offer = await self.service.offer_state(s, conv.offer_id) if conv is not None and conv.offer_id else None
@@ -174,6 +191,8 @@ def storable_message(e: InboundText) -> InboundText:
         event_id=event_id(e.event_id),
         sender=storable_text(e.sender, _MAX_SENDER_BYTES),
         text=storable_text(e.text) if e.text is not None else None,
+        # One of our own numbers, kept in ContactPoint.sender: anything that cannot be one is "unknown".
+        recipient=e.recipient if provider_id(e.recipient, _MAX_RECIPIENT) == e.recipient else "",
     )
 
 

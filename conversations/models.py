@@ -131,7 +131,8 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"), index=True)
-    conversation_id: Mapped[int] = mapped_column(BigId, index=True)
+    #: None for a broadcast notice (see `OutboxMessage.conversation_id`).
+    conversation_id: Mapped[int | None] = mapped_column(BigId, index=True)
     channel: Mapped[str] = mapped_column(String(12))
     provider: Mapped[str] = mapped_column(String(16))
     provider_message_id: Mapped[str | None] = mapped_column(String(MAX_PROVIDER_ID), default=None)

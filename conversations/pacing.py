@@ -55,12 +55,8 @@ class BucketStore(Protocol):
         """Nobody takes from this bucket for `seconds`, then it refills from empty."""
         ...
 
-    async def take_up_to(self, bucket: str, limit: Limit, want: int, least: int) -> tuple[int, float]:
-        """Take as many whole tokens as there are, up to `want`, once at least `least` are there: (taken, seconds to wait)."""
-        ...
-
-    async def refund(self, bucket: str, limit: Limit, tokens: float) -> None:
-        """Give back tokens taken for sends that did not happen (never above the burst)."""
+    async def peek(self, bucket: str, limit: Limit) -> tuple[float, float]:
+        """(tokens there now, seconds it stays blocked), taking nothing."""
         ...
 
 
@@ -69,11 +65,7 @@ class Pacing(Protocol):
 
     async def acquire(self, channel: str, recipient: str = "", sender: str = "") -> None: ...
 
-    async def acquire_recipient(self, channel: str, recipient: str, sender: str = "") -> None: ...
-
-    async def take_turns(self, channel: str, sender: str, want: int) -> tuple[int, float]: ...
-
-    async def give_back(self, channel: str, sender: str, turns: int) -> None: ...
+    async def room(self, channel: str, sender: str, want: int, *, horizon: float, in_flight: int) -> tuple[int, float]: ...
 
     async def settle(self, channel: str, recipient: str, segments: int, sender: str = "") -> None: ...
 
@@ -125,19 +117,9 @@ class LocalBuckets:
             state.tokens = min(state.tokens, 0.0)
             state.updated = max(state.updated, until)
 
-    async def take_up_to(self, bucket: str, limit: Limit, want: int, least: int) -> tuple[int, float]:
+    async def peek(self, bucket: str, limit: Limit) -> tuple[float, float]:
         state, now = self._refilled(bucket, limit)
-        if state.blocked_until > now:
-            return 0, state.blocked_until - now
-        if state.tokens < least:
-            return 0, (least - state.tokens) / limit.rate
-        taken = min(want, int(state.tokens))
-        state.tokens -= taken
-        return taken, 0.0
-
-    async def refund(self, bucket: str, limit: Limit, tokens: float) -> None:
-        state, _ = self._refilled(bucket, limit)
-        state.tokens = min(limit.burst, state.tokens + tokens)
+        return state.tokens, max(0.0, state.blocked_until - now)
 
 
 def recipient_tag(recipient: str) -> str:
@@ -193,35 +175,22 @@ class Pacer:
     async def acquire(self, channel: str, recipient: str = "", sender: str = "") -> None:
         await self._wait_for(self.buckets(channel, recipient, sender))
 
-    async def acquire_recipient(self, channel: str, recipient: str, sender: str = "") -> None:
-        """Only the recipient's bucket: the sender's turn was taken with the lane's claim (`take_turns`)."""
-        pace = self.paces.get(channel)
-        if pace is not None and pace.per_recipient is not None and recipient:
-            await self._wait_for([(self._recipient_bucket(channel, pace, recipient, sender), pace.per_recipient)])
-
-    def paced(self, channel: str) -> Limit | None:
-        """The sender-wide limit of a channel, if it has one."""
-        pace = self.paces.get(channel)
-        return pace.per_sender if pace is not None else None
-
-    async def take_turns(self, channel: str, sender: str, want: int) -> tuple[int, float]:
-        """Up to `want` sends' worth of the sender's bucket: (granted, seconds until worth asking again).
-
-        It waits for a twentieth of a second's worth of tokens (at least one), so a fast lane claims
-        a few rows a transaction rather than one row per token.
+    async def room(self, channel: str, sender: str, want: int, *, horizon: float, in_flight: int) -> tuple[int, float]:
+        """How many more rows a lane may claim: what its bucket can send within `horizon` seconds, less those
+        already claimed and waiting (`in_flight`); with none, the seconds until one more fits. Takes nothing:
+        each send takes its own token.
         """
         pace = self.paces.get(channel)
         if pace is None or pace.per_sender is None or want <= 0:
-            return want, 0.0
+            return max(want, 0), 0.0
         limit = pace.per_sender
-        least = max(1, min(want, int(limit.rate / 20), int(limit.burst)))
-        return await self.store.take_up_to(self._sender_bucket(channel, pace, sender), limit, want, least)
-
-    async def give_back(self, channel: str, sender: str, turns: int) -> None:
-        pace = self.paces.get(channel)
-        if pace is None or pace.per_sender is None or turns <= 0:
-            return
-        await self.store.refund(self._sender_bucket(channel, pace, sender), pace.per_sender, turns)
+        tokens, blocked = await self.store.peek(self._sender_bucket(channel, pace, sender), limit)
+        if blocked > 0:
+            return 0, blocked
+        fits = int(tokens + limit.rate * horizon) - in_flight
+        if fits >= 1:
+            return min(want, fits), 0.0
+        return 0, max((in_flight + 1 - tokens) / limit.rate - horizon, 0.001)
 
     async def settle(self, channel: str, recipient: str, segments: int, sender: str = "") -> None:
         """An SMS of n segments costs n tokens; the turn took one, the rest is charged here."""

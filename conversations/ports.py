@@ -155,6 +155,8 @@ class InboundText:
     text: str | None
     choice_token: str | None
     received_at: dt.datetime
+    #: Which of our senders it was written to (Twilio `To`, WhatsApp phone number id): answers go from it.
+    recipient: str = ""
 
 
 @dataclass(frozen=True)

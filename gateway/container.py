@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from channels.sandbox import Sandbox, SandboxChannel
 from channels.sms import SmsChannel
 from channels.whatsapp import WhatsAppChannel
+from conversations.broadcasts import BroadcastNotices
 from conversations.dispatcher import DispatchConfig, Dispatcher
 from conversations.engine import Policy
 from conversations.fanout import FanOut
@@ -42,14 +43,15 @@ def build_channels(settings: Settings, sandbox: Sandbox | None) -> dict[str, Cha
     if settings.sandbox:
         box = sandbox or Sandbox()
         return {
-            "whatsapp": SandboxChannel("whatsapp", box),
-            "sms": SandboxChannel("sms", box, max_segments=settings.twilio.max_segments),
+            "whatsapp": SandboxChannel("whatsapp", box, senders=settings.whatsapp.numbers),
+            "sms": SandboxChannel("sms", box, max_segments=settings.twilio.max_segments, senders=settings.twilio.numbers),
         }
     channels: dict[str, Channel] = {}
     if settings.whatsapp.enabled:
         wa = settings.whatsapp
         channels["whatsapp"] = WhatsAppChannel(
-            phone_number_id=wa.phone_number_id or "",
+            phone_number_id=wa.numbers[0],
+            phone_number_ids=wa.numbers[1:],
             token=wa.token.get_secret_value() if wa.token else "",
             api_base=wa.api_base,
             api_version=wa.api_version,
@@ -64,7 +66,8 @@ def build_channels(settings: Settings, sandbox: Sandbox | None) -> dict[str, Cha
         channels["sms"] = SmsChannel(
             account_sid=tw.account_sid or "",
             auth_token=tw.auth_token.get_secret_value() if tw.auth_token else "",
-            from_number=tw.from_number or "",
+            from_number=tw.numbers[0],
+            from_numbers=tw.numbers[1:],
             api_base=tw.api_base,
             max_connections=tw.max_connections,
             status_callback_url=settings.public_base_url.rstrip("/") + "/webhooks/twilio/status",
@@ -146,11 +149,13 @@ def build(
     service = ConversationService(
         db, config=engine_config(settings), clock=clock, on_outbox=lambda: holder[0].wake() if holder else None, telemetry=metrics
     )
-    renderer = MessageRenderer(Branding(airline=settings.airline_name, help_contact=settings.help_contact))
+    branding = Branding(airline=settings.airline_name, help_contact=settings.help_contact)
+    renderer = MessageRenderer(branding)
     dispatcher = Dispatcher(
         db,
         channels=chans,
         renderer=renderer,
+        notices=BroadcastNotices(branding),
         service=service,
         clock=clock,
         pacer=build_pacer(settings, chans),
@@ -178,9 +183,7 @@ def build(
         metrics=metrics,
         tracing=tracing,
     )
-    container.desk = build_desk(
-        settings, db=db, service=service, channels=chans, clock=clock, wake=container.wake, pacer=dispatcher.pacer
-    )
+    container.desk = build_desk(settings, db=db, service=service, clock=clock, wake=container.wake)
     if settings.redis_url:
         container.doorbell = Doorbell.from_url(settings.redis_url)
         container.listeners.append(container.doorbell.ring)

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from channels.slack import SlackDesk, SlackHttp
 from conversations.agents import AgentWorkflow, DeskConfig, RouteRule
 from conversations.broadcasts import Broadcaster
-from conversations.pacing import Pacing
-from conversations.ports import Channel
-from conversations.rendering import Branding
 from conversations.service import ConversationService
 from gateway.settings import Settings
 from infra.db import Database
@@ -60,13 +57,10 @@ def build_desk(
     *,
     db: Database,
     service: ConversationService,
-    channels: Mapping[str, Channel],
     clock: Callable[[], dt.datetime],
     wake: Callable[[], None],
-    pacer: Pacing,
 ) -> DeskParts:
-    """Broadcasts spend the same provider buckets as the dispatcher, so both share one budget."""
-    branding = Branding(airline=settings.airline_name, help_contact=settings.help_contact)
+    """Broadcasts are outbox rows: the dispatcher sends them (consent, pacing, fallback) like every message."""
     sl = settings.slack
     log.info("channel slack: %s", sl.report())
     desk = (
@@ -79,7 +73,7 @@ def build_desk(
         if sl.enabled and sl.bot_token
         else None
     )
-    broadcaster = Broadcaster(db, channels, pacer=pacer, branding=branding, clock=clock, board=desk, on_start=wake)
+    broadcaster = Broadcaster(db, clock=clock, board=desk, on_start=wake)
     if desk is None or sl.signing_secret is None:
         return DeskParts(broadcaster=broadcaster)
     agents = AgentWorkflow(db, service, desk, config=desk_config(settings), clock=clock)

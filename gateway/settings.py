@@ -81,22 +81,35 @@ def _default_templates() -> dict[str, dict[str, TemplateBinding]]:
     }
 
 
+def _pool(first: str | None, more: str) -> tuple[str, ...]:
+    """A sender pool from the singular setting and a comma-separated list, in order, without repeats."""
+    return tuple(dict.fromkeys(n.strip() for n in (first or "", *more.split(",")) if n.strip()))
+
+
 class TwilioSettings(BaseModel):
     account_sid: str | None = None
     auth_token: SecretStr | None = None
     from_number: str | None = None
+    #: More numbers (or Messaging Service SIDs) to send from, comma-separated: each is its own lane and bucket.
+    from_numbers: str = ""
     api_base: str = "https://api.twilio.com"
     max_segments: int = 4
     #: Most open connections to the API from one process (sends beyond it wait for a free one).
     max_connections: int = Field(default=64, ge=1)
 
     @property
+    def numbers(self) -> tuple[str, ...]:
+        return _pool(self.from_number, self.from_numbers)
+
+    @property
     def enabled(self) -> bool:
-        return bool(self.account_sid and _secret(self.auth_token) and self.from_number)
+        return bool(self.account_sid and _secret(self.auth_token) and self.numbers)
 
 
 class WhatsAppSettings(BaseModel):
     phone_number_id: str | None = None
+    #: More business phone number ids to send from, comma-separated: each is its own lane and bucket.
+    phone_number_ids: str = ""
     token: SecretStr | None = None
     app_secret: SecretStr | None = None
     verify_token: SecretStr | None = None
@@ -107,8 +120,12 @@ class WhatsAppSettings(BaseModel):
     max_connections: int = Field(default=64, ge=1)
 
     @property
+    def numbers(self) -> tuple[str, ...]:
+        return _pool(self.phone_number_id, self.phone_number_ids)
+
+    @property
     def enabled(self) -> bool:
-        return bool(self.phone_number_id and _secret(self.token) and _secret(self.app_secret))
+        return bool(self.numbers and _secret(self.token) and _secret(self.app_secret))
 
 
 class SlackRoute(BaseModel):

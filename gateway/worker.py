@@ -218,8 +218,8 @@ class Worker:
         return report.cards_posted + report.relays + report.queue_posts + report.queue_updates
 
     async def broadcast(self) -> int:
-        """One round of broadcast sends; each provider is paced inside the broadcaster."""
-        return await self.c.desk.broadcaster.run_once() if self.c.desk is not None else 0
+        """Finish broadcasts the dispatcher has handled and show their progress (their rows are sent like any other)."""
+        return await self.c.desk.broadcaster.follow() if self.c.desk is not None else 0
 
     async def run(self, *, consume_jobs: bool = True) -> None:
         loops = [

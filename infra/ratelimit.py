@@ -17,9 +17,9 @@ from redis.asyncio import Redis
 from infra.db import CONNECT_TIMEOUT_S
 
 # KEYS[1] state hash {tokens, ts}, KEYS[2] blocked-until (seconds, expires by itself).
-# ARGV: rate, burst, cost, mode ('take' | 'charge' | 'upto' | 'refund'), now ('' = server clock),
-# least (mode 'upto': take nothing until this many tokens are there).
-# Returns {granted (0/1; 'upto': how many tokens were taken), wait in microseconds, now in microseconds}.
+# ARGV: rate, burst, cost, mode ('take' | 'charge' | 'peek'), now ('' = server clock).
+# Returns {granted 0/1, wait in microseconds, now in microseconds}; 'peek' changes nothing and
+# returns {tokens in microtokens, seconds blocked in microseconds, now}.
 _TAKE = """
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
@@ -44,19 +44,10 @@ local blocked = tonumber(redis.call('GET', KEYS[2]) or '0')
 if ARGV[4] == 'charge' then
   tokens = tokens - cost
   granted = 1
-elseif ARGV[4] == 'refund' then
-  tokens = math.min(burst, tokens + cost)
-  granted = 1
+elseif ARGV[4] == 'peek' then
+  return {math.floor(tokens * 1000000), math.ceil(math.max(blocked - now, 0) * 1000000), math.floor(now * 1000000)}
 elseif blocked > now then
   wait = blocked - now
-elseif ARGV[4] == 'upto' then
-  local least = tonumber(ARGV[6])
-  if tokens >= least then
-    granted = math.min(cost, math.floor(tokens))
-    tokens = tokens - granted
-  else
-    wait = (least - tokens) / rate
-  end
 elseif tokens >= cost then
   tokens = tokens - cost
   granted = 1
@@ -141,9 +132,9 @@ class RedisBuckets:
     def _now(self) -> str:
         return "" if self._clock is None else repr(self._clock())
 
-    async def _script(self, bucket: str, limit: _Limit, cost: float, mode: str, least: int = 1) -> tuple[int, float, float]:
+    async def _script(self, bucket: str, limit: _Limit, cost: float, mode: str) -> tuple[int, float, float]:
         granted, wait_us, now_us = await self._take(
-            keys=self.keys(bucket), args=[repr(limit.rate), repr(limit.burst), repr(cost), mode, self._now(), str(least)]
+            keys=self.keys(bucket), args=[repr(limit.rate), repr(limit.burst), repr(cost), mode, self._now()]
         )
         return int(granted), int(wait_us) / 1_000_000, int(now_us) / 1_000_000
 
@@ -151,12 +142,9 @@ class RedisBuckets:
         granted, wait, at = await self._script(bucket, limit, cost, mode)
         return Take(bool(granted), wait, at)
 
-    async def take_up_to(self, bucket: str, limit: _Limit, want: int, least: int) -> tuple[int, float]:
-        granted, wait, _ = await self._script(bucket, limit, float(want), "upto", least)
-        return granted, 0.0 if granted else max(wait, 1e-6)
-
-    async def refund(self, bucket: str, limit: _Limit, tokens: float) -> None:
-        await self._script(bucket, limit, tokens, "refund")
+    async def peek(self, bucket: str, limit: _Limit) -> tuple[float, float]:
+        tokens_u, blocked, _ = await self._script(bucket, limit, 0.0, "peek")
+        return tokens_u / 1_000_000, blocked
 
     async def take(self, bucket: str, limit: _Limit, cost: float = 1.0) -> float:
         result = await self.take_timed(bucket, limit, cost)

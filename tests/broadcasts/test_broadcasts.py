@@ -13,9 +13,9 @@ from consent.models import ConsentState
 from conversations.broadcasts import Broadcaster, BroadcastRequested, broadcast_counts
 from conversations.models import Conversation
 from conversations.pacing import ChannelPace, Limit, LocalBuckets, Pacer
-from conversations.rendering import Branding
 from infra import crypto
 from rebooking_core.models import Booking, ContactPoint, Passenger, Segment
+from tests.conversations.conftest import Rig
 from tests.slack.conftest import Desk
 
 LANGS = ("en", "es", "de", "fr", "ar")
@@ -70,6 +70,12 @@ async def _passengers(desk: Desk, n: int) -> dict[str, dict[str, object]]:
     return people
 
 
+async def _send(rig: Rig, b: Broadcaster) -> None:
+    """What the worker does: the dispatcher sends the broadcast's outbox rows, the broadcaster follows them."""
+    await rig.c.dispatcher.drain()
+    await b.follow()
+
+
 async def _open_whatsapp_window(desk: Desk, pids: list[int]) -> None:
     """These passengers wrote on WhatsApp an hour ago (their conversation knows the 24 h window)."""
     rig = desk.rig
@@ -90,11 +96,12 @@ async def test_a_thousand_passenger_flight(desk: Desk) -> None:
     vt = VirtualTime()
     rig.sandbox.listeners.append(lambda m: sent_at[m.channel].append(vt.now))
     paces = {name: ChannelPace(per_sender=Limit(rate, 1.0)) for name, rate in RATES.items()}
-    pacer = Pacer(paces, LocalBuckets(clock=vt.monotonic), sleep=vt.sleep)
-    b = Broadcaster(rig.c.db, rig.c.channels, pacer=pacer, branding=Branding(airline="Rebook Air"), clock=rig.clock)
+    rig.c.dispatcher.pacer = Pacer(paces, LocalBuckets(clock=vt.monotonic), sleep=vt.sleep)
+    rig.c.dispatcher.sleep = vt.sleep
+    b = Broadcaster(rig.c.db, clock=rig.clock)
     flight = f"{rig.disrupted.carrier}{rig.disrupted.number}/{rig.disrupted.service_date.isoformat()}"
     bid = await b.start(BroadcastRequested(target=flight, message="Gate B12 is closed; use gate B14.", requested_by="test"))
-    await b.drain()
+    await _send(rig, b)
 
     counts = await broadcast_counts(rig.c.db, bid)
     assert counts is not None and counts.finished
@@ -125,9 +132,9 @@ async def test_a_catalog_key_is_rendered_in_each_passengers_language(desk: Desk)
     rig = desk.rig
     people = await _passengers(desk, 10)
     await _open_whatsapp_window(desk, [int(str(p["pid"])) for p in people.values()])
-    b = Broadcaster(rig.c.db, rig.c.channels, pacer=Pacer({}), branding=Branding(airline="Rebook Air"), clock=rig.clock)
+    b = Broadcaster(rig.c.db, clock=rig.clock)
     bid = await b.start(BroadcastRequested(target="FRA", message="broadcast.weather", requested_by="test"))
-    await b.drain()
+    await _send(rig, b)
     by_lang = {people[m.to]["lang"]: m.text for m in rig.sandbox.messages if m.to in people and m.kind == "text"}
     assert "Severe weather at Frankfurt" in by_lang["en"] and "LH100" in by_lang["en"]
     assert "Unwetter" in by_lang["de"]
@@ -149,14 +156,14 @@ async def test_http_api_and_slack_command(desk: Desk) -> None:
     assert (await desk.http.get(f"/v1/broadcasts/{body['id']}")).status_code == 401
     parts = rig.c.desk
     assert parts is not None
-    await parts.broadcaster.drain()
+    await _send(rig, parts.broadcaster)
     got = (await desk.http.get(f"/v1/broadcasts/{body['id']}", headers=headers)).json()
     assert got["finished"] and got["sent"] + got["skipped_consent"] + got["failed"] == 20
 
     r = await desk.command("broadcast FRA broadcast.check_status", channel="COPS")
     assert r.status_code == 200
     await desk.settle()
-    await parts.broadcaster.drain()
+    await _send(rig, parts.broadcaster)
     progress = [c.body for c in desk.fake.calls if c.body.get("channel") == "COPS"]
     assert progress and "to FRA" in progress[0]["text"]
     assert "(done)" in progress[-1]["text"] and "20/20 handled" in progress[-1]["text"]

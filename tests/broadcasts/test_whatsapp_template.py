@@ -7,7 +7,13 @@ from collections.abc import Iterator
 import pytest
 
 from channels.whatsapp import WhatsAppChannel
-from conversations.broadcasts import Broadcaster, BroadcastRequested, broadcast_counts
+from conversations.broadcasts import (
+    Broadcaster,
+    BroadcastNotices,
+    BroadcastRequested,
+    broadcast_counts,
+)
+from conversations.dispatcher import Dispatcher
 from conversations.pacing import Pacer
 from conversations.rendering import Branding
 from tests.broadcasts.test_broadcasts import _passengers
@@ -33,11 +39,21 @@ async def test_free_text_outside_the_window_goes_out_as_the_broadcast_template(
     people = await _passengers(desk, 5)
     whatsapp = WhatsAppChannel(phone_number_id=fake.phone_number_id, token=fake.token, api_base=url)
     channels = {**rig.c.channels, "whatsapp": whatsapp}
-    b = Broadcaster(rig.c.db, channels, pacer=Pacer({}), branding=Branding(airline="Rebook Air"), clock=rig.clock)
+    dispatcher = Dispatcher(
+        rig.c.db,
+        channels=channels,
+        renderer=rig.c.dispatcher.renderer,
+        notices=BroadcastNotices(Branding(airline="Rebook Air")),
+        service=rig.c.service,
+        clock=rig.clock,
+        pacer=Pacer({}),
+    )
+    b = Broadcaster(rig.c.db, clock=rig.clock)
     try:
         flight = f"{rig.disrupted.carrier}{rig.disrupted.number}/{rig.disrupted.service_date.isoformat()}"
         bid = await b.start(BroadcastRequested(target=flight, message=TEXT, requested_by="test"))
-        await b.drain()
+        await dispatcher.drain()
+        await b.follow()
     finally:
         await whatsapp.aclose()
 

@@ -11,19 +11,16 @@ from tests.conversations.conftest import Rig
 
 
 class SlowPacer:
-    """Waits for the recipient's token for longer than the claim lasts; meanwhile `during_wait` runs."""
+    """Waits for a token for longer than the claim lasts; meanwhile `during_wait` runs."""
 
     def __init__(self, rig: Rig, during_wait) -> None:  # type: ignore[no-untyped-def]
         self.rig = rig
         self.during_wait = during_wait
 
-    async def take_turns(self, channel: str, sender: str, want: int) -> tuple[int, float]:
+    async def room(self, channel: str, sender: str, want: int, *, horizon: float, in_flight: int) -> tuple[int, float]:
         return want, 0.0
 
-    async def give_back(self, channel: str, sender: str, turns: int) -> None:
-        return None
-
-    async def acquire_recipient(self, channel: str, recipient: str, sender: str = "") -> None:
+    async def acquire(self, channel: str, recipient: str = "", sender: str = "") -> None:
         self.rig.clock.advance(seconds=120)
         await self.during_wait()
 

@@ -9,10 +9,9 @@ import pytest
 from sqlalchemy import insert, select, update
 
 import locales
-from conversations.broadcasts import Broadcaster, BroadcastRequested, broadcast_counts
+from conversations.broadcasts import BroadcastRequested, broadcast_counts
 from conversations.desk_models import QueueCard
 from conversations.models import Escalation
-from conversations.rendering import Branding
 from tests.fakes.slack_api import FakeSlack
 from tests.slack.conftest import ESC, SECRET, Desk, escalate
 
@@ -69,35 +68,39 @@ def test_button_labels_fit_block_kit(lang: str) -> None:
 
 
 class RecordingPacer:
-    """Records what the broadcast sender asks of the shared provider budget."""
+    """Records what the dispatcher asks of the shared provider budget for each send."""
 
     def __init__(self) -> None:
         self.acquired: list[tuple[str, str]] = []
         self.settled: list[tuple[str, str, int]] = []
 
-    async def acquire(self, channel: str, recipient: str = "") -> None:
+    async def room(self, channel: str, sender: str, want: int, *, horizon: float, in_flight: int) -> tuple[int, float]:
+        return want, 0.0
+
+    async def acquire(self, channel: str, recipient: str = "", sender: str = "") -> None:
         self.acquired.append((channel, recipient))
 
-    async def settle(self, channel: str, recipient: str, segments: int) -> None:
+    async def settle(self, channel: str, recipient: str, segments: int, sender: str = "") -> None:
         self.settled.append((channel, recipient, segments))
 
-    async def slow_down(self, channel: str, recipient: str, seconds: float, code: str | None = None) -> None:
+    async def slow_down(self, channel: str, recipient: str, seconds: float, code: str | None = None, sender: str = "") -> None:
         raise AssertionError("no provider answered 429 here")
 
 
-async def test_a_broadcast_takes_a_token_from_the_shared_pacer_for_every_send(desk: Desk) -> None:
+async def test_a_broadcast_is_sent_by_the_dispatcher_taking_a_token_for_every_send(desk: Desk) -> None:
     rig = desk.rig
     parts = rig.c.desk
-    assert parts is not None and parts.broadcaster.pacer is rig.c.dispatcher.pacer
+    assert parts is not None
     people = [await rig.add_pax(("whatsapp",)) for _ in range(3)]
     pacer = RecordingPacer()
-    b = Broadcaster(rig.c.db, rig.c.channels, pacer=pacer, branding=Branding(airline="Rebook Air"), clock=rig.clock)
+    rig.c.dispatcher.pacer = pacer
     flight = f"{rig.disrupted.carrier}{rig.disrupted.number}/{rig.disrupted.service_date.isoformat()}"
-    bid = await b.start(BroadcastRequested(target=flight, message="Gate B12 is closed.", requested_by="test"))
-    await b.drain()
+    bid = await parts.broadcaster.start(BroadcastRequested(target=flight, message="Gate B12 is closed.", requested_by="test"))
+    await rig.c.dispatcher.drain()
+    await parts.broadcaster.follow()
 
     counts = await broadcast_counts(rig.c.db, bid)
-    assert counts is not None and counts.sent == 3
+    assert counts is not None and counts.sent == 3 and counts.finished
     sent = [(m.channel, m.to) for m in rig.sandbox.messages if m.to in {p.phone for p in people}]
     assert sorted(pacer.acquired) == sorted(sent) and len(sent) == 3
     assert sorted((c, to) for c, to, _ in pacer.settled) == sorted(sent)

@@ -48,12 +48,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('contact_points', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sender', sa.String(length=64), nullable=True))
+    with op.batch_alter_table('deliveries', schema=None) as batch_op:
+        batch_op.alter_column('conversation_id', existing_type=sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('contact_points', schema=None) as batch_op:
         batch_op.drop_column('sender')
     op.execute("DELETE FROM outbox WHERE conversation_id IS NULL")
+    with op.batch_alter_table('deliveries', schema=None) as batch_op:
+        batch_op.alter_column('conversation_id', existing_type=sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False)
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_broadcast_id')
         batch_op.drop_index('ix_outbox_open_by_conversation')
