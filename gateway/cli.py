@@ -107,10 +107,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from gateway.app import create_app
     from gateway.container import build
     from gateway.limits import uvicorn_options
+    from infra.logging import uvicorn_log_config
 
     app = create_app(build(settings), embedded_worker=not args.no_worker, settle=True)
     # Header deadline and size cap, keep-alive bound (gateway.limits): slow or huge headers cannot hold a connection.
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", **uvicorn_options())
+    # Our log config: uvicorn's default gives its loggers handlers of their own, past the redacting filter.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", log_config=uvicorn_log_config(), **uvicorn_options())
     return 0
 
 
