@@ -220,13 +220,6 @@ POLICY: Mapping[str, TablePolicy] = {
         {"detail": {}},
         why="what an agent decided; free-form details go",
     ),
-    "broadcast_recipients": TablePolicy(
-        True,
-        Link("passenger_id", "passengers"),
-        Erase.NULL,
-        {"provider_message_id": None},
-        why="who an ops notice went to; provider message ids go, counts stay",
-    ),
     "broadcasts": TablePolicy(False, why="ops notices to a flight or an airport, written by staff"),
     "queue_cards": TablePolicy(False, why="agent-desk cards per disruption and route"),
     "flights": TablePolicy(False, why="schedule"),

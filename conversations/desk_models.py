@@ -1,4 +1,4 @@
-"""Tables of the agent desk (queue cards, relays, decisions) and of ops broadcasts."""
+"""Tables of the agent desk (queue cards, relays, decisions) and of ops broadcasts (their messages are outbox rows)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from conversations.provider_values import MAX_PROVIDER_ID, SLACK_ID_COLUMN
+from conversations.provider_values import SLACK_ID_COLUMN
 from infra.orm import Base, BigId, UTCDateTime
 
 
@@ -73,23 +73,3 @@ class Broadcast(Base):
     slack_ts: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
-
-
-class BroadcastRecipient(Base):
-    __tablename__ = "broadcast_recipients"
-    __table_args__ = (
-        UniqueConstraint("broadcast_id", "passenger_id", name="once_per_passenger"),
-        Index("ix_broadcast_recipients_status", "broadcast_id", "status"),
-    )
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
-    passenger_id: Mapped[int] = mapped_column(ForeignKey("passengers.id", ondelete="CASCADE"))
-    flight_id: Mapped[int] = mapped_column(BigId)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    tried: Mapped[list[str]] = mapped_column(JSON, default=list)
-    channel: Mapped[str | None] = mapped_column(String(12), default=None)
-    provider_message_id: Mapped[str | None] = mapped_column(String(MAX_PROVIDER_ID), default=None)
-    error: Mapped[str | None] = mapped_column(String(64), default=None)
-    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)

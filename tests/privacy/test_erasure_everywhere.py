@@ -25,7 +25,6 @@ JSON_WITHOUT_PII = {
     ("outbox", "tried_channels"): "channel names",
     ("offer_options", "flight_ids"): "flight ids",
     ("audit_log", "details"): "ids and counts only; append-only and hash-chained",
-    ("broadcast_recipients", "tried"): "channel names",
 }
 WROTE = ("Is there a later flight? My son Caspian has the same booking", "You can also write to me on Signal")
 

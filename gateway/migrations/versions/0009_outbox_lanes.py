@@ -50,9 +50,33 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('sender', sa.String(length=64), nullable=True))
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.alter_column('conversation_id', existing_type=sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True)
+    # Recipients of broadcasts still sending are not carried over: a broadcast now is its outbox rows.
+    with op.batch_alter_table('broadcast_recipients', schema=None) as batch_op:
+        batch_op.drop_index('ix_broadcast_recipients_status')
+    op.drop_table('broadcast_recipients')
 
 
 def downgrade() -> None:
+    op.create_table(
+        'broadcast_recipients',
+        sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+        sa.Column('broadcast_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+        sa.Column('passenger_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+        sa.Column('flight_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+        sa.Column('status', sa.String(length=16), nullable=False),
+        sa.Column('attempts', sa.Integer(), nullable=False),
+        sa.Column('tried', sa.JSON(), nullable=False),
+        sa.Column('channel', sa.String(length=12), nullable=True),
+        sa.Column('provider_message_id', sa.String(length=255), nullable=True),
+        sa.Column('error', sa.String(length=64), nullable=True),
+        sa.Column('sent_at', sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(['broadcast_id'], ['broadcasts.id'], name='fk_broadcast_recipients_broadcast_id_broadcasts', ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['passenger_id'], ['passengers.id'], name='fk_broadcast_recipients_passenger_id_passengers', ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name='pk_broadcast_recipients'),
+        sa.UniqueConstraint('broadcast_id', 'passenger_id', name='once_per_passenger'),
+    )
+    with op.batch_alter_table('broadcast_recipients', schema=None) as batch_op:
+        batch_op.create_index('ix_broadcast_recipients_status', ['broadcast_id', 'status'], unique=False)
     with op.batch_alter_table('contact_points', schema=None) as batch_op:
         batch_op.drop_column('sender')
     op.execute("DELETE FROM outbox WHERE conversation_id IS NULL")
