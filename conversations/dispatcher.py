@@ -79,7 +79,7 @@ class DispatchConfig:
     record_linger_s: float = 0.02
     record_batch: int = 64
     #: A lane claims what its bucket can send within this long, so an answer written meanwhile waits at most about that.
-    lane_horizon_s: float = 1.0
+    lane_horizon_s: float = 0.25
 
 
 @dataclass(frozen=True)

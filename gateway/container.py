@@ -159,7 +159,9 @@ def build(
         service=service,
         clock=clock,
         pacer=build_pacer(settings, chans),
-        config=DispatchConfig(claim_ttl=dt.timedelta(seconds=settings.outbox_claim_ttl_s)),
+        config=DispatchConfig(
+            claim_ttl=dt.timedelta(seconds=settings.outbox_claim_ttl_s), lane_horizon_s=settings.dispatch_lane_horizon_s
+        ),
     )
     inbound = InboundRouter(db, service, clock=clock)
 

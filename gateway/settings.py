@@ -240,6 +240,8 @@ class Settings(BaseSettings):
     #: the small-round turn (one per linger across workers), so one round sends what several commits
     #: wrote (a round costs ~7.5 ms of worker CPU whatever it carries).
     dispatch_linger_s: float = Field(default=0.03, ge=0)
+    #: A lane claims what its bucket can send within this long: what an answer may wait behind.
+    dispatch_lane_horizon_s: float = Field(default=0.25, ge=0)
     #: Jobs (assess, fan-out links) one worker runs at once.
     worker_jobs: int = Field(default=3, ge=1)
     worker_metrics_host: str = "127.0.0.1"
