@@ -344,9 +344,8 @@ class Dispatcher:
                     state = self.lanes.get(lane.name)
                     turns, wait = await self._lane_room(lane, len(waiting), state)
                     keep += waiting[:turns]
-                    for choice in waiting:
+                    for choice in waiting[turns:]:  # a row sent now needs no lane: if its worker dies, it is routed again
                         choice.row.lane = lane.name
-                    for choice in waiting[turns:]:
                         _release(choice.row)
                     if state is not None and turns < len(waiting):
                         state.maybe_work = state.backlog = True
@@ -574,10 +573,7 @@ class Dispatcher:
         Rows are planned on whatever lane their contact gives now, whatever lane they were queued on.
         """
         async with self.db.transaction() as s:
-            choices = await self._choose_all(s, await self._claimed_rows(s, ids))
-            for choice in choices:
-                choice.row.lane = choice.lane.name
-            return await self._render(s, choices)
+            return await self._render(s, await self._choose_all(s, await self._claimed_rows(s, ids)))
 
     async def _choose_all(self, s: AsyncSession, rows: list[OutboxMessage]) -> list[_Choice]:
         """Pick a consented contact (and so a lane) for each row; rows with none fail or escalate."""
