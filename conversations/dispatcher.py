@@ -341,13 +341,13 @@ class Dispatcher:
                     by_lane.setdefault(choice.lane, []).append(choice)
                 keep: list[_Choice] = []
                 for lane, waiting in by_lane.items():
-                    state = self.lanes.get(lane.name)
+                    state = self._state(lane)
                     turns, wait = await self._lane_room(lane, len(waiting), state)
                     keep += waiting[:turns]
                     for choice in waiting[turns:]:  # a row sent now needs no lane: if its worker dies, it is routed again
                         choice.row.lane = lane.name
                         _release(choice.row)
-                    if state is not None and turns < len(waiting):
+                    if turns < len(waiting):
                         state.maybe_work = state.backlog = True
                         state.next_try = asyncio.get_running_loop().time() + wait
                 planned = await self._render(s, keep)
@@ -379,8 +379,8 @@ class Dispatcher:
                 for moved in (c for c in choices if c.lane != lane):  # consent or contacts changed since routing
                     moved.row.lane = moved.lane.name
                     _release(moved.row)
-                    if (other := self.lanes.get(moved.lane.name)) is not None:
-                        other.maybe_work = other.backlog = True
+                    other = self._state(moved.lane)
+                    other.maybe_work = other.backlog = True
                 planned = await self._render(s, mine)
         except Exception:
             log.exception("lane %s: claim failed; delivering one by one", lane.name)
@@ -408,25 +408,26 @@ class Dispatcher:
             self._start(planned)
         return ids
 
-    async def _lane_room(self, lane: Lane, want: int, state: _LaneState | None) -> tuple[int, float]:
-        in_flight = state.in_flight if state is not None else 0
+    def _state(self, lane: Lane) -> _LaneState:
+        """The lane's state; a channel added after start (a test's) gets its lanes on first use."""
+        return self.lanes.setdefault(lane.name, _LaneState(lane))
+
+    async def _lane_room(self, lane: Lane, want: int, state: _LaneState) -> tuple[int, float]:
         return await self.pacer.room(
-            lane.channel, lane.sender, want, horizon=self.config.lane_horizon_s, in_flight=in_flight
+            lane.channel, lane.sender, want, horizon=self.config.lane_horizon_s, in_flight=state.in_flight
         )
 
     def _start(self, planned: list[_Planned]) -> None:
         for p in planned:
-            state = self.lanes.get(Lane(p.channel, p.message.sender).name)
-            if state is not None:
-                state.in_flight += 1
+            state = self._state(Lane(p.channel, p.message.sender))
+            state.in_flight += 1
             task = asyncio.get_running_loop().create_task(self._send_and_record(p))
             self._inflight.add(task)
             task.add_done_callback(functools.partial(self._finished, state))
 
-    def _finished(self, state: _LaneState | None, task: asyncio.Task[None]) -> None:
+    def _finished(self, state: _LaneState, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)
-        if state is not None:
-            state.in_flight -= 1
+        state.in_flight -= 1
         self._room.set()
 
     async def _send_and_record(self, planned: _Planned) -> None:
@@ -595,7 +596,8 @@ class Dispatcher:
             if contact is None:
                 stuck.append((conv, row))
                 continue
-            lane = Lane(contact.channel, sticky_sender(self.senders[contact.channel], contact))
+            senders = self.senders.get(contact.channel) or senders_of(self.channels[contact.channel])
+            lane = Lane(contact.channel, sticky_sender(senders, contact))
             choices.append(_Choice(row, conv, contact, lane))
         await self._unreachable(s, stuck)
         return choices
