@@ -167,6 +167,20 @@ async def test_twenty_concurrent_creates_with_one_key_give_one_disruption_and_tw
     assert again.status_code == 202 and again.json() == {"id": responses[0].json()["id"], "created": False}
 
 
+async def test_twenty_concurrent_broadcasts_with_one_key_give_one_broadcast_and_one_message_each(loaded: Gateway) -> None:
+    carrier, number, date = loaded.world.target
+    body = {"target": f"{carrier}{number}/{date.isoformat()}", "message": "Gate B12 is closed.", "idempotency_key": "notice-20"}
+    responses = await asyncio.gather(*(loaded.client.post("/v1/broadcasts", json=body) for _ in range(20)))
+    assert [r.status_code for r in responses] == [202] * 20, [r.text for r in responses if r.status_code != 202]
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert await count(loaded, Broadcast) == 1
+    await loaded.settle()
+    got = (await loaded.client.get(f"/v1/broadcasts/{responses[0].json()['id']}")).json()
+    assert got["targeted"] > 0 and got["sent"] + got["skipped_consent"] + got["failed"] == got["targeted"]
+    notices = [m for m in loaded.sandbox.messages if m.idempotency_key.startswith("b")]
+    assert len(notices) == got["sent"] == len({m.to for m in notices}), "nobody was messaged twice"
+
+
 async def test_a_key_first_used_with_an_unknown_flight_is_not_taken(loaded: Gateway) -> None:
     missing = await loaded.disrupt(("RB", "9999", DAY), idempotency_key="typo-then-right")
     assert_problem(missing, 404)
