@@ -43,6 +43,7 @@ from conversations.workflow import DisruptionRequest, FlightKey, record_disrupti
 from gateway.jobs import Jobs, make_broker
 from gateway.migrate import upgrade_async
 from gateway.settings import WhatsAppSettings
+from infra import crypto
 from infra.db import Database
 from rebooking_core.generate import Dataset, generate
 from rebooking_core.importer import import_bookings, import_schedule
@@ -68,6 +69,8 @@ REDIS_URL = os.environ.get("REBOOK_TEST_CRASH_REDIS_URL", "redis://127.0.0.1:637
 ROOT = Path(__file__).resolve().parents[2]
 APP_SECRET = "wa-app-secret-crash"
 OPS_KEY = "ops-key-crash-0123456789-abcdefghijklmnopqrstuvwxyz"
+PII_SECRET = "test-pii-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+BLIND_SECRET = "test-blind-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 TWILIO_FROM = "+15550001111"
 TARGET_PASSENGERS = 2_000
 SMS_TOKEN_HEADER = "i-twilio-idempotency-token"
@@ -211,6 +214,8 @@ class Rig:
     public: str
     disruption_id: int = 0
     notes: dict[str, Any] = field(default_factory=dict)
+    #: (provider requests received, outbox rows being sent) at each SIGKILL.
+    kills: list[tuple[int, int]] = field(default_factory=list)
 
     async def scalar(self, query: Any) -> int:
         async with self.db.reading() as s:
@@ -323,8 +328,8 @@ async def rig(fresh_pg_url: str, tmp_path: Path, fakes: tuple[FakeGraphAPI, Fake
         "REBOOK_REDIS_URL": REDIS_URL,
         "REBOOK_OPS_API_KEYS": OPS_KEY,
         "REBOOK_PUBLIC_BASE_URL": public,
-        "REBOOK_PII_KEYS": "k1:test-pii-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        "REBOOK_BLIND_INDEX_KEY": "test-blind-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "REBOOK_PII_KEYS": f"k1:{PII_SECRET}",
+        "REBOOK_BLIND_INDEX_KEY": BLIND_SECRET,
         "REBOOK_TWILIO__ACCOUNT_SID": twilio.account_sid,
         "REBOOK_TWILIO__AUTH_TOKEN": twilio.auth_token,
         "REBOOK_TWILIO__FROM_NUMBER": TWILIO_FROM,
@@ -348,12 +353,15 @@ async def rig(fresh_pg_url: str, tmp_path: Path, fakes: tuple[FakeGraphAPI, Fake
     }
     fleet = Fleet(env=env, logs=tmp_path, gateway_port=port)
     db = Database(fresh_pg_url, pool_size=5)
+    previous = crypto.keyring()  # this process imports what the workers decrypt: the same keys
+    crypto.configure(crypto.Keyring.from_secrets([("k1", PII_SECRET)], BLIND_SECRET))
     try:
         async with httpx.AsyncClient(base_url=public, timeout=30) as http:
             yield Rig(db=db, fleet=fleet, graph=graph, twilio=twilio, http=http, public=public)
     finally:
         fleet.stop()
         await db.dispose()
+        crypto.configure(previous)
 
 
 async def _kick(disruption_id: int) -> None:
@@ -419,9 +427,9 @@ async def test_workers_killed_mid_fanout_and_mid_bookings_lose_and_duplicate_not
         disruption = await s.get(Disruption, rig.disruption_id)
         assert disruption is not None
         batches = (disruption.batches_done, disruption.batches_total)
-    in_flight = await rig.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sending"))
     at_fakes = len(received(rig.graph, rig.twilio))
     rig.fleet.sigkill(first)
+    in_flight = await _claimed_at_kill(rig)
     rig.notes["kill_1"] = {"messages_at_fakes": at_fakes, "outbox_sending": in_flight, "batches_done_of_total": batches}
     rig.fleet.start_worker()
     await rig.until("the fan-out to finish after the crash", rig.settled)
@@ -474,6 +482,7 @@ async def test_workers_killed_mid_fanout_and_mid_bookings_lose_and_duplicate_not
         select(func.count()).select_from(OutboxMessage).where(OutboxMessage.key == "booked", OutboxMessage.status == "sent")
     )
     rig.fleet.sigkill(victim)
+    await _claimed_at_kill(rig)
     rig.notes["kill_2"] = {"confirmations_sent": confirmations_sent, "of": chosen}
     rig.fleet.start_worker()
     await asyncio.gather(answer_task, tap_task)
@@ -485,6 +494,25 @@ async def test_workers_killed_mid_fanout_and_mid_bookings_lose_and_duplicate_not
     rig.notes["chosen"] = chosen
     rig.notes["seconds"] = round(time.monotonic() - started, 1)
     print("crash-safety:", json.dumps(rig.notes, sort_keys=True))
+
+
+async def _claimed_at_kill(rig: Rig) -> int:
+    """Right after a SIGKILL: rows still being sent (the dead worker's claims among them), noted with the requests so far."""
+    sending = await rig.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sending"))
+    rig.kills.append((len(received(rig.graph, rig.twilio)), sending))
+    return sending
+
+
+def _resends_per_kill(got: list[Received], kills: list[int]) -> list[int]:
+    """Second copies of a message, by the kill they followed (kills given as how many requests had arrived)."""
+    seen: set[str] = set()
+    per_kill = [0] * len(kills)
+    for i, r in enumerate(got):
+        if r.key in seen:
+            after = [k for k, at in enumerate(kills) if at <= i]
+            per_kill[after[-1] if after else 0] += 1
+        seen.add(r.key)
+    return per_kill
 
 
 async def _first_offer_rows(rig: Rig) -> dict[int, OutboxMessage]:
@@ -530,6 +558,13 @@ async def _assert_outcome(rig: Rig, first_offers: dict[int, OutboxMessage], chos
     rig.notes["provider_requests"] = len(got)
     rig.notes["distinct_messages"] = len(seen)
     rig.notes["repeats_collapsed_by_idempotency_key"] = duplicates
+    # A resend is a duplicate on a passenger's phone (no provider deduplicates a send): after each
+    # kill at most what the killed worker had claimed and not yet recorded may go out again.
+    resends = _resends_per_kill(got, [at for at, _ in rig.kills])
+    rig.notes["resends_per_kill"] = [{"resent": n, "outbox_sending_at_kill": s} for n, (_, s) in zip(resends, rig.kills, strict=True)]
+    assert sum(resends) == duplicates
+    for n, (_, claimed) in zip(resends, rig.kills, strict=True):
+        assert n <= claimed, f"{n} messages went out again after a kill that had {claimed} in flight"
     sent = {k for k, row in outbox.items() if row.status == "sent"}
     assert sent == set(seen), "sent rows and what reached the providers differ"
     assert all(row.status in ("sent", "failed") for row in outbox.values()), "a message was left unsent or dead"
