@@ -257,10 +257,18 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         busy = sends[-1][0] - sends[0][0]
         rate = rates[lane.split(":")[0]]
         tokens = sum(cost for _, cost in sends[1:])  # segments for SMS, messages for WhatsApp
+        # While it has work, a lane should send its bucket's rate every second: tokens per whole second
+        # from its first send, over the seconds before its backlog ran out (the last 10% of its sends).
+        per_second = collections.Counter(int(at - sends[0][0]) for at, _ in sends[: max(1, int(len(sends) * 0.9))])
+        for at, cost in sends[: max(1, int(len(sends) * 0.9))]:
+            per_second[int(at - sends[0][0])] += cost - 1
+        full = [per_second[s] for s in range(max(per_second) if per_second else 0)]  # whole seconds only
         per_lane[lane] = {
             "accepted": len(sends),
             "tokens": tokens + sends[0][1],
             "share_of_bucket_from_first_to_last_send": round(tokens / busy / rate, 3) if busy > 0 else None,
+            "share_of_bucket_while_busy": round(sum(full) / len(full) / rate, 3) if full else None,
+            "busy_seconds": len(full),
             "rejected_429": stats["rejected"].get(lane, 0),
         }
     # The answer to a tap is the first message of that conversation the fake accepts after it (its offer went earlier).
@@ -270,6 +278,10 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         if conv in tapped and at >= tapped[conv]:
             answered[conv] = min(answered.get(conv, at), at)
     latencies = [at - tapped[conv] for conv, at in answered.items()]
+    tap_channel = dict(taps)
+    by_channel = {
+        ch: sorted(at - tapped[conv] for conv, at in answered.items() if tap_channel.get(conv) == ch) for ch in ("sms", "whatsapp")
+    }
     return {
         "path": "one worker process, real twilio + pywa SDKs over HTTP to a paced fake (50-150 ms, 429 above rate), PostgreSQL + Redis",
         "seconds": args.seconds,
@@ -282,6 +294,12 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "worker_cpu_share_while_watched": round(cpu_watched / args.seconds, 3),
         "taps": len(taps),
         "tap_to_handover_s": {"n": len(latencies), "p50": _pct(latencies, 0.5), "p99": _pct(latencies, 0.99), "max": _pct(latencies, 1.0)},
+        "tap_to_handover_s_by_channel": {
+            ch: {"n": len(v), "p50": _pct(v, 0.5), "p99": _pct(v, 0.99)} for ch, v in by_channel.items()
+        },
+        "lane_messages_by_channel": {
+            ch: sum(v["accepted"] for lane, v in per_lane.items() if lane.startswith(ch)) for ch in ("sms", "whatsapp")
+        },
     }
 
 
