@@ -75,8 +75,9 @@ class DispatchConfig:
     batch: int = 100
     base_backoff_s: float = 2.0
     max_backoff_s: float = 300.0
-    #: Completed sends are recorded together within this long of the first of them, or once this many are done.
-    record_linger_s: float = 0.02
+    #: Completed sends are recorded together: those done while the previous group was being written (a
+    #: burst groups by itself); a group may wait up to `record_linger_s` for `record_batch` of them (0: never waits).
+    record_linger_s: float = 0.0
     record_batch: int = 64
     #: A lane claims what its bucket can send within this long, so an answer written meanwhile waits at most about that.
     lane_horizon_s: float = 0.25
@@ -141,7 +142,7 @@ Outcome = tuple[_Planned, SendResult | BaseException]
 
 
 class _Recorder:
-    """Collects completed sends and records them a few at a time: each within `linger_s` of completing."""
+    """Collects completed sends and records them a few at a time, as soon as the previous group is written."""
 
     def __init__(self, record: Callable[[list[Outcome]], Awaitable[None]], *, linger_s: float, batch: int) -> None:
         self._record = record
@@ -160,7 +161,7 @@ class _Recorder:
 
     async def _flush_soon(self) -> None:
         while self._items:
-            if len(self._items) < self._batch:
+            if len(self._items) < self._batch and self._linger > 0:
                 self._full.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._full.wait(), self._linger)
@@ -308,7 +309,9 @@ class Dispatcher:
         return max(0, self.config.concurrency - len(self._inflight))
 
     async def wait_for_room(self) -> None:
-        while not self.room():
+        """Until half the sends in flight are done: a pass then claims a batch, not the one row a finished send freed."""
+        enough = max(1, min(self.config.batch, self.config.concurrency) // 2)
+        while self.room() < enough:
             self._room.clear()
             await self._room.wait()
 
