@@ -251,6 +251,8 @@ class Dispatcher:
         }
         #: Called when recorded results left rows to send at once (a next channel); the worker rings itself.
         self.on_wake: Callable[[], None] | None = None
+        #: Whether the last pass claimed all it asked for: more is waiting, the next pass should follow at once.
+        self.backlogged = False
         self._inflight: set[asyncio.Task[None]] = set()
         self._room = asyncio.Event()
         self._recorder = _Recorder(self._record, linger_s=self.config.record_linger_s, batch=self.config.record_batch)
@@ -291,7 +293,9 @@ class Dispatcher:
         `everywhere`: look in every lane, not only those known to have work (a poll).
         """
         budget = self.config.batch if limit is None else limit
-        claimed = await self._route(min(budget, self.room()), answers_only)
+        asked = min(budget, self.room())
+        claimed = await self._route(asked, answers_only)
+        self.backlogged = asked > 0 and len(claimed) >= asked
         now = asyncio.get_running_loop().time()
         for state in self.lanes.values():
             if everywhere:
@@ -301,7 +305,9 @@ class Dispatcher:
             want = min(self.config.batch, budget - len(claimed), self.room())
             if want <= 0:
                 break
-            claimed += await self._fill(state, want, answers_only)
+            filled = await self._fill(state, want, answers_only)
+            self.backlogged |= len(filled) >= want
+            claimed += filled
         return claimed
 
     def room(self) -> int:

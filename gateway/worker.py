@@ -75,10 +75,10 @@ class Worker:
         while True:
             self._wake.clear()  # before the pass: a ring during it means more to send
             answers_only = await self._holding_back()
-            claimed = await dispatcher.pump(answers_only=answers_only, everywhere=everywhere)
+            await dispatcher.pump(answers_only=answers_only, everywhere=everywhere)
             if not answers_only:
                 self._full_round_at = asyncio.get_running_loop().time()
-            self._sending_backlog = len(claimed) >= dispatcher.config.batch or bool(dispatcher.room() == 0)
+            self._sending_backlog = dispatcher.backlogged or dispatcher.room() == 0
             if self._sending_backlog:
                 await dispatcher.wait_for_room()
                 everywhere = False
