@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request, Response
@@ -19,6 +20,9 @@ from gateway.metrics_server import scrape
 from gateway.worker import Worker
 from webhooks import twilio as twilio_hooks
 from webhooks import whatsapp as whatsapp_hooks
+
+#: Set by `rebook serve` for its worker processes: "0" when they run no embedded worker (`--no-worker`).
+EMBEDDED_WORKER_ENV = "REBOOK_SERVE_EMBEDDED_WORKER"
 
 
 def create_app(
@@ -113,6 +117,18 @@ def create_app(
         return Response(await scrape(c) + await slack_app.agent_metrics(c.db), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def from_environment() -> FastAPI:
+    """The uvicorn factory of `rebook serve --workers N`: each worker process builds its own settings and container."""
+    from gateway.container import build
+    from gateway.settings import Settings
+    from infra.logging import configure
+
+    # A spawned worker starts with a bare root logger: the redacting handler first, before anything logs.
+    configure()
+    embedded = os.environ.get(EMBEDDED_WORKER_ENV, "1") != "0"
+    return create_app(build(Settings()), embedded_worker=embedded, settle=True)
 
 
 async def _redis_ping(url: str) -> str:

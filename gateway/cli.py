@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
@@ -99,20 +100,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     _configure_logging()
     settings = _settings()
+    if args.workers > 1 and not settings.redis_url:
+        # Without Redis each process has its own job queue and dispatcher turns: a job accepted by one never reaches the others.
+        print("rebook: --workers above 1 needs REBOOK_REDIS_URL (jobs and dispatch turns are shared through Redis)", file=sys.stderr)
+        return 2
     _preflight(settings)
-    _log_start(settings, "gateway")
+    _log_start(settings, f"gateway ({args.workers} process{'es' if args.workers > 1 else ''})")
     # Imported after the checks: seconds of imports (every provider SDK) a refusal need not wait for.
     import uvicorn
 
-    from gateway.app import create_app
-    from gateway.container import build
     from gateway.limits import uvicorn_options
     from infra.logging import uvicorn_log_config
 
-    app = create_app(build(settings), embedded_worker=not args.no_worker, settle=True)
     # Header deadline and size cap, keep-alive bound (gateway.limits): slow or huge headers cannot hold a connection.
     # Our log config: uvicorn's default gives its loggers handlers of their own, past the redacting filter.
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", log_config=uvicorn_log_config(), **uvicorn_options())
+    options: dict[str, Any] = {"host": args.host, "port": args.port, "log_level": "info", "log_config": uvicorn_log_config()}
+    if args.workers > 1:
+        from gateway.app import EMBEDDED_WORKER_ENV
+
+        # Each process builds its own container (`gateway.app:from_environment`) from the same environment.
+        os.environ[EMBEDDED_WORKER_ENV] = "0" if args.no_worker else "1"
+        uvicorn.run("gateway.app:from_environment", factory=True, workers=args.workers, **options, **uvicorn_options())
+        return 0
+    from gateway.app import create_app
+    from gateway.container import build
+
+    app = create_app(build(settings), embedded_worker=not args.no_worker, settle=True)
+    uvicorn.run(app, **options, **uvicorn_options())
     return 0
 
 
@@ -283,6 +297,13 @@ def _ensure_sqlite_dir(url: str) -> None:
             Path(target).parent.mkdir(parents=True, exist_ok=True)
 
 
+def _positive(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rebook", description="Disruption-rebooking messaging gateway")
     sub = p.add_subparsers(dest="command", required=True)
@@ -298,7 +319,10 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the gateway (FastAPI) with an embedded worker")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--no-worker", action="store_true", help="do not run the embedded worker")
+    serve.add_argument("--no-worker", action="store_true", help="do not run the embedded worker (in any process)")
+    serve.add_argument(
+        "--workers", type=_positive, default=1, help="gateway processes sharing the port (above 1 needs Redis); each runs an embedded worker unless --no-worker"
+    )
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="run a standalone worker")
