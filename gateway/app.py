@@ -127,8 +127,22 @@ def from_environment() -> FastAPI:
 
     # A spawned worker starts with a bare root logger: the redacting handler first, before anything logs.
     configure()
+    _end_with_parent()
     embedded = os.environ.get(EMBEDDED_WORKER_ENV, "1") != "0"
     return create_app(build(Settings()), embedded_worker=embedded, settle=True)
+
+
+def _end_with_parent() -> None:
+    """On Linux, SIGTERM this process when `rebook serve` dies, even by SIGKILL (uvicorn's workers would serve on as orphans)."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform != "linux":
+        return
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 async def _redis_ping(url: str) -> str:

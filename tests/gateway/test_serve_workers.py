@@ -134,6 +134,10 @@ def served(fresh_pg_url: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen
             time.sleep(0.3)
         yield proc, port, fresh_pg_url
     finally:
+        # A SIGKILLed parent leaves its workers running: end them first, by their ids.
+        for pid in _children(proc.pid) if proc.poll() is None else []:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         if proc.poll() is None:
             proc.kill()
             proc.wait()
@@ -217,3 +221,17 @@ def test_more_than_one_process_without_redis_is_refused_in_one_line(tmp_path: Pa
         "rebook: --workers above 1 needs REBOOK_REDIS_URL (jobs and dispatch turns are shared through Redis)"
     ]
     assert not (tmp_path / "r.db").exists()
+
+
+def test_the_workers_end_when_rebook_serve_is_killed(served: tuple[subprocess.Popen[bytes], int, str]) -> None:
+    proc, _port, _db = served
+    workers = _children(proc.pid)
+    assert len(workers) == 2
+
+    proc.kill()  # SIGKILL: uvicorn's supervisor cannot pass anything on
+    proc.wait()
+
+    deadline = time.monotonic() + 15
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers), "a worker process served on after its parent was killed"
