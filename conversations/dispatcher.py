@@ -102,8 +102,11 @@ class _LaneState:
     maybe_work: bool = True
     #: Whether rows are known to wait on the lane's bucket (released onto it, or a claim took all it could).
     backlog: bool = False
-    #: Rows this process claimed on the lane and has not finished sending.
+    #: Rows this process claimed on the lane and has not finished sending; of them, answers.
     in_flight: int = 0
+    answers_in_flight: int = 0
+    #: Whether answers were left on the lane for want of turns (they may use the bucket's reserve).
+    answers_waiting: bool = False
     #: The loop time before which its bucket will not have turns.
     next_try: float = 0.0
 
@@ -128,6 +131,7 @@ class _Planned:
     first: bool = False
     lease_until: dt.datetime | None = None
     stamp: bool = False  # the conversation has no first hand-over or no channel yet
+    answer: bool = False  # answers what a passenger just did: may take the bucket's reserve
 
 
 class NoticeRenderer(Protocol):
@@ -217,7 +221,7 @@ class Dispatcher:
     reads consent and contact points, picks each one's lane, keeps what the lane's bucket can send
     within `lane_horizon_s` and releases the rest onto the lane, claimable. Then every lane that
     may have work claims what its bucket can send within that horizon, answers first, oldest
-    first. Sends run as tasks, each taking its own token; each result is recorded as it
+    first. Answers may also take the bucket's reserve, which other rows leave (`ChannelPace.reserve`). Sends run as tasks, each taking its own token; each result is recorded as it
     completes, a few at a time (`_Recorder`), so a slow provider never holds up another lane and
     a crash resends at most what was in flight.
     """
@@ -298,8 +302,8 @@ class Dispatcher:
         self.backlogged = asked > 0 and len(claimed) >= asked
         now = asyncio.get_running_loop().time()
         for state in self.lanes.values():
-            if everywhere:
-                state.maybe_work = True
+            if everywhere:  # another worker may have left rows, answers too, on any lane
+                state.maybe_work = state.answers_waiting = True
             elif not state.maybe_work or state.next_try > now:
                 continue
             want = min(self.config.batch, budget - len(claimed), self.room())
@@ -351,13 +355,19 @@ class Dispatcher:
                 keep: list[_Choice] = []
                 for lane, waiting in by_lane.items():
                     state = self._state(lane)
-                    turns, wait = await self._lane_room(lane, len(waiting), state)
-                    keep += waiting[:turns]
-                    for choice in waiting[turns:]:  # a row sent now needs no lane: if its worker dies, it is routed again
+                    answers = [c for c in waiting if _answers(c.row)]
+                    others = [c for c in waiting if not _answers(c.row)]
+                    turns_a, wait_a = await self._lane_room(lane, len(answers), state, answer=True)
+                    turns_o, wait_o = await self._lane_room(lane, len(others), state, answer=False, also=turns_a)
+                    keep += answers[:turns_a] + others[:turns_o]
+                    # a row sent now needs no lane: if its worker dies, it is routed again
+                    for choice in answers[turns_a:] + others[turns_o:]:
                         choice.row.lane = lane.name
                         _release(choice.row)
-                    if turns < len(waiting):
+                    if turns_a < len(answers) or turns_o < len(others):
                         state.maybe_work = state.backlog = True
+                        state.answers_waiting |= turns_a < len(answers)
+                        wait = wait_a if turns_a < len(answers) else wait_o
                         state.next_try = asyncio.get_running_loop().time() + wait
                 planned = await self._render(s, keep)
         except Exception:  # one bad row must not hold up the others: claim them and go one by one
@@ -367,22 +377,27 @@ class Dispatcher:
         return [row.id for row in rows]
 
     async def _fill(self, state: _LaneState, want: int, answers_only: bool) -> list[int]:
-        """Claim as many of the lane's rows (answers first) as its bucket can send soon, and send them."""
+        """Claim as many of the lane's rows as its bucket can send soon (answers may use its reserve), and send them."""
         lane = state.lane
         try:
-            turns, wait = await self._lane_room(lane, want, state)
+            asks = state.answers_waiting or answers_only
+            turns_a, wait_a = await self._lane_room(lane, want, state, answer=True) if asks else (0, 0.0)
+            turns_o, wait_o = (0, 1.0) if answers_only else await self._lane_room(lane, want, state, answer=False)
         except Exception as exc:  # pacing unreachable (Redis down): nothing leaves without a token
             log.warning("lane %s: no room (%s); trying again shortly", lane.name, type(exc).__name__)
             state.next_try = asyncio.get_running_loop().time() + 1.0
             return []
-        if not turns:
-            state.next_try = asyncio.get_running_loop().time() + wait
+        if not turns_a and not turns_o:
+            state.next_try = asyncio.get_running_loop().time() + (wait_a if asks else wait_o)
             if not state.backlog:  # once per wait: whether rows wait for those turns at all
                 state.backlog = await self._has_due(lane.name, answers_only)
             return []
         try:
             async with self.db.transaction() as s:
-                rows = await self._claimed(s, turns, answers_only, lane=lane.name)
+                rows = await self._claimed(s, turns_a, True, lane=lane.name) if turns_a else []
+                turns_o = max(0, turns_o - len(rows))  # the answers' tokens are no longer the other rows'
+                if turns_o:  # answers still first: rows of every kind, in priority order
+                    rows += await self._claimed(s, turns_o, answers_only, lane=lane.name)
                 choices = await self._choose_all(s, rows)
                 mine = [c for c in choices if c.lane == lane]
                 for moved in (c for c in choices if c.lane != lane):  # consent or contacts changed since routing
@@ -390,11 +405,14 @@ class Dispatcher:
                     _release(moved.row)
                     other = self._state(moved.lane)
                     other.maybe_work = other.backlog = True
+                    other.answers_waiting |= _answers(moved.row)
                 planned = await self._render(s, mine)
         except Exception:
             log.exception("lane %s: claim failed; delivering one by one", lane.name)
-            return await self._one_by_one(turns, answers_only, lane=lane.name)
-        state.backlog = len(rows) == turns
+            return await self._one_by_one(turns_a + turns_o, answers_only, lane=lane.name)
+        answers = sum(1 for row in rows if _answers(row))
+        state.answers_waiting = bool(turns_a) and answers >= turns_a
+        state.backlog = len(rows) == turns_a + turns_o or state.answers_waiting
         state.maybe_work = state.backlog
         self._start(planned)
         return [row.id for row in rows]
@@ -421,22 +439,29 @@ class Dispatcher:
         """The lane's state; a channel added after start (a test's) gets its lanes on first use."""
         return self.lanes.setdefault(lane.name, _LaneState(lane))
 
-    async def _lane_room(self, lane: Lane, want: int, state: _LaneState) -> tuple[int, float]:
+    async def _lane_room(self, lane: Lane, want: int, state: _LaneState, *, answer: bool, also: int = 0) -> tuple[int, float]:
+        """Turns for answers count only answers in flight (they pass the rest at the bucket); other rows count all,
+        and `also` the answers about to start."""
+        if want <= 0:
+            return 0, 0.0
+        in_flight = state.answers_in_flight if answer else state.in_flight + also
         return await self.pacer.room(
-            lane.channel, lane.sender, want, horizon=self.config.lane_horizon_s, in_flight=state.in_flight
+            lane.channel, lane.sender, want, horizon=self.config.lane_horizon_s, in_flight=in_flight, answer=answer
         )
 
     def _start(self, planned: list[_Planned]) -> None:
         for p in planned:
             state = self._state(Lane(p.channel, p.message.sender))
             state.in_flight += 1
+            state.answers_in_flight += p.answer
             task = asyncio.get_running_loop().create_task(self._send_and_record(p))
             self._inflight.add(task)
-            task.add_done_callback(functools.partial(self._finished, state))
+            task.add_done_callback(functools.partial(self._finished, state, p.answer))
 
-    def _finished(self, state: _LaneState, task: asyncio.Task[None]) -> None:
+    def _finished(self, state: _LaneState, answer: bool, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)
         state.in_flight -= 1
+        state.answers_in_flight -= answer
         self._room.set()
 
     async def _send_and_record(self, planned: _Planned) -> None:
@@ -449,7 +474,7 @@ class Dispatcher:
     async def _send(self, planned: _Planned) -> SendResult | ChannelError:
         channel = self.channels[planned.channel]
         to, sender = planned.message.to, planned.message.sender
-        await self.pacer.acquire(planned.channel, to, sender)
+        await self.pacer.acquire(planned.channel, to, sender, answer=planned.answer)
         if not await self._still_ours(planned):
             return LeaseLost("claim expired while waiting for the provider's pace")
         telemetry = self.service.telemetry
@@ -629,8 +654,9 @@ class Dispatcher:
                     choice.row.last_error = "not_renderable"
                     continue
                 planned.append(_Planned(choice.row.id, None, choice.lane.channel, replace(message, sender=choice.lane.sender), None, False, choice.row.claimed_until))
-                continue
-            planned.append(await self._planned(s, data, choice))
+            else:
+                planned.append(await self._planned(s, data, choice))
+            planned[-1].answer = _answers(choice.row)
         return planned
 
     async def _claimed_rows(self, s: AsyncSession, ids: list[int]) -> list[OutboxMessage]:
@@ -882,6 +908,10 @@ def _reroute(row: OutboxMessage, at: dt.datetime) -> None:
     row.lane = None
     row.claimed_until = None
     row.next_attempt_at = at
+
+
+def _answers(row: OutboxMessage) -> bool:
+    return row.priority == Priority.ANSWER.value
 
 
 def _release(row: OutboxMessage) -> None:

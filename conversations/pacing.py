@@ -38,13 +38,21 @@ class ChannelPace:
     per_recipient: Limit | None = None
     count_segments: bool = False
     recipient_codes: frozenset[str] = frozenset()
+    #: Tokens of the sender bucket only answers may take, so an answer leaves at once while a wave drains.
+    reserve: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.reserve < 0:
+            raise ValueError("a reserve for answers cannot be negative")
+        if self.per_sender is not None and self.reserve > self.per_sender.burst - 1:
+            raise ValueError("the burst must hold the answers' reserve and one more token, or nothing else is sent")
 
 
 class BucketStore(Protocol):
     """Where bucket state lives; every call is atomic for its bucket, whoever else calls it."""
 
-    async def take(self, bucket: str, limit: Limit, cost: float = 1.0) -> float:
-        """Take `cost` tokens and return 0, or take nothing and return the seconds to wait."""
+    async def take(self, bucket: str, limit: Limit, cost: float = 1.0, floor: float = 0.0) -> float:
+        """Take `cost` tokens if `floor` tokens stay, and return 0; or take nothing and return the seconds to wait."""
         ...
 
     async def charge(self, bucket: str, limit: Limit, cost: float) -> None:
@@ -63,9 +71,11 @@ class BucketStore(Protocol):
 class Pacing(Protocol):
     """What the dispatcher needs: take a lane's turns, wait for a recipient's, pay for what was sent, back off when told."""
 
-    async def acquire(self, channel: str, recipient: str = "", sender: str = "") -> None: ...
+    async def acquire(self, channel: str, recipient: str = "", sender: str = "", *, answer: bool = False) -> None: ...
 
-    async def room(self, channel: str, sender: str, want: int, *, horizon: float, in_flight: int) -> tuple[int, float]: ...
+    async def room(
+        self, channel: str, sender: str, want: int, *, horizon: float, in_flight: int, answer: bool = False
+    ) -> tuple[int, float]: ...
 
     async def settle(self, channel: str, recipient: str, segments: int, sender: str = "") -> None: ...
 
@@ -96,14 +106,14 @@ class LocalBuckets:
             state.updated = now
         return state, now
 
-    async def take(self, bucket: str, limit: Limit, cost: float = 1.0) -> float:
+    async def take(self, bucket: str, limit: Limit, cost: float = 1.0, floor: float = 0.0) -> float:
         state, now = self._refilled(bucket, limit)
         if state.blocked_until > now:
             return state.blocked_until - now
-        if state.tokens >= cost:
+        if state.tokens - cost >= floor:
             state.tokens -= cost
             return 0.0
-        return (cost - state.tokens) / limit.rate
+        return (cost + floor - state.tokens) / limit.rate
 
     async def charge(self, bucket: str, limit: Limit, cost: float) -> None:
         state, _ = self._refilled(bucket, limit)
@@ -154,31 +164,34 @@ class Pacer:
     def _recipient_bucket(self, channel: str, pace: ChannelPace, recipient: str, sender: str = "") -> str:
         return f"{channel}:{sender or pace.sender_id}:to:{recipient_tag(recipient)}"
 
-    def buckets(self, channel: str, recipient: str, sender: str = "") -> list[tuple[str, Limit]]:
-        """Narrowest first: a recipient's turn is settled before a sender-wide token is spent."""
+    def buckets(self, channel: str, recipient: str, sender: str = "", *, answer: bool = False) -> list[tuple[str, Limit, float]]:
+        """Narrowest first: a recipient's turn is settled before a sender-wide token is spent. Each bucket comes
+        with the tokens the send must leave in it: the sender's reserve, unless the send answers a passenger."""
         pace = self.paces.get(channel)
         if pace is None:
             return []
-        out: list[tuple[str, Limit]] = []
+        out: list[tuple[str, Limit, float]] = []
         if pace.per_recipient is not None and recipient:
-            out.append((self._recipient_bucket(channel, pace, recipient, sender), pace.per_recipient))
+            out.append((self._recipient_bucket(channel, pace, recipient, sender), pace.per_recipient, 0.0))
         if pace.per_sender is not None:
-            out.append((self._sender_bucket(channel, pace, sender), pace.per_sender))
+            out.append((self._sender_bucket(channel, pace, sender), pace.per_sender, 0.0 if answer else pace.reserve))
         return out
 
-    async def _wait_for(self, buckets: list[tuple[str, Limit]]) -> None:
-        for bucket, limit in buckets:
-            while (wait := await self.store.take(bucket, limit)) > 0:
+    async def _wait_for(self, buckets: list[tuple[str, Limit, float]]) -> None:
+        for bucket, limit, floor in buckets:
+            while (wait := await self.store.take(bucket, limit, 1.0, floor)) > 0:
                 # Jitter spreads the workers that wait on one bucket, so they don't wake as a herd.
                 await self._sleep(min(wait, self._max_nap) * random.uniform(1.0, 1.1))
 
-    async def acquire(self, channel: str, recipient: str = "", sender: str = "") -> None:
-        await self._wait_for(self.buckets(channel, recipient, sender))
+    async def acquire(self, channel: str, recipient: str = "", sender: str = "", *, answer: bool = False) -> None:
+        await self._wait_for(self.buckets(channel, recipient, sender, answer=answer))
 
-    async def room(self, channel: str, sender: str, want: int, *, horizon: float, in_flight: int) -> tuple[int, float]:
+    async def room(
+        self, channel: str, sender: str, want: int, *, horizon: float, in_flight: int, answer: bool = False
+    ) -> tuple[int, float]:
         """How many more rows a lane may claim: what its bucket can send within `horizon` seconds, less those
         already claimed and waiting (`in_flight`); with none, the seconds until one more fits. Takes nothing:
-        each send takes its own token.
+        each send takes its own token. Answers may use the reserve; other rows leave it.
         """
         pace = self.paces.get(channel)
         if pace is None or pace.per_sender is None or want <= 0:
@@ -187,10 +200,11 @@ class Pacer:
         tokens, blocked = await self.store.peek(self._sender_bucket(channel, pace, sender), limit)
         if blocked > 0:
             return 0, blocked
-        fits = int(tokens + limit.rate * horizon) - in_flight
+        usable = tokens - (0.0 if answer else pace.reserve)
+        fits = int(usable + limit.rate * horizon) - in_flight
         if fits >= 1:
             return min(want, fits), 0.0
-        return 0, max((in_flight + 1 - tokens) / limit.rate - horizon, 0.001)
+        return 0, max((in_flight + 1 - usable) / limit.rate - horizon, 0.001)
 
     async def settle(self, channel: str, recipient: str, segments: int, sender: str = "") -> None:
         """An SMS of n segments costs n tokens; the turn took one, the rest is charged here."""

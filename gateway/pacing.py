@@ -9,8 +9,9 @@ from gateway.settings import ChannelPacing, Settings
 from infra.ratelimit import RedisBuckets
 
 
-def _limit(rate: float, burst: float | None) -> Limit | None:
-    return Limit(rate, burst if burst is not None else max(rate, 1.0)) if rate > 0 else None
+def _limit(rate: float, burst: float | None, reserve: float = 0.0) -> Limit | None:
+    """Without a burst of its own a bucket holds a second's worth, and always the reserve and one more."""
+    return Limit(rate, burst if burst is not None else max(rate, 1.0 + reserve)) if rate > 0 else None
 
 
 def channel_pace(name: str, pacing: ChannelPacing, settings: Settings) -> ChannelPace:
@@ -18,10 +19,11 @@ def channel_pace(name: str, pacing: ChannelPacing, settings: Settings) -> Channe
     own = {"whatsapp": settings.whatsapp.phone_number_id, "sms": settings.twilio.from_number}.get(name)
     return ChannelPace(
         sender_id=pacing.sender or own or "default",
-        per_sender=_limit(pacing.rate, pacing.burst),
+        per_sender=_limit(pacing.rate, pacing.burst, pacing.reserve),
         per_recipient=_limit(pacing.recipient_rate, pacing.recipient_burst),
         count_segments=name == "sms",
         recipient_codes=frozenset(pacing.recipient_limit_codes),
+        reserve=pacing.reserve if pacing.rate > 0 else 0.0,
     )
 
 

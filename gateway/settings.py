@@ -171,11 +171,23 @@ class ChannelPacing(BaseModel):
     recipient_burst: float | None = Field(default=None, ge=1)
     sender: str | None = None
     recipient_limit_codes: list[str] = Field(default_factory=list)
+    #: Tokens of each sender's bucket kept for answers (options after a tap, confirmations, agent replies):
+    #: waves and broadcasts leave them, so an answer need not wait behind a draining wave.
+    reserve: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _reserve_fits(self) -> ChannelPacing:
+        if self.rate > 0 and self.burst is not None and self.reserve > self.burst - 1:
+            raise ValueError("burst must be at least the reserve plus one, or only answers would ever be sent")
+        return self
 
 
 _PACING_DEFAULTS: dict[str, dict[str, Any]] = {
-    "whatsapp": {"rate": 80, "recipient_limit_codes": ["131056"]},  # per phone number id; 131056 = pair limit
-    "sms": {"rate": 1},  # a long code: ~1 segment/s; short code or toll-free: set higher
+    # per phone number id; 131056 = pair limit; 8 of the 80 a second kept for answers
+    "whatsapp": {"rate": 80, "reserve": 8, "recipient_limit_codes": ["131056"]},
+    # A long code: ~1 segment/s (short code or toll-free: set higher). Waves leave 3 segments for answers, so the
+    # burst is 4; Twilio queues what comes faster than the number's rate, at most ~4 s of it.
+    "sms": {"rate": 1, "reserve": 3},
     "slack": {"recipient_rate": 1},  # chat.postMessage: ~1/s per channel
     "telegram": {"rate": 30, "recipient_rate": 1},  # 30/s per bot, 1/s per chat
 }

@@ -17,10 +17,12 @@ class SlowPacer:
         self.rig = rig
         self.during_wait = during_wait
 
-    async def room(self, channel: str, sender: str, want: int, *, horizon: float, in_flight: int) -> tuple[int, float]:
+    async def room(
+        self, channel: str, sender: str, want: int, *, horizon: float, in_flight: int, answer: bool = False
+    ) -> tuple[int, float]:
         return want, 0.0
 
-    async def acquire(self, channel: str, recipient: str = "", sender: str = "") -> None:
+    async def acquire(self, channel: str, recipient: str = "", sender: str = "", *, answer: bool = False) -> None:
         self.rig.clock.advance(seconds=120)
         await self.during_wait()
 

@@ -42,9 +42,10 @@ def settings_overrides() -> dict[str, Any]:
     return {"twilio": TwilioSettings(from_number=NUMBER_A, from_numbers=NUMBER_B)}
 
 
-def _paced(rig: Rig, ticks: Ticks, *, sms: float = 1.0, whatsapp: float = 80.0) -> Dispatcher:
+def _paced(rig: Rig, ticks: Ticks, *, sms: float = 1.0, whatsapp: float = 80.0, reserve: float = 0.0) -> Dispatcher:
     d = rig.c.dispatcher
-    paces = {"sms": ChannelPace(per_sender=Limit(sms, 1.0)), "whatsapp": ChannelPace(per_sender=Limit(whatsapp, whatsapp))}
+    sms_pace = ChannelPace(per_sender=Limit(sms, max(sms, 1.0 + reserve)), reserve=reserve)
+    paces = {"sms": sms_pace, "whatsapp": ChannelPace(per_sender=Limit(whatsapp, whatsapp))}
     d.pacer = Pacer(paces, LocalBuckets(clock=ticks), sleep=ticks.sleep)
     d.config = dataclasses.replace(d.config, lane_horizon_s=0.0)
     return d
@@ -119,6 +120,33 @@ async def test_a_one_a_second_sms_backlog_holds_up_neither_whatsapp_nor_an_answe
     assert len(sms) >= 2 * 38 - 1, "both SMS lanes kept their buckets busy"
     counts = await broadcast_counts(rig.c.db, bid)
     assert counts is not None and counts.sent == len(sent) and counts.pending == counts.targeted - len(sent)
+
+
+async def test_with_a_reserve_an_answer_leaves_the_instant_it_is_written_while_its_lane_drains(rig: Rig) -> None:
+    answered = await rig.add_pax(("sms",))
+    ticks = Ticks()
+    d = _paced(rig, ticks, reserve=3.0)  # the SMS default: 1 segment/s, 3 kept for answers, burst 4
+    await rig.offered(answered)
+    crowd = await _crowd(rig, ["sms"] * 100)
+    sent: list[float] = []
+    rig.sandbox.listeners.append(lambda m: sent.append(ticks.now) if crowd.get(m.to) else None)
+    answers: list[float] = []
+    rig.sandbox.listeners.append(
+        lambda m: answers.append(ticks.now) if m.to == answered.phone and m.idempotency_key.startswith("c") else None
+    )
+    b = Broadcaster(rig.c.db, clock=rig.clock)
+    await b.start(BroadcastRequested(target="LH100", message="Gate B12 is closed.", requested_by="test"))
+
+    for tenth in range(300):
+        ticks.now = tenth / 10
+        if tenth == 205:  # between two of the lane's turns, with its backlog waiting
+            await rig.reply("sms", answered, "HELP")
+        await _tick(d)
+
+    assert answers == [20.5], "the answer took a reserved token the moment it was written"
+    assert sum(1 for t in sent if t < 20.5) >= 2 * 20, "meanwhile both lanes sent at their bucket's rate"
+    assert max(sent.count(t) for t in sent) <= 2, "the reserve never went to the wave: one a second a number"
+    assert len(sent) >= 2 * 29 - 1, "the answer cost the wave one turn, no more"
 
 
 async def test_a_conversations_messages_arrive_in_order_while_others_pass_it(rig: Rig) -> None:

@@ -51,6 +51,16 @@ async def test_a_charge_can_run_into_debt_that_later_takes_wait_out(store: Bucke
     assert await store.take("b", LIMIT) == 0.0
 
 
+async def test_a_take_with_a_floor_leaves_that_many_tokens_and_says_when_it_could(store: BucketStore, frozen: FrozenClock) -> None:
+    assert await store.take("b", LIMIT, 1.0, 2.0) == 0.0, "3 - 1 leaves the floor of 2"
+    assert await store.take("b", LIMIT, 1.0, 2.0) == pytest.approx(0.5), "1 more token needed: half a second"
+    assert [await store.take("b", LIMIT) for _ in range(2)] == [0.0, 0.0], "without a floor the reserve is there to take"
+    assert await store.take("b", LIMIT) == pytest.approx(0.5)
+    frozen.advance(1.0)
+    assert await store.take("b", LIMIT, 1.0, 2.0) == pytest.approx(0.5), "refilled to 2: one more before a floored take"
+    assert await store.take("b", LIMIT) == 0.0
+
+
 async def test_a_block_refuses_everyone_until_it_ends_then_refills_from_empty(
     store: BucketStore, frozen: FrozenClock
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from conversations.pacing import ChannelPace, Limit, LocalBuckets, Pacer
 from tests.pacing.conftest import FrozenClock
 
@@ -58,7 +60,7 @@ async def test_per_chat_and_global_buckets_both_hold(frozen: FrozenClock) -> Non
     times = await _times(p, frozen, [("telegram", PHONE), ("telegram", OTHER), ("telegram", PHONE)])
     assert times[:2] == [0.0, 0.0], "different chats do not wait for each other"
     assert 1.0 <= times[2] <= 1.1, "the same chat waits a second"
-    assert all(PHONE not in name and OTHER not in name for name, _ in p.buckets("telegram", PHONE))
+    assert all(PHONE not in name and OTHER not in name for name, _, _ in p.buckets("telegram", PHONE))
 
 
 async def test_sms_segments_beyond_the_first_are_charged_after_the_send(frozen: FrozenClock) -> None:
@@ -77,6 +79,26 @@ async def test_sms_segments_beyond_the_first_are_charged_after_the_send(frozen: 
     for _ in range(3):
         await p.acquire("whatsapp", PHONE)
     assert frozen() == before, "a WhatsApp message is one token, whatever `segments` says"
+
+
+async def test_waves_leave_the_reserve_and_answers_take_it_at_once(frozen: FrozenClock) -> None:
+    sms = ChannelPace(sender_id="+15550001", per_sender=Limit(rate=1, burst=4), count_segments=True, reserve=3)
+    p = pacer(frozen, {"sms": sms})
+    start = frozen()
+    await p.acquire("sms", PHONE)
+    await p.acquire("sms", PHONE)
+    assert frozen() - start >= 1.0, "the second wave message waited: 3 tokens are kept for answers"
+    at = frozen()
+    for _ in range(3):
+        await p.acquire("sms", OTHER, answer=True)
+    assert frozen() == at, "three answers went at once, from the reserve"
+    assert await p.room("sms", "", 5, horizon=0.0, in_flight=0) == (0, pytest.approx(4.0, abs=0.2))
+    assert (await p.room("sms", "", 5, horizon=0.0, in_flight=0, answer=True))[0] == 0
+
+
+def test_a_reserve_must_leave_a_token_for_everything_else() -> None:
+    with pytest.raises(ValueError, match="burst"):
+        ChannelPace(per_sender=Limit(rate=1, burst=3), reserve=3)
 
 
 async def test_a_429_blocks_the_senders_bucket_for_retry_after(frozen: FrozenClock) -> None:

@@ -74,10 +74,12 @@ class RecordingPacer:
         self.acquired: list[tuple[str, str]] = []
         self.settled: list[tuple[str, str, int]] = []
 
-    async def room(self, channel: str, sender: str, want: int, *, horizon: float, in_flight: int) -> tuple[int, float]:
+    async def room(
+        self, channel: str, sender: str, want: int, *, horizon: float, in_flight: int, answer: bool = False
+    ) -> tuple[int, float]:
         return want, 0.0
 
-    async def acquire(self, channel: str, recipient: str = "", sender: str = "") -> None:
+    async def acquire(self, channel: str, recipient: str = "", sender: str = "", *, answer: bool = False) -> None:
         self.acquired.append((channel, recipient))
 
     async def settle(self, channel: str, recipient: str, segments: int, sender: str = "") -> None:
