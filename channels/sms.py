@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Final
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import aiohttp
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
@@ -304,11 +304,17 @@ class _RebasedHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # twilio
         exchange = _EXCHANGE.get(None)
         if exchange is not None:
             sent[IDEMPOTENCY_HEADER] = exchange.idempotency_key
+        body: bytes | None = None
+        if data:
+            # The bytes aiohttp's FormData would send for this dict, without building a FormData and a
+            # MultipartWriter per send (~15% of an SMS send's CPU, bench/sends.py).
+            body = urlencode(list(data.items()), doseq=True).encode()
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
         response = await super().request(
             method,
             target,
             params=params,
-            data=data,
+            data=body,
             headers=sent,
             auth=None,
             timeout=timeout or self.timeout,
@@ -416,6 +422,10 @@ class SmsChannel:
             self._http = _RebasedHttpClient(self._api_base, self._timeout, self._max_connections)
             self._client = Client(self._account_sid, self._auth_token, http_client=self._http)
         return self._client
+
+    def cost(self, message: OutboundMessage) -> int:
+        """The segments the message will be billed and paced as (its rendering is cached for the send)."""
+        return count_segments(render_sms(message, self.capabilities.max_segments))
 
     async def send(self, message: OutboundMessage) -> SendResult:
         """Render within budget and create the message; every failure raises a ChannelError."""

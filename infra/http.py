@@ -15,6 +15,7 @@ shutdown (an unclosed session is an error under the test suite's `filterwarnings
 from __future__ import annotations
 
 import codecs
+from json import dumps as _json_dumps
 from typing import Any
 
 import aiohttp
@@ -158,6 +159,8 @@ class ProviderClient(httpx.AsyncClient):
         self._no_cookies = _NoCookies()
         self._resolved_for: httpx.URL | None = None
         self._resolved: dict[str, httpx.URL] = {}
+        self._fixed_for: tuple[bytes, list[tuple[bytes, bytes]]] = (b"", [])
+        self._fixed = httpx.Headers()
 
     @property
     def cookies(self) -> httpx.Cookies:
@@ -181,9 +184,57 @@ class ProviderClient(httpx.AsyncClient):
         return found
 
     def build_request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Request:
+        if isinstance(url, str) and _json_only(kwargs):
+            return self._json_request(method, self._resolve(url), kwargs["json"])
         return super().build_request(
             method, self._resolve(url) if isinstance(url, str) else url, **kwargs
         )
+
+    def _json_request(self, method: str, url: httpx.URL, payload: Any) -> httpx.Request:
+        """What httpx builds for `json=` with the client's headers, byte for byte, without re-merging them.
+
+        A provider SDK's send is one JSON POST with the client's own headers (pywa's every message):
+        httpx merges URL, headers, cookies and query on each, encodes through its generic content
+        path and re-normalises every header twice. Here the client headers are merged once per
+        host, and the body is encoded as httpx's `encode_json` does. `bench/sends.py`, WhatsApp at
+        64 in flight, four runs alternating with the previous code on a busy box: 0.324 ms of CPU
+        a send at best instead of 0.360, median 0.36 instead of 0.48 (request building fell from
+        16% of a send to 9%).
+        """
+        body = _json_dumps(
+            payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        ).encode()
+        headers = httpx.Headers(self._fixed_headers(url))
+        headers["Content-Length"] = str(len(body))
+        return httpx.Request(
+            method,
+            url,
+            headers=headers,
+            stream=httpx.ByteStream(body),
+            extensions={"timeout": self.timeout.as_dict()},
+        )
+
+    def _fixed_headers(self, url: httpx.URL) -> httpx.Headers:
+        """Host, then the client's headers (pywa's token and content type), then httpx's JSON default."""
+        current = self.headers.raw
+        if url.netloc != self._fixed_for[0] or current != self._fixed_for[1]:
+            merged = httpx.Headers([(b"Host", url.netloc), *current])
+            merged.setdefault("Content-Type", "application/json")
+            self._fixed_for, self._fixed = (url.netloc, current), merged
+        return self._fixed
+
+
+def _json_only(kwargs: dict[str, Any]) -> bool:
+    """A request whose only argument is a JSON body (httpx's `request` passes every keyword)."""
+    if kwargs.get("json") is None:
+        return False
+    for name, value in kwargs.items():
+        if name == "timeout":
+            if value is not httpx.USE_CLIENT_DEFAULT:
+                return False
+        elif name != "json" and value is not None:
+            return False
+    return True
 
 
 def async_client(

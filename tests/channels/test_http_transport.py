@@ -388,6 +388,30 @@ async def test_provider_client_resolves_endpoints_against_the_current_base_url()
     assert isinstance(client, ProviderClient)
 
 
+async def test_provider_client_builds_a_json_post_byte_for_byte_as_httpx_does() -> None:
+    client = async_client(timeout=3.0)
+    try:
+        client.base_url = httpx.URL("https://graph.example/v21.0")
+        client.headers.update({"Authorization": "Bearer t", "Content-Type": "application/json"})
+        payload = {"to": "34600111222", "text": {"body": "Vuelo — elige ✈"}, "n": [1, 2.5, None]}
+        fast = client.build_request("POST", "/1/messages", json=payload)
+        plain = httpx.AsyncClient.build_request(
+            client, "POST", httpx.URL("https://graph.example/v21.0/1/messages"), json=payload
+        )
+        assert fast.headers.raw == plain.headers.raw  # Host first, Content-Length last, same values
+        assert await fast.aread() == plain.content
+        assert (fast.method, fast.url) == (plain.method, plain.url)
+        assert fast.extensions == plain.extensions  # the client's timeouts
+        client.headers["Authorization"] = "Bearer rotated"  # a header changed later is sent at once
+        rotated = client.build_request("POST", "/1/messages", json=payload)
+        assert rotated.headers["authorization"] == "Bearer rotated"
+        # anything besides a JSON body takes httpx's own path
+        with_query = client.build_request("POST", "/1/messages", json=payload, params={"a": "1"})
+        assert str(with_query.url) == "https://graph.example/v21.0/1/messages?a=1"
+    finally:
+        await client.aclose()
+
+
 async def test_transport_closes_its_session() -> None:
     transport = AiohttpTransport(max_connections=4)
     client = httpx.AsyncClient(transport=transport)
