@@ -82,9 +82,35 @@ def _env(url: str, redis: str, base: str, args: argparse.Namespace) -> dict[str,
         "REBOOK_PACING__SMS__RATE": "0",
         "REBOOK_PACING__WHATSAPP__RATE": "0",
     }
+    if args.concurrency:
+        env["REBOOK_DISPATCH_CONCURRENCY"] = str(args.concurrency)
+        env["REBOOK_TWILIO__MAX_CONNECTIONS"] = str(args.concurrency)
+        env["REBOOK_WHATSAPP__MAX_CONNECTIONS"] = str(args.concurrency)
+    if args.dispatch_batch:
+        env["REBOOK_DISPATCH_BATCH"] = str(args.dispatch_batch)
     for name, value in args.set or []:
         env[name] = value
     return env
+
+
+def _shown(name: str) -> bool:
+    """The knobs a run turned, not its secrets or addresses."""
+    return any(
+        part in name
+        for part in ("PACING", "DISPATCH", "MAX_CONNECTIONS", "BATCH", "WORKER_JOBS", "POOL")
+    )
+
+
+def _refuse_unknown_knobs(args: argparse.Namespace) -> None:
+    """Settings ignore unknown variables: a knob this rebook lacks would silently measure the default."""
+    for flag, field in (
+        ("concurrency", "dispatch_concurrency"),
+        ("dispatch_batch", "dispatch_batch"),
+    ):
+        if getattr(args, flag) and field not in Settings.model_fields:
+            raise SystemExit(
+                f"--{flag.replace('_', '-')}: this rebook has no REBOOK_{field.upper()} setting"
+            )
 
 
 def _bench_settings(url: str, redis: str, args: argparse.Namespace) -> Settings:
@@ -303,6 +329,11 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 f"({args.fake}: 50-150 ms, no limits), pacing off, 10 SMS + 2 WhatsApp numbers, PostgreSQL + Redis"
             ),
             "workers": args.workers,
+            "worker_settings": {
+                k: v
+                for k, v in env.items()
+                if k.startswith("REBOOK_") and k not in os.environ and _shown(k)
+            },
             "disruptions": len(recorded),
             "passengers_impacted": impacted,
             "bookings_impacted": bookings,
@@ -340,7 +371,11 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         for proc in procs:
             proc.terminate()
         for proc in procs:
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # the database must still be dropped
+                proc.kill()
+                proc.wait()
         if c is not None:
             await c.aclose()
         assert fake.stdin is not None
@@ -372,6 +407,15 @@ def main() -> None:
         metavar=("VAR", "VALUE"),
         help="another REBOOK_* setting for the workers",
     )
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        help="sends in flight per worker (REBOOK_DISPATCH_CONCURRENCY) and each channel's pool "
+        "(REBOOK_TWILIO__/WHATSAPP__MAX_CONNECTIONS); default: rebook's (64)",
+    )
+    p.add_argument(
+        "--dispatch-batch", type=int, help="rows a dispatcher pass claims (REBOOK_DISPATCH_BATCH)"
+    )
     p.add_argument("--worker-logs", action="store_true", help="let the workers' stderr through")
     p.add_argument("--seed", type=int, default=21)
     p.add_argument(
@@ -381,6 +425,7 @@ def main() -> None:
     )
     p.add_argument("--timeout", type=float, default=600)
     args = p.parse_args()
+    _refuse_unknown_knobs(args)
     if args.fake == "uvicorn" and not args.fake_port:
         args.fake_port = 18793
     print(json.dumps(asyncio.run(run(args)), indent=2, default=str))
