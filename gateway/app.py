@@ -7,15 +7,16 @@ import contextlib
 import os
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from channels.slack_screen import SlackScreen
 from gateway import api, broadcast_api, privacy_api, problems, slack_app
 from gateway.container import Container
 from gateway.heap import settle_heap
 from gateway.limits import BODY_TIMEOUT_S, BoundedBodies
-from gateway.metrics import CONTENT_TYPE_LATEST
+from gateway.metrics import CONTENT_TYPE_LATEST, Metrics
 from gateway.metrics_server import scrape
 from gateway.worker import Worker
 from webhooks import twilio as twilio_hooks
@@ -83,15 +84,7 @@ def create_app(
     # Metric labels come from the route that answered (its template), never from the raw path: a
     # client probing random paths must not mint a time series per path (memory here and in Prometheus).
 
-    @app.middleware("http")
-    async def count(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", None)
-        path = route if isinstance(route, str) else "other"
-        if path.startswith("/webhooks/") and response.status_code in (400, 401, 403):
-            metrics.webhook_rejected.labels(path.split("/")[2], str(response.status_code)).inc()
-        metrics.http.labels("/v1" if path.startswith("/v1/") else path, str(response.status_code)).inc()
-        return response
+    app.add_middleware(CountResponses, metrics=metrics)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
@@ -117,6 +110,42 @@ def create_app(
         return Response(await scrape(c) + await slack_app.agent_metrics(c.db), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+class CountResponses:
+    """ASGI middleware: count each answer by the route that gave it and its status (and refused webhooks).
+
+    Pure ASGI rather than `@app.middleware("http")`: Starlette's BaseHTTPMiddleware runs the app in a
+    task group behind memory streams and re-wraps the response, measured at ~0.25 ms of CPU a request.
+    """
+
+    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = [500]
+
+        async def sent(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sent)
+        finally:
+            self.count(scope, status[0])
+
+    def count(self, scope: Scope, status: int) -> None:
+        # The router writes the route that matched into the scope it was handed: this one.
+        route = getattr(scope.get("route"), "path", None)
+        path = route if isinstance(route, str) else "other"
+        if path.startswith("/webhooks/") and status in (400, 401, 403):
+            self.metrics.webhook_rejected.labels(path.split("/")[2], str(status)).inc()
+        self.metrics.http.labels("/v1" if path.startswith("/v1/") else path, str(status)).inc()
 
 
 def from_environment() -> FastAPI:
