@@ -44,6 +44,7 @@ from conversations.ports import (
     Channel,
     ChannelError,
     DeviceUnregistered,
+    Metered,
     OptedOut,
     OutboundMessage,
     RateLimited,
@@ -395,7 +396,8 @@ class Dispatcher:
         try:
             async with self.db.transaction() as s:
                 rows = await self._claimed(s, turns_a, True, lane=lane.name) if turns_a else []
-                turns_o = max(0, turns_o - len(rows))  # the answers' tokens are no longer the other rows'
+                answered = len(rows)
+                turns_o = max(0, turns_o - answered)  # the answers' tokens are no longer the other rows'
                 if turns_o:  # answers still first: rows of every kind, in priority order
                     rows += await self._claimed(s, turns_o, answers_only, lane=lane.name)
                 choices = await self._choose_all(s, rows)
@@ -410,9 +412,14 @@ class Dispatcher:
         except Exception:
             log.exception("lane %s: claim failed; delivering one by one", lane.name)
             return await self._one_by_one(turns_a + turns_o, answers_only, lane=lane.name)
-        answers = sum(1 for row in rows if _answers(row))
-        state.answers_waiting = bool(turns_a) and answers >= turns_a
-        state.backlog = len(rows) == turns_a + turns_o or state.answers_waiting
+        state.answers_waiting = bool(turns_a) and answered >= turns_a
+        if turns_o:  # it looked at every kind of row: more may wait if it got all it asked for
+            state.backlog = len(rows) - answered >= turns_o
+        else:  # only answers had turns: the other rows' backlog is as it was, their turn comes after the bucket's wait
+            state.next_try = asyncio.get_running_loop().time() + wait_o
+            if not state.backlog:
+                state.backlog = await self._has_due(lane.name, answers_only)
+        state.backlog |= state.answers_waiting
         state.maybe_work = state.backlog
         self._start(planned)
         return [row.id for row in rows]
@@ -474,7 +481,8 @@ class Dispatcher:
     async def _send(self, planned: _Planned) -> SendResult | ChannelError:
         channel = self.channels[planned.channel]
         to, sender = planned.message.to, planned.message.sender
-        await self.pacer.acquire(planned.channel, to, sender, answer=planned.answer)
+        cost = channel.cost(planned.message) if isinstance(channel, Metered) else 1
+        await self.pacer.acquire(planned.channel, to, sender, answer=planned.answer, cost=cost)
         if not await self._still_ours(planned):
             return LeaseLost("claim expired while waiting for the provider's pace")
         telemetry = self.service.telemetry
@@ -486,7 +494,7 @@ class Dispatcher:
             if isinstance(exc, RateLimited):
                 await self.pacer.slow_down(planned.channel, to, exc.retry_after, exc.code, sender)
             return exc
-        await self.pacer.settle(planned.channel, to, result.segments, sender)
+        await self.pacer.settle(planned.channel, to, result.segments, sender, paid=cost)
         return result
 
     async def _record(self, outcomes: list[tuple[_Planned, SendResult | BaseException]]) -> None:

@@ -51,8 +51,9 @@ class ChannelPace:
 class BucketStore(Protocol):
     """Where bucket state lives; every call is atomic for its bucket, whoever else calls it."""
 
-    async def take(self, bucket: str, limit: Limit, cost: float = 1.0, floor: float = 0.0) -> float:
-        """Take `cost` tokens if `floor` tokens stay, and return 0; or take nothing and return the seconds to wait."""
+    async def take(self, bucket: str, limit: Limit, cost: float = 1.0, floor: float = 0.0, debt: float = 0.0) -> float:
+        """Take `cost` tokens if `floor` tokens stay, and `debt` more even below zero, and return 0; or take nothing
+        and return the seconds to wait."""
         ...
 
     async def charge(self, bucket: str, limit: Limit, cost: float) -> None:
@@ -71,17 +72,29 @@ class BucketStore(Protocol):
 class Pacing(Protocol):
     """What the dispatcher needs: take a lane's turns, wait for a recipient's, pay for what was sent, back off when told."""
 
-    async def acquire(self, channel: str, recipient: str = "", sender: str = "", *, answer: bool = False) -> None: ...
+    async def acquire(
+        self, channel: str, recipient: str = "", sender: str = "", *, answer: bool = False, cost: int = 1
+    ) -> None: ...
 
     async def room(
         self, channel: str, sender: str, want: int, *, horizon: float, in_flight: int, answer: bool = False
     ) -> tuple[int, float]: ...
 
-    async def settle(self, channel: str, recipient: str, segments: int, sender: str = "") -> None: ...
+    async def settle(self, channel: str, recipient: str, segments: int, sender: str = "", *, paid: int = 1) -> None: ...
 
     async def slow_down(
         self, channel: str, recipient: str, seconds: float, code: str | None = None, sender: str = ""
     ) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """A bucket a send must take a token from: leaving `floor` tokens, then owing `debt` more."""
+
+    bucket: str
+    limit: Limit
+    floor: float = 0.0
+    debt: float = 0.0
 
 
 @dataclass
@@ -106,12 +119,12 @@ class LocalBuckets:
             state.updated = now
         return state, now
 
-    async def take(self, bucket: str, limit: Limit, cost: float = 1.0, floor: float = 0.0) -> float:
+    async def take(self, bucket: str, limit: Limit, cost: float = 1.0, floor: float = 0.0, debt: float = 0.0) -> float:
         state, now = self._refilled(bucket, limit)
         if state.blocked_until > now:
             return state.blocked_until - now
         if state.tokens - cost >= floor:
-            state.tokens -= cost
+            state.tokens -= cost + debt
             return 0.0
         return (cost + floor - state.tokens) / limit.rate
 
@@ -132,6 +145,17 @@ class LocalBuckets:
         return state.tokens, max(0.0, state.blocked_until - now)
 
 
+#: A send reaches the provider a little after its turn: a few ms, tens on a busy host, a few hundred for the
+#: first send of a process (its connection). The provider's bucket, which sees the sends that much later, then
+#: runs that far behind ours. Turns are taken with this many seconds of tokens to spare, so it is never short.
+JITTER_S = 0.25
+
+
+def _floor(pace: ChannelPace, limit: Limit, answer: bool, jitter_s: float) -> float:
+    """What a send must leave in the sender's bucket: the answers' reserve (unless it is one) and the jitter's margin."""
+    return min((0.0 if answer else pace.reserve) + limit.rate * jitter_s, limit.burst - 1)
+
+
 def recipient_tag(recipient: str) -> str:
     """Bucket names may end up in Redis and its logs: a recipient appears only as a short hash."""
     return hashlib.sha256(recipient.encode()).hexdigest()[:16]
@@ -147,6 +171,7 @@ class Pacer:
         *,
         sleep: Sleep = asyncio.sleep,
         max_nap_s: float = 1.0,
+        jitter_s: float = JITTER_S,
     ) -> None:
         """A bare number is one bucket per channel at that rate (burst = rate, at least 1); ≤ 0 is not paced."""
         self.paces = {
@@ -157,6 +182,7 @@ class Pacer:
         self.store: BucketStore = store if store is not None else LocalBuckets()
         self._sleep = sleep
         self._max_nap = max_nap_s
+        self.jitter_s = jitter_s
 
     def _sender_bucket(self, channel: str, pace: ChannelPace, sender: str = "") -> str:
         return f"{channel}:{sender or pace.sender_id}"
@@ -164,27 +190,34 @@ class Pacer:
     def _recipient_bucket(self, channel: str, pace: ChannelPace, recipient: str, sender: str = "") -> str:
         return f"{channel}:{sender or pace.sender_id}:to:{recipient_tag(recipient)}"
 
-    def buckets(self, channel: str, recipient: str, sender: str = "", *, answer: bool = False) -> list[tuple[str, Limit, float]]:
-        """Narrowest first: a recipient's turn is settled before a sender-wide token is spent. Each bucket comes
-        with the tokens the send must leave in it: the sender's reserve, unless the send answers a passenger."""
+    def buckets(
+        self, channel: str, recipient: str, sender: str = "", *, answer: bool = False, cost: int = 1
+    ) -> list[_Turn]:
+        """Narrowest first: a recipient's turn is settled before a sender-wide token is spent. A send leaves the
+        sender's reserve unless it answers a passenger, and pays a long SMS's other segments when its turn comes."""
         pace = self.paces.get(channel)
         if pace is None:
             return []
-        out: list[tuple[str, Limit, float]] = []
+        out: list[_Turn] = []
         if pace.per_recipient is not None and recipient:
-            out.append((self._recipient_bucket(channel, pace, recipient, sender), pace.per_recipient, 0.0))
+            out.append(_Turn(self._recipient_bucket(channel, pace, recipient, sender), pace.per_recipient))
         if pace.per_sender is not None:
-            out.append((self._sender_bucket(channel, pace, sender), pace.per_sender, 0.0 if answer else pace.reserve))
+            limit = pace.per_sender
+            debt = max(cost - 1, 0) if pace.count_segments else 0
+            out.append(_Turn(self._sender_bucket(channel, pace, sender), limit, _floor(pace, limit, answer, self.jitter_s), debt))
         return out
 
-    async def _wait_for(self, buckets: list[tuple[str, Limit, float]]) -> None:
-        for bucket, limit, floor in buckets:
-            while (wait := await self.store.take(bucket, limit, 1.0, floor)) > 0:
+    async def _wait_for(self, turns: list[_Turn]) -> None:
+        for turn in turns:
+            while (wait := await self.store.take(turn.bucket, turn.limit, 1.0, turn.floor, turn.debt)) > 0:
                 # Jitter spreads the workers that wait on one bucket, so they don't wake as a herd.
                 await self._sleep(min(wait, self._max_nap) * random.uniform(1.0, 1.1))
 
-    async def acquire(self, channel: str, recipient: str = "", sender: str = "", *, answer: bool = False) -> None:
-        await self._wait_for(self.buckets(channel, recipient, sender, answer=answer))
+    async def acquire(
+        self, channel: str, recipient: str = "", sender: str = "", *, answer: bool = False, cost: int = 1
+    ) -> None:
+        """One token when the bucket has it; an SMS's other segments are owed at once, as its provider bills them."""
+        await self._wait_for(self.buckets(channel, recipient, sender, answer=answer, cost=cost))
 
     async def room(
         self, channel: str, sender: str, want: int, *, horizon: float, in_flight: int, answer: bool = False
@@ -200,18 +233,18 @@ class Pacer:
         tokens, blocked = await self.store.peek(self._sender_bucket(channel, pace, sender), limit)
         if blocked > 0:
             return 0, blocked
-        usable = tokens - (0.0 if answer else pace.reserve)
+        usable = tokens - _floor(pace, limit, answer, self.jitter_s)
         fits = int(usable + limit.rate * horizon) - in_flight
         if fits >= 1:
             return min(want, fits), 0.0
         return 0, max((in_flight + 1 - usable) / limit.rate - horizon, 0.001)
 
-    async def settle(self, channel: str, recipient: str, segments: int, sender: str = "") -> None:
-        """An SMS of n segments costs n tokens; the turn took one, the rest is charged here."""
+    async def settle(self, channel: str, recipient: str, segments: int, sender: str = "", *, paid: int = 1) -> None:
+        """An SMS of n segments costs n tokens; its turn paid `paid`, and whatever the provider counted beyond is charged here."""
         pace = self.paces.get(channel)
-        if pace is None or not pace.count_segments or pace.per_sender is None or segments <= 1:
+        if pace is None or not pace.count_segments or pace.per_sender is None or segments <= paid:
             return
-        await self.store.charge(self._sender_bucket(channel, pace, sender), pace.per_sender, segments - 1)
+        await self.store.charge(self._sender_bucket(channel, pace, sender), pace.per_sender, segments - paid)
 
     async def slow_down(
         self, channel: str, recipient: str, seconds: float, code: str | None = None, sender: str = ""

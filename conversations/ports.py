@@ -186,6 +186,13 @@ class Channel(Protocol):
     async def aclose(self) -> None: ...
 
 
+@runtime_checkable
+class Metered(Protocol):
+    """A channel whose provider counts a message in more than one token (an SMS in segments), known before sending."""
+
+    def cost(self, message: OutboundMessage) -> int: ...
+
+
 class InboundSink(Protocol):
     """Where webhooks hand parsed provider events; deduplicates by (provider, event_id)."""
 

@@ -10,8 +10,9 @@ from infra.ratelimit import RedisBuckets
 
 
 def _limit(rate: float, burst: float | None, reserve: float = 0.0) -> Limit | None:
-    """Without a burst of its own a bucket holds a second's worth, and always the reserve and one more."""
-    return Limit(rate, burst if burst is not None else max(rate, 1.0 + reserve)) if rate > 0 else None
+    """Without a burst of its own a bucket holds a second's worth, and always the reserve and two more: a wave's
+    turn then comes before the bucket is full, so no refill is lost at the brim."""
+    return Limit(rate, burst if burst is not None else max(rate, 2.0 + reserve)) if rate > 0 else None
 
 
 def channel_pace(name: str, pacing: ChannelPacing, settings: Settings) -> ChannelPace:

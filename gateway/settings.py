@@ -185,9 +185,10 @@ class ChannelPacing(BaseModel):
 _PACING_DEFAULTS: dict[str, dict[str, Any]] = {
     # per phone number id; 131056 = pair limit; 8 of the 80 a second kept for answers
     "whatsapp": {"rate": 80, "reserve": 8, "recipient_limit_codes": ["131056"]},
-    # A long code: ~1 segment/s (short code or toll-free: set higher). Waves leave 3 segments for answers, so the
-    # burst is 4; Twilio queues what comes faster than the number's rate, at most ~4 s of it.
-    "sms": {"rate": 1, "reserve": 3},
+    # A long code: ~1 segment/s (short code or toll-free: set higher). Waves leave 4 segments (the longest SMS we
+    # send) for answers, so an answer is handed over at once even after a long wave message; the burst is 6. Twilio
+    # queues what comes faster than a number's rate: waves keep ~1-4 segments queued there, never the reserve.
+    "sms": {"rate": 1, "reserve": 4},
     "slack": {"recipient_rate": 1},  # chat.postMessage: ~1/s per channel
     "telegram": {"rate": 30, "recipient_rate": 1},  # 30/s per bot, 1/s per chat
 }

@@ -18,7 +18,7 @@ from infra.db import CONNECT_TIMEOUT_S
 
 # KEYS[1] state hash {tokens, ts}, KEYS[2] blocked-until (seconds, expires by itself).
 # ARGV: rate, burst, cost, mode ('take' | 'charge' | 'peek'), now ('' = server clock), floor (tokens a take
-# must leave: the reserve for answers).
+# must leave: the reserve for answers), debt (tokens a granted take owes on top: a long SMS's other segments).
 # Returns {granted 0/1, wait in microseconds, now in microseconds}; 'peek' changes nothing and
 # returns {tokens in microtokens, seconds blocked in microseconds, now}.
 _TAKE = """
@@ -26,6 +26,7 @@ local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
 local floor = tonumber(ARGV[6] or '0') or 0
+local debt = tonumber(ARGV[7] or '0') or 0
 local now
 if ARGV[5] ~= '' then
   now = tonumber(ARGV[5])
@@ -51,7 +52,7 @@ elseif ARGV[4] == 'peek' then
 elseif blocked > now then
   wait = blocked - now
 elseif tokens - cost >= floor then
-  tokens = tokens - cost
+  tokens = tokens - cost - debt
   granted = 1
 else
   wait = (cost + floor - tokens) / rate
@@ -134,24 +135,27 @@ class RedisBuckets:
     def _now(self) -> str:
         return "" if self._clock is None else repr(self._clock())
 
-    async def _script(self, bucket: str, limit: _Limit, cost: float, mode: str, floor: float = 0.0) -> tuple[int, float, float]:
+    async def _script(
+        self, bucket: str, limit: _Limit, cost: float, mode: str, floor: float = 0.0, debt: float = 0.0
+    ) -> tuple[int, float, float]:
         granted, wait_us, now_us = await self._take(
-            keys=self.keys(bucket), args=[repr(limit.rate), repr(limit.burst), repr(cost), mode, self._now(), repr(floor)]
+            keys=self.keys(bucket),
+            args=[repr(limit.rate), repr(limit.burst), repr(cost), mode, self._now(), repr(floor), repr(debt)],
         )
         return int(granted), int(wait_us) / 1_000_000, int(now_us) / 1_000_000
 
     async def take_timed(
-        self, bucket: str, limit: _Limit, cost: float = 1.0, *, mode: str = "take", floor: float = 0.0
+        self, bucket: str, limit: _Limit, cost: float = 1.0, *, mode: str = "take", floor: float = 0.0, debt: float = 0.0
     ) -> Take:
-        granted, wait, at = await self._script(bucket, limit, cost, mode, floor)
+        granted, wait, at = await self._script(bucket, limit, cost, mode, floor, debt)
         return Take(bool(granted), wait, at)
 
     async def peek(self, bucket: str, limit: _Limit) -> tuple[float, float]:
         tokens_u, blocked, _ = await self._script(bucket, limit, 0.0, "peek")
         return tokens_u / 1_000_000, blocked
 
-    async def take(self, bucket: str, limit: _Limit, cost: float = 1.0, floor: float = 0.0) -> float:
-        result = await self.take_timed(bucket, limit, cost, floor=floor)
+    async def take(self, bucket: str, limit: _Limit, cost: float = 1.0, floor: float = 0.0, debt: float = 0.0) -> float:
+        result = await self.take_timed(bucket, limit, cost, floor=floor, debt=debt)
         return 0.0 if result.granted else max(result.wait, 1e-6)
 
     async def charge(self, bucket: str, limit: _Limit, cost: float) -> None:

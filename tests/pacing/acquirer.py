@@ -22,8 +22,8 @@ class Recording:
         self.inner = inner
         self.grants: list[float] = []
 
-    async def take(self, bucket: str, limit: Limit, cost: float = 1.0, floor: float = 0.0) -> float:
-        result = await self.inner.take_timed(bucket, limit, cost, floor=floor)
+    async def take(self, bucket: str, limit: Limit, cost: float = 1.0, floor: float = 0.0, debt: float = 0.0) -> float:
+        result = await self.inner.take_timed(bucket, limit, cost, floor=floor, debt=debt)
         if result.granted:
             self.grants.append(result.at)
             return 0.0

@@ -11,13 +11,13 @@ PHONE = "+447700900123"
 OTHER = "+447700900456"
 
 
-def pacer(frozen: FrozenClock, paces: dict[str, ChannelPace | float]) -> Pacer:
-    """Sleeping moves the frozen clock, so waits are exact and cost no time."""
+def pacer(frozen: FrozenClock, paces: dict[str, ChannelPace | float], *, jitter_s: float = 0.0) -> Pacer:
+    """Sleeping moves the frozen clock, so waits are exact and cost no time; no margin for jitter unless asked."""
 
     async def sleep(seconds: float) -> None:
         frozen.advance(seconds)
 
-    return Pacer(paces, LocalBuckets(clock=frozen), sleep=sleep)
+    return Pacer(paces, LocalBuckets(clock=frozen), sleep=sleep, jitter_s=jitter_s)
 
 
 async def _times(p: Pacer, frozen: FrozenClock, sends: list[tuple[str, str]]) -> list[float]:
@@ -60,7 +60,7 @@ async def test_per_chat_and_global_buckets_both_hold(frozen: FrozenClock) -> Non
     times = await _times(p, frozen, [("telegram", PHONE), ("telegram", OTHER), ("telegram", PHONE)])
     assert times[:2] == [0.0, 0.0], "different chats do not wait for each other"
     assert 1.0 <= times[2] <= 1.1, "the same chat waits a second"
-    assert all(PHONE not in name and OTHER not in name for name, _, _ in p.buckets("telegram", PHONE))
+    assert all(PHONE not in name and OTHER not in name for name in (turn.bucket for turn in p.buckets("telegram", PHONE)))
 
 
 async def test_sms_segments_beyond_the_first_are_charged_after_the_send(frozen: FrozenClock) -> None:
@@ -81,6 +81,21 @@ async def test_sms_segments_beyond_the_first_are_charged_after_the_send(frozen: 
     assert frozen() == before, "a WhatsApp message is one token, whatever `segments` says"
 
 
+async def test_a_long_sms_owes_its_other_segments_the_moment_it_goes(frozen: FrozenClock) -> None:
+    sms = ChannelPace(sender_id="+15550001", per_sender=Limit(rate=1, burst=4), count_segments=True)
+    p = pacer(frozen, {"sms": sms, "whatsapp": ChannelPace(per_sender=Limit(rate=1, burst=1))})
+    start = frozen()
+    await p.acquire("sms", PHONE, cost=3)
+    await p.acquire("sms", PHONE, cost=3)
+    assert frozen() == start, "a token was there each time: 4 -> 1 -> -2, as the provider counts them"
+    await p.settle("sms", PHONE, 3, paid=3)
+    await p.acquire("sms", PHONE)
+    assert 3.0 <= frozen() - start <= 3.3, "the debt was paid before the next turn, and nothing twice"
+    await p.acquire("whatsapp", PHONE, cost=3)
+    await p.acquire("whatsapp", PHONE)
+    assert 4.0 <= frozen() - start <= 4.4, "a WhatsApp message is one token, whatever it costs an SMS"
+
+
 async def test_waves_leave_the_reserve_and_answers_take_it_at_once(frozen: FrozenClock) -> None:
     sms = ChannelPace(sender_id="+15550001", per_sender=Limit(rate=1, burst=4), count_segments=True, reserve=3)
     p = pacer(frozen, {"sms": sms})
@@ -94,6 +109,18 @@ async def test_waves_leave_the_reserve_and_answers_take_it_at_once(frozen: Froze
     assert frozen() == at, "three answers went at once, from the reserve"
     assert await p.room("sms", "", 5, horizon=0.0, in_flight=0) == (0, pytest.approx(4.0, abs=0.2))
     assert (await p.room("sms", "", 5, horizon=0.0, in_flight=0, answer=True))[0] == 0
+
+
+async def test_turns_keep_a_margin_for_jitter_but_never_above_the_burst(frozen: FrozenClock) -> None:
+    sms = ChannelPace(sender_id="+15550001", per_sender=Limit(rate=1, burst=4), count_segments=True, reserve=3)
+    p = pacer(frozen, {"sms": sms}, jitter_s=0.05)
+    start = frozen()
+    await p.acquire("sms", PHONE)
+    assert frozen() == start, "a full bucket gives a wave its turn: the margin never asks for more than the burst"
+    for _ in range(3):
+        await p.acquire("sms", OTHER, answer=True)
+    await p.acquire("sms", OTHER, answer=True)
+    assert 1.05 <= frozen() - start <= 1.05 * 1.1 + 1e-9, "an answer waits for one token and 50 ms of them to spare"
 
 
 def test_a_reserve_must_leave_a_token_for_everything_else() -> None:

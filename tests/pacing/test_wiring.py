@@ -56,7 +56,7 @@ async def test_the_provider_sender_is_the_bucket_scope_and_sms_counts_segments()
         assert isinstance(pacer.store, LocalBuckets), "no Redis: buckets in this process"
         # Waves leave a reserve for answers: the burst holds it and one more token.
         assert pacer.paces["sms"] == ChannelPace(
-            sender_id="+15550001111", per_sender=Limit(1, 4), count_segments=True, reserve=3
+            sender_id="+15550001111", per_sender=Limit(1, 6), count_segments=True, reserve=4
         )
         assert pacer.paces["whatsapp"] == ChannelPace(
             sender_id="1099000111", per_sender=Limit(80, 80), recipient_codes=frozenset({"131056"}), reserve=8
