@@ -304,9 +304,14 @@ def _first_option(body: dict[str, Any]) -> tuple[str, str]:
 
 @pytest.fixture
 def fakes() -> Iterator[tuple[FakeGraphAPI, FakeTwilio, str, str]]:
-    # Meta approved the notice in every language rebook maps a locale to by default.
+    # Meta approved the notice (4 parameters) and the broadcast (2) in every language rebook maps a locale to by default.
+    templates = WhatsAppSettings().templates
     graph = FakeGraphAPI(
-        templates={(t.name, t.language): 4 for t in WhatsAppSettings().templates["disruption_notice"].values()}
+        templates={
+            (t.name, t.language): params
+            for key, params in (("disruption_notice", 4), ("broadcast_notice", 2))
+            for t in templates[key].values()
+        }
     )
     twilio = FakeTwilio()
     with LocalServer(graph.app()) as g, LocalServer(twilio.app) as t:
@@ -439,6 +444,24 @@ async def test_workers_killed_mid_fanout_and_mid_bookings_lose_and_duplicate_not
     phase1 = received(rig.graph, rig.twilio)
     rig.notes["fanout_messages_at_fakes"] = len(phase1)
 
+    # ---- phase 1b: ops broadcast to every cancelled flight; kill a worker while it goes out ----
+    broadcast_ids = await _broadcast(rig, cancelled)
+    targeted = await rig.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.broadcast_id.is_not(None)))
+
+    async def broadcast_flowing() -> bool:
+        return await _broadcast_sent(rig) >= targeted // 4
+
+    await rig.until("the first quarter of the broadcast", broadcast_flowing)
+    broadcast_at_kill = await _broadcast_sent(rig)
+    rig.fleet.sigkill(rig.fleet.alive()[0])
+    await _claimed_at_kill(rig)
+    rig.notes["kill_broadcast"] = {"broadcast_sent": broadcast_at_kill, "of": targeted}
+    rig.fleet.start_worker()
+    await rig.until("the broadcast to finish after the crash", lambda: _broadcasts_finished(rig, broadcast_ids))
+    assert broadcast_at_kill < targeted, "the kill came after the broadcast: it proved nothing"
+    await _assert_broadcast(rig, broadcast_ids)
+    phase1 = received(rig.graph, rig.twilio)
+
     # ---- phase 2: passengers answer; kill a worker while confirmations go out ----
     sms_convs = sorted(c for c, row in offers_by_conv.items() if row.channel == "sms")[::2]
     wa_convs = sorted(c for c, row in offers_by_conv.items() if row.channel == "whatsapp")[::2]
@@ -494,6 +517,62 @@ async def test_workers_killed_mid_fanout_and_mid_bookings_lose_and_duplicate_not
     rig.notes["chosen"] = chosen
     rig.notes["seconds"] = round(time.monotonic() - started, 1)
     print("crash-safety:", json.dumps(rig.notes, sort_keys=True))
+
+
+async def _broadcast(rig: Rig, flights: list[FlightKey]) -> list[int]:
+    """One ops broadcast per cancelled flight, through the API as ops would send it."""
+    ids = []
+    headers = {"Authorization": f"Bearer {OPS_KEY}"}
+    for key in flights:
+        target = f"{key.carrier}{key.number}/{key.date.isoformat()}"
+        body = {"target": target, "message": "Rebooking desks are open at gate B12.", "idempotency_key": f"crash-{target}"}
+        r = await rig.http.post("/v1/broadcasts", json=body, headers=headers)
+        assert r.status_code == 202, r.text
+        ids.append(r.json()["id"])
+    return ids
+
+
+async def _broadcast_sent(rig: Rig) -> int:
+    return await rig.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.broadcast_id.is_not(None), OutboxMessage.status == "sent")
+    )
+
+
+async def _broadcasts_finished(rig: Rig, ids: list[int]) -> bool:
+    headers = {"Authorization": f"Bearer {OPS_KEY}"}
+    states = [(await rig.http.get(f"/v1/broadcasts/{i}", headers=headers)).json()["finished"] for i in ids]
+    return all(states)
+
+
+async def _assert_broadcast(rig: Rig, ids: list[int]) -> None:
+    """Counts add up, only consented passengers were messaged, and each of them once (bar the kill's in-flight resends)."""
+    headers = {"Authorization": f"Bearer {OPS_KEY}"}
+    counts = [(await rig.http.get(f"/v1/broadcasts/{i}", headers=headers)).json() for i in ids]
+    for c in counts:
+        assert c["pending"] == 0 and c["sent"] + c["skipped_consent"] + c["failed"] == c["targeted"], c
+    rows = [r for r in await rig.outbox() if r.broadcast_id is not None]
+    sent = {r.idempotency_key: r for r in rows if r.status == "sent"}
+    assert len(sent) == sum(c["sent"] for c in counts) > 0, "the API's counts are the outbox rows'"
+    got = [r for r in received(rig.graph, rig.twilio) if r.key in sent]
+    assert {r.key for r in got} == set(sent), "every broadcast row counted sent reached a provider"
+    per_passenger = collections.Counter((sent[k].broadcast_id, sent[k].passenger_id) for k in {r.key for r in got})
+    assert max(per_passenger.values()) == 1, "a passenger got one broadcast twice under two keys"
+    async with rig.db.reading() as s:
+        granted = set(
+            (
+                await s.execute(
+                    select(ConsentState.passenger_id, ConsentState.channel).where(
+                        ConsentState.purpose == "service", ConsentState.state == "granted"
+                    )
+                )
+            ).all()
+        )
+    assert all((sent[k].passenger_id, sent[k].channel) in granted for k in sent), "a broadcast went without consent"
+    rig.notes["broadcast"] = {
+        "targeted": sum(c["targeted"] for c in counts),
+        "sent": len(sent),
+        "skipped_consent": sum(c["skipped_consent"] for c in counts),
+    }
 
 
 async def _claimed_at_kill(rig: Rig) -> int:
@@ -553,7 +632,8 @@ async def _assert_outcome(rig: Rig, first_offers: dict[int, OutboxMessage], chos
     assert all(r.key in outbox for r in got), "a provider received a message the outbox never queued"
     seen = collections.Counter(r.key for r in got)
     first_seen = {r.key: (r.channel, r.to) for r in got}
-    assert all((r.channel, r.to) == first_seen[r.key] for r in got)
+    moved = [(r.key, r.channel, first_seen[r.key][0], outbox[r.key].broadcast_id) for r in got if (r.channel, r.to) != first_seen[r.key]]
+    assert not moved, f"a message went to two addresses under one key: {moved[:5]}"
     duplicates = sum(n - 1 for n in seen.values())
     rig.notes["provider_requests"] = len(got)
     rig.notes["distinct_messages"] = len(seen)
