@@ -15,8 +15,10 @@ Pacing is off (`REBOOK_PACING__*__RATE=0`): this measures the reply path, not th
 Prints JSON: rate offered/achieved, webhook answer p50/p99, reply->confirmation p50/p99/max,
 bookings made vs replies sent, confirmations per conversation, CPU share per process kind, and
 the speed probe before and after (seconds for a fixed Python loop: lower is a faster machine).
-CPU shares are over the load and the drain after it; PostgreSQL's can read low when backends exit
-meanwhile (an exited process leaves /proc), `machine_cores_busy` counts every process on the machine.
+CPU shares are over the load and the drain after it. PostgreSQL is counted twice: the backends of
+this database (found once, at the start of the load) and every postgres process (autovacuum and WAL
+writers included, but also other benches' backends); either can read low when a backend exits
+meanwhile (it leaves /proc). `machine_cores_busy` counts every process on the machine.
 
     .venv/bin/python bench/webhooks.py --rate 200 --seconds 20
 """
@@ -143,6 +145,19 @@ def _tree(pid: int) -> list[int]:
         except OSError:
             continue
     return out
+
+
+def _backends(database: str) -> list[int]:
+    """PostgreSQL backends serving this database (their title names it); other benches' backends are left out."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            title = cmdline.read_bytes()
+        except OSError:
+            continue
+        if title.startswith(b"postgres: ") and f" {database} ".encode() in title:
+            found.append(int(cmdline.parent.name))
+    return found
 
 
 def _machine_busy_s() -> float:
@@ -429,12 +444,14 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             await asyncio.sleep(2.0)
             measured = requests[warmup:]
             pids = {kind: [pid for p in ps for pid in _tree(p.pid)] for kind, ps in procs.items()}
+            backends = _backends(name)
 
             def cpu_now() -> dict[str, float]:
                 return {
                     **{kind: sum(_cpu_s(pid=pid) for pid in ps) for kind, ps in pids.items()},
                     "fake": _cpu_s(pid=fake.pid),
-                    "postgres": _cpu_s("postgres"),
+                    "postgres_backends_of_this_database": sum(_cpu_s(pid=pid) for pid in backends),
+                    "postgres_all_processes": _cpu_s("postgres"),
                     "redis": _cpu_s("redis-server"),
                     "load_generator": _cpu_s(pid=os.getpid()),
                     "machine": _machine_busy_s(),
