@@ -15,15 +15,18 @@ fake, PostgreSQL, Redis, this process), and the speed probe before and after. Ev
 the machine's cores: the fake's CPU is reported so it can be read out.
 
     .venv/bin/python bench/wave.py --workers 2 --disruptions 10 --passengers 5000
-    .venv/bin/python bench/wave.py --concurrency 1024 --dispatch-batch 400 --template rebook_wave_tpl
+    .venv/bin/python bench/wave.py --concurrency 1024 --dispatch-batch 400 --record-batch 256 \
+        --template rebook_wave_tpl
 
-What bounds it (measured on the shared 2-core box, others' benches running): at rebook's default
-64 sends in flight per worker, a provider answering in ~0.1 s caps each worker near 640 messages/s
-and every dispatcher pass carries few rows: 70-115 s for the 22,557 first messages, worker CPU
-~2.0 ms a message. With 1024 in flight and 400-row passes the sending after the options took
-~17 s (1,220 messages/s, worker CPU ~0.9 ms a message) and the whole wave 33.8 s; the rest is
-option generation (10-35 s depending on what else runs), during which first messages are held
-back by design (`DISPATCH_DEFER_S`). The fake's own CPU is ~0.05 ms a request.
+What bounds it (measured on the shared 2-core box): at rebook's default 64 sends in flight per
+worker, a provider answering in ~0.1 s caps each worker near 640 messages/s and every dispatcher
+pass carries few rows: 69.6 s for the 22,557 first messages on a quiet stretch (speed probe
+0.18/0.15 s; 398 messages/s, worker CPU ~1.8 ms a message). With 1024 in flight and 400-row passes
+(record groups of 256): 22.7 s on a quiet stretch (options held at 8.6 s, 1,875 messages/s, worker
+CPU ~0.9 ms a message),
+33.8-46.3 s in five runs beside others' benches. 2048 with 1000-row passes was slower (38-59 s,
+PostgreSQL CPU up to 40 s). Until every booking holds options, first messages are held back by
+design (`DISPATCH_DEFER_S`). The fake's own CPU is ~0.05 ms a request (`--fake uvicorn`: ~0.17).
 """
 
 from __future__ import annotations
@@ -97,6 +100,8 @@ def _env(url: str, redis: str, base: str, args: argparse.Namespace) -> dict[str,
         env["REBOOK_WHATSAPP__MAX_CONNECTIONS"] = str(args.concurrency)
     if args.dispatch_batch:
         env["REBOOK_DISPATCH_BATCH"] = str(args.dispatch_batch)
+    if args.record_batch:
+        env["REBOOK_DISPATCH_RECORD_BATCH"] = str(args.record_batch)
     for name, value in args.set or []:
         env[name] = value
     return env
@@ -129,6 +134,7 @@ def _refuse_unknown_knobs(args: argparse.Namespace) -> None:
     for flag, field in (
         ("concurrency", "dispatch_concurrency"),
         ("dispatch_batch", "dispatch_batch"),
+        ("record_batch", "dispatch_record_batch"),
     ):
         if getattr(args, flag) and field not in Settings.model_fields:
             raise SystemExit(
@@ -438,6 +444,11 @@ def main() -> None:
     )
     p.add_argument(
         "--dispatch-batch", type=int, help="rows a dispatcher pass claims (REBOOK_DISPATCH_BATCH)"
+    )
+    p.add_argument(
+        "--record-batch",
+        type=int,
+        help="completed sends recorded in one transaction at most (REBOOK_DISPATCH_RECORD_BATCH)",
     )
     p.add_argument("--worker-logs", action="store_true", help="let the workers' stderr through")
     p.add_argument("--seed", type=int, default=21)
