@@ -78,14 +78,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     if is_sqlite(url):
         kwargs["connect_args"] = {"timeout": 30}
     else:
-        # Up to twice `pool_size` at once, as before, but every connection is kept once opened (no overflow)
-        # and the most recently used goes out first. An overflow connection was closed at check-in: under
-        # a burst of webhooks each one was opened afresh (connect, type introspection, every statement
-        # prepared again), which made the burst slower and the next burst open more (measured: webhook
-        # answers p99 3.8 s over the first seconds of 100 replies/s into a fresh gateway).
-        kwargs.update(
-            pool_size=2 * pool_size, max_overflow=0, pool_use_lifo=True, connect_args={"timeout": CONNECT_TIMEOUT_S}
-        )
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size, connect_args={"timeout": CONNECT_TIMEOUT_S})
     engine = create_async_engine(url, **kwargs)
     if not is_sqlite(url):
         _ping_when_idle(engine)
