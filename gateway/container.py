@@ -160,7 +160,11 @@ def build(
         clock=clock,
         pacer=build_pacer(settings, chans),
         config=DispatchConfig(
-            claim_ttl=dt.timedelta(seconds=settings.outbox_claim_ttl_s), lane_horizon_s=settings.dispatch_lane_horizon_s
+            claim_ttl=dt.timedelta(seconds=settings.outbox_claim_ttl_s),
+            lane_horizon_s=settings.dispatch_lane_horizon_s,
+            concurrency=settings.dispatch_concurrency,
+            batch=settings.dispatch_batch,
+            record_batch=settings.dispatch_record_batch,
         ),
     )
     inbound = InboundRouter(db, service, clock=clock)

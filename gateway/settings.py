@@ -255,6 +255,16 @@ class Settings(BaseSettings):
     dispatch_linger_s: float = Field(default=0.03, ge=0)
     #: A lane claims what its bucket can send within this long: what an answer may wait behind.
     dispatch_lane_horizon_s: float = Field(default=0.25, ge=0)
+    #: Sends one worker keeps in flight. Against a provider answering in ~0.1 s a worker hands over at most
+    #: ~10x this many messages a second, so with pacing off (or short codes) 64 is the ceiling. bench/wave.py,
+    #: 10 x 5,000 passengers, 2 workers, quiet box: 64 -> 69.6 s (398 messages/s, 1.8 ms of worker CPU a
+    #: message); 1024 with 400-row passes and record groups of 256 -> 22.7 s (1,875/s, 0.9 ms). Raise the
+    #: channels' MAX_CONNECTIONS with it.
+    dispatch_concurrency: int = Field(default=64, ge=1)
+    #: Rows one dispatcher pass claims at most: a pass's statements cost about the same whatever it carries.
+    dispatch_batch: int = Field(default=100, ge=1)
+    #: Completed sends recorded in one transaction at most.
+    dispatch_record_batch: int = Field(default=64, ge=1)
     #: Jobs (assess, fan-out links) one worker runs at once.
     worker_jobs: int = Field(default=3, ge=1)
     worker_metrics_host: str = "127.0.0.1"

@@ -22,11 +22,13 @@ class SlowPacer:
     ) -> tuple[int, float]:
         return want, 0.0
 
-    async def acquire(self, channel: str, recipient: str = "", sender: str = "", *, answer: bool = False) -> None:
+    async def acquire(
+        self, channel: str, recipient: str = "", sender: str = "", *, answer: bool = False, cost: int = 1
+    ) -> None:
         self.rig.clock.advance(seconds=120)
         await self.during_wait()
 
-    async def settle(self, channel: str, recipient: str, segments: int, sender: str = "") -> None:
+    async def settle(self, channel: str, recipient: str, segments: int, sender: str = "", *, paid: int = 1) -> None:
         return None
 
     async def slow_down(self, channel: str, recipient: str, seconds: float, code: str | None, sender: str = "") -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import urllib.parse
@@ -67,11 +68,22 @@ class Desk:
         return parts.agents
 
     async def settle(self) -> None:
-        """Finish Slack background work, then what a worker does: send the outbox, pump the desk."""
+        """Finish Slack background work, then what a worker does: send the outbox, pump the desk.
+
+        Bolt runs an event's listener after acknowledging the request, so the work it starts may begin
+        a little after the response: settle until a round finds nothing started and nothing to send.
+        """
         parts = self.rig.c.desk
-        if parts is not None and parts.slack is not None:
-            await parts.slack.settle()
-        await self.rig.c.dispatcher.drain()
+        quiet = 0
+        for _ in range(200):
+            await asyncio.sleep(0.005)
+            busy = parts is not None and parts.slack is not None and bool(parts.slack._tasks)
+            if busy and parts is not None and parts.slack is not None:
+                await parts.slack.settle()
+            sent = await self.rig.c.dispatcher.drain()
+            quiet = 0 if busy or sent else quiet + 1
+            if quiet >= 2:
+                return
 
     async def post(self, path: str, body: str, content_type: str, *, secret: str = SECRET, age: int = 0,
                    headers: dict[str, str] | None = None) -> httpx.Response:

@@ -79,10 +79,12 @@ class RecordingPacer:
     ) -> tuple[int, float]:
         return want, 0.0
 
-    async def acquire(self, channel: str, recipient: str = "", sender: str = "", *, answer: bool = False) -> None:
+    async def acquire(
+        self, channel: str, recipient: str = "", sender: str = "", *, answer: bool = False, cost: int = 1
+    ) -> None:
         self.acquired.append((channel, recipient))
 
-    async def settle(self, channel: str, recipient: str, segments: int, sender: str = "") -> None:
+    async def settle(self, channel: str, recipient: str, segments: int, sender: str = "", *, paid: int = 1) -> None:
         self.settled.append((channel, recipient, segments))
 
     async def slow_down(self, channel: str, recipient: str, seconds: float, code: str | None = None, sender: str = "") -> None:
