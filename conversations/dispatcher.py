@@ -418,7 +418,7 @@ class Dispatcher:
         if turns_o:  # it looked at every kind of row: more may wait if it got all it asked for
             state.backlog = len(rows) - answered >= turns_o
         else:  # only answers had turns: the other rows' backlog is as it was, their turn comes after the bucket's wait
-            state.next_try = asyncio.get_running_loop().time() + wait_o
+            state.next_try = asyncio.get_running_loop().time() + (0.0 if state.answers_waiting else wait_o)
             if not state.backlog:
                 state.backlog = await self._has_due(lane.name, answers_only)
         state.backlog |= state.answers_waiting

@@ -215,7 +215,8 @@ class Rig:
     disruption_id: int = 0
     notes: dict[str, Any] = field(default_factory=dict)
     #: (provider requests received, outbox rows being sent) at each SIGKILL.
-    kills: list[tuple[int, int]] = field(default_factory=list)
+    #: Per kill: how often each message key had reached a provider by then, and the rows still being sent.
+    kills: list[tuple[collections.Counter[str], int]] = field(default_factory=list)
 
     async def scalar(self, query: Any) -> int:
         async with self.db.reading() as s:
@@ -578,20 +579,20 @@ async def _assert_broadcast(rig: Rig, ids: list[int]) -> None:
 async def _claimed_at_kill(rig: Rig) -> int:
     """Right after a SIGKILL: rows still being sent (the dead worker's claims among them), noted with the requests so far."""
     sending = await rig.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sending"))
-    rig.kills.append((len(received(rig.graph, rig.twilio)), sending))
+    rig.kills.append((collections.Counter(r.key for r in received(rig.graph, rig.twilio)), sending))
     return sending
 
 
-def _resends_per_kill(got: list[Received], kills: list[int]) -> list[int]:
-    """Second copies of a message, by the kill they followed (kills given as how many requests had arrived)."""
-    seen: set[str] = set()
-    per_kill = [0] * len(kills)
-    for i, r in enumerate(got):
-        if r.key in seen:
-            after = [k for k, at in enumerate(kills) if at <= i]
-            per_kill[after[-1] if after else 0] += 1
-        seen.add(r.key)
-    return per_kill
+def _resends_per_kill(got: list[Received], kills: list[collections.Counter[str]]) -> list[int]:
+    """Second copies of a message, by the kill they followed: what repeated between one kill's snapshot and the next.
+
+    By key counts, not by position: the fakes' lists are per channel, so a position says nothing of time.
+    """
+    def repeats(seen: collections.Counter[str]) -> int:
+        return sum(n - 1 for n in seen.values())
+
+    snapshots = [*kills, collections.Counter(r.key for r in got)]
+    return [repeats(snapshots[k + 1]) - repeats(snapshots[k]) for k in range(len(kills))]
 
 
 async def _first_offer_rows(rig: Rig) -> dict[int, OutboxMessage]:
@@ -640,7 +641,7 @@ async def _assert_outcome(rig: Rig, first_offers: dict[int, OutboxMessage], chos
     rig.notes["repeats_collapsed_by_idempotency_key"] = duplicates
     # A resend is a duplicate on a passenger's phone (no provider deduplicates a send): after each
     # kill at most what the killed worker had claimed and not yet recorded may go out again.
-    resends = _resends_per_kill(got, [at for at, _ in rig.kills])
+    resends = _resends_per_kill(got, [seen for seen, _ in rig.kills])
     rig.notes["resends_per_kill"] = [{"resent": n, "outbox_sending_at_kill": s} for n, (_, s) in zip(resends, rig.kills, strict=True)]
     assert sum(resends) == duplicates
     for n, (_, claimed) in zip(resends, rig.kills, strict=True):
