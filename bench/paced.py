@@ -84,15 +84,10 @@ class PacedFake:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         path = scope["path"]
         if path == "/stats":
-            await _answer(send, 200, {"accepted": self.accepted, "rejected": dict(self.rejected), "refusals": self.refusals})
+            await answer_json(send, 200, {"accepted": self.accepted, "rejected": dict(self.rejected), "refusals": self.refusals})
             return
         arrived = time.time()  # the limit is the provider's at arrival; the 50-150 ms is its work on the answer
         delay = asyncio.sleep(random.uniform(0.05, 0.15))
@@ -104,34 +99,43 @@ class PacedFake:
             if not self._take("sms", sender, segments):
                 self.rejected[f"sms:{sender}"] += 1
                 await delay
-                await _answer(send, 429, {"code": 20429, "message": "Too Many Requests", "status": 429}, {"retry-after": "1"})
+                await answer_json(send, 429, {"code": 20429, "message": "Too Many Requests", "status": 429}, {"retry-after": "1"})
                 return
             key = dict(scope["headers"]).get(b"i-twilio-idempotency-token", b"").decode()
             self.accepted.append(("sms", sender, arrived, key, segments))
             await delay
-            await _answer(send, 201, {"sid": f"SM{self.seq:032x}", "status": "queued", "num_segments": str(segments)})
+            await answer_json(send, 201, {"sid": f"SM{self.seq:032x}", "status": "queued", "num_segments": str(segments)})
             return
         if path.endswith("/messages"):
             sender = path.strip("/").split("/")[-2]
             if not self._take("whatsapp", sender):
                 self.rejected[f"whatsapp:{sender}"] += 1
                 await delay
-                await _answer(send, 429, {"error": {"message": "(#130429) Rate limit hit", "type": "OAuthException", "code": 130429}})
+                await answer_json(send, 429, {"error": {"message": "(#130429) Rate limit hit", "type": "OAuthException", "code": 130429}})
                 return
             payload = json.loads(body or b"{}")
             self.accepted.append(("whatsapp", sender, arrived, str(payload.get("biz_opaque_callback_data", "")), 1))
             await delay
-            await _answer(
+            await answer_json(
                 send,
                 200,
                 {"messaging_product": "whatsapp", "contacts": [{"input": payload.get("to", ""), "wa_id": payload.get("to", "")}],
                  "messages": [{"id": f"wamid.{self.seq:020d}"}]},
             )
             return
-        await _answer(send, 404, {"error": "unknown path"})
+        await answer_json(send, 404, {"error": "unknown path"})
 
 
-async def _answer(send: Any, status: int, payload: object, headers: dict[str, str] | None = None) -> None:
+async def read_body(receive: Any) -> bytes:
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
+
+
+async def answer_json(send: Any, status: int, payload: object, headers: dict[str, str] | None = None) -> None:
     data = json.dumps(payload).encode()
     extra = [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json"), *extra]})

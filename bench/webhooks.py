@@ -43,6 +43,8 @@ from urllib.parse import parse_qs
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.paced import answer_json, read_body  # noqa: E402
+
 REDIS = "redis://127.0.0.1:6379/5"
 PUBLIC = "https://rebook.example.test"
 SMS_NUMBERS = [f"+1555010{i:04d}" for i in range(10)]
@@ -67,15 +69,10 @@ class ArrivalFake:
         if scope["type"] != "http":
             return
         arrived = time.time()
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         path = scope["path"]
         if path == "/stats":
-            await _answer(send, 200, {"accepted": self.accepted})
+            await answer_json(send, 200, {"accepted": self.accepted})
             return
         self.seq += 1
         seq = self.seq
@@ -84,26 +81,20 @@ class ArrivalFake:
             self.accepted.append(("sms", arrived, key))
             await asyncio.sleep(random.uniform(*self.latency))
             segments = str(len(parse_qs(body.decode()).get("Body", [""])[0]) // 150 + 1)
-            await _answer(send, 201, {"sid": f"SM{seq:032x}", "status": "queued", "num_segments": segments})
+            await answer_json(send, 201, {"sid": f"SM{seq:032x}", "status": "queued", "num_segments": segments})
             return
         if path.endswith("/messages"):
             payload = json.loads(body or b"{}")
             self.accepted.append(("whatsapp", arrived, str(payload.get("biz_opaque_callback_data", ""))))
             await asyncio.sleep(random.uniform(*self.latency))
             to = payload.get("to", "")
-            await _answer(
+            await answer_json(
                 send,
                 200,
                 {"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}], "messages": [{"id": f"wamid.{seq:020d}"}]},
             )
             return
-        await _answer(send, 404, {"error": "unknown path"})
-
-
-async def _answer(send: Any, status: int, payload: object) -> None:
-    data = json.dumps(payload).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
-    await send({"type": "http.response.body", "body": data})
+        await answer_json(send, 404, {"error": "unknown path"})
 
 
 def serve_fake(port: int, low: float, high: float) -> None:

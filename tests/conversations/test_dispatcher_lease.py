@@ -8,31 +8,21 @@ from sqlalchemy import update
 
 from conversations.models import OutboxMessage
 from tests.conversations.conftest import Rig
+from tests.fakes.pacing import Unlimited
 
 
-class SlowPacer:
+class SlowPacer(Unlimited):
     """Waits for a token for longer than the claim lasts; meanwhile `during_wait` runs."""
 
     def __init__(self, rig: Rig, during_wait) -> None:  # type: ignore[no-untyped-def]
         self.rig = rig
         self.during_wait = during_wait
 
-    async def room(
-        self, channel: str, sender: str, want: int, *, horizon: float, in_flight: int, answer: bool = False
-    ) -> tuple[int, float]:
-        return want, 0.0
-
     async def acquire(
         self, channel: str, recipient: str = "", sender: str = "", *, answer: bool = False, cost: int = 1
     ) -> None:
         self.rig.clock.advance(seconds=120)
         await self.during_wait()
-
-    async def settle(self, channel: str, recipient: str, segments: int, sender: str = "", *, paid: int = 1) -> None:
-        return None
-
-    async def slow_down(self, channel: str, recipient: str, seconds: float, code: str | None, sender: str = "") -> None:
-        return None
 
 
 async def _planned(rig: Rig) -> tuple[object, int]:

@@ -12,6 +12,7 @@ import locales
 from conversations.broadcasts import BroadcastRequested, broadcast_counts
 from conversations.desk_models import QueueCard
 from conversations.models import Escalation
+from tests.fakes.pacing import Unlimited
 from tests.fakes.slack_api import FakeSlack
 from tests.slack.conftest import ESC, SECRET, Desk, escalate
 
@@ -67,17 +68,12 @@ def test_button_labels_fit_block_kit(lang: str) -> None:
         assert len(locales.render(key, lang, number=20)) <= 75, (lang, key)
 
 
-class RecordingPacer:
+class RecordingPacer(Unlimited):
     """Records what the dispatcher asks of the shared provider budget for each send."""
 
     def __init__(self) -> None:
         self.acquired: list[tuple[str, str]] = []
         self.settled: list[tuple[str, str, int]] = []
-
-    async def room(
-        self, channel: str, sender: str, want: int, *, horizon: float, in_flight: int, answer: bool = False
-    ) -> tuple[int, float]:
-        return want, 0.0
 
     async def acquire(
         self, channel: str, recipient: str = "", sender: str = "", *, answer: bool = False, cost: int = 1
