@@ -567,7 +567,7 @@ def main() -> None:
     p.add_argument("--rate", type=float, default=200.0, help="replies per second offered (open loop)")
     p.add_argument("--seconds", type=float, default=20.0)
     p.add_argument("--passengers", type=int, default=8000, help="impacted passengers per disrupted day")
-    p.add_argument("--days", type=int, default=3, help="days whose flights the one disruption cancels (more days: more offers to answer)")
+    p.add_argument("--days", type=int, default=7, help="days whose flights the one disruption cancels (more days: more offers to answer)")
     p.add_argument("--stride", type=int, default=2, help="cancel every stride-th flight of the day")
     p.add_argument("--gateways", type=int, default=2, help="rebook serve --workers N")
     p.add_argument("--workers", type=int, default=1, help="rebook worker processes (not with --embedded)")
