@@ -16,7 +16,7 @@ from rebooking_core.inventory import hold_seats, release_seats
 from rebooking_core.models import Inventory, Offer, OfferOption, SeatHold, Segment
 from rebooking_core.network import load_network
 from rebooking_core.offers import create_offer
-from tests.core.factories import T0, add_booking, add_disruption, add_flight, at, counters
+from tests.rebooking_core.factories import T0, add_booking, add_disruption, add_flight, at, counters
 
 NOW = T0 - dt.timedelta(hours=2)
 

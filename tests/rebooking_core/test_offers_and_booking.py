@@ -23,7 +23,7 @@ from rebooking_core.offers import (
     expire_offers,
     supersede_offer,
 )
-from tests.core.factories import (
+from tests.rebooking_core.factories import (
     T0,
     add_booking,
     add_disruption,

@@ -18,7 +18,7 @@ from rebooking_core.impact import (
 )
 from rebooking_core.models import Booking, Passenger, Segment
 from rebooking_core.types import DisruptionKind
-from tests.core.factories import T0, add_booking, add_disruption, add_flight, at
+from tests.rebooking_core.factories import T0, add_booking, add_disruption, add_flight, at
 
 H = dt.timedelta(hours=1)
 NOW = T0 - 2 * H

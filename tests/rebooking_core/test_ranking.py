@@ -5,7 +5,7 @@ from __future__ import annotations
 from rebooking_core.network import Leg
 from rebooking_core.options import Itinerary
 from rebooking_core.ranking import RankingWeights, arrival_delay_min, rank, score
-from tests.core.factories import at
+from tests.rebooking_core.factories import at
 
 ORIGINAL_ARRIVAL = at(4)
 

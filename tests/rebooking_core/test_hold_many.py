@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from rebooking_core.inventory import hold_many
 from rebooking_core.models import Inventory
-from tests.core.factories import add_flight, at
+from tests.rebooking_core.factories import add_flight, at
 
 
 async def _two_flights(engine: AsyncEngine, seats: int) -> tuple[int, int]:

@@ -15,7 +15,7 @@ from rebooking_core.impact import ImpactedBooking
 from rebooking_core.network import Leg, NetworkSnapshot
 from rebooking_core.options import Itinerary
 from rebooking_core.ranking import RankedOption
-from tests.core.factories import at
+from tests.rebooking_core.factories import at
 
 BASE = ImpactedBooking(
     booking_id=0,

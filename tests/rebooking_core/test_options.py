@@ -8,7 +8,7 @@ import itertools
 from rebooking_core.models import Inventory
 from rebooking_core.network import Leg, NetworkSnapshot, ScheduleCache, load_network
 from rebooking_core.options import find_itineraries
-from tests.core.factories import T0, add_flight, at
+from tests.rebooking_core.factories import T0, add_flight, at
 
 _ids = itertools.count(1)
 MIN = dt.timedelta(minutes=1)
