@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.disruption import _cancel, _fresh_database, _pg_drop, _pick, _seed  # noqa: E402
 from channels.sandbox import Sandbox  # noqa: E402
-from conversations.fanout import FanOut  # noqa: E402
+from conversations.intake.fanout import FanOut  # noqa: E402
+from conversations.intake.workflow import assess  # noqa: E402
 from conversations.models import OutboxMessage  # noqa: E402
-from conversations.workflow import assess  # noqa: E402
 from gateway.container import Container, build  # noqa: E402
 from gateway.migrate import upgrade_async  # noqa: E402
 from gateway.settings import Settings  # noqa: E402

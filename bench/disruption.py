@@ -27,12 +27,12 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from conversations.intake.workflow import DisruptionRequest, FlightKey, Recorded, record_disruption  # noqa: E402
 from conversations.models import Conversation, OutboxMessage  # noqa: E402
-from conversations.workflow import DisruptionRequest, FlightKey, Recorded, record_disruption  # noqa: E402
 from gateway.container import build  # noqa: E402
 from gateway.migrate import upgrade_async  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
-from gateway.worker import Worker  # noqa: E402
+from gateway.worker.process import Worker  # noqa: E402
 from rebooking_core.generate import generate  # noqa: E402
 from rebooking_core.importer import import_bookings, import_schedule  # noqa: E402
 from rebooking_core.models import Disruption, Flight, Inventory  # noqa: E402
@@ -170,7 +170,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         for _ in range(args.workers):
             procs.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "gateway.cli", "worker"],
+                    [sys.executable, "-m", "gateway.cli.main", "worker"],
                     env=env,
                     cwd=ROOT,
                     stdout=subprocess.DEVNULL,

@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.disruption import _cancel, _cpu_s, _pg_create, _pg_drop, _pick, _seed  # noqa: E402
-from conversations.fanout import FanOut  # noqa: E402
+from conversations.intake.fanout import FanOut  # noqa: E402
+from conversations.intake.workflow import assess  # noqa: E402
 from conversations.models import Conversation  # noqa: E402
-from conversations.workflow import assess  # noqa: E402
 from gateway.container import build  # noqa: E402
 from gateway.migrate import upgrade_async  # noqa: E402
 from gateway.settings import Settings  # noqa: E402

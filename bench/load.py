@@ -35,11 +35,11 @@ sys.path.insert(0, str(ROOT))
 from bench.disruption import PG_ADMIN, REDIS, _cancel, _cpu_s, _pg_create, _pg_drop, _pick, _seed  # noqa: E402
 from channels.sandbox import Sandbox  # noqa: E402
 from conversations.models import Conversation, OutboxMessage  # noqa: E402
-from gateway.cli import run_loop  # noqa: E402
+from gateway.cli.main import run_loop  # noqa: E402
 from gateway.container import build  # noqa: E402
-from gateway.heap import settle_heap  # noqa: E402
 from gateway.migrate import upgrade_async  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
+from infra.heap import settle_heap  # noqa: E402
 from rebooking_core.models import ContactPoint, Disruption, Flight  # noqa: E402
 
 
@@ -110,7 +110,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     groups = await _flights_for(c, days, args.passengers)
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "worker"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [sys.executable, "-m", "gateway.cli.main", "worker"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         for _ in range(args.workers)
     ]

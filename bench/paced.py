@@ -1,6 +1,6 @@
 """Lanes under default pacing: a ~5,000-passenger wave through the real SDKs against paced provider fakes.
 
-Path measured: one `rebook worker`-shaped process (the `Worker` loop of `gateway/worker.py`, in this
+Path measured: one `rebook worker`-shaped process (the `Worker` loop of `gateway/worker/process.py`, in this
 process) on PostgreSQL + Redis, the real twilio and pywa SDKs (`channels/sms.py`,
 `channels/whatsapp.py`) aimed at a fake of both providers served by a separate process. The fake
 answers each request after 50–150 ms and returns 429 (Twilio 20429, WhatsApp 130429) above the rate
@@ -166,7 +166,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     from gateway.container import build
     from gateway.migrate import upgrade_async
     from gateway.settings import Settings, TwilioSettings, WhatsAppSettings
-    from gateway.worker import Worker
+    from gateway.worker.process import Worker
     from rebooking_core.models import ContactPoint
 
     port = args.fake_port

@@ -27,10 +27,10 @@ sys.path.insert(0, str(ROOT))
 from bench.disruption import _cancel, _cpu_s, _pg_create, _pg_drop, _pick, _seed  # noqa: E402
 from bench.fanout import _pct, _StatementClock  # noqa: E402
 from channels.sandbox import Sandbox  # noqa: E402
-from conversations.fanout import FanOut  # noqa: E402
+from conversations.intake.fanout import FanOut  # noqa: E402
+from conversations.intake.workflow import assess  # noqa: E402
 from conversations.models import Conversation, OutboxMessage  # noqa: E402
-from conversations.workflow import assess  # noqa: E402
-from gateway.cli import run_loop  # noqa: E402
+from gateway.cli.main import run_loop  # noqa: E402
 from gateway.container import build  # noqa: E402
 from gateway.migrate import upgrade_async  # noqa: E402
 from gateway.settings import Settings  # noqa: E402

@@ -265,7 +265,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         groups = [await _pick(c, day, args.passengers, stride=2) for day in days]
         procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "gateway.cli", "worker"],
+                [sys.executable, "-m", "gateway.cli.main", "worker"],
                 env=env,
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,

@@ -358,7 +358,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     def start(kind: str, *cmd: str) -> subprocess.Popen[bytes]:
         out = (logs / f"{kind}-{len(procs[kind])}.log").open("wb")
         opened.append(out)
-        proc = subprocess.Popen([sys.executable, "-m", "gateway.cli", *cmd], env=env, cwd=ROOT, stdout=out, stderr=out)
+        proc = subprocess.Popen([sys.executable, "-m", "gateway.cli.main", *cmd], env=env, cwd=ROOT, stdout=out, stderr=out)
         procs[kind].append(proc)
         return proc
 
@@ -586,7 +586,7 @@ def main() -> None:
     p.add_argument("--logs", default="/tmp/rebook-bench-webhooks", help="where each process's log goes")
     p.add_argument("--keep-db", action="store_true")
     args = p.parse_args()
-    from gateway.cli import run_loop
+    from gateway.cli.main import run_loop
 
     print(json.dumps(run_loop(run(args)), indent=2))
 

@@ -39,11 +39,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 import locales
-from conversations.agent_cards import ErasedCardView, PassengerCardView, QueueCardView
-from conversations.agents import (
+from conversations.broadcasts.ports import BroadcastCounts, BroadcastRequested
+from conversations.desk.ports import (
     DeskAction,
     DeskReply,
+    ErasedCardView,
     OfferRefund,
+    PassengerCardView,
+    QueueCardView,
     RebookOption,
     ReturnToBot,
     SendVoucher,
@@ -51,7 +54,6 @@ from conversations.agents import (
     TakePassenger,
     ThreadReply,
 )
-from conversations.broadcasts import BroadcastCounts, BroadcastRequested
 from conversations.ports import (
     ChannelError,
     InvalidCredentials,

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import ledger
 from consent.keywords import Keyword, classify, near_keyword
-from conversations.agents import relay_to_agent
-from conversations.dispatcher import fall_back
+from conversations.clock import Clock
+from conversations.dedupe import claim_event
+from conversations.desk.agents import relay_to_agent
 from conversations.engine import (
     Event,
     KeywordReceived,
@@ -24,9 +25,10 @@ from conversations.engine import (
     TextReceived,
 )
 from conversations.models import INBOUND_MESSAGES, Conversation, Delivery, InboundMessage
+from conversations.outbox.dispatcher import fall_back
 from conversations.ports import DeliveryReceipt, DeliveryState, InboundText
 from conversations.provider_values import error_code, event_id, provider_id, storable_text
-from conversations.service import Clock, ConversationService, claim_event
+from conversations.service import ConversationService
 from infra import crypto
 from infra.commit_rows import insert_at_commit
 from infra.db import Database

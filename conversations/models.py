@@ -187,7 +187,8 @@ class Escalation(Base):
     card_ts: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
-import conversations.desk_models  # noqa: E402, F401  (register the desk and broadcast tables with every import of the models)
+import conversations.broadcasts.models  # noqa: E402, F401  (register the broadcast table with every import of the models)
+import conversations.desk.models  # noqa: E402, F401  (register the desk tables with every import of the models)
 
 #: The tables that Core statements and `insert_at_commit` write to directly.
 #: Bulk writes of many rows go through these too: the ORM's bulk paths cost ~20 µs of Python a row.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import itertools
 from collections.abc import Callable, Sequence
@@ -14,6 +13,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import audit, ledger
+from conversations.clock import Clock, utcnow
+from conversations.dedupe import claim_event
 from conversations.engine import (
     Book,
     BookingConfirmed,
@@ -36,11 +37,14 @@ from conversations.engine import (
     Status,
     decide,
 )
+from conversations.impact_json import impact_from_json
 from conversations.lifecycles import EscalationStatus
-from conversations.models import OUTBOX, Conversation, Escalation, Priority, ProcessedEvent
-from conversations.telemetry import NO_TELEMETRY, Origins, Telemetry, since, trace_of
+from conversations.models import OUTBOX, Conversation, Escalation
+from conversations.outbox.rows import outbox_row
+from conversations.outbox.telemetry import NO_TELEMETRY, Origins, Telemetry, since, trace_of
 from infra.commit_rows import insert_at_commit
-from infra.db import Database, insert_ignore
+from infra.db import Database
+from infra.transient import retryable
 from rebooking_core.booking import OPTION_HEAD, book_option
 from rebooking_core.impact import ImpactedBooking
 from rebooking_core.models import Disruption, Offer, OfferOption
@@ -48,14 +52,8 @@ from rebooking_core.network import NetworkSnapshot, ScheduleCache, load_network
 from rebooking_core.offers import create_offer, supersede_offer
 from rebooking_core.ranking import RankingWeights
 
-Clock = Callable[[], dt.datetime]
-
 #: Second legs may leave this long after the search window's end (options.find_itineraries' default).
 MAX_CONNECTION = dt.timedelta(hours=6)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -67,35 +65,6 @@ class EngineConfig:
     carrier_is_eu: bool = True
     weights: RankingWeights = field(default_factory=RankingWeights)
     commit_every: int = 1
-
-
-#: Field names, and which are times and tuples, read once: a fan-out batch converts 100 impacts.
-_IMPACT_FIELDS = tuple(f.name for f in dataclasses.fields(ImpactedBooking))
-_IMPACT_TIMES = tuple(f.name for f in dataclasses.fields(ImpactedBooking) if "datetime" in str(f.type))
-_IMPACT_TUPLES = tuple(f.name for f in dataclasses.fields(ImpactedBooking) if "tuple" in str(f.type))
-
-
-def impact_to_json(impacted: ImpactedBooking) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name in _IMPACT_FIELDS:
-        value = getattr(impacted, name)
-        if isinstance(value, dt.datetime):
-            value = value.isoformat()
-        elif isinstance(value, tuple):
-            value = list(value)
-        out[name] = value
-    return out
-
-
-def impact_from_json(data: dict[str, Any]) -> ImpactedBooking:
-    values: dict[str, Any] = {name: data.get(name) for name in _IMPACT_FIELDS}
-    for name in _IMPACT_TIMES:
-        if isinstance(value := values[name], str):
-            values[name] = dt.datetime.fromisoformat(value)
-    for name in _IMPACT_TUPLES:
-        if isinstance(value := values[name], list):
-            values[name] = tuple(value)
-    return ImpactedBooking(**values)
 
 
 @dataclass
@@ -417,34 +386,6 @@ _OFFER_STATE = (
 )
 
 
-#: What the passenger did not ask for just now: a fan-out's first contacts and what timers send.
-_FIRST_WAVE = frozenset(
-    {MessageKind.OFFER, MessageKind.ESCALATED_NO_OPTIONS, MessageKind.REMINDER, MessageKind.ESCALATED_DEADLINE}
-)
-
-
-def priority_of(kind: MessageKind) -> Priority:
-    """Answers to what a passenger or an agent just did go before first-wave notices in every lane."""
-    return Priority.FIRST_WAVE if kind in _FIRST_WAVE else Priority.ANSWER
-
-
-def outbox_row(conv: Conversation, kind: MessageKind, seq: int, at: dt.datetime) -> dict[str, Any]:
-    """One outbox message; its key (conversation, version, sequence) is stable across re-runs."""
-    return {
-        "conversation_id": conv.id,
-        "idempotency_key": f"c{conv.id}-v{conv.version}-{seq}",
-        "key": kind.value,
-        "params": {},
-        "offer_id": conv.offer_id,
-        "priority": priority_of(kind).value,
-        "status": "pending",
-        "tried_channels": [],
-        "attempts": 0,
-        "next_attempt_at": at,
-        "created_at": at,
-    }
-
-
 async def pending_demand(s: AsyncSession, disruption_id: int) -> dict[str, int]:
     """Passengers still waiting for a first offer, by the airport they leave from."""
     rows = await s.execute(
@@ -453,12 +394,6 @@ async def pending_demand(s: AsyncSession, disruption_id: int) -> dict[str, int]:
         .group_by(Conversation.origin)
     )
     return {origin: int(n or 0) for origin, n in rows.all()}
-
-
-def retryable(exc: DBAPIError) -> bool:
-    """PostgreSQL deadlocks and serialization failures: the whole transaction may simply run again."""
-    code = getattr(getattr(exc, "orig", None), "sqlstate", None) or getattr(getattr(exc, "orig", None), "pgcode", None)
-    return code in ("40P01", "40001") or "deadlock detected" in str(exc)
 
 
 def audit_conversation(s: AsyncSession, conv: Conversation, action: str, now: dt.datetime, **details: Any) -> None:
@@ -474,6 +409,3 @@ def audit_conversation(s: AsyncSession, conv: Conversation, action: str, now: dt
     )
 
 
-async def claim_event(s: AsyncSession, provider: str, event_id: str, *, at: dt.datetime) -> bool:
-    """Record a provider event id; False if it was already processed (a retried webhook)."""
-    return await insert_ignore(s, ProcessedEvent, {"provider": provider, "event_id": event_id, "received_at": at})

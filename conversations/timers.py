@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from conversations.clock import Clock
 from conversations.engine import TimerFired, TimerKind
 from conversations.models import Conversation
-from conversations.service import Clock, ConversationService
+from conversations.service import ConversationService
 from infra.db import Database
 
 

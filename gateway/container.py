@@ -10,24 +10,25 @@ from dataclasses import dataclass, field
 from channels.sandbox import Sandbox, SandboxChannel
 from channels.sms import SmsChannel
 from channels.whatsapp import WhatsAppChannel
-from conversations.broadcasts import BroadcastNotices
-from conversations.dispatcher import DispatchConfig, Dispatcher
+from conversations.broadcasts.broadcaster import BroadcastNotices
+from conversations.clock import utcnow
 from conversations.engine import Policy
-from conversations.fanout import FanOut
 from conversations.inbound import InboundRouter
+from conversations.intake.fanout import FanOut
+from conversations.intake.workflow import assess
+from conversations.outbox.dispatcher import DispatchConfig, Dispatcher
+from conversations.outbox.rendering import Branding, MessageRenderer
 from conversations.ports import Channel
-from conversations.rendering import Branding, MessageRenderer
-from conversations.service import ConversationService, EngineConfig, utcnow
-from conversations.workflow import assess
+from conversations.service import ConversationService, EngineConfig
 from gateway.desk import DeskParts, build_desk
-from gateway.doorbell import Doorbell
-from gateway.jobs import Jobs, make_broker
-from gateway.metrics import JobTelemetry, Metrics
+from gateway.observability.metrics import JobTelemetry, Metrics
+from gateway.observability.tracing import Tracing
 from gateway.pacing import build_pacer, close_pacer
 from gateway.settings import Settings
-from gateway.tracing import Tracing
+from gateway.worker.jobs import Jobs, make_broker
 from infra import crypto
 from infra.db import Database
+from infra.doorbell import Doorbell
 from rebooking_core import airports
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from channels.slack import SlackDesk, SlackHttp
-from conversations.agents import AgentWorkflow, DeskConfig, RouteRule
-from conversations.broadcasts import Broadcaster
+from conversations.broadcasts.broadcaster import Broadcaster
+from conversations.desk.agents import AgentWorkflow, DeskConfig, RouteRule
 from conversations.service import ConversationService
 from gateway.settings import Settings
 from infra.db import Database

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from conversations.pacing import BucketStore, ChannelPace, Limit, LocalBuckets, Pacer, Pacing
+from conversations.outbox.pacing import BucketStore, ChannelPace, Limit, LocalBuckets, Pacer, Pacing
 from gateway.settings import ChannelPacing, Settings
 from infra.ratelimit import RedisBuckets
 

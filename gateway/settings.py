@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
-from gateway.privacy_settings import ApiKey, RetentionSettings, parse_api_keys
+from gateway.auth import ApiKey, RetentionSettings, parse_api_keys
 from infra.db import async_url
 
 log = logging.getLogger(__name__)

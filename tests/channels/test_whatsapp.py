@@ -26,7 +26,7 @@ from channels.whatsapp import (
     verify_signature,
 )
 from channels.whatsapp_templates import template_definitions
-from conversations.broadcasts import TEMPLATE_KEY as BROADCAST_KEY
+from conversations.broadcasts.broadcaster import TEMPLATE_KEY as BROADCAST_KEY
 from conversations.ports import (
     Channel,
     ChoiceView,
@@ -314,7 +314,7 @@ async def test_unknown_locale_falls_back_to_english_template(
 
 
 def _ops_broadcast(text: str, locale: str) -> OutboundMessage:
-    """Shaped like conversations.broadcasts builds it: the ops text is the body and a parameter."""
+    """Shaped like conversations.broadcasts.broadcaster builds it: the ops text is the body and a parameter."""
     call = TemplateCall(BROADCAST_KEY, locale, ("Iberia", text), None, "")
     return message(body=text, locale=locale, window_open_until=None, template=call, list_button="")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from conversations.engine import Status
-from conversations.fanout import FanOut
+from conversations.intake.fanout import FanOut
 from conversations.models import Conversation
 from rebooking_core.models import Inventory
 from tests.conversations.conftest import Rig

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from conversations.engine import OptionChosen, Status, TimerKind
+from conversations.impact_json import impact_from_json, impact_to_json
 from conversations.models import Conversation, OutboxMessage
-from conversations.service import impact_from_json, impact_to_json
 from conversations.timers import fire_due_timers
 from rebooking_core.impact import ImpactedBooking
 from rebooking_core.models import Flight, Offer, SeatHold

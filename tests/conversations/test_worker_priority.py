@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from gateway.doorbell import Doorbell
-from gateway.worker import Worker
+from gateway.worker.process import Worker
+from infra.doorbell import Doorbell
 from tests.conftest import REDIS_URL
 from tests.conversations.conftest import Rig
 
@@ -106,7 +106,7 @@ async def test_another_workers_fanout_holds_first_messages_back_until_its_announ
 
 
 async def test_the_worker_vacuums_once_after_a_wave_not_during_it(rig: Rig) -> None:
-    from tests.gateway.test_tidy import _churn
+    from tests.infra.test_vacuum import _churn
 
     worker = Worker(rig.c)
     name = await _churn(rig.c.db, 3000) if not rig.c.db.is_sqlite else "nothing on SQLite"

@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from gateway.metrics import Metrics
+from gateway.observability.metrics import Metrics
 from gateway.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

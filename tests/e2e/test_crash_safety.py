@@ -37,12 +37,12 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from consent.models import ConsentState
-from conversations.fanout import Step
+from conversations.intake.fanout import Step
+from conversations.intake.workflow import DisruptionRequest, FlightKey, record_disruption
 from conversations.models import Conversation, OutboxMessage
-from conversations.workflow import DisruptionRequest, FlightKey, record_disruption
-from gateway.jobs import Jobs, make_broker
 from gateway.migrate import upgrade_async
 from gateway.settings import WhatsAppSettings
+from gateway.worker.jobs import Jobs, make_broker
 from infra import crypto
 from infra.db import Database
 from rebooking_core.generate import Dataset, generate
@@ -138,7 +138,7 @@ class Fleet:
     def _spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         with (self.logs / f"{name}.log").open("ab") as log:
             return subprocess.Popen(
-                [sys.executable, "-m", "gateway.cli", *args],
+                [sys.executable, "-m", "gateway.cli.main", *args],
                 env=self.env,
                 cwd=ROOT,
                 stdout=log,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 def test_demo_small_json(tmp_path: Path) -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "demo", "--passengers", "200", "--seed", "3", "--json", "--workdir", str(tmp_path)],
+        [sys.executable, "-m", "gateway.cli.main", "demo", "--passengers", "200", "--seed", "3", "--json", "--workdir", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=600,

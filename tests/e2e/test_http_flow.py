@@ -20,9 +20,9 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from consent.models import AuditEntry
-from gateway.app import create_app
-from gateway.cli import main as cli
+from gateway.cli.main import main as cli
 from gateway.container import Container, build
+from gateway.http.app import create_app
 from gateway.migrate import upgrade_async
 from gateway.settings import Settings
 from tests.fakes.graph_api import FakeGraphAPI

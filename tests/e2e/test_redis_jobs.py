@@ -10,12 +10,12 @@ import redis.asyncio as aioredis
 from sqlalchemy import func, select
 from taskiq_redis import RedisStreamBroker
 
+from conversations.intake.workflow import DisruptionRequest, FlightKey, record_disruption
 from conversations.models import Conversation, OutboxMessage
-from conversations.workflow import DisruptionRequest, FlightKey, record_disruption
 from gateway.container import build
 from gateway.migrate import upgrade_async
 from gateway.settings import Settings
-from gateway.worker import Worker
+from gateway.worker.process import Worker
 from infra import crypto
 from rebooking_core.generate import generate
 from rebooking_core.importer import import_bookings, import_schedule

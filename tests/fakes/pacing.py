@@ -1,4 +1,4 @@
-"""A `conversations.pacing.Pacing` with no limits, for tests that watch or steer what the dispatcher asks of it."""
+"""A `conversations.outbox.pacing.Pacing` with no limits, for tests that watch or steer what the dispatcher asks of it."""
 
 from __future__ import annotations
 

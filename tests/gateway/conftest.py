@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from channels.sandbox import Sandbox, SandboxMessage
-from gateway.app import create_app
 from gateway.container import Container, build
+from gateway.http.app import create_app
 from gateway.migrate import upgrade_async
 from gateway.settings import Settings
 from infra import crypto

@@ -13,7 +13,7 @@ from sqlalchemy import insert, inspect, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from gateway import cli
+from gateway.cli import main as cli
 from gateway.migrate import alembic_config, upgrade_async
 from infra.db import make_engine
 from infra.orm import Base

@@ -32,7 +32,7 @@ from infra.logging import (
     uvicorn_log_config,
 )
 from tests.conversations.conftest import clock, rig  # noqa: F401  (fixtures)
-from tests.slack.conftest import Desk, desk, fake, settings_overrides, slack_server  # noqa: F401  (fixtures)
+from tests.e2e.desk.conftest import Desk, desk, fake, settings_overrides, slack_server  # noqa: F401  (fixtures)
 
 PHONE, EMAIL = "+447700900123", "someone@example.com"
 UVICORN = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
@@ -163,14 +163,14 @@ def test_a_cut_never_leaves_a_fragment_of_a_secret(secret: str, cores: tuple[str
 
 def test_controls_in_message_and_arguments_stay_on_one_escaped_line(production_log: io.StringIO) -> None:
     """An unsigned body with a newline cannot forge a second record; ESC, NUL and surrogates come out visible."""
-    forged = "x\n2026-12-06 00:00:00,000 INFO gateway.app: refund approved\r\x1b[2J\x00\ud800\u2028\u202e"
+    forged = "x\n2026-12-06 00:00:00,000 INFO gateway.http.app: refund approved\r\x1b[2J\x00\ud800\u2028\u202e"
     logging.getLogger("rebook.tests.hostile").warning("rejected %s (%d characters)", forged, len(forged))
     logging.getLogger("rebook.tests.hostile").warning(f"inline {forged}")
     lines = production_log.getvalue().split("\n")
     assert lines[-1] == "" and len(lines) == 3
     for line in lines[:2]:
         assert "\r" not in line and "\x1b" not in line and "\x00" not in line and "\u2028" not in line
-        assert "x\\n2026-12-06 00:00:00,000 INFO gateway.app: refund approved\\r\\x1b[2J\\x00\\ud800\\u2028\\u202e" in line
+        assert "x\\n2026-12-06 00:00:00,000 INFO gateway.http.app: refund approved\\r\\x1b[2J\\x00\\ud800\\u2028\\u202e" in line
 
 
 def test_a_lone_surrogate_reaches_a_strict_utf8_stream(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -289,7 +289,7 @@ def logged_before_the_app(production_log: io.StringIO) -> io.StringIO:
 
 async def test_an_unsigned_slack_body_leaves_only_its_size_in_the_log(logged_before_the_app: io.StringIO, desk: Desk) -> None:  # noqa: F811
     """64 KB of letters without `@` and a forged line, unsigned, to the real app: refused, nothing of it written."""
-    body = "a" * 65_536 + "\n2026-12-06 00:00:00,000 INFO gateway.app: refund approved " + EMAIL
+    body = "a" * 65_536 + "\n2026-12-06 00:00:00,000 INFO gateway.http.app: refund approved " + EMAIL
     r = await desk.http.post("/slack/events", content=body.encode(), headers={"Content-Type": "application/json"})
     assert r.status_code == 401
     text = logged_before_the_app.getvalue()
@@ -309,7 +309,7 @@ def test_rebook_serve_writes_uvicorn_through_the_redacting_handler(tmp_path: Pat
         "REBOOK_SLACK__API_BASE": "http://127.0.0.1:9/api/",
         "REBOOK_SLACK__ESCALATION_CHANNEL": "CESC",
     }
-    cli = [sys.executable, "-m", "gateway.cli"]
+    cli = [sys.executable, "-m", "gateway.cli.main"]
     subprocess.run([*cli, "db", "upgrade"], env=env, cwd=tmp_path, check=True, capture_output=True)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -325,7 +325,7 @@ def test_rebook_serve_writes_uvicorn_through_the_redacting_handler(tmp_path: Pat
                     except httpx.TransportError:
                         time.sleep(0.1)
                 assert http.get("/healthz", params={"to": PHONE, "cc": EMAIL}).status_code == 200
-                forged = "a" * 4096 + "\n2026-12-06 00:00:00,000 INFO gateway.app: refund approved " + EMAIL
+                forged = "a" * 4096 + "\n2026-12-06 00:00:00,000 INFO gateway.http.app: refund approved " + EMAIL
                 assert http.post("/slack/events", content=forged, headers={"Content-Type": "application/json"}).status_code == 401
         finally:
             server.terminate()

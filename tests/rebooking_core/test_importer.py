@@ -545,7 +545,7 @@ async def test_the_import_command_names_the_line_of_a_badly_encoded_file(
 ) -> None:
     import asyncio
 
-    from gateway.cli import main as cli
+    from gateway.cli.main import main as cli
 
     async def rebook(*args: str) -> tuple[int, str, str]:
         code = await asyncio.to_thread(cli, list(args))

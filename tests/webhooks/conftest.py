@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from twilio.request_validator import RequestValidator
 
-from gateway.app import create_app
 from gateway.container import Container, build
+from gateway.http.app import create_app
 from gateway.settings import Settings
 from infra import crypto
 

@@ -1,0 +1,1 @@
+"""The agent desk: escalations claimed by humans, their cards, relays and decisions."""

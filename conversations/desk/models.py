@@ -1,0 +1,56 @@
+"""Tables of the agent desk: queue cards, relays to the agent's thread, and agents' decisions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from conversations.provider_values import SLACK_ID_COLUMN
+from infra.orm import Base, BigId, UTCDateTime
+
+
+class QueueCard(Base):
+    """One Slack message per disruption × routing channel, updated in place when `dirty`."""
+
+    __tablename__ = "queue_cards"
+    __table_args__ = (UniqueConstraint("disruption_id", "route", name="one_card_per_route"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    disruption_id: Mapped[int] = mapped_column(BigId)
+    route: Mapped[str] = mapped_column(String(SLACK_ID_COLUMN))
+    ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    dirty: Mapped[bool] = mapped_column(default=True)
+    posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    updates: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AgentRelay(Base):
+    """A passenger message waiting to be shown in the owning agent's Slack thread."""
+
+    __tablename__ = "agent_relays"
+    __table_args__ = (Index("ix_agent_relays_status", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
+    inbound_id: Mapped[int] = mapped_column(ForeignKey("inbound_messages.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class AgentDecision(Base):
+    """What an agent decided for a passenger; one of each kind per escalation, so a retried click is a no-op."""
+
+    __tablename__ = "agent_decisions"
+    __table_args__ = (UniqueConstraint("escalation_id", "kind", name="one_decision_per_kind"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(BigId, index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    agent: Mapped[str] = mapped_column(String(SLACK_ID_COLUMN))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

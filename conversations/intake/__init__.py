@@ -1,0 +1,1 @@
+"""Disruption intake: assess who is impacted and fan options out to every booking."""

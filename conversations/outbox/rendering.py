@@ -1,0 +1,307 @@
+"""Turn outbox rows into localized rich messages, from the database as it is at send time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import locales
+from conversations.engine import MessageKind
+from conversations.models import Conversation, OutboxMessage
+from conversations.ports import ChoiceView, OutboundMessage, TemplateCall
+from infra import crypto
+from infra.sql import padded
+from locales.formatting import format_date, format_datetime, format_money, format_time
+from rebooking_core import airports
+from rebooking_core.models import Booking, Disruption, Flight, Offer, OfferOption
+
+
+@dataclass(frozen=True)
+class Branding:
+    airline: str = "Rebook Air"
+    help_contact: str = "+1 555 0100"
+
+
+_OFFER_KINDS = {MessageKind.OFFER, MessageKind.OFFER_REFRESHED, MessageKind.OFFER_SEAT_GONE, MessageKind.REMINDER}
+_ESCALATIONS = {MessageKind.ESCALATED_AGENT, MessageKind.ESCALATED_NO_OPTIONS, MessageKind.ESCALATED_DEADLINE}
+_SIMPLE = {
+    MessageKind.ESCALATED_AGENT: "escalated.agent",
+    MessageKind.ESCALATED_NO_OPTIONS: "escalated.no_options",
+    MessageKind.ESCALATED_DEADLINE: "escalated.deadline",
+    MessageKind.NOT_UNDERSTOOD: "reply.not_understood",
+    MessageKind.STOP_HINT: "reply.stop_hint",
+    MessageKind.STOP_ACK: "keyword.stop",
+    MessageKind.START_ACK: "keyword.start",
+    MessageKind.HELP: "keyword.help",
+}
+
+
+def flight_code(f: Flight) -> str:
+    return f"{f.carrier}{f.number}"
+
+
+def choice_token(offer_id: int, option_id: int) -> str:
+    return f"opt:{offer_id}:{option_id}"
+
+
+def more_token(offer_id: int) -> str:
+    return f"more:{offer_id}"
+
+
+@dataclass
+class RenderData:
+    """Everything a batch of rows renders from, read in a few IN queries instead of per message."""
+
+    flights: dict[int, Flight] = field(default_factory=dict)
+    offers: dict[int, Offer] = field(default_factory=dict)
+    options: dict[int, list[OfferOption]] = field(default_factory=dict)
+    options_by_id: dict[int, OfferOption] = field(default_factory=dict)
+    disruptions: dict[int, Disruption] = field(default_factory=dict)
+    bookings: dict[int, Booking] = field(default_factory=dict)
+
+
+@dataclass
+class _Wanted:
+    """Ids a batch needs, gathered before any query so each table is read once."""
+
+    flights: set[int] = field(default_factory=set)
+    offers: set[int] = field(default_factory=set)
+    counted_offers: set[int] = field(default_factory=set)
+    options: set[int] = field(default_factory=set)
+    disruptions: set[int] = field(default_factory=set)
+    bookings: set[int] = field(default_factory=set)
+
+    def add(self, row: OutboxMessage, conv: Conversation) -> None:
+        kind = MessageKind(row.key)
+        self.flights.add(conv.flight_id)
+        if kind in _OFFER_KINDS and row.offer_id is not None:
+            self.offers.add(row.offer_id)
+            if kind is MessageKind.OFFER:
+                self.disruptions.add(conv.disruption_id)
+        elif kind in (MessageKind.BOOKED, MessageKind.ALREADY_BOOKED):
+            self.bookings.add(conv.booking_id)
+            if conv.booked_option_id:
+                self.options.add(conv.booked_option_id)
+        elif kind is MessageKind.AGENT_REFUND:
+            self.bookings.add(conv.booking_id)
+        elif kind not in (MessageKind.AGENT_TEXT, MessageKind.AGENT_VOUCHER) and conv.offer_id is not None:
+            self.counted_offers.add(conv.offer_id)
+
+
+class MessageRenderer:
+    """Knows which catalog keys and parameters each MessageKind needs."""
+
+    def __init__(self, branding: Branding) -> None:
+        self.branding = branding
+
+    async def prefetch(
+        self, s: AsyncSession, rows: Iterable[OutboxMessage], convs: Mapping[int, Conversation]
+    ) -> RenderData:
+        """Read what `render` needs for these rows with a fixed number of statements, whatever their count."""
+        wanted = _Wanted()
+        for row in rows:
+            conv = convs.get(row.conversation_id) if row.conversation_id is not None else None
+            if conv is not None:
+                wanted.add(row, conv)
+        data = RenderData()
+        await _load_options(s, wanted, data)
+        if wanted.flights:
+            found = await s.scalars(select(Flight).where(Flight.id.in_(padded(wanted.flights))))
+            data.flights = {f.id: f for f in found}
+        if wanted.offers:
+            data.offers = {o.id: o for o in await s.scalars(select(Offer).where(Offer.id.in_(padded(wanted.offers))))}
+        if wanted.disruptions:
+            found_d = await s.scalars(select(Disruption).where(Disruption.id.in_(padded(wanted.disruptions))))
+            data.disruptions = {d.id: d for d in found_d}
+        if wanted.bookings:
+            found_b = await s.scalars(select(Booking).where(Booking.id.in_(padded(wanted.bookings))))
+            data.bookings = {b.id: b for b in found_b}
+        return data
+
+    def render(
+        self,
+        data: RenderData,
+        row: OutboxMessage,
+        conv: Conversation,
+        *,
+        to: str,
+        window_open_until: dt.datetime | None,
+    ) -> OutboundMessage:
+        kind = MessageKind(row.key)
+        loc = conv.locale
+        flight = data.flights.get(conv.flight_id)
+        if flight is None:
+            raise LookupError(f"conversation {conv.id} names a missing flight")
+        base: dict[str, object] = {
+            "airline": self.branding.airline,
+            "flight": flight_code(flight),
+            "contact": self.branding.help_contact,
+        }
+        shell = OutboundMessage(
+            idempotency_key=row.idempotency_key, to=to, locale=loc, body="", window_open_until=window_open_until
+        )
+        if kind in _OFFER_KINDS and row.offer_id is not None:
+            return self._offer(data, shell, kind, row.offer_id, conv, flight, base)
+        if kind in (MessageKind.BOOKED, MessageKind.ALREADY_BOOKED):
+            return replace(shell, body=self._booked(data, conv, kind))
+        if kind is MessageKind.AGENT_TEXT:
+            # An agent's own words go out as written; they are stored encrypted (message text is PII).
+            return replace(shell, body=crypto.keyring().decrypt(str(row.params["text"])))
+        if kind in (MessageKind.AGENT_REFUND, MessageKind.AGENT_VOUCHER):
+            return replace(shell, body=self._agent_decision(data, conv, kind, row.params, base))
+        params = dict(base)
+        params["count"] = len(data.options.get(conv.offer_id, ())) if conv.offer_id is not None else 0
+        body = self._text(_SIMPLE.get(kind, "escalated.agent"), loc, params)
+        if kind in _ESCALATIONS:
+            # Outside WhatsApp's 24 h window only a template may start the conversation: without
+            # one, a WhatsApp-only passenger whose booking went to an agent would hear nothing.
+            template = TemplateCall(
+                key="escalation_notice",
+                locale=loc,
+                params=(str(base["flight"]), str(base["airline"])),
+                quick_reply_payload=None,
+                quick_reply_title="",
+            )
+            return replace(shell, body=body, template=template)
+        return replace(shell, body=body)
+
+    def _text(self, key: str, loc: str, params: dict[str, object]) -> str:
+        return _localized(key, loc, tuple(params.items()))
+
+    def _offer(
+        self,
+        data: RenderData,
+        shell: OutboundMessage,
+        kind: MessageKind,
+        offer_id: int,
+        conv: Conversation,
+        flight: Flight,
+        base: dict[str, object],
+    ) -> OutboundMessage:
+        loc = conv.locale
+        offer = data.offers.get(offer_id)
+        options = data.options.get(offer_id, [])
+        origin, dest = airports.get(flight.origin), airports.get(flight.destination)
+        disruption = data.disruptions.get(conv.disruption_id)
+        expires = offer.expires_at if offer else dt.datetime.now(dt.UTC)
+        params = dict(base)
+        params.update(
+            origin=origin.city,
+            destination=dest.city,
+            date=format_date(flight.dep_utc, origin.tz, loc),
+            new_time=format_time(flight.est_dep_utc or flight.dep_utc, origin.tz, loc),
+            time=format_time(expires, origin.tz, loc),
+            count=len(options),
+            route=f"{flight.origin}–{flight.destination}",
+        )
+        if kind is MessageKind.OFFER:
+            body_key = "offer.delayed" if disruption is not None and disruption.kind == "delayed" else "offer.cancelled"
+        else:
+            body_key = {
+                MessageKind.OFFER_REFRESHED: "offer.refreshed",
+                MessageKind.OFFER_SEAT_GONE: "offer.seat_gone",
+                MessageKind.REMINDER: "offer.reminder",
+            }[kind]
+        choices = tuple(self._choice(offer_id, o, data.flights, loc) for o in options)
+        template = TemplateCall(
+            key="disruption_notice",
+            locale=loc,
+            params=tuple(str(params[k]) for k in ("airline", "flight", "route", "date")),
+            quick_reply_payload=more_token(offer_id),
+            quick_reply_title=_localized("template.see_options", loc),
+        )
+        return replace(
+            shell,
+            body=self._text(body_key, loc, params),
+            choices=choices,
+            choices_prompt=self._text("offer.prompt", loc, params),
+            list_button=_localized("offer.list_button", loc),
+            footer=self._text("offer.expires", loc, params),
+            template=template,
+        )
+
+    def _choice(self, offer_id: int, o: OfferOption, flights: Mapping[int, Flight], loc: str) -> ChoiceView:
+        flown = [flights[i] for i in o.flight_ids if i in flights]
+        legs = tuple((flight_code(f), f.origin, f.destination) for f in flown)
+        title, description = _option_lines(loc, o.dep_utc, o.arr_utc, legs)
+        return ChoiceView(token=choice_token(offer_id, o.id), number=o.rank, title=title, description=description)
+
+    def _agent_decision(
+        self, data: RenderData, conv: Conversation, kind: MessageKind, params: dict[str, object], base: dict[str, object]
+    ) -> str:
+        if kind is MessageKind.AGENT_REFUND:
+            booking = data.bookings.get(conv.booking_id)
+            return locales.render("agent.refund", conv.locale, airline=base["airline"], locator=booking.locator if booking else "")
+        amount = format_money(int(str(params.get("amount", 0))), str(params.get("currency", "EUR")), conv.locale)
+        return locales.render("agent.voucher", conv.locale, airline=base["airline"], amount=amount)
+
+    def _booked(self, data: RenderData, conv: Conversation, kind: MessageKind) -> str:
+        option = data.options_by_id.get(conv.booked_option_id) if conv.booked_option_id else None
+        booking = data.bookings.get(conv.booking_id)
+        if option is None or booking is None:
+            return self._text("escalated.agent", conv.locale, {})
+        legs = [data.flights[fid] for fid in option.flight_ids if fid in data.flights]
+        codes = "+".join(flight_code(f) for f in legs)
+        if kind is MessageKind.ALREADY_BOOKED:
+            return locales.render("booked.already", conv.locale, flights=codes, locator=booking.locator)
+        first, last = legs[0], legs[-1]
+        o_ap, d_ap = airports.get(first.origin), airports.get(last.destination)
+        return locales.render(
+            "booked.confirmation",
+            conv.locale,
+            flights=codes,
+            origin=o_ap.city,
+            dep=format_datetime(option.dep_utc, o_ap.tz, conv.locale),
+            destination=d_ap.city,
+            arr=format_datetime(option.arr_utc, d_ap.tz, conv.locale),
+            locator=booking.locator,
+        )
+
+
+# The catalogs never change while running, and a disruption shows the same few flights, times and
+# expiry to thousands of passengers: the texts are cached on exactly what they are made of.
+@lru_cache(maxsize=4096)
+def _localized(key: str, loc: str, params: tuple[tuple[str, object], ...] = ()) -> str:
+    """A catalog text with the parameters its key uses in this locale (others are ignored)."""
+    wanted = locales.placeholders(key, loc)
+    return locales.render(key, loc, **{k: v for k, v in params if k in wanted})
+
+
+@lru_cache(maxsize=4096)
+def _option_lines(
+    loc: str, dep_utc: dt.datetime, arr_utc: dt.datetime, legs: tuple[tuple[str, str, str], ...]
+) -> tuple[str, str]:
+    """Title and description of an option flown on `legs` (code, origin, destination)."""
+    dep_tz = airports.get(legs[0][1]).tz
+    arr_tz = airports.get(legs[-1][2]).tz
+    codes = "+".join(code for code, _, _ in legs)
+    title = locales.render("option.title", loc, dep=format_time(dep_utc, dep_tz, loc), flights=codes)
+    arr = format_datetime(arr_utc, arr_tz, loc)
+    if len(legs) > 1:
+        description = locales.render("option.connection", loc, via=airports.get(legs[0][2]).city, arr=arr)
+    else:
+        description = locales.render("option.direct", loc, arr=arr)
+    return title, f"{format_date(dep_utc, dep_tz, loc)} · {description}"
+
+
+async def _load_options(s: AsyncSession, wanted: _Wanted, data: RenderData) -> None:
+    """Options of the offers to show or count and the booked ones, in one query; their legs join the flights to read."""
+    offer_ids = wanted.offers | wanted.counted_offers
+    matches = [OfferOption.offer_id.in_(padded(offer_ids))] if offer_ids else []
+    if wanted.options:
+        matches.append(OfferOption.id.in_(padded(wanted.options)))
+    if not matches:
+        return
+    found = await s.scalars(
+        select(OfferOption).where(or_(*matches)).order_by(OfferOption.offer_id, OfferOption.rank, OfferOption.id)
+    )
+    for option in found:
+        data.options_by_id[option.id] = option
+        data.options.setdefault(option.offer_id, []).append(option)
+        if option.offer_id in wanted.offers or option.id in wanted.options:
+            wanted.flights.update(option.flight_ids)

@@ -1,0 +1,1 @@
+"""The `rebook` command line."""

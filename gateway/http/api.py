@@ -1,0 +1,334 @@
+"""The ops API under /v1: disruptions in, status and inventory out; Bearer API keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from conversations.intake.workflow import (
+    DisruptionRequest,
+    FlightKey,
+    UnknownFlight,
+    record_disruption,
+)
+from conversations.models import Conversation, Escalation, OutboxMessage
+from gateway.auth import OPS, ApiKey
+from gateway.container import Container
+from gateway.http.inputs import Line, PathId, QueryId
+from gateway.http.problems import responses
+from rebooking_core.models import Disruption, Flight, Inventory, Segment
+from rebooking_core.types import DisruptionKind
+
+bearer = HTTPBearer(auto_error=False)
+
+
+def container(request: Request) -> Container:
+    return request.app.state.container  # type: ignore[no-any-return]
+
+
+Wired = Annotated[Container, Depends(container)]
+
+
+def authenticate(
+    c: Wired, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> ApiKey:
+    if credentials is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer API key", headers={"WWW-Authenticate": "Bearer"})
+    given = credentials.credentials.encode()
+    found = None
+    for key in c.settings.scoped_api_keys:
+        if hmac.compare_digest(given, key.secret.encode()):
+            found = key
+    if found is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid API key", headers={"WWW-Authenticate": "Bearer"})
+    return found
+
+
+def require_scope(scope: str) -> Callable[[ApiKey], ApiKey]:
+    """A dependency that lets through only keys holding `scope` (401 without a key, 403 without the scope)."""
+
+    def check(key: Annotated[ApiKey, Depends(authenticate)]) -> ApiKey:
+        if scope not in key.scopes:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this API key lacks the {scope!r} scope")
+        return key
+
+    return check
+
+
+def require_key(key: Annotated[ApiKey, Depends(require_scope(OPS))]) -> str:
+    return key.secret
+
+
+CARRIER = r"^[A-Z0-9]{2,3}$"
+FLIGHT_NUMBER = r"^[0-9]{1,4}$"
+#: A new departure further than this from the flight's date is a typo (and far enough out, a
+#: date past year 9999 once shifted to UTC).
+MAX_DELAY = dt.timedelta(days=30)
+
+
+class FlightRef(BaseModel):
+    carrier: str = Field(pattern=CARRIER)
+    number: str = Field(pattern=FLIGHT_NUMBER)
+    date: dt.date
+
+
+class DisruptionIn(BaseModel):
+    flight: FlightRef
+    kind: Literal["cancelled", "delayed"]
+    new_departure: dt.datetime | None = None
+    reason: Line | None = Field(default=None, max_length=8)
+    idempotency_key: Line | None = Field(default=None, max_length=128)
+
+
+class DisruptionAccepted(BaseModel):
+    id: int
+    created: bool
+
+
+class DisruptionStatus(BaseModel):
+    id: int
+    kind: str
+    status: str
+    reason: str | None
+    created_at: dt.datetime
+    impacted: int
+    bookings: int
+    notified: int
+    accepted: int
+    booked: int
+    escalated: int
+    opted_out: int
+    pending: int
+    offered: int
+
+
+router = APIRouter(prefix="/v1", dependencies=[Depends(require_scope(OPS))], tags=["ops"], responses=responses(401, 403))
+
+
+@router.post("/disruptions", status_code=status.HTTP_202_ACCEPTED, response_model=DisruptionAccepted, responses=responses(404))
+async def post_disruption(body: DisruptionIn, c: Wired) -> DisruptionAccepted:
+    flight = f"{body.flight.carrier}{body.flight.number}/{body.flight.date.isoformat()}"
+    with c.tracing.span("POST /v1/disruptions", flight=flight, kind=body.kind):
+        return await _record_disruption(body, c)
+
+
+async def _record_disruption(body: DisruptionIn, c: Container) -> DisruptionAccepted:
+    """Runs inside the disruption's root span: its jobs, sends and bookings join that trace."""
+    if body.kind == "delayed" and body.new_departure is None:
+        raise HTTPException(422, "a delay needs new_departure")
+    if body.new_departure is not None and body.new_departure.tzinfo is None:
+        raise HTTPException(422, "new_departure must carry a time zone (e.g. …Z)")
+    if body.new_departure is not None and abs(body.new_departure.date() - body.flight.date) > MAX_DELAY:
+        raise HTTPException(422, f"new_departure must be within {MAX_DELAY.days} days of the flight's date")
+    request = DisruptionRequest(
+        flights=(FlightKey(body.flight.carrier, body.flight.number, body.flight.date),),
+        kind=DisruptionKind(body.kind),
+        new_departure=body.new_departure,
+        reason=body.reason,
+        idempotency_key=body.idempotency_key,
+    )
+    try:
+        recorded = await record_disruption(c.db, request, clock=c.clock)
+    except UnknownFlight as exc:
+        raise HTTPException(404, str(exc)) from exc
+    if recorded.created:
+        await c.tracing.remember(c.db, recorded.disruption_id)
+        await c.jobs.disruption_recorded(recorded.disruption_id)
+    return DisruptionAccepted(id=recorded.disruption_id, created=recorded.created)
+
+
+async def disruption_status(c: Container, disruption_id: int) -> DisruptionStatus:
+    async with c.db.reading() as s:
+        d = await s.get(Disruption, disruption_id)
+        if d is None:
+            raise HTTPException(404, f"no disruption {disruption_id}")
+        by_status = dict(
+            (
+                await s.execute(
+                    select(Conversation.status, func.sum(Conversation.passengers))
+                    .where(Conversation.disruption_id == disruption_id)
+                    .group_by(Conversation.status)
+                )
+            ).all()
+        )
+        bookings = (
+            await s.scalar(select(func.count()).select_from(Conversation).where(Conversation.disruption_id == disruption_id))
+        ) or 0
+        notified = (
+            await s.scalar(
+                select(func.coalesce(func.sum(Conversation.passengers), 0)).where(
+                    Conversation.disruption_id == disruption_id, Conversation.first_sent_at.is_not(None)
+                )
+            )
+        ) or 0
+        accepted = (
+            await s.scalar(
+                select(func.coalesce(func.sum(Conversation.passengers), 0)).where(
+                    Conversation.disruption_id == disruption_id, Conversation.chosen_at.is_not(None)
+                )
+            )
+        ) or 0
+
+    def count(*names: str) -> int:
+        return int(sum(by_status.get(n, 0) or 0 for n in names))
+
+    return DisruptionStatus(
+        id=d.id,
+        kind=d.kind,
+        status=d.status,
+        reason=d.reason,
+        created_at=d.created_at,
+        impacted=d.impacted_passengers,
+        bookings=int(bookings),
+        notified=int(notified),
+        accepted=int(accepted),
+        booked=count("booked"),
+        escalated=count("escalated", "agent"),
+        opted_out=count("opted_out"),
+        pending=count("pending"),
+        offered=count("offered"),
+    )
+
+
+@router.get("/disruptions/{disruption_id}", response_model=DisruptionStatus, responses=responses(404))
+async def get_disruption(disruption_id: PathId, c: Wired) -> DisruptionStatus:
+    return await disruption_status(c, disruption_id)
+
+
+class FlightOut(BaseModel):
+    carrier: str
+    number: str
+    date: dt.date
+    origin: str
+    destination: str
+    departure: dt.datetime
+    arrival: dt.datetime
+    estimated_departure: dt.datetime | None
+    status: str
+    booked_passengers: int
+
+
+@router.get("/flights", response_model=list[FlightOut])
+async def list_flights(date: dt.date, c: Wired) -> list[FlightOut]:
+    async with c.db.reading() as s:
+        flights = list((await s.scalars(select(Flight).where(Flight.service_date == date).order_by(Flight.dep_utc))).all())
+        sold = dict(
+            (
+                await s.execute(
+                    select(Inventory.flight_id, func.sum(Inventory.sold))
+                    .where(Inventory.flight_id.in_([f.id for f in flights]))
+                    .group_by(Inventory.flight_id)
+                )
+            ).all()
+        )
+    return [
+        FlightOut(
+            carrier=f.carrier,
+            number=f.number,
+            date=f.service_date,
+            origin=f.origin,
+            destination=f.destination,
+            departure=f.dep_utc,
+            arrival=f.arr_utc,
+            estimated_departure=f.est_dep_utc,
+            status=f.status,
+            booked_passengers=int(sold.get(f.id, 0) or 0),
+        )
+        for f in flights
+    ]
+
+
+class CabinInventory(BaseModel):
+    cabin: str
+    capacity: int
+    sold: int
+    held: int
+    available: int
+
+
+class FlightInventory(BaseModel):
+    carrier: str
+    number: str
+    date: dt.date
+    status: str
+    cabins: list[CabinInventory]
+    segments_confirmed: int
+
+
+@router.get("/flights/{carrier}/{number}/{date}/inventory", response_model=FlightInventory, responses=responses(404))
+async def flight_inventory(
+    carrier: Annotated[str, Path(pattern=CARRIER)], number: Annotated[str, Path(pattern=FLIGHT_NUMBER)], date: dt.date, c: Wired
+) -> FlightInventory:
+    async with c.db.reading() as s:
+        flight = (
+            await s.scalars(
+                select(Flight).where(Flight.carrier == carrier, Flight.number == number, Flight.service_date == date)
+            )
+        ).first()
+        if flight is None:
+            raise HTTPException(404, f"no flight {carrier}{number} on {date.isoformat()}")
+        rows = (await s.scalars(select(Inventory).where(Inventory.flight_id == flight.id).order_by(Inventory.cabin))).all()
+        confirmed = await s.scalar(
+            select(func.count()).select_from(Segment).where(Segment.flight_id == flight.id, Segment.status == "HK")
+        )
+    return FlightInventory(
+        carrier=carrier,
+        number=number,
+        date=date,
+        status=flight.status,
+        cabins=[
+            CabinInventory(cabin=r.cabin, capacity=r.capacity, sold=r.sold, held=r.held, available=r.capacity - r.sold - r.held)
+            for r in rows
+        ],
+        segments_confirmed=int(confirmed or 0),
+    )
+
+
+class EscalationOut(BaseModel):
+    id: int
+    conversation_id: int
+    disruption_id: int
+    reason: str
+    tier: int
+    status: str
+    created_at: dt.datetime
+
+
+@router.get("/escalations", response_model=list[EscalationOut])
+async def list_escalations(
+    c: Wired, disruption_id: QueryId = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200
+) -> list[EscalationOut]:
+    async with c.db.reading() as s:
+        query = select(Escalation).order_by(Escalation.tier.desc(), Escalation.created_at).limit(limit)
+        if disruption_id is not None:
+            query = query.where(Escalation.disruption_id == disruption_id)
+        rows = (await s.scalars(query)).all()
+    return [
+        EscalationOut(
+            id=e.id,
+            conversation_id=e.conversation_id,
+            disruption_id=e.disruption_id,
+            reason=e.reason,
+            tier=e.tier,
+            status=e.status,
+            created_at=e.created_at,
+        )
+        for e in rows
+    ]
+
+
+async def outbox_depth(c: Container) -> int:
+    async with c.db.reading() as s:
+        return int(
+            await s.scalar(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_(["pending", "sending"]))
+            )
+            or 0
+        )

@@ -1,0 +1,183 @@
+"""Data-subject endpoints: consent read/write, export (Art. 20) and erasure (Art. 17), each with its scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from consent import ledger, privacy
+from consent.models import ConsentEvent, ConsentState
+from gateway.auth import CONSENT_READ, CONSENT_WRITE, DSR_ERASE, DSR_EXPORT, ApiKey
+from gateway.http.api import Wired, require_scope
+from gateway.http.inputs import Line, PathId
+from gateway.http.problems import responses
+from infra import redis_erasure
+from infra.orm import Base
+from rebooking_core.models import Passenger
+from rebooking_core.types import ChannelName
+
+Channel = Literal["whatsapp", "sms", "push", "email", "telegram"]
+Purpose = Literal["service", "marketing"]
+Reason = Annotated[Line | None, Query(max_length=160, description="why (recorded in the audit log)")]
+
+router = APIRouter(prefix="/v1", tags=["privacy"], responses=responses(401, 403, 404))
+
+
+class ConsentNow(BaseModel):
+    channel: str
+    purpose: str
+    state: str
+    updated_at: dt.datetime
+
+
+class ConsentChange(BaseModel):
+    channel: str
+    purpose: str
+    state: str
+    source: str
+    evidence: str | None
+    legal_basis: str
+    at: dt.datetime
+
+
+class ConsentOut(BaseModel):
+    passenger_id: int
+    current: list[ConsentNow]
+    history: list[ConsentChange]
+
+
+class ConsentIn(BaseModel):
+    state: Literal["granted", "withdrawn"]
+    legal_basis: Line = Field(default="consent", max_length=24)
+    reason: Line | None = Field(default=None, max_length=160)
+
+
+class ConsentWritten(BaseModel):
+    passenger_id: int
+    channel: str
+    purpose: str
+    state: str
+    changed: bool
+
+
+def _actor(key: ApiKey) -> str:
+    return f"ops_api:{key.key_id}"
+
+
+async def _passenger(s: Any, passenger_id: int) -> Passenger:
+    pax = await s.get(Passenger, passenger_id)
+    if pax is None:
+        raise HTTPException(404, f"no passenger {passenger_id}")
+    return pax  # type: ignore[no-any-return]
+
+
+@router.get("/passengers/{passenger_id}/consent", response_model=ConsentOut)
+async def get_consent(
+    passenger_id: PathId, c: Wired, key: Annotated[ApiKey, Depends(require_scope(CONSENT_READ))]
+) -> ConsentOut:
+    async with c.db.reading() as s:
+        await _passenger(s, passenger_id)
+        now = (
+            await s.scalars(
+                select(ConsentState)
+                .where(ConsentState.passenger_id == passenger_id)
+                .order_by(ConsentState.channel, ConsentState.purpose)
+            )
+        ).all()
+        history = (
+            await s.scalars(
+                select(ConsentEvent).where(ConsentEvent.passenger_id == passenger_id).order_by(ConsentEvent.at, ConsentEvent.id)
+            )
+        ).all()
+    return ConsentOut(
+        passenger_id=passenger_id,
+        current=[ConsentNow(channel=r.channel, purpose=r.purpose, state=r.state, updated_at=r.updated_at) for r in now],
+        history=[
+            ConsentChange(
+                channel=e.channel,
+                purpose=e.purpose,
+                state=e.state,
+                source=e.source,
+                evidence=e.evidence,
+                legal_basis=e.legal_basis,
+                at=e.at,
+            )
+            for e in history
+        ],
+    )
+
+
+@router.put("/passengers/{passenger_id}/consent/{channel}/{purpose}", response_model=ConsentWritten, responses=responses(409))
+async def put_consent(
+    passenger_id: PathId,
+    channel: Channel,
+    purpose: Purpose,
+    body: ConsentIn,
+    c: Wired,
+    key: Annotated[ApiKey, Depends(require_scope(CONSENT_WRITE))],
+) -> ConsentWritten:
+    async with c.db.transaction() as s:
+        pax = await _passenger(s, passenger_id)
+        if pax.erased_at is not None and body.state == "granted":
+            raise HTTPException(409, f"passenger {passenger_id} was erased; consent cannot be granted")
+        changed = await ledger.record(
+            s,
+            passenger_id=passenger_id,
+            channel=ChannelName(channel).value,
+            purpose=purpose,
+            granted=body.state == "granted",
+            source="ops_api",
+            evidence=key.key_id,
+            legal_basis=body.legal_basis,
+            actor=_actor(key),
+            reason=body.reason,
+            at=c.clock(),
+        )
+    if changed:
+        c.wake()
+    return ConsentWritten(passenger_id=passenger_id, channel=channel, purpose=purpose, state=body.state, changed=changed)
+
+
+@router.get("/passengers/{passenger_id}/export")
+async def export_passenger(
+    passenger_id: PathId, c: Wired, key: Annotated[ApiKey, Depends(require_scope(DSR_EXPORT))], reason: Reason = None
+) -> dict[str, Any]:
+    """Everything held about the passenger, as JSON matching `GET /v1/privacy/export-schema`."""
+    async with c.db.transaction() as s:
+        bundle = await privacy.export(s, Base.metadata, passenger_id, at=c.clock(), actor=_actor(key), reason=reason)
+    if bundle is None:
+        raise HTTPException(404, f"no passenger {passenger_id}")
+    return bundle
+
+
+@router.get("/privacy/export-schema")
+async def export_schema(key: Annotated[ApiKey, Depends(require_scope(DSR_EXPORT))]) -> dict[str, Any]:
+    return privacy.export_schema(Base.metadata)
+
+
+@router.delete("/passengers/{passenger_id}")
+async def erase_passenger(
+    passenger_id: PathId, c: Wired, key: Annotated[ApiKey, Depends(require_scope(DSR_ERASE))], reason: Reason = None
+) -> dict[str, Any]:
+    """Erase the passenger everywhere; the receipt lists what changed where. Repeating it is harmless."""
+    async with c.db.transaction() as s:
+        held = await privacy.collect(s, Base.metadata, passenger_id)
+        if held is None:
+            raise HTTPException(404, f"no passenger {passenger_id}")
+        stores: dict[str, int] = {}
+        if c.settings.redis_url:
+            # Before the database forgets the identifiers that Redis entries are found by.
+            stores["redis"] = await redis_erasure.scrub(
+                c.settings.redis_url, passenger_id=passenger_id, identifiers=held.identifiers()
+            )
+        erased = await privacy.erase(s, Base.metadata, passenger_id, at=c.clock(), actor=_actor(key), reason=reason)
+    if erased is None:
+        raise HTTPException(404, f"no passenger {passenger_id}")
+    receipt, _ = erased
+    body = receipt.as_json()
+    body["stores"] = stores
+    return body

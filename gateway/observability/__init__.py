@@ -1,0 +1,1 @@
+"""Metrics and tracing for the gateway and the workers."""

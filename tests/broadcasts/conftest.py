@@ -1,4 +1,0 @@
-"""Broadcast tests reuse the engine rig and the Slack desk fixtures."""
-
-from tests.conversations.conftest import clock, rig  # noqa: F401  (fixtures)
-from tests.slack.conftest import desk, fake, settings_overrides, slack_server  # noqa: F401  (fixtures)
