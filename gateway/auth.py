@@ -1,14 +1,9 @@
-"""Settings pieces for data-subject rights: scoped ops API keys and retention periods."""
+"""Ops API keys and their scopes: which key may run disruptions, read or write consent, export or erase."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import dataclass
-
-from pydantic import BaseModel, Field
-
-from consent.retention import RetentionPolicy
 
 OPS = "ops"
 CONSENT_READ = "consent:read"
@@ -48,23 +43,3 @@ def parse_api_keys(raw: str) -> list[ApiKey]:
             )
         keys.append(ApiKey(secret, scopes))
     return keys
-
-
-class RetentionSettings(BaseModel):
-    """Days each kind of record is kept (`REBOOK_RETENTION__CONTENT_DAYS=90`, …)."""
-
-    content_days: float = Field(default=90, gt=0)
-    delivery_days: float = Field(default=90, gt=0)
-    booking_days: float = Field(default=7 * 365.25, gt=0)
-    audit_days: float = Field(default=7 * 365.25, gt=0)
-    event_days: float = Field(default=30, gt=0)
-    purge_every_minutes: float = Field(default=60, gt=0)
-
-    def policy(self) -> RetentionPolicy:
-        return RetentionPolicy(
-            content=dt.timedelta(days=self.content_days),
-            deliveries=dt.timedelta(days=self.delivery_days),
-            bookings=dt.timedelta(days=self.booking_days),
-            audit=dt.timedelta(days=self.audit_days),
-            events=dt.timedelta(days=self.event_days),
-        )

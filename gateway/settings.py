@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import logging
 import re
@@ -11,7 +12,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
-from gateway.auth import ApiKey, RetentionSettings, parse_api_keys
+from consent.retention import RetentionPolicy
+from gateway.auth import ApiKey, parse_api_keys
 from infra.db import async_url
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,26 @@ def _parse_pii_keys(raw: str) -> list[tuple[str, str]]:
             raise ValueError(f"REBOOK_PII_KEYS names key id {kid!r} twice")
         pairs.append((kid, secret))
     return pairs
+
+
+class RetentionSettings(BaseModel):
+    """Days each kind of record is kept (`REBOOK_RETENTION__CONTENT_DAYS=90`, …)."""
+
+    content_days: float = Field(default=90, gt=0)
+    delivery_days: float = Field(default=90, gt=0)
+    booking_days: float = Field(default=7 * 365.25, gt=0)
+    audit_days: float = Field(default=7 * 365.25, gt=0)
+    event_days: float = Field(default=30, gt=0)
+    purge_every_minutes: float = Field(default=60, gt=0)
+
+    def policy(self) -> RetentionPolicy:
+        return RetentionPolicy(
+            content=dt.timedelta(days=self.content_days),
+            deliveries=dt.timedelta(days=self.delivery_days),
+            bookings=dt.timedelta(days=self.booking_days),
+            audit=dt.timedelta(days=self.audit_days),
+            events=dt.timedelta(days=self.event_days),
+        )
 
 
 class TracingSettings(BaseModel):

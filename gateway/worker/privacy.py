@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from consent import audit
 from consent.retention import PurgeReport, purge
-from gateway.auth import RetentionSettings
+from gateway.settings import RetentionSettings
 from infra import crypto
 from infra.db import Database
 from infra.orm import Base
