@@ -272,7 +272,7 @@ def cmd_disrupt(args: argparse.Namespace) -> int:
 
 def cmd_whatsapp_templates(args: argparse.Namespace) -> int:
     import locales
-    from channels.whatsapp_templates import template_definitions
+    from channels.whatsapp.templates import template_definitions
 
     settings = _settings()
     definitions: list[dict[str, object]] = []

@@ -16,16 +16,10 @@ import httpx
 import pytest
 
 import locales
-from channels.whatsapp import (
-    DEFAULT_TEMPLATES,
-    WhatsAppChannel,
-    clip,
-    parse_webhook,
-    render_whatsapp,
-    shorten_title,
-    verify_signature,
-)
-from channels.whatsapp_templates import template_definitions
+from channels.whatsapp import WhatsAppChannel, parse_webhook, render_whatsapp, verify_signature
+from channels.whatsapp.client import DEFAULT_TEMPLATES
+from channels.whatsapp.render import clip, shorten_title
+from channels.whatsapp.templates import template_definitions
 from conversations.broadcasts.broadcaster import TEMPLATE_KEY as BROADCAST_KEY
 from conversations.ports import (
     Channel,
