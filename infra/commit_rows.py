@@ -4,7 +4,7 @@ A booking reply writes an inbound message, an outbox message and an audit entry.
 they cost a unit-of-work flush and a round trip each; queued here they go in as one INSERT per
 table, chained as data-modifying CTEs of a single statement (an executemany per table on SQLite,
 or when a table has many rows).
-Nothing is written if the transaction rolls back.
+Nothing is written if the transaction rolls back. The write is the first stage of `infra.commit_hooks`.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, event, insert, literal, select, union_all
+from sqlalchemy import Select, Table, bindparam, insert, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
+
+from infra import commit_hooks
 
 __all__ = ["insert_at_commit"]
 
-#: `Session.info` key of the rows queued for the commit, by table in the order first queued.
-_QUEUED = "rebook.commit_rows"
 #: More rows than this in one table (a fan-out batch's audit entries) go in as an executemany of one
 #: prepared INSERT: a statement per row count would be compiled and planned anew for every batch.
 _FEW = 4
@@ -28,16 +28,14 @@ _FEW = 4
 
 def insert_at_commit(session: AsyncSession | Session, table: Table, row: Mapping[str, Any]) -> None:
     """Queue a row for the commit; rows of one table must name the same columns, in the same order."""
-    sync = session.sync_session if isinstance(session, AsyncSession) else session
-    queued: dict[Table, list[dict[str, Any]]] = sync.info.setdefault(_QUEUED, {})
-    queued.setdefault(table, []).append(dict(row))
+    commit_hooks.queue(session, _WRITE, (table, dict(row)))
 
 
-@event.listens_for(Session, "before_commit", insert=True)  # first: seat moves deferred to commit go last
-def _write(session: Session) -> None:
-    queued: dict[Table, list[dict[str, Any]]] = session.info.pop(_QUEUED, {})
-    if not queued:
-        return
+def _write(session: Session, items: list[tuple[Table, dict[str, Any]]]) -> None:
+    """The queued rows, by table in the order each table was first queued."""
+    queued: dict[Table, list[dict[str, Any]]] = {}
+    for table, row in items:
+        queued.setdefault(table, []).append(row)
     if session.get_bind().dialect.name != "postgresql" or any(len(rows) > _FEW for rows in queued.values()):
         for table, rows in queued.items():
             session.execute(insert(table), rows)
@@ -68,8 +66,4 @@ def _statement(shape: tuple[tuple[Table, tuple[str, ...], int], ...]) -> Select[
     return select(literal(1)).add_cte(*writes)
 
 
-@event.listens_for(Session, "after_transaction_end")
-def _forget(session: Session, transaction: SessionTransaction) -> None:
-    """Rows of a rolled-back transaction never happened."""
-    if transaction.parent is None:
-        session.info.pop(_QUEUED, None)
+_WRITE = commit_hooks.CommitHook(commit_hooks.CommitStage.QUEUED_ROWS, "rows inserted at commit", _write)

@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from infra import commit_hooks
+
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
@@ -160,7 +162,8 @@ async def require_reachable(url: str) -> None:
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    """Sessions whose commits run the work queued for them (`infra.commit_hooks`), on their own session class."""
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=commit_hooks.session_class())
 
 
 class Database:

@@ -20,7 +20,7 @@ from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from rebooking_core.impact import ImpactedBooking
+from rebooking_core.impact_rules import ImpactedBooking
 from rebooking_core.network import NetworkSnapshot
 from rebooking_core.options import Itinerary, find_itineraries
 from rebooking_core.ranking import DEFAULT_WEIGHTS, RankedOption, RankingWeights, rank

@@ -4,7 +4,7 @@ The snapshot is loaded once per batch and searched many times; its free counts a
 a promise: every seat is still taken by the atomic guarded UPDATE in `rebooking_core.inventory`,
 and a batch decrements the snapshot as it holds seats so the next booking in the same batch sees
 them gone. The legs themselves (a `Schedule`) are kept across batches while the database still
-shows the same times for them (`ScheduleCache`).
+shows the same times for them (`ScheduleCache`). Loading them is `rebooking_core.network_store`'s.
 """
 
 from __future__ import annotations
@@ -14,13 +14,10 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DateTime, bindparam, func, select, type_coerce
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from rebooking_core.models import Flight, Inventory
-from rebooking_core.types import FlightStatus
+if TYPE_CHECKING:
+    from rebooking_core.network_store import load_network
 
 __all__ = ["Leg", "NetworkSnapshot", "Schedule", "ScheduleCache", "load_network"]
 
@@ -58,7 +55,7 @@ class Schedule:
     ) -> None:
         self.legs: dict[int, Leg] = {leg.flight_id: leg for leg in legs}
         self.window = window
-        #: Each leg's departure and arrival as the database stored them: what `load_network` compares.
+        #: Each leg's departure and arrival as the database stored them: what `network_store.load_network` compares.
         self.times = dict(times or {})
         self.routes: dict[Hashable, Any] = {}
         by_origin: dict[str, list[Leg]] = defaultdict(list)
@@ -181,81 +178,10 @@ class ScheduleCache:
         self._schedules = others[max(0, len(others) - self.size + 1) :] + [schedule]
 
 
-#: A new schedule's window reaches this far around the one asked for, so the next batches (whose
-#: bookings leave a little earlier or later) find it cached.
-_GRID = dt.timedelta(hours=6)
-_SLACK = dt.timedelta(hours=12)
+def __getattr__(name: str) -> Any:
+    """`load_network` lives in `network_store` (this module stays free of SQLAlchemy); importable here for callers not yet moved."""
+    if name == "load_network":
+        from rebooking_core.network_store import load_network
 
-
-def _widened(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    epoch = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-    return epoch + (start - epoch) // _GRID * _GRID, epoch + -(-(end + _SLACK - epoch) // _GRID) * _GRID
-
-
-async def load_network(
-    session: AsyncSession,
-    *,
-    start: dt.datetime,
-    end: dt.datetime,
-    schedules: ScheduleCache | None = None,
-) -> NetworkSnapshot:
-    """Every operating flight departing in [start, end] with its free seats.
-
-    One query of seats and times; a second for the legs only when no cached schedule of a window
-    around [start, end] matches those times.
-    """
-    schedules = schedules if schedules is not None else ScheduleCache(size=1)
-    cached = schedules.covering(start, end)
-    window = cached.window if cached is not None and cached.window is not None else _widened(start, end)
-    times, free = await _seats(session, *window)
-    schedule = cached
-    if schedule is None or schedule.times != times:
-        schedule = Schedule(await _legs(session, *window), window=window, times=times)
-        schedules.keep(schedule, replaces=cached)
-    return NetworkSnapshot(schedule, free, earliest=start, latest=end)
-
-
-_DEP = func.coalesce(Flight.est_dep_utc, Flight.dep_utc)
-_ARR = func.coalesce(Flight.est_arr_utc, Flight.arr_utc)
-_OPERATING = (
-    Flight.status != FlightStatus.CANCELLED.value,
-    _DEP.between(bindparam("start"), bindparam("end")),
-)
-#: Free seats per leg and cabin, and each leg's times as stored (no conversion: they are only compared).
-_SEATS = (
-    select(
-        Inventory.flight_id,
-        type_coerce(_DEP, DateTime()),
-        type_coerce(_ARR, DateTime()),
-        Inventory.cabin,
-        Inventory.capacity - Inventory.sold - Inventory.held,
-    )
-    .join(Flight, Inventory.flight_id == Flight.id)
-    .where(*_OPERATING)
-)
-_LEGS = select(
-    Flight.id,
-    Flight.carrier,
-    Flight.number,
-    Flight.service_date,
-    Flight.origin,
-    Flight.destination,
-    _DEP.label("dep"),
-    _ARR.label("arr"),
-).where(*_OPERATING)
-
-
-async def _seats(
-    session: AsyncSession, start: dt.datetime, end: dt.datetime
-) -> tuple[dict[int, tuple[object, object]], dict[tuple[int, str], int]]:
-    times: dict[int, tuple[object, object]] = {}
-    free: dict[tuple[int, str], int] = {}
-    # Plain tuples: every batch of the fan-out loads a couple of thousand rows here.
-    for fid, dep, arr, cabin, seats in await session.execute(_SEATS, {"start": start, "end": end}):
-        times[fid] = (dep, arr)
-        free[(fid, cabin)] = seats
-    return times, free
-
-
-async def _legs(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> list[Leg]:
-    return [Leg(*row) for row in await session.execute(_LEGS, {"start": start, "end": end})]
+        return load_network
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

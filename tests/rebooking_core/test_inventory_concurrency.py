@@ -14,7 +14,7 @@ from rebooking_core.booking import BookingResult, BookingStatus, book_option
 from rebooking_core.impact import assess_impact
 from rebooking_core.inventory import hold_seats, release_seats
 from rebooking_core.models import Inventory, Offer, OfferOption, SeatHold, Segment
-from rebooking_core.network import load_network
+from rebooking_core.network_store import load_network
 from rebooking_core.offers import create_offer
 from tests.rebooking_core.factories import T0, add_booking, add_disruption, add_flight, at, counters
 

@@ -15,7 +15,8 @@ from rebooking_core.eu261 import compensation
 from rebooking_core.impact import ImpactedBooking, assess_impact
 from rebooking_core.inventory import move_many, release_seats
 from rebooking_core.models import Flight, Inventory, Offer, OfferOption, SeatHold, Segment
-from rebooking_core.network import NetworkSnapshot, load_network
+from rebooking_core.network import NetworkSnapshot
+from rebooking_core.network_store import load_network
 from rebooking_core.offers import (
     CreatedOffer,
     InventoryInconsistent,

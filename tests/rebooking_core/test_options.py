@@ -6,7 +6,8 @@ import datetime as dt
 import itertools
 
 from rebooking_core.models import Inventory
-from rebooking_core.network import Leg, NetworkSnapshot, ScheduleCache, load_network
+from rebooking_core.network import Leg, NetworkSnapshot, ScheduleCache
+from rebooking_core.network_store import load_network
 from rebooking_core.options import find_itineraries
 from tests.rebooking_core.factories import T0, add_flight, at
 
