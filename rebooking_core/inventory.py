@@ -132,7 +132,7 @@ async def move_many(session: AsyncSession, moves: Mapping[tuple[int, str], tuple
 
 
 def move_many_now(session: Session, moves: Mapping[tuple[int, str], tuple[int, int]]) -> set[tuple[int, str]]:
-    """`move_many` from synchronous session code: a ``before_commit`` hook, where a booking's deferred moves run."""
+    """`move_many` from synchronous session code: the commit hook (`infra.commit_hooks`) where a booking's deferred moves run."""
     if not moves:
         return set()
     ordered = sorted(moves.items())
