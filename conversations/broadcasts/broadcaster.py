@@ -32,8 +32,9 @@ from conversations.broadcasts.ports import (
 )
 from conversations.clock import Clock
 from conversations.lifecycles import OutboxStatus
-from conversations.models import OUTBOX, OUTBOX_READY, Conversation, OutboxMessage, Priority
+from conversations.models import OUTBOX, OUTBOX_READY, Conversation, OutboxMessage
 from conversations.outbox.rendering import Branding, flight_code
+from conversations.outbox.rows import broadcast_row
 from conversations.ports import ChannelError, OutboundMessage, TemplateCall
 from infra.db import Database
 from infra.idempotency import insert_or_get
@@ -46,8 +47,7 @@ log = logging.getLogger(__name__)
 AIRPORT_WINDOW = dt.timedelta(hours=24)
 MAX_TEXT = 1024
 TEMPLATE_KEY = "broadcast_notice"
-#: The outbox `key` of a broadcast row, and the `last_error` the dispatcher gives a row nobody consented to.
-NOTICE_KEY = "broadcast"
+#: The `last_error` the dispatcher gives a row nobody consented to.
 NO_CONSENT = "no_consented_channel"
 _FLIGHT = re.compile(r"^(?P<carrier>[A-Z0-9]{2})(?P<number>\d{1,4})(?:/(?P<date>\d{4}-\d{2}-\d{2}))?$")
 _AIRPORT = re.compile(r"^[A-Z]{3}$")
@@ -134,29 +134,10 @@ async def create_broadcast(db: Database, request: BroadcastRequested, *, clock: 
             )
         ).all()
         if rows:
-            await s.execute(insert(OUTBOX), [_row(broadcast_id, pid, fid, now) for pid, fid in rows])
+            await s.execute(insert(OUTBOX), [broadcast_row(broadcast_id, pid, fid, now) for pid, fid in rows])
         else:
             await s.execute(update(Broadcast).where(Broadcast.id == broadcast_id).values(status="done", finished_at=now))
         return broadcast_id
-
-
-def _row(broadcast_id: int, passenger_id: int, flight_id: int, at: dt.datetime) -> dict[str, object]:
-    """One passenger's notice; its idempotency key makes a second row for them impossible."""
-    return {
-        "conversation_id": None,
-        "passenger_id": passenger_id,
-        "broadcast_id": broadcast_id,
-        "idempotency_key": f"b{broadcast_id}-p{passenger_id}",
-        "key": NOTICE_KEY,
-        "params": {"flight_id": flight_id},
-        "offer_id": None,
-        "priority": Priority.BROADCAST.value,
-        "status": OutboxStatus.PENDING.value,
-        "tried_channels": [],
-        "attempts": 0,
-        "next_attempt_at": at,
-        "created_at": at,
-    }
 
 
 async def broadcast_counts(db: Database, broadcast_id: int) -> BroadcastCounts | None:

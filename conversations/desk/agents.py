@@ -37,8 +37,9 @@ from conversations.desk.ports import (
     ThreadReply,
 )
 from conversations.engine import AgentBooked, AgentClaimed, AgentReleased, MessageKind, Status
-from conversations.lifecycles import EscalationStatus, OutboxStatus, move, transition
-from conversations.models import Conversation, Escalation, InboundMessage, OutboxMessage, Priority
+from conversations.lifecycles import EscalationStatus, move, transition
+from conversations.models import Conversation, Escalation, InboundMessage, OutboxMessage
+from conversations.outbox.rows import outbox_row
 from conversations.service import ConversationService
 from infra import crypto
 from infra.db import Database, insert_ignore
@@ -314,24 +315,7 @@ class AgentWorkflow:
         self, s: AsyncSession, conv: Conversation, kind: MessageKind, params: dict[str, object], key: str, now: dt.datetime
     ) -> bool:
         """An outbox row like the engine's own, so consent, language and fallback rules apply unchanged."""
-        return await insert_ignore(
-            s,
-            OutboxMessage,
-            {
-                "conversation_id": conv.id,
-                "idempotency_key": key[:96],
-                "key": kind.value,
-                "params": params,
-                "offer_id": conv.offer_id,
-                "priority": Priority.ANSWER.value,
-                "status": OutboxStatus.PENDING.value,
-                "channel": None,
-                "tried_channels": [],
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            },
-        )
+        return await insert_ignore(s, OutboxMessage, outbox_row(conv, kind, 0, now, params=params, once=key))
 
     async def _thread_reply(self, a: ThreadReply) -> DeskReply | None:
         """An agent's reply in a passenger thread goes to the passenger; `note:` stays internal."""
