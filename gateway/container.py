@@ -7,9 +7,8 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from channels.sandbox import Sandbox, SandboxChannel
-from channels.sms import SmsChannel
-from channels.whatsapp import WhatsAppChannel
+from channels.registry import CHANNELS, Wiring
+from channels.sandbox import Sandbox
 from conversations.broadcasts.broadcaster import BroadcastNotices
 from conversations.clock import utcnow
 from conversations.engine import Policy
@@ -41,39 +40,16 @@ def configure_keyring(settings: Settings) -> crypto.Keyring:
 
 
 def build_channels(settings: Settings, sandbox: Sandbox | None) -> dict[str, Channel]:
-    if settings.sandbox:
-        box = sandbox or Sandbox()
-        return {
-            "whatsapp": SandboxChannel("whatsapp", box, senders=settings.whatsapp.numbers),
-            "sms": SandboxChannel("sms", box, max_segments=settings.twilio.max_segments, senders=settings.twilio.numbers),
-        }
+    """Every registered channel whose settings section is set up; under `settings.sandbox`, all of them, recording."""
+    box = (sandbox or Sandbox()) if settings.sandbox else None
+    wiring = Wiring(public_base_url=settings.public_base_url)
     channels: dict[str, Channel] = {}
-    if settings.whatsapp.enabled:
-        wa = settings.whatsapp
-        channels["whatsapp"] = WhatsAppChannel(
-            phone_number_id=wa.numbers[0],
-            phone_number_ids=wa.numbers[1:],
-            token=wa.token.get_secret_value() if wa.token else "",
-            api_base=wa.api_base,
-            api_version=wa.api_version,
-            max_connections=wa.max_connections,
-            templates={
-                key: {loc: (b.name, b.language) for loc, b in by_locale.items()}
-                for key, by_locale in wa.templates.items()
-            },
-        )
-    if settings.twilio.enabled:
-        tw = settings.twilio
-        channels["sms"] = SmsChannel(
-            account_sid=tw.account_sid or "",
-            auth_token=tw.auth_token.get_secret_value() if tw.auth_token else "",
-            from_number=tw.numbers[0],
-            from_numbers=tw.numbers[1:],
-            api_base=tw.api_base,
-            max_connections=tw.max_connections,
-            status_callback_url=settings.public_base_url.rstrip("/") + "/webhooks/twilio/status",
-            max_segments=tw.max_segments,
-        )
+    for entry in CHANNELS:
+        section = getattr(settings, entry.section)
+        if box is not None:
+            channels[entry.name] = entry.sandboxed(section, box)
+        elif section.enabled:
+            channels[entry.name] = entry.build(section, wiring)
     return channels
 
 

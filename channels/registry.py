@@ -1,0 +1,157 @@
+"""The passenger channels a deployment can run, as data: a new channel is one more entry, not a new branch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from channels.sandbox import Sandbox, SandboxChannel
+from channels.sms import SmsChannel
+from channels.whatsapp import WhatsAppChannel
+from conversations.ports import Capabilities, Channel
+
+
+class Secret(Protocol):
+    """A secret setting (pydantic's SecretStr) that never prints its value."""
+
+    def get_secret_value(self) -> str: ...
+
+
+class Section(Protocol):
+    """What every channel's settings section tells the gateway: whether it is set up, and its sender pool."""
+
+    @property
+    def enabled(self) -> bool: ...
+
+    @property
+    def numbers(self) -> tuple[str, ...]: ...
+
+
+class TwilioSection(Section, Protocol):
+    """The `twilio` settings the SMS channel is built from."""
+
+    @property
+    def account_sid(self) -> str | None: ...
+
+    @property
+    def auth_token(self) -> Secret | None: ...
+
+    @property
+    def api_base(self) -> str: ...
+
+    @property
+    def max_segments(self) -> int: ...
+
+    @property
+    def max_connections(self) -> int: ...
+
+
+class TemplateBinding(Protocol):
+    """One approved Meta template: its name and language code."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def language(self) -> str: ...
+
+
+class WhatsAppSection(Section, Protocol):
+    """The `whatsapp` settings the WhatsApp channel is built from."""
+
+    @property
+    def token(self) -> Secret | None: ...
+
+    @property
+    def api_base(self) -> str: ...
+
+    @property
+    def api_version(self) -> str: ...
+
+    @property
+    def max_connections(self) -> int: ...
+
+    @property
+    def templates(self) -> Mapping[str, Mapping[str, TemplateBinding]]: ...
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What a channel needs from the deployment beyond its own section."""
+
+    public_base_url: str
+
+
+S = TypeVar("S", bound=Section)
+
+
+@dataclass(frozen=True)
+class ChannelEntry(Generic[S]):
+    """One channel: the settings section that enables it, its limits, and how to build it real or sandboxed."""
+
+    name: str
+    #: The `Settings` attribute holding the channel's section (`REBOOK_<SECTION>__*`); its `numbers` are the sender pool.
+    section: str
+    capabilities: Capabilities
+    build: Callable[[S, Wiring], Channel]
+    sandboxed: Callable[[S, Sandbox], Channel]
+
+
+def _secret(value: Secret | None) -> str:
+    return value.get_secret_value() if value else ""
+
+
+def _whatsapp(wa: WhatsAppSection, wiring: Wiring) -> Channel:
+    return WhatsAppChannel(
+        phone_number_id=wa.numbers[0],
+        phone_number_ids=wa.numbers[1:],
+        token=_secret(wa.token),
+        api_base=wa.api_base,
+        api_version=wa.api_version,
+        max_connections=wa.max_connections,
+        templates={
+            key: {loc: (b.name, b.language) for loc, b in by_locale.items()}
+            for key, by_locale in wa.templates.items()
+        },
+    )
+
+
+def _sms(tw: TwilioSection, wiring: Wiring) -> Channel:
+    return SmsChannel(
+        account_sid=tw.account_sid or "",
+        auth_token=_secret(tw.auth_token),
+        from_number=tw.numbers[0],
+        from_numbers=tw.numbers[1:],
+        api_base=tw.api_base,
+        max_connections=tw.max_connections,
+        status_callback_url=wiring.public_base_url.rstrip("/") + "/webhooks/twilio/status",
+        max_segments=tw.max_segments,
+    )
+
+
+def _sandboxed_whatsapp(wa: WhatsAppSection, box: Sandbox) -> Channel:
+    return SandboxChannel("whatsapp", box, senders=wa.numbers)
+
+
+def _sandboxed_sms(tw: TwilioSection, box: Sandbox) -> Channel:
+    return SandboxChannel("sms", box, max_segments=tw.max_segments, senders=tw.numbers)
+
+
+#: In the order the gateway builds them.
+CHANNELS: tuple[ChannelEntry[Any], ...] = (
+    ChannelEntry[WhatsAppSection](
+        name="whatsapp",
+        section="whatsapp",
+        capabilities=WhatsAppChannel.capabilities,
+        build=_whatsapp,
+        sandboxed=_sandboxed_whatsapp,
+    ),
+    ChannelEntry[TwilioSection](
+        name="sms",
+        section="twilio",
+        capabilities=SmsChannel.capabilities,
+        build=_sms,
+        sandboxed=_sandboxed_sms,
+    ),
+)
