@@ -1,0 +1,227 @@
+"""Each Channel adapter wired to its provider fake for the contract suite: a new channel adds a rig and a RIGS entry."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from typing import Protocol
+
+from channels.sandbox import Sandbox, SandboxChannel
+from channels.sms import SmsChannel
+from channels.whatsapp import WhatsAppChannel
+from conversations.ports import (
+    Channel,
+    ChannelError,
+    ProviderUnavailable,
+    RateLimited,
+    RecipientUnreachable,
+)
+from tests.fakes.graph_api import FakeGraphAPI
+from tests.fakes.server import LocalServer
+from tests.fakes.twilio_api import FakeTwilio
+
+PASSENGER = "+34600111222"
+#: A number providers refuse: too short for E.164.
+NOT_A_NUMBER = "12345"
+TWILIO_SENDER = "+14155550100"
+_MENU_LINE = re.compile(r"^\d+\) ", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What the last send put in front of the passenger, as the provider received it."""
+
+    text: str
+    choices: int
+    buttons: tuple[str, ...] = ()
+    rows: tuple[tuple[str, str], ...] = ()
+
+
+class Rig(Protocol):
+    """One adapter wired to its provider fake, and the failures that fake can play."""
+
+    channel: Channel
+    name: str
+    provider: str
+    id_prefix: str
+    rate_code: str
+    unavailable_code: str
+    unreachable_code: str
+
+    def provider_calls(self) -> int: ...
+
+    def shown(self) -> Shown: ...
+
+    def rate_limit_next(self, retry_after: str | None) -> None: ...
+
+    def fail_next_with_5xx(self) -> None: ...
+
+    def unreachable(self) -> str: ...
+
+
+class NetworkRig(Rig, Protocol):
+    """An adapter that calls a provider over HTTP: it can be given wrong credentials or a dead host."""
+
+    wrong_credentials_code: str
+    offline_code: str | None
+
+    def with_wrong_credentials(self) -> Channel: ...
+
+    def offline(self, port: int) -> Channel: ...
+
+
+class TwilioRig:
+    """SmsChannel through the real twilio SDK against FakeTwilio."""
+
+    name, provider, id_prefix = "sms", "twilio", "SM"
+    rate_code, unavailable_code, unreachable_code = "20429", "20500", "21211"
+    wrong_credentials_code = "20003"
+    offline_code: str | None = None
+
+    def __init__(self, fake: FakeTwilio, url: str) -> None:
+        self.fake, self.url = fake, url
+        self.channel: Channel = self._build(fake.auth_token, url)
+
+    def _build(self, token: str, url: str) -> SmsChannel:
+        return SmsChannel(account_sid=self.fake.account_sid, auth_token=token, from_number=TWILIO_SENDER, api_base=url)
+
+    def provider_calls(self) -> int:
+        return len(self.fake.requests)
+
+    def shown(self) -> Shown:
+        body = self.fake.requests[-1].form["Body"]
+        return Shown(text=body, choices=len(_MENU_LINE.findall(body)))
+
+    def rate_limit_next(self, retry_after: str | None) -> None:
+        self.fake.fail_next(1, status=429, code=20429, message="Too Many Requests", retry_after=retry_after)
+
+    def fail_next_with_5xx(self) -> None:
+        self.fake.fail_next(1, status=500, code=20500)
+
+    def unreachable(self) -> str:
+        return NOT_A_NUMBER
+
+    def with_wrong_credentials(self) -> Channel:
+        return self._build("wrong", self.url)
+
+    def offline(self, port: int) -> Channel:
+        return self._build(self.fake.auth_token, f"http://127.0.0.1:{port}")
+
+
+class GraphRig:
+    """WhatsAppChannel through the real pywa_async client against FakeGraphAPI."""
+
+    name, provider, id_prefix = "whatsapp", "meta", "wamid."
+    rate_code, unavailable_code, unreachable_code = "130429", "1", "invalid_number"
+    wrong_credentials_code = "190"
+    offline_code: str | None = "transport"
+
+    def __init__(self, fake: FakeGraphAPI, url: str) -> None:
+        self.fake, self.url = fake, url
+        self.channel: Channel = self._build(fake.token, url)
+
+    def _build(self, token: str, url: str) -> WhatsAppChannel:
+        return WhatsAppChannel(phone_number_id=self.fake.phone_number_id, token=token, api_base=url)
+
+    def provider_calls(self) -> int:
+        return len(self.fake.requests)
+
+    def shown(self) -> Shown:
+        body = self.fake.bodies[-1]
+        if body["type"] == "text":
+            return Shown(text=body["text"]["body"], choices=0)
+        interactive = body["interactive"]
+        action = interactive["action"]
+        buttons = tuple(b["reply"]["title"] for b in action.get("buttons", []))
+        rows = tuple(
+            (row["title"], row.get("description", "")) for s in action.get("sections", []) for row in s["rows"]
+        )
+        return Shown(interactive["body"]["text"], len(buttons) + len(rows), buttons, rows)
+
+    def rate_limit_next(self, retry_after: str | None) -> None:
+        self.fake.fail_next(1, status=429, code=130429, retry_after=retry_after)
+
+    def fail_next_with_5xx(self) -> None:
+        self.fake.fail_next(1, status=500, code=1, message="An unknown error occurred")
+
+    def unreachable(self) -> str:
+        return NOT_A_NUMBER
+
+    def with_wrong_credentials(self) -> Channel:
+        return self._build("wrong", self.url)
+
+    def offline(self, port: int) -> Channel:
+        return self._build(self.fake.token, f"http://127.0.0.1:{port}")
+
+
+class SandboxRig:
+    """The sandbox is its own provider: its failures are the ones a test scripts."""
+
+    provider, id_prefix = "sandbox", "SBX"
+    rate_code, unavailable_code, unreachable_code = "429", "503", "unreachable"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.box = Sandbox()
+        self.channel: Channel = SandboxChannel(name, self.box)
+        self.scripted = 0
+
+    def provider_calls(self) -> int:
+        """Recorded sends and the scripted failures already raised: each is one call to the provider."""
+        pending = sum(len(errors) for errors in self.box.failures.values())
+        return len(self.box.messages) + self.scripted - pending
+
+    def _script(self, to: str, error: ChannelError) -> None:
+        self.scripted += 1
+        self.box.fail_next(self.name, to, error)
+
+    def shown(self) -> Shown:
+        last = self.box.messages[-1]
+        count = len(_MENU_LINE.findall(last.text)) if self.name == "sms" else len(last.tokens)
+        return Shown(text=last.text, choices=count)
+
+    def rate_limit_next(self, retry_after: str | None) -> None:
+        seconds = {} if retry_after is None else {"retry_after": float(retry_after)}
+        self._script(PASSENGER, RateLimited("scripted", code=self.rate_code, **seconds))
+
+    def fail_next_with_5xx(self) -> None:
+        self._script(PASSENGER, ProviderUnavailable("scripted", code=self.unavailable_code))
+
+    def unreachable(self) -> str:
+        self._script(NOT_A_NUMBER, RecipientUnreachable("scripted", code=self.unreachable_code))
+        return NOT_A_NUMBER
+
+
+@contextmanager
+def twilio_rig() -> Iterator[TwilioRig]:
+    fake = FakeTwilio()
+    with LocalServer(fake.app) as server:
+        yield TwilioRig(fake, server.url)
+        fake.release()
+
+
+@contextmanager
+def graph_rig() -> Iterator[GraphRig]:
+    fake = FakeGraphAPI()
+    with LocalServer(fake.app()) as server:
+        yield GraphRig(fake, server.url)
+
+
+@contextmanager
+def sandbox_rig(name: str) -> Iterator[SandboxRig]:
+    yield SandboxRig(name)
+
+
+#: The adapters that call a provider over HTTP: a new one adds its rig here.
+NETWORK_RIGS: dict[str, Callable[[], AbstractContextManager[NetworkRig]]] = {
+    "sms": twilio_rig,
+    "whatsapp": graph_rig,
+}
+#: Every adapter under contract.
+RIGS: dict[str, Callable[[], AbstractContextManager[Rig]]] = {
+    **NETWORK_RIGS,
+    "sandbox-sms": lambda: sandbox_rig("sms"),
+    "sandbox-whatsapp": lambda: sandbox_rig("whatsapp"),
+}
