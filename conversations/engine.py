@@ -130,6 +130,38 @@ class AgentBooked:
     option_id: int
 
 
+#: A message's parameters as (name, value) pairs: what the catalog text needs besides the conversation.
+Params = tuple[tuple[str, str | int], ...]
+
+
+@dataclass(frozen=True)
+class AgentReplied:
+    """An agent wrote to the passenger in the desk thread; `text` arrives encrypted and is sent as written."""
+
+    agent: str
+    text: str
+    #: The outbox key of this reply (its Slack message), so a redelivered reply is sent once.
+    once: str
+
+
+@dataclass(frozen=True)
+class AgentOfferedRefund:
+    """An agent offered a refund; the desk records it once (no money moves here)."""
+
+    agent: str
+    once: str
+
+
+@dataclass(frozen=True)
+class AgentSentVoucher:
+    """An agent gave a voucher; the desk records it once (no money moves here)."""
+
+    agent: str
+    amount: int
+    currency: str
+    once: str
+
+
 Event = (
     OffersReady
     | NoOptions
@@ -144,6 +176,9 @@ Event = (
     | AgentClaimed
     | AgentReleased
     | AgentBooked
+    | AgentReplied
+    | AgentOfferedRefund
+    | AgentSentVoucher
 )
 
 
@@ -153,6 +188,9 @@ Event = (
 @dataclass(frozen=True)
 class Send:
     kind: MessageKind
+    params: Params = ()
+    #: A key that makes the message unique across retries of the act behind it (else the conversation's version).
+    once: str | None = None
 
 
 @dataclass(frozen=True)
@@ -344,6 +382,21 @@ def _book_best(s: Snapshot, e: Event, p: Policy) -> tuple[Command, ...]:
     return (Book(s.offer_id or 0, s.option_ids[0]),)
 
 
+def _send_agent_text(s: Snapshot, e: Event, p: Policy) -> tuple[Command, ...]:
+    """The agent's words, as written (encrypted until sent)."""
+    return (Send(MessageKind.AGENT_TEXT, (("text", e.text),), e.once),) if isinstance(e, AgentReplied) else ()
+
+
+def _send_refund(s: Snapshot, e: Event, p: Policy) -> tuple[Command, ...]:
+    return (Send(MessageKind.AGENT_REFUND, (), e.once),) if isinstance(e, AgentOfferedRefund) else ()
+
+
+def _send_voucher(s: Snapshot, e: Event, p: Policy) -> tuple[Command, ...]:
+    if not isinstance(e, AgentSentVoucher):
+        return ()
+    return (Send(MessageKind.AGENT_VOUCHER, (("amount", e.amount), ("currency", e.currency)), e.once),)
+
+
 def _escalate(reason: str) -> Action:
     return lambda s, e, p: (Escalate(reason),)
 
@@ -369,6 +422,9 @@ ACTIONS: dict[str, Action] = {
     "send stop ack": _send(MessageKind.STOP_ACK),
     "send start ack": _send(MessageKind.START_ACK),
     "send help": _send(MessageKind.HELP),
+    "send agent text": _send_agent_text,
+    "send refund": _send_refund,
+    "send voucher": _send_voucher,
     "start reminder": _start_reminder,
     "next timer": _after_reminder,
     "cancel timer": lambda s, e, p: (CancelTimer(),),
@@ -430,6 +486,11 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.AGENT, AgentReleased, "refunded", S.CLOSED, ("cancel timer",)),
     Transition(S.AGENT, AgentReleased, None, S.OFFERED, ("refresh offer",)),
     Transition(S.AGENT, OffersReady, None, S.AGENT, ()),
+    Transition(S.AGENT, AgentReplied, None, None, ("send agent text",)),
+    # While the agent holds the escalation, a refund or voucher is told wherever the conversation
+    # went since the claim (booked by the agent, re-offered after a failed rebook, opted out).
+    Transition(None, AgentOfferedRefund, None, None, ("send refund",), except_from=(S.PENDING, S.CLOSED)),
+    Transition(None, AgentSentVoucher, None, None, ("send voucher",), except_from=(S.PENDING, S.CLOSED)),
     Transition(S.CONFIRMING, OffersReady, None, S.OFFERED, ("send offer", "start reminder")),
     Transition(S.CONFIRMING, NoOptions, None, S.ESCALATED, ("send no options", "escalate no options")),
     Transition(S.OPTED_OUT, OffersReady, None, S.OFFERED, ("send offer", "start reminder")),
@@ -455,7 +516,7 @@ def decide(state: Snapshot, event: Event, policy: Policy = Policy()) -> Decision
             commands: tuple[Command, ...] = ()
             for name in t.actions:
                 commands += ACTIONS[name](state, event, policy)
-            label = f"{(t.source or '*')} --{t.event.__name__}{f'[{t.guard}]' if t.guard else ''}--> {t.target or state.status}"
+            label = f"{(t.source or '*')} --{t.event.__name__}{f'[{t.guard}]' if t.guard else ''}--> {t.target or t.source or '*'}"
             return Decision(t.target or state.status, commands, label)
     return Decision(state.status, (), f"{state.status} ignores {type(event).__name__}")
 

@@ -43,7 +43,7 @@ from conversations.models import OUTBOX, Conversation, Escalation
 from conversations.outbox.rows import outbox_row
 from conversations.outbox.telemetry import NO_TELEMETRY, Origins, Telemetry, since, trace_of
 from infra.commit_rows import insert_at_commit
-from infra.db import Database
+from infra.db import Database, insert_ignore
 from infra.transient import retryable
 from rebooking_core.booking import OPTION_HEAD, book_option
 from rebooking_core.impact import ImpactedBooking
@@ -252,6 +252,9 @@ class ConversationService:
         self, s: AsyncSession, conv: Conversation, command: Command, now: dt.datetime, run: _Run
     ) -> Event | None:
         match command:
+            case Send(kind=kind, params=params, once=once) if once is not None:
+                # An agent's act: its own key, so a redelivered click or reply inserts nothing.
+                await insert_ignore(s, OUTBOX, outbox_row(conv, kind, 0, now, params=dict(params), once=once))
             case Send(kind=kind):
                 self._enqueue(s, conv, kind, now, run)
             case Book(option_id=option_id):

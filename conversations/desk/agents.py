@@ -36,10 +36,17 @@ from conversations.desk.ports import (
     TakePassenger,
     ThreadReply,
 )
-from conversations.engine import AgentBooked, AgentClaimed, AgentReleased, MessageKind, Status
+from conversations.engine import (
+    AgentBooked,
+    AgentClaimed,
+    AgentOfferedRefund,
+    AgentReleased,
+    AgentReplied,
+    AgentSentVoucher,
+    Status,
+)
 from conversations.lifecycles import EscalationStatus, move, transition
-from conversations.models import Conversation, Escalation, InboundMessage, OutboxMessage
-from conversations.outbox.rows import outbox_row
+from conversations.models import Conversation, Escalation, InboundMessage
 from conversations.service import ConversationService
 from infra import crypto
 from infra.db import Database, insert_ignore
@@ -243,10 +250,11 @@ class AgentWorkflow:
                 case RebookOption(option_id=option_id):
                     return await self._rebook(s, esc, conv, option_id, a.agent, now), esc.id
                 case OfferRefund():
-                    await self._decide(s, esc, conv, "refund", a.agent, MessageKind.AGENT_REFUND, {}, now)
+                    await self._decide(s, esc, conv, "refund", AgentOfferedRefund(a.agent, f"e{esc.id}-refund"), {}, now)
                 case SendVoucher():
-                    params: dict[str, object] = {"amount": self.config.voucher_amount, "currency": self.config.voucher_currency}
-                    await self._decide(s, esc, conv, "voucher", a.agent, MessageKind.AGENT_VOUCHER, params, now)
+                    amount, currency = self.config.voucher_amount, self.config.voucher_currency
+                    voucher = AgentSentVoucher(a.agent, amount, currency, f"e{esc.id}-voucher")
+                    await self._decide(s, esc, conv, "voucher", voucher, {"amount": amount, "currency": currency}, now)
                 case ReturnToBot():
                     await self._release(s, esc, conv, a.agent, now)
         return None, a.escalation_id
@@ -287,19 +295,18 @@ class AgentWorkflow:
         esc: Escalation,
         conv: Conversation,
         kind: str,
-        agent: str,
-        message: MessageKind,
-        params: dict[str, object],
+        event: AgentOfferedRefund | AgentSentVoucher,
+        detail: dict[str, object],
         now: dt.datetime,
     ) -> None:
-        """Record the decision once and tell the passenger; no money moves here (out of scope)."""
+        """Record the decision once and tell the passenger through the engine; no money moves here (out of scope)."""
         recorded = await insert_ignore(
             s,
             AgentDecision,
-            {"escalation_id": esc.id, "conversation_id": conv.id, "kind": kind, "agent": agent, "detail": params, "created_at": now},
+            {"escalation_id": esc.id, "conversation_id": conv.id, "kind": kind, "agent": event.agent, "detail": detail, "created_at": now},
         )
         if recorded:
-            await self._enqueue(s, conv, message, params, f"e{esc.id}-{kind}", now)
+            await self.service.handle(conv.id, event, session=s)
 
     async def _release(self, s: AsyncSession, esc: Escalation, conv: Conversation, agent: str, now: dt.datetime) -> None:
         refunded = (
@@ -310,12 +317,6 @@ class AgentWorkflow:
         esc.resolved_at = now
         esc.resolution = "refunded" if refunded else ("booked" if conv.status == Status.BOOKED.value else "returned")
         await self._dirty(s, esc)
-
-    async def _enqueue(
-        self, s: AsyncSession, conv: Conversation, kind: MessageKind, params: dict[str, object], key: str, now: dt.datetime
-    ) -> bool:
-        """An outbox row like the engine's own, so consent, language and fallback rules apply unchanged."""
-        return await insert_ignore(s, OutboxMessage, outbox_row(conv, kind, 0, now, params=params, once=key))
 
     async def _thread_reply(self, a: ThreadReply) -> DeskReply | None:
         """An agent's reply in a passenger thread goes to the passenger; `note:` stays internal."""
@@ -329,11 +330,11 @@ class AgentWorkflow:
                 return None
             if esc.status != EscalationStatus.CLAIMED or esc.agent != a.agent:
                 return DeskReply("owned" if esc.status == EscalationStatus.CLAIMED else "not_claimed", owner=esc.agent)
-            conv = await s.get(Conversation, esc.conversation_id)
+            conv = await self._lock_conversation(s, esc.conversation_id)
             if conv is None or conv.status != Status.AGENT.value:
                 return DeskReply("not_claimed", owner=esc.agent)
-            params: dict[str, object] = {"text": crypto.keyring().encrypt(a.text)}
-            await self._enqueue(s, conv, MessageKind.AGENT_TEXT, params, f"e{esc.id}-t{a.message_id}", self.clock())
+            reply = AgentReplied(a.agent, crypto.keyring().encrypt(a.text), f"e{esc.id}-t{a.message_id}")
+            await self.service.handle(conv.id, reply, session=s)
         self.service.wake()
         return None
 

@@ -13,7 +13,10 @@ from conversations.engine import (
     TRANSITIONS,
     AgentBooked,
     AgentClaimed,
+    AgentOfferedRefund,
     AgentReleased,
+    AgentReplied,
+    AgentSentVoucher,
     Book,
     BookingConfirmed,
     BookingFailed,
@@ -151,6 +154,12 @@ CASES: tuple[Case, ...] = (
     Case("agent hands back", snap(S.AGENT), AgentReleased("a1"), S.OFFERED, (MakeOffer(OfferReason.REFRESHED),)),
     Case("agent hands back after a refund", snap(S.AGENT), AgentReleased("a1", refunded=True), S.CLOSED, (CancelTimer(),)),
     Case("offer while an agent owns it", snap(S.AGENT), READY, S.AGENT, ()),
+    Case("agent replies", snap(S.AGENT), AgentReplied("a1", "sealed", "e5-t1.2"), S.AGENT,
+         (Send(MessageKind.AGENT_TEXT, (("text", "sealed"),), "e5-t1.2"),)),
+    Case("agent offers a refund", snap(S.AGENT), AgentOfferedRefund("a1", "e5-refund"), S.AGENT,
+         (Send(MessageKind.AGENT_REFUND, (), "e5-refund"),)),
+    Case("agent sends a voucher after booking", snap(S.BOOKED), AgentSentVoucher("a1", 100, "EUR", "e5-voucher"), S.BOOKED,
+         (Send(MessageKind.AGENT_VOUCHER, (("amount", 100), ("currency", "EUR")), "e5-voucher"),)),
     Case("re-offer after a failed booking", snap(S.CONFIRMING),
          OffersReady(8, (81,), EXPIRES, OfferReason.SEAT_GONE), S.OFFERED,
          (Send(MessageKind.OFFER_SEAT_GONE), StartTimer(TimerKind.REMINDER, REMIND_AT))),
@@ -165,7 +174,7 @@ CASES: tuple[Case, ...] = (
 def row_label(t: Transition) -> str:
     """The label decide() gives the row (target None stays in the row's own state)."""
     guard = f"[{t.guard}]" if t.guard else ""
-    return f"{t.source or '*'} --{t.event.__name__}{guard}--> {t.target or t.source}"
+    return f"{t.source or '*'} --{t.event.__name__}{guard}--> {t.target or t.source or '*'}"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -305,6 +314,8 @@ def test_delivery_failure_escalates() -> None:
         pytest.param(snap(S.OPTED_OUT), chosen(72), id="choice after STOP"),
         pytest.param(snap(S.BOOKED), DeliveryFailed("no_channel"), id="failure after booking"),
         pytest.param(snap(S.OFFERED), AgentClaimed("a1"), id="claim without escalation"),
+        pytest.param(snap(S.OFFERED), AgentReplied("a1", "sealed", "e5-t1.2"), id="agent reply once handed back"),
+        pytest.param(snap(S.CLOSED), AgentOfferedRefund("a1", "e5-refund"), id="refund after closing"),
     ],
 )
 def test_unmatched_events_change_nothing(state: Snapshot, event: Event) -> None:
