@@ -69,6 +69,21 @@ def pii_keyring() -> crypto.Keyring:
     return ring
 
 
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings read REBOOK_* from the environment; tests start from none of them."""
+    for name in list(os.environ):
+        if name.startswith("REBOOK_") and not name.startswith("REBOOK_TEST_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def _restore_keyring(pii_keyring: crypto.Keyring) -> Iterator[None]:
+    """`build()` (gateway.container) installs its own keyring globally; put the session's back for other tests."""
+    yield
+    crypto.configure(pii_keyring)
+
+
 @pytest.fixture
 async def sqlite_engine(tmp_path) -> AsyncIterator[AsyncEngine]:  # type: ignore[no-untyped-def]
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'rebook.db'}")

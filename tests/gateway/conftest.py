@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import asyncpg
@@ -18,7 +17,6 @@ from gateway.container import Container, build
 from gateway.http.app import create_app
 from gateway.migrate import upgrade_async
 from gateway.settings import Settings
-from infra import crypto
 from rebooking_core.generate import generate
 from rebooking_core.importer import import_bookings, import_schedule
 from rebooking_core.records import BookingRecord, ScheduleRecord
@@ -59,21 +57,6 @@ def world() -> World:
     if w.bookings_on(target) < 4:
         raise RuntimeError("the generated world changed: the target flight needs at least 4 bookings")
     return w
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Settings read REBOOK_* from the environment; tests start from none of them."""
-    for name in list(os.environ):
-        if name.startswith("REBOOK_") and not name.startswith("REBOOK_TEST_"):
-            monkeypatch.delenv(name)
-
-
-@pytest.fixture(autouse=True)
-def _restore_keyring(pii_keyring: crypto.Keyring) -> Iterator[None]:
-    """`build()` installs its own keyring globally; put the session's back for other tests."""
-    yield
-    crypto.configure(pii_keyring)
 
 
 async def empty_schema(url: str) -> None:

@@ -84,5 +84,5 @@ def test_privacy_schema_prints_the_committed_schema(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setenv("REBOOK_SANDBOX", "true")
     assert cli.main(["privacy", "schema"]) == 0
-    committed = json.loads((Path(__file__).resolve().parents[2] / "docs" / "export.schema.json").read_text(encoding="utf-8"))
+    committed = json.loads((Path(__file__).resolve().parents[3] / "docs" / "export.schema.json").read_text(encoding="utf-8"))
     assert json.loads(capsys.readouterr().out) == committed

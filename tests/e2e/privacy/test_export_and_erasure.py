@@ -28,7 +28,7 @@ from tests.e2e.privacy.journey import (
 )
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
-SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "export.schema.json"
+SCHEMA = Path(__file__).resolve().parents[3] / "docs" / "export.schema.json"
 #: Operational tables a disruption writes that describe flights, not people.
 REFERENCE = {"flights", "inventory", "disruptions", "disruption_flights"}
 

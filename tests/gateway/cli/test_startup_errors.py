@@ -19,7 +19,7 @@ from infra.db import DatabaseUnreachable, require_reachable
 from infra.redis_check import RedisUnreachable, require_redis
 from tests.conftest import REDIS_URL
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 STRONG = {
     "REBOOK_PII_KEYS": "k1:cli-pii-secret-0123456789-abcdefghijklmnopqrstuvwxyz",
     "REBOOK_BLIND_INDEX_KEY": "cli-blind-secret-0123456789-abcdefghijklmnopqrstuvwxyz",

@@ -15,7 +15,7 @@ from conversations.outbox.pacing import ChannelPace, Limit, Pacer
 from infra.ratelimit import RedisBuckets
 from tests.conversations.outbox.pacing.conftest import PACING_REDIS_URL
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 SENDER = "+15550001111"
 BUCKET = f"sms:{SENDER}"
 
