@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,40 +11,26 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consent import audit, ledger
 from conversations.clock import Clock, utcnow
+from conversations.commands import CommandApplier, Run
 from conversations.dedupe import claim_event
 from conversations.engine import (
-    Book,
-    BookingConfirmed,
-    BookingFailed,
-    CancelTimer,
-    Command,
     Decision,
-    Escalate,
     Event,
-    MakeOffer,
-    MessageKind,
     NoOptions,
     OfferReason,
     OffersReady,
     Policy,
-    Send,
-    SetConsent,
     Snapshot,
-    StartTimer,
     Status,
     decide,
 )
 from conversations.impact_json import impact_from_json
-from conversations.lifecycles import EscalationStatus
-from conversations.models import OUTBOX, Conversation, Escalation
-from conversations.outbox.rows import outbox_row
-from conversations.outbox.telemetry import NO_TELEMETRY, Origins, Telemetry, since, trace_of
-from infra.commit_rows import insert_at_commit
-from infra.db import Database, insert_ignore
+from conversations.models import Conversation
+from conversations.outbox.telemetry import NO_TELEMETRY, Origins, Telemetry
+from infra.db import Database
 from infra.transient import retryable
-from rebooking_core.booking import OPTION_HEAD, book_option
+from rebooking_core.booking import OPTION_HEAD
 from rebooking_core.impact import ImpactedBooking
 from rebooking_core.models import Disruption, Offer, OfferOption
 from rebooking_core.network import NetworkSnapshot, ScheduleCache, load_network
@@ -65,16 +50,6 @@ class EngineConfig:
     carrier_is_eu: bool = True
     weights: RankingWeights = field(default_factory=RankingWeights)
     commit_every: int = 1
-
-
-@dataclass
-class _Run:
-    """Per-run bookkeeping: distinct idempotency keys for several sends in one step, and the offer
-    as last read, so one reply reads it once (a booking it makes tells us the offer is closed)."""
-
-    seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    sent: int = 0
-    offers: dict[int, Sequence[Any]] = field(default_factory=dict)
 
 
 class ConversationService:
@@ -97,6 +72,7 @@ class ConversationService:
         self.origins = Origins()
         #: This process's flight schedules, checked against the database at every load.
         self.schedules = ScheduleCache()
+        self.commands = CommandApplier(telemetry=self.telemetry, origins=self.origins, make_offer=self._make_offer)
 
     # ---- entry points ----
 
@@ -203,7 +179,7 @@ class ConversationService:
 
         `offer` is the conversation's offer as `offer_state` just read it in this transaction.
         """
-        run = _Run()
+        run = Run()
         if offer is not None and conv.offer_id is not None:
             run.offers[conv.offer_id] = offer
         decisions: list[Decision] = []
@@ -214,10 +190,7 @@ class ConversationService:
             decision = decide(await self._snapshot(s, conv, now, run), current, self.config.policy)
             conv.status = decision.status
             decisions.append(decision)
-            for command in decision.commands:
-                follow = await self._execute(s, conv, command, now, run)
-                if follow is not None:
-                    pending.append(follow)
+            pending += await self.commands.apply(s, conv, decision, now, run)
         conv.version += 1
         conv.updated_at = self.clock()
         return decisions
@@ -227,7 +200,7 @@ class ConversationService:
         """The offer's status and deadline with its options (id, rank, what booking needs), best first."""
         return (await s.execute(_OFFER_STATE, {"offer_id": offer_id})).all()
 
-    async def _snapshot(self, s: AsyncSession, conv: Conversation, now: dt.datetime, run: _Run) -> Snapshot:
+    async def _snapshot(self, s: AsyncSession, conv: Conversation, now: dt.datetime, run: Run) -> Snapshot:
         option_ids: tuple[int, ...] = ()
         expires_at = None
         if conv.offer_id is not None:
@@ -247,77 +220,6 @@ class ConversationService:
             reminders_sent=conv.reminders_sent,
             booked_option_id=conv.booked_option_id,
         )
-
-    async def _execute(
-        self, s: AsyncSession, conv: Conversation, command: Command, now: dt.datetime, run: _Run
-    ) -> Event | None:
-        match command:
-            case Send(kind=kind, params=params, once=once) if once is not None:
-                # An agent's act: its own key, so a redelivered click or reply inserts nothing.
-                await insert_ignore(s, OUTBOX, outbox_row(conv, kind, 0, now, params=dict(params), once=once))
-            case Send(kind=kind):
-                self._enqueue(s, conv, kind, now, run)
-            case Book(option_id=option_id):
-                origin = await self.origins.get(s, conv.disruption_id)
-                with self.telemetry.span("booking", parent=trace_of(origin), conversation_id=conv.id, option_id=option_id):
-                    head = next((r for r in run.offers.get(conv.offer_id or 0, ()) if r.id == option_id), None)
-                    result = await book_option(s, option_id=option_id, now=now, head=head)
-                run.offers.clear()
-                if result.status in ("booked", "already_booked") and conv.offer_id is not None:
-                    run.offers[conv.offer_id] = ()  # accepted: no longer open, nothing to re-read
-                first = result.status == "booked" and conv.booked_at is None
-                self.telemetry.booking(outcome=result.status, seconds=since(origin, now) if first else None)
-                conv.chosen_at = conv.chosen_at or now
-                if result.status in ("booked", "already_booked") and result.option_id is not None:
-                    if result.status == "booked":
-                        audit_conversation(s, conv, "booking.confirmed", now, option_id=result.option_id)
-                    conv.booked_option_id = result.option_id
-                    conv.booked_at = conv.booked_at or now
-                    conv.timer_at = None
-                    return BookingConfirmed(result.option_id)
-                return BookingFailed(result.status)
-            case MakeOffer(reason=reason):
-                run.offers.clear()
-                return await self._make_offer(s, conv, reason)
-            case Escalate(reason=reason):
-                conv.escalation_reason = reason
-                self.telemetry.escalated(tier=conv.tier, reason=reason)
-                audit_conversation(s, conv, "escalation.opened", now, reason=reason)
-                s.add(
-                    Escalation(
-                        conversation_id=conv.id,
-                        disruption_id=conv.disruption_id,
-                        reason=reason,
-                        tier=conv.tier,
-                        status=EscalationStatus.OPEN.value,
-                        missed_connection=bool(conv.impact.get("missed_connection")),
-                        created_at=now,
-                    )
-                )
-            case StartTimer(kind=kind, at=at):
-                conv.timer_at = at
-                conv.timer_kind = kind.value
-            case CancelTimer():
-                conv.timer_at = None
-                conv.timer_kind = None
-            case SetConsent(channel=channel, granted=granted):
-                if conv.passenger_id is not None and channel:
-                    await ledger.record(
-                        s,
-                        passenger_id=conv.passenger_id,
-                        channel=channel,
-                        purpose=ledger.SERVICE,
-                        granted=granted,
-                        source="keyword",
-                        at=now,
-                    )
-        return None
-
-    def _enqueue(self, s: AsyncSession, conv: Conversation, kind: MessageKind, now: dt.datetime, run: _Run) -> None:
-        if kind is MessageKind.REMINDER:
-            conv.reminders_sent += 1
-        insert_at_commit(s, OUTBOX, outbox_row(conv, kind, next(run.seq), now))
-        run.sent += 1
 
     async def _make_offer(
         self,
@@ -397,18 +299,3 @@ async def pending_demand(s: AsyncSession, disruption_id: int) -> dict[str, int]:
         .group_by(Conversation.origin)
     )
     return {origin: int(n or 0) for origin, n in rows.all()}
-
-
-def audit_conversation(s: AsyncSession, conv: Conversation, action: str, now: dt.datetime, **details: Any) -> None:
-    """Bookings and escalations go to the hash-chained audit log, with ids only."""
-    audit.append(
-        s,
-        actor="engine",
-        action=action,
-        subject=f"conversation:{conv.id}",
-        passenger_id=conv.passenger_id,
-        details={"conversation_id": conv.id, "booking_id": conv.booking_id, **details},
-        at=now,
-    )
-
-

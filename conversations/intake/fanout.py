@@ -14,39 +14,28 @@ higher-priority booking was about to get.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.commands import Batch
 from conversations.engine import (
-    CancelTimer,
-    Command,
-    Escalate,
     Event,
     NoOptions,
     OfferReason,
     OffersReady,
-    Send,
     Snapshot,
-    StartTimer,
     Status,
     decide,
 )
 from conversations.impact_json import impact_from_json
 from conversations.models import CONVERSATIONS, ESCALATIONS, OUTBOX, Conversation
-from conversations.outbox.rows import outbox_row
-from conversations.service import (
-    MAX_CONNECTION,
-    ConversationService,
-    audit_conversation,
-    pending_demand,
-)
+from conversations.service import MAX_CONNECTION, ConversationService, pending_demand
 from infra.transient import retryable
 from rebooking_core.models import Disruption
 from rebooking_core.network import load_network
@@ -64,14 +53,6 @@ log = logging.getLogger(__name__)
 
 class SeatsMoved(Exception):
     """Another batch took seats between our snapshot and our hold: plan again on fresh counts."""
-
-
-@dataclass
-class _Bulk:
-    outbox: list[dict[str, object]] = field(default_factory=list)
-    escalations: list[dict[str, object]] = field(default_factory=list)
-    #: Escalations by tier and reason, reported once the batch has committed.
-    escalated: Counter[tuple[int, str]] = field(default_factory=Counter)
 
 
 #: Advisory-lock namespace of "one batch of this disruption at a time" (PostgreSQL).
@@ -181,22 +162,22 @@ class FanOut:
             if not await hold_planned(s, planned):
                 raise SeatsMoved
             created = iter(await persist_planned(s, planned, now=now, hold_ttl=config.hold_ttl))
-            bulk = _Bulk()
+            batch = Batch()
             for conv, plan in zip(convs, plans, strict=True):
                 offer = next(created) if plan is not None else None
-                self._decide(s, conv, _event(offer), offer, bulk)
+                self._decide(s, conv, _event(offer), offer, batch)
             # Core INSERTs: every row names the same columns, so each is one statement (NULLs sent as such).
-            if bulk.outbox:
-                await s.execute(insert(OUTBOX), bulk.outbox)
-            if bulk.escalations:
-                await s.execute(insert(ESCALATIONS), bulk.escalations)
+            if batch.outbox:
+                await s.execute(insert(OUTBOX), batch.outbox)
+            if batch.escalations:
+                await s.execute(insert(ESCALATIONS), batch.escalations)
             await s.execute(_WRITE_FIRST_OFFER, [_written(conv) for conv in convs])
             await s.execute(
                 update(Disruption)
                 .where(Disruption.id == disruption_id)
                 .values(batches_done=Disruption.batches_done + 1, offered_at=service.clock())
             )
-        for (tier, reason), count in bulk.escalated.items():
+        for (tier, reason), count in batch.escalated.items():
             service.telemetry.escalated(tier=tier, reason=reason, count=count)
         return Step(len(convs), conversation_ids is None and len(convs) >= self.batch_size)
 
@@ -207,7 +188,7 @@ class FanOut:
         return bool(await s.scalar(select(func.pg_try_advisory_xact_lock(FANOUT_LOCK, disruption_id))))
 
     def _decide(
-        self, s: AsyncSession, conv: Conversation, event: Event, offer: CreatedOffer | None, bulk: _Bulk
+        self, s: AsyncSession, conv: Conversation, event: Event, offer: CreatedOffer | None, batch: Batch
     ) -> None:
         service = self.service
         at = service.clock()
@@ -216,11 +197,7 @@ class FanOut:
         if offer is not None:
             conv.offer_id = offer.offer_id
             conv.first_offer_at = conv.first_offer_at or at
-        for seq, command in enumerate(decision.commands, start=1):
-            _apply(conv, command, seq, at, bulk)
-            if isinstance(command, Escalate):
-                bulk.escalated[(conv.tier, command.reason)] += 1
-                audit_conversation(s, conv, "escalation.opened", at, reason=command.reason)
+        service.commands.apply_bulk(s, conv, decision, at, batch)
         conv.version += 1
         conv.updated_at = at
 
@@ -253,31 +230,3 @@ def _event(offer: CreatedOffer | None) -> Event:
         expires_at=offer.expires_at,
         reason=OfferReason.INITIAL,
     )
-
-
-def _apply(conv: Conversation, command: Command, seq: int, at: dt.datetime, bulk: _Bulk) -> None:
-    """The commands a first offer can cause; anything else means the table changed under us."""
-    match command:
-        case Send(kind=kind):
-            bulk.outbox.append(outbox_row(conv, kind, seq, at))
-        case StartTimer(kind=kind, at=when):
-            conv.timer_at = when
-            conv.timer_kind = kind.value
-        case CancelTimer():
-            conv.timer_at = None
-            conv.timer_kind = None
-        case Escalate(reason=reason):
-            conv.escalation_reason = reason
-            bulk.escalations.append(
-                {
-                    "conversation_id": conv.id,
-                    "disruption_id": conv.disruption_id,
-                    "reason": reason,
-                    "tier": conv.tier,
-                    "status": "open",
-                    "created_at": at,
-                }
-            )
-        case _:
-            raise RuntimeError(f"a first offer cannot cause {command!r}; use ConversationService.run")
-
