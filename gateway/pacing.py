@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from conversations.outbox.pacing import BucketStore, ChannelPace, Limit, LocalBuckets, Pacer, Pacing
+from conversations.outbox.pacing import LocalBuckets, Pacer
+from conversations.outbox.ports import BucketStore, ChannelPace, Limit, Pacing
 from gateway.settings import ChannelPacing, Settings
 from infra.ratelimit import RedisBuckets
 

@@ -90,7 +90,7 @@ return 1
 
 
 class _Limit(Protocol):
-    """The shape of `conversations.outbox.pacing.Limit` (infra sits below conversations)."""
+    """The shape of `conversations.outbox.ports.Limit` (infra sits below conversations)."""
 
     @property
     def rate(self) -> float: ...
@@ -109,7 +109,7 @@ class Take:
 
 
 class RedisBuckets:
-    """A `conversations.outbox.pacing.BucketStore` in Redis; build one per process and `aclose` it."""
+    """A `conversations.outbox.ports.BucketStore` in Redis; build one per process and `aclose` it."""
 
     def __init__(
         self,

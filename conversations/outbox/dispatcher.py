@@ -40,7 +40,8 @@ from conversations.models import (
     OutboxMessage,
     Priority,
 )
-from conversations.outbox.pacing import Pacer, Pacing, Sleep
+from conversations.outbox.pacing import Pacer
+from conversations.outbox.ports import Pacing, Sleep
 from conversations.outbox.rendering import MessageRenderer, RenderData
 from conversations.outbox.telemetry import Origin, since, trace_of
 from conversations.ports import (

@@ -13,7 +13,8 @@ from consent.models import ConsentState
 from conversations.broadcasts.broadcaster import Broadcaster, broadcast_counts
 from conversations.broadcasts.ports import BroadcastRequested
 from conversations.models import Conversation
-from conversations.outbox.pacing import ChannelPace, Limit, LocalBuckets, Pacer
+from conversations.outbox.pacing import LocalBuckets, Pacer
+from conversations.outbox.ports import ChannelPace, Limit
 from infra import crypto
 from rebooking_core.models import Booking, ContactPoint, Passenger, Segment
 from tests.conversations.conftest import Rig

@@ -15,7 +15,8 @@ from conversations.broadcasts.broadcaster import Broadcaster, broadcast_counts
 from conversations.broadcasts.ports import BroadcastRequested
 from conversations.models import OutboxMessage, Priority
 from conversations.outbox.dispatcher import Dispatcher, sticky_sender
-from conversations.outbox.pacing import ChannelPace, Limit, LocalBuckets, Pacer
+from conversations.outbox.pacing import LocalBuckets, Pacer
+from conversations.outbox.ports import ChannelPace, Limit
 from conversations.ports import RateLimited
 from gateway.settings import TwilioSettings
 from infra import crypto

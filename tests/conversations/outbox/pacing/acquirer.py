@@ -11,7 +11,8 @@ import time
 
 from redis.asyncio import Redis
 
-from conversations.outbox.pacing import ChannelPace, Limit, Pacer
+from conversations.outbox.pacing import Pacer
+from conversations.outbox.ports import ChannelPace, Limit
 from infra.ratelimit import RedisBuckets
 
 

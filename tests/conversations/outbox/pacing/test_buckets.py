@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from conversations.outbox.pacing import BucketStore, Limit, LocalBuckets
+from conversations.outbox.pacing import LocalBuckets
+from conversations.outbox.ports import BucketStore, Limit
 from infra.ratelimit import RedisBuckets
 from tests.conversations.outbox.pacing.conftest import FrozenClock
 

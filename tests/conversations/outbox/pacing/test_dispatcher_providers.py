@@ -17,7 +17,8 @@ from channels.sandbox import Sandbox
 from conversations.engine import Status
 from conversations.models import OutboxMessage
 from conversations.outbox.deadletters import list_dead, retry_dead
-from conversations.outbox.pacing import Limit, Pacer
+from conversations.outbox.pacing import Pacer
+from conversations.outbox.ports import Limit
 from gateway.container import build
 from gateway.settings import (
     ChannelPacing,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conversations.outbox.pacing import ChannelPace, Limit, LocalBuckets, Pacer
+from conversations.outbox.pacing import LocalBuckets, Pacer
+from conversations.outbox.ports import ChannelPace, Limit
 from tests.conversations.outbox.pacing.conftest import FrozenClock
 
 PHONE = "+447700900123"

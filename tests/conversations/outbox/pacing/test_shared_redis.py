@@ -11,7 +11,8 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from conversations.outbox.pacing import ChannelPace, Limit, Pacer
+from conversations.outbox.pacing import Pacer
+from conversations.outbox.ports import ChannelPace, Limit
 from infra.ratelimit import RedisBuckets
 from tests.conversations.outbox.pacing.conftest import PACING_REDIS_URL
 

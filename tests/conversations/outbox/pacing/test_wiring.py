@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from conversations.outbox.pacing import ChannelPace, Limit, LocalBuckets, Pacer
+from conversations.outbox.pacing import LocalBuckets, Pacer
+from conversations.outbox.ports import ChannelPace, Limit
 from gateway.pacing import build_pacer, close_pacer
 from gateway.settings import Settings, TwilioSettings, WhatsAppSettings
 from infra.ratelimit import RedisBuckets
