@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -124,8 +124,6 @@ async def _hold_itinerary(
                 await _release(session, fid=got, cabin=it.cabin, seats=seats)
             return False
         done.append(fid)
-    for fid in done:
-        snapshot.take(fid, it.cabin, seats)
     return True
 
 
@@ -191,9 +189,20 @@ class _Picker:
         needed = self.seats + (self.extra_reserve if self.chosen else 0)
         return all(self.snapshot.free(fid, it.cabin) >= needed for fid in it.flight_ids)
 
+    def candidates(self, ranked: list[RankedOption]) -> Iterator[RankedOption]:
+        """Best first, each checked against what was accepted before it (lazily, so accept between steps)."""
+        for option in ranked:
+            if self.full:
+                return
+            if self.wants(option):
+                yield option
+
     def accept(self, option: RankedOption) -> None:
+        """Chosen (and held, on the per-booking path): its seats count as gone in the snapshot."""
         self.chosen.append(option)
         self.used.update(option.itinerary.flight_ids)
+        for fid in option.itinerary.flight_ids:
+            self.snapshot.take(fid, option.itinerary.cabin, self.seats)
 
 
 #: Ranked options and their EU261 outcomes by search key, shared by one batch's bookings.
@@ -231,11 +240,39 @@ def plan_offer(
 ) -> PlannedOffer | None:
     """Pure: pick options against the snapshot and count their seats as taken in it.
 
-    Same rules as `create_offer`; the caller then holds all planned seats at once with
-    `hold_planned` and records them with `persist_planned`. Bookings of one batch that share a
-    route, party size and original times share one search through `cache` (seats only
-    dwindle within a batch, and every pick re-checks what is still free).
+    The caller then holds all planned seats at once with `hold_planned` and records them with
+    `persist_planned`; `create_offer` is the same for one booking, holding as it picks. Bookings
+    of one batch that share a route, party size and original times share one search through
+    `cache` (seats only dwindle within a batch, and every pick re-checks what is still free).
     """
+    ranked, outcomes = _search(
+        impacted,
+        snapshot,
+        now=now,
+        disruption_kind=disruption_kind,
+        reason_code=reason_code,
+        carrier_is_eu=carrier_is_eu,
+        weights=weights,
+        cache=cache,
+    )
+    picker = _Picker(snapshot, impacted.passengers, max_options, extra_reserve)
+    for option in picker.candidates(ranked):
+        picker.accept(option)
+    return _planned(impacted, picker, outcomes)
+
+
+def _search(
+    impacted: ImpactedBooking,
+    snapshot: NetworkSnapshot,
+    *,
+    now: dt.datetime,
+    disruption_kind: DisruptionKind | str,
+    reason_code: str | None,
+    carrier_is_eu: bool,
+    weights: RankingWeights,
+    cache: RankingCache | None,
+) -> tuple[list[RankedOption], dict[Itinerary, eu261.Eu261Outcome]]:
+    """The booking's ranked itineraries and their EU261 outcomes, from `cache` when a batch already searched them."""
     key = (
         impacted.rebook_from,
         impacted.destination,
@@ -260,19 +297,13 @@ def plan_offer(
         )
         if cache is not None:
             cache[key] = found
-    ranked, outcomes = found
-    picker = _Picker(snapshot, impacted.passengers, max_options, extra_reserve)
-    for option in ranked:
-        if picker.full:
-            break
-        if picker.wants(option):
-            picker.accept(option)
-            for fid in option.itinerary.flight_ids:
-                snapshot.take(fid, option.itinerary.cabin, impacted.passengers)
-    chosen = picker.chosen
-    if not chosen:
-        return None
-    return PlannedOffer(impacted, tuple(chosen), outcomes)
+    return found
+
+
+def _planned(
+    impacted: ImpactedBooking, picker: _Picker, outcomes: dict[Itinerary, eu261.Eu261Outcome]
+) -> PlannedOffer | None:
+    return PlannedOffer(impacted, tuple(picker.chosen), outcomes) if picker.chosen else None
 
 
 async def hold_planned(session: AsyncSession, plans: Iterable[PlannedOffer]) -> bool:
@@ -402,12 +433,14 @@ async def create_offer(
 ) -> CreatedOffer | None:
     """Hold seats for up to `max_options` of the best alternatives and record the offer.
 
+    The planned path for a batch of one, except that each option's seats are held as it is
+    picked: a seat taken meanwhile costs that option, not the offer (a batch replans instead).
     Options share no flight, so one booking never holds two seats' worth on one leg. The first
     option protects the passenger; further options are a choice, held only where at least
     `extra_reserve` seats stay free afterwards, so one booking's extras never take the only seat
     a later booking could get. Returns None when nothing could be held; the caller escalates.
     """
-    ranked, outcomes = _ranked(
+    ranked, outcomes = _search(
         impacted,
         snapshot,
         now=now,
@@ -415,76 +448,17 @@ async def create_offer(
         reason_code=reason_code,
         carrier_is_eu=carrier_is_eu,
         weights=weights,
+        cache=None,
     )
     picker = _Picker(snapshot, impacted.passengers, max_options, extra_reserve)
-    for option in ranked:
-        if picker.full:
-            break
-        if picker.wants(option) and await _hold_itinerary(session, snapshot, option.itinerary, impacted.passengers):
+    for option in picker.candidates(ranked):
+        if await _hold_itinerary(session, snapshot, option.itinerary, impacted.passengers):
             picker.accept(option)
-    held = picker.chosen
-    if not held:
+    plan = _planned(impacted, picker, outcomes)
+    if plan is None:
         return None
-    return await _persist(session, impacted, held, outcomes, now=now, hold_ttl=hold_ttl)
-
-
-async def _persist(
-    session: AsyncSession,
-    impacted: ImpactedBooking,
-    held: list[RankedOption],
-    outcomes: dict[Itinerary, eu261.Eu261Outcome],
-    *,
-    now: dt.datetime,
-    hold_ttl: dt.timedelta,
-) -> CreatedOffer:
-    expires_at = now + hold_ttl
-    offer = Offer(
-        disruption_id=impacted.disruption_id,
-        booking_id=impacted.booking_id,
-        seats=impacted.passengers,
-        status=OfferStatus.OPEN.value,
-        created_at=now,
-        expires_at=expires_at,
-    )
-    session.add(offer)
-    await session.flush()
-    rows = [
-        OfferOption(
-            offer_id=offer.id,
-            rank=n,
-            flight_ids=list(o.itinerary.flight_ids),
-            cabin=o.itinerary.cabin,
-            dep_utc=o.itinerary.dep_utc,
-            arr_utc=o.itinerary.arr_utc,
-            arrival_delay_min=o.arrival_delay_min,
-            stops=o.itinerary.stops,
-            score=o.score,
-            eu261_eur=o.eu261_eur,
-            eu261_basis=outcomes[o.itinerary].basis,
-        )
-        for n, o in enumerate(held, start=1)
-    ]
-    session.add_all(rows)
-    await session.flush()
-    session.add_all(
-        SeatHold(
-            option_id=row.id,
-            flight_id=fid,
-            cabin=row.cabin,
-            seats=impacted.passengers,
-            status=HoldStatus.HELD.value,
-            expires_at=expires_at,
-        )
-        for row in rows
-        for fid in row.flight_ids
-    )
-    await session.flush()
-    return CreatedOffer(
-        offer_id=offer.id,
-        booking_id=impacted.booking_id,
-        expires_at=expires_at,
-        options=tuple(_view(row.id, row.rank, o) for row, o in zip(rows, held, strict=True)),
-    )
+    [created] = await persist_planned(session, [plan], now=now, hold_ttl=hold_ttl)
+    return created
 
 
 async def _release(session: AsyncSession, *, fid: int, cabin: str, seats: int) -> None:
