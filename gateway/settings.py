@@ -81,6 +81,30 @@ class RetentionSettings(BaseModel):
         )
 
 
+class AdminSettings(BaseModel):
+    """The admin listener: /metrics, /docs and /openapi.json stay off the port that faces providers' webhooks."""
+
+    host: str = "127.0.0.1"
+    #: `0`: no admin listener (the routes are then nowhere, unless `ON_PUBLIC_PORT`).
+    port: int = Field(default=8001, ge=0, le=65535)
+    #: Also answer the admin routes on the public listener (only behind a proxy that hides them).
+    on_public_port: bool = False
+
+
+class RateLimitSettings(BaseModel):
+    """Requests a minute on /v1 per API key and per client address, so one caller cannot starve the others (0 = none)."""
+
+    per_key_per_minute: int = Field(default=1200, ge=0)
+    per_ip_per_minute: int = Field(default=1200, ge=0)
+
+
+class LogSettings(BaseModel):
+    """`json`: one JSON object a line for a log shipper; `text` for people; `auto`: text on a terminal, else JSON."""
+
+    format: Literal["auto", "json", "text"] = "auto"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
 class TracingSettings(BaseModel):
     """OpenTelemetry export: `none` (default), `console`, or `otlp` (OTLP/HTTP to `endpoint`)."""
 
@@ -244,7 +268,10 @@ class PacingSettings(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="REBOOK_", env_nested_delimiter="__", extra="ignore")
+    # `.env` in the working directory too; the environment wins over it.
+    model_config = SettingsConfigDict(
+        env_prefix="REBOOK_", env_nested_delimiter="__", extra="ignore", env_file=".env", env_file_encoding="utf-8"
+    )
 
     database_url: str = "sqlite+aiosqlite:///./.rebook/rebook.db"
     redis_url: str | None = None
@@ -293,6 +320,9 @@ class Settings(BaseSettings):
     worker_metrics_port: int = Field(default=9108, ge=0, le=65535)
     kpi_window_hours: float = Field(default=24, gt=0)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
+    admin: AdminSettings = Field(default_factory=AdminSettings)
+    rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
     pacing: PacingSettings = Field(default_factory=PacingSettings)
