@@ -220,6 +220,12 @@ POLICY: Mapping[str, TablePolicy] = {
         {"detail": {}},
         why="what an agent decided; free-form details go",
     ),
+    "page_links": TablePolicy(
+        True,
+        Link("booking_id", "bookings"),
+        Erase.DELETE,
+        why="hashes of the booking's personal page links: deleting them revokes every link",
+    ),
     "broadcasts": TablePolicy(False, why="ops notices to a flight or an airport, written by staff"),
     "queue_cards": TablePolicy(False, why="agent-desk cards per disruption and route"),
     "flights": TablePolicy(False, why="schedule"),

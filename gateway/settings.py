@@ -208,6 +208,59 @@ class SlackSettings(BaseModel):
         return "disabled: REBOOK_SLACK__BOT_TOKEN/SIGNING_SECRET not set (escalations stay on GET /v1/escalations)"
 
 
+class PageSettings(BaseModel):
+    """The passenger page (`/p/<token>`): how long a link opens it, how often one address may ask (per process)."""
+
+    token_days: float = Field(default=14, gt=0)
+    requests_per_minute: int = Field(default=60, ge=1)
+
+    @property
+    def token_ttl(self) -> dt.timedelta:
+        return dt.timedelta(days=self.token_days)
+
+
+class EmailSettings(BaseModel):
+    """SMTP relay for the e-mail channel (SES's SMTP interface, Postmark, any relay): `REBOOK_EMAIL__HOST`, …"""
+
+    model_config = {"populate_by_name": True}
+
+    host: str | None = None
+    port: int = Field(default=587, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    #: The From address (`REBOOK_EMAIL__FROM`), also the sender of the channel's single lane.
+    from_address: str | None = Field(default=None, alias="from")
+    tls: Literal["starttls", "tls", "none"] = "starttls"
+    #: Where `List-Unsubscribe`'s mailto goes; the From address when unset.
+    unsubscribe_mailbox: str | None = None
+    timeout_s: float = Field(default=10.0, gt=0)
+
+    @property
+    def numbers(self) -> tuple[str, ...]:
+        return (self.from_address,) if self.from_address else ()
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host and self.from_address)
+
+
+class SesSettings(BaseModel):
+    """SES bounces and complaints delivered by SNS to `POST /webhooks/ses`."""
+
+    #: Hosts SNS signing certificates may come from, comma-separated, `*` matching one label.
+    cert_hosts: str = "sns.*.amazonaws.com,sns.*.amazonaws.com.cn"
+    #: Topics accepted, comma-separated; empty accepts any topic whose message is correctly signed.
+    topic_arns: str = ""
+
+    @property
+    def cert_host_patterns(self) -> tuple[str, ...]:
+        return tuple(h.strip().lower() for h in self.cert_hosts.split(",") if h.strip())
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return tuple(t.strip() for t in self.topic_arns.split(",") if t.strip())
+
+
 class ChannelPacing(BaseModel):
     """One channel's token buckets (0 = not paced); a token is a message, for SMS a segment."""
 
@@ -328,6 +381,9 @@ class Settings(BaseSettings):
     pacing: PacingSettings = Field(default_factory=PacingSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    page: PageSettings = Field(default_factory=PageSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
+    ses: SesSettings = Field(default_factory=SesSettings)
 
     @field_validator("database_url")
     @classmethod

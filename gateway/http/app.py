@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from channels.slack_screen import SlackScreen
 from gateway.container import Container
-from gateway.http import api, broadcasts, privacy, problems, slack
+from gateway.http import api, broadcasts, page, privacy, problems, slack, unsubscribe
 from gateway.http.limits import BODY_TIMEOUT_S, BoundedBodies
 from gateway.observability.metrics import CONTENT_TYPE_LATEST, Metrics
 from gateway.observability.metrics_server import scrape
@@ -60,6 +60,8 @@ def create_app(
     app.include_router(privacy.router)
     settings = c.settings
     app.include_router(broadcasts.router)
+    app.include_router(page.router(c))
+    app.include_router(unsubscribe.router(c))
     if c.desk is not None and c.desk.slack is not None:
         secret = settings.slack.signing_secret.get_secret_value() if settings.slack.signing_secret else ""
         app.include_router(slack.router(c.desk.slack, SlackScreen(secret)))

@@ -55,6 +55,10 @@ BODY_LIMITS: tuple[BodyLimit, ...] = (
     # Slack documents no size; a block_actions payload carries the whole message (up to 50 blocks
     # of up to 3,000 characters), JSON inside a url-encoded form (up to 3× on the wire).
     BodyLimit("/slack/", 1 * MIB),
+    # The passenger page's forms: a CSRF token, an option id, a language, a few channel names.
+    BodyLimit("/p/", 16 * KIB),
+    # RFC 8058's one-click body is `List-Unsubscribe=One-Click`.
+    BodyLimit("/email/unsubscribe/", 4 * KIB),
     # The ops API takes small JSON objects (the largest field is a 1,024-character message).
     BodyLimit("/v1/", 256 * KIB),
 )
