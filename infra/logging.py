@@ -13,7 +13,12 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, TextIO
+import sys
+from typing import Any, Literal, TextIO
+
+import phonenumbers
+from pythonjsonlogger.core import RESERVED_ATTRS
+from pythonjsonlogger.json import JsonFormatter
 
 #: Rendered messages are cut to this many characters before redaction (a log line is not a data dump).
 MESSAGE_LIMIT = 8_000
@@ -25,7 +30,24 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 #: Libraries whose INFO/DEBUG lines carry request bodies, message texts or addresses: slack-bolt logs
 #: the whole body of a request whose signature failed, slack_sdk and twilio log every API call
 #: (~10 INFO lines per SMS), pywa the webhook payloads. Only their warnings and errors are written.
-LIBRARIES = frozenset({"twilio", "pywa", "slack_bolt", "slack_sdk", "httpx", "httpcore", "aiohttp", "taskiq", "taskiq_redis"})
+LIBRARIES = frozenset(
+    {
+        "twilio",
+        "twilio.http_client",
+        "twilio.async_http_client",
+        "pywa",
+        "pywa_async",
+        "slack_bolt",
+        "slack_sdk",
+        "httpx",
+        "httpcore",
+        "aiohttp",
+        "aiohttp.access",
+        "aiohttp.client",
+        "taskiq",
+        "taskiq_redis",
+    }
+)
 LIBRARY_LEVEL = logging.WARNING
 
 #: Tokens first: a token holding a run of digits must not be half-eaten by the phone pattern. Spelled
@@ -37,10 +59,10 @@ _TOKEN = re.compile(
 _WAMID = re.compile(r"wamid\.[A-Za-z0-9+/=_\-]++")
 #: `%40` and `%2B` too: uvicorn's access line quotes the path and query as sent, percent-encoded.
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++(?:@|%40)[\w-]++(?:\.[\w-]++)++")
-#: A phone number: from a digit (or `+digit`) not inside a word, a run of digits and separators at
-#: least 8 characters long and ending in a digit. Dates (`2026-12-06`, with an hour before `:`),
-#: IPv4 addresses and bare runs of 18+ digits (ids; E.164 numbers have at most 15) are kept as they
-#: are, and what follows them in the run is judged on its own.
+#: A phone number candidate: from a digit (or `+digit`) not inside a word, a run of digits and separators
+#: at least 8 characters long and ending in a digit. Dates (`2026-12-06`, with an hour before `:`),
+#: IPv4 addresses and bare runs of 18+ digits are kept as they are, and what follows them in the run is
+#: judged on its own. A candidate is then judged by `_phone`: see there.
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _PHONE = re.compile(
     r"(?=[+%\d])"  # one class test first: most positions fail here, 2-3x faster than at the lookbehinds (measured)
@@ -68,13 +90,42 @@ _FRAGMENT_AFTER = re.compile(r"[\w.+@%/=\-]*+\s*+[\w.+@%/=\-]*+[\d \-().+]*+")
 
 _SECRET_FIELDS = {"text", "body", "to", "sender", "address", "phone", "email", "given_name", "family_name", "token"}
 _DONE = "rebook_redacted"
+#: Attributes every record has: anything else on a record was passed with `extra=` (a structured field).
+_STANDARD = frozenset({*RESERVED_ATTRS, "taskName", _DONE, "color_message"})
+#: A structured field's text is cut shorter than a message: it is an id, a code or a short reason.
+FIELD_LIMIT = 1_000
 _UNREADABLE = "<log record could not be redacted>"
 
 _TRACEBACKS = logging.Formatter()
 
 
+#: Bare digit runs (no `+`, no separator) this short are ids, counts or epoch seconds, never a number
+#: a provider takes: E.164 without its `+` (WhatsApp's wa_id) has 11-15 digits, a national number a leading 0.
+MAX_BARE_ID_DIGITS = 10
+_SEPARATED = re.compile(r"[ \-.()]")
+
+
+def _bare_number_is_phone(digits: str) -> bool:
+    """A run of digits alone is a phone number when it is in national form (leading 0) or E.164 without
+    its `+` that libphonenumber deems possible; an id of the same length (epoch milliseconds) is not."""
+    if digits.startswith("0"):
+        return len(digits) >= 9
+    if len(digits) <= MAX_BARE_ID_DIGITS or len(digits) > 15:
+        return False
+    try:
+        return bool(phonenumbers.is_possible_number(phonenumbers.parse("+" + digits)))
+    except phonenumbers.NumberParseException:
+        return False
+
+
 def _phone(match: re.Match[str]) -> str:
-    return match.group() if match.lastgroup == "keep" else "<phone>"
+    """A `+`, `%2B` or a separator between digits makes it a phone number; a bare run is judged by shape."""
+    text = match.group()
+    if match.lastgroup == "keep":
+        return text
+    if text[0] in "+%" or _SEPARATED.search(text):
+        return "<phone>"
+    return "<phone>" if _bare_number_is_phone(text) else text
 
 
 def _bounded(text: str, limit: int, *, tail: bool = False) -> str:
@@ -139,7 +190,28 @@ def _scrub(record: logging.LogRecord) -> None:
     record.exc_info = None  # a formatter must not render the exception again, unredacted
     for name in _SECRET_FIELDS & set(record.__dict__):
         setattr(record, name, "<redacted>")
+    for name in extra_fields(record):
+        setattr(record, name, _scrub_field(getattr(record, name)))
+    # uvicorn's copy of the message with colour codes, unredacted: nobody needs it twice.
+    record.__dict__.pop("color_message", None)
     setattr(record, _DONE, True)
+
+
+def _scrub_field(value: Any) -> Any:
+    """Numbers and flags stay typed unless they read as a phone number; anything else is redacted text."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value if redact(str(value), FIELD_LIMIT) == str(value) else "<phone>"
+    try:
+        return redact(value if isinstance(value, str) else repr(value), FIELD_LIMIT)
+    except Exception:  # noqa: BLE001  # a field we cannot render is dropped, never written raw
+        return _UNREADABLE
+
+
+def extra_fields(record: logging.LogRecord) -> list[str]:
+    """The names a caller passed with `extra=`, in the order they were given."""
+    return [name for name in record.__dict__ if name not in _STANDARD and not name.startswith("_")]
 
 
 def _is_library(name: str) -> bool:
@@ -157,7 +229,8 @@ class RedactingFilter(logging.Filter):
 
 
 class LineFormatter(logging.Formatter):
-    """One record, one line: redacts (in case a handler lacks the filter) and appends the escaped traceback."""
+    """One record, one line: redacts (in case a handler lacks the filter), then the structured fields
+    as `key=value`, then the escaped traceback."""
 
     def format(self, record: logging.LogRecord) -> str:
         _scrub(record)
@@ -165,10 +238,46 @@ class LineFormatter(logging.Formatter):
         if self.usesTime():
             record.asctime = self.formatTime(record, self.datefmt)
         line = self.formatMessage(record)
+        fields = " ".join(f"{name}={_field_text(getattr(record, name))}" for name in extra_fields(record))
+        if fields:
+            line = f"{line} [{fields}]"
         for extra in (record.exc_text, record.stack_info):
             if extra:
                 line = f"{line} | {extra}"
         return line
+
+
+def _field_text(value: Any) -> str:
+    text = str(value)
+    return f'"{text}"' if not text or " " in text or '"' in text or "=" in text else text
+
+
+class JsonLineFormatter(JsonFormatter):
+    """One JSON object a line (`time`, `level`, `logger`, `message`, every `extra=` field, `exc_info`), redacted first."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            reserved_attrs=sorted(_STANDARD),
+            timestamp=False,
+        )
+
+    def format(self, record: logging.LogRecord) -> str:
+        _scrub(record)
+        return super().format(record)
+
+
+LogFormat = Literal["auto", "json", "text"]
+
+
+def formatter(fmt: LogFormat = "text", stream: TextIO | None = None) -> logging.Formatter:
+    """`auto`: text when the stream is a terminal (a person reads it), else JSON lines (a shipper does)."""
+    if fmt == "auto":
+        target = stream if stream is not None else sys.stderr
+        isatty = getattr(target, "isatty", None)
+        fmt = "text" if callable(isatty) and isatty() else "json"
+    return JsonLineFormatter() if fmt == "json" else LineFormatter(FORMAT)
 
 
 def _guarded(handler: logging.Handler) -> None:
@@ -176,10 +285,10 @@ def _guarded(handler: logging.Handler) -> None:
         handler.addFilter(RedactingFilter())
 
 
-def configure(level: int = logging.INFO, stream: TextIO | None = None) -> None:
+def configure(level: int = logging.INFO, stream: TextIO | None = None, fmt: LogFormat = "text") -> None:
     """One redacting handler on the root; every handler already installed (a library's) redacts too."""
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(LineFormatter(FORMAT))
+    handler.setFormatter(formatter(fmt, stream))
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

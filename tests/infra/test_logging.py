@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Iterator
 
 import pytest
 
-from infra.logging import LineFormatter, RedactingFilter, configure, redact
+from infra.logging import (
+    JsonLineFormatter,
+    LineFormatter,
+    RedactingFilter,
+    configure,
+    formatter,
+    redact,
+)
 
 PHONES = ("+34600123456", "+1 (555) 010-0199", "0049 30 12345678", "whatsapp:+447700900123")
 EMAILS = ("ana.garcia+trip@example.co.uk", "ops@rebook.example")
@@ -132,3 +140,85 @@ def test_configure_installs_one_redacting_handler_on_the_root() -> None:
     finally:
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
+
+
+@pytest.mark.parametrize(
+    "kept",
+    ["client 203.0.113.9", "on 2026-12-06", "at 2026-12-06T14:05:00.123+00:00", "booking 1234567890", "epoch ms 1733480000123"],
+)
+def test_addresses_dates_timestamps_and_ids_survive(kept: str) -> None:
+    assert redact(kept) == kept
+
+
+@pytest.mark.parametrize("phone", ["+44 7700 900123", "447700900123", "07700 900123", "07700900123", "(555) 010-0199"])
+def test_a_phone_number_is_a_phone_number_in_any_spelling(phone: str) -> None:
+    out = redact(f"reply from {phone} at 2026-12-06")
+    assert out.startswith("reply from ") and out.endswith("<phone> at 2026-12-06")
+    assert not any(ch.isdigit() for ch in out.removesuffix(" at 2026-12-06"))
+
+
+def _production(fmt: str) -> tuple[logging.Logger, io.StringIO, list[logging.Handler], int]:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    out = io.StringIO()
+    configure(logging.INFO, stream=out, fmt=fmt)  # type: ignore[arg-type]
+    return logging.getLogger("rebook.tests.structured"), out, *saved
+
+
+def _restore(handlers: list[logging.Handler], level: int) -> None:
+    root = logging.getLogger()
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_text_lines_keep_every_structured_field_redacted() -> None:
+    logger, out, *saved = _production("text")
+    try:
+        logger.warning(
+            "send failed",
+            extra={"outbox_id": 812, "channel": "sms", "error": "The 'To' number +34600123456 is invalid", "to": "+34600123456"},
+        )
+    finally:
+        _restore(*saved)
+    (line,) = out.getvalue().splitlines()
+    assert line.endswith("WARNING rebook.tests.structured: send failed [outbox_id=812 channel=sms error=\"The 'To' number <phone> is invalid\" to=<redacted>]")
+
+
+def test_json_lines_keep_every_structured_field_typed_and_redacted() -> None:
+    logger, out, *saved = _production("json")
+    try:
+        logger.info("offer sent to %s", "+447700900123", extra={"conversation_id": 7, "channel": "whatsapp", "retry": False, "text": "hi Ana"})
+        try:
+            raise ValueError("send to +447700900123 failed\nfor ana@example.com")
+        except ValueError:
+            logger.exception("send failed", extra={"outbox_id": 9})
+    finally:
+        _restore(*saved)
+    first, second = (json.loads(line) for line in out.getvalue().splitlines())
+    assert first["message"] == "offer sent to <phone>" and first["level"] == "INFO" and first["logger"] == "rebook.tests.structured"
+    assert first["conversation_id"] == 7 and first["channel"] == "whatsapp" and first["retry"] is False and first["text"] == "<redacted>"
+    assert "time" in first
+    assert second["outbox_id"] == 9 and "ValueError" in second["exc_info"]
+    assert "447700900123" not in out.getvalue() and "ana@example.com" not in out.getvalue()
+
+
+def test_auto_is_text_on_a_terminal_and_json_elsewhere() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert isinstance(formatter("auto", Terminal()), LineFormatter)
+    assert isinstance(formatter("auto", io.StringIO()), JsonLineFormatter)
+    assert isinstance(formatter("text", io.StringIO()), LineFormatter)
+
+
+@pytest.mark.parametrize("name", ["twilio.async_http_client", "twilio.http_client", "pywa.client", "slack_sdk.web", "httpx", "aiohttp.client"])
+def test_sdk_loggers_write_warnings_only(name: str) -> None:
+    logger, out, *saved = _production("text")
+    try:
+        assert logging.getLogger(name).getEffectiveLevel() == logging.WARNING
+        logging.getLogger(name).info("POST /2010-04-01/Accounts/AC1/Messages.json Body=hello")
+        logging.getLogger(name).warning("retrying")
+    finally:
+        _restore(*saved)
+    assert "Body=hello" not in out.getvalue() and "retrying" in out.getvalue()
