@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck install clean diagram
+.PHONY: demo test lint typecheck install clean diagram screens
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ diagram: $(STAMP)
 	$(BIN)/python -c "from conversations.engine import mermaid; open('docs/conversation.mmd','w').write(mermaid())"
 	$(BIN)/python -c "from conversations.lifecycles import OUTBOX_LIFECYCLE as l; open('docs/outbox.mmd','w').write(l.mermaid())"
 	$(BIN)/python -c "from conversations.lifecycles import ESCALATION_LIFECYCLE as l; open('docs/escalation.mmd','w').write(l.mermaid())"
+
+# The passenger page at 375 px and 1280 px in English and Arabic (Debian's chromium: apt-get install chromium).
+screens: $(STAMP)
+	$(BIN)/python -m tests.e2e.page_screens
 
 clean:
 	rm -rf $(VENV) .rebook .pytest_cache .mypy_cache
