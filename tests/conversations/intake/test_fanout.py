@@ -52,6 +52,19 @@ async def test_fanout_escalates_when_nothing_is_left(rig: Rig) -> None:
     assert [m.key for m in await rig.outbox(who)] == ["escalated_no_options"]
 
 
+async def test_a_fanout_escalation_keeps_a_missed_connection_first_in_the_desk_queue(rig: Rig) -> None:
+    """Bulk escalation rows come from the same builder as single ones (before #22 they never carried it)."""
+    who = await rig.add_pax(("sms",), pax=2)
+    async with rig.c.db.transaction() as s:
+        await s.execute(update(Inventory).where(Inventory.flight_id != rig.disrupted.id).values(capacity=Inventory.sold + 1))
+    ids = await rig.disrupt()
+    async with rig.c.db.transaction() as s:
+        conv = (await s.scalars(select(Conversation).where(Conversation.id.in_(ids)))).one()
+        conv.impact = {**conv.impact, "missed_connection": True}
+    assert await FanOut(rig.c.service).offer_batch(await _disruption_id(rig), ids) == 1
+    assert [(e.reason, e.missed_connection) for e in await rig.escalations(who)] == [("no_options", True)]
+
+
 async def test_fanout_replans_when_seats_moved_under_it(rig: Rig, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Seats gone between the snapshot and the hold: the batch rolls back and plans again."""
     import conversations.intake.fanout as fanout
