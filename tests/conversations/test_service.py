@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from conversations.engine import OptionChosen, Status, TimerKind
+from conversations.engine import AgentSentVoucher, OptionChosen, Status, TimerKind
 from conversations.impact_json import impact_from_json, impact_to_json
 from conversations.models import Conversation, OutboxMessage
 from conversations.timers import fire_due_timers
@@ -187,6 +187,24 @@ async def test_choice_through_handle_with_a_dedupe_key_applies_once(rig: Rig) ->
     async with rig.c.db.reading() as s:
         statuses = list((await s.scalars(select(SeatHold.status).order_by(SeatHold.id))).all())
     assert sorted(statuses) == ["committed", "released", "released"]
+
+
+async def test_an_agent_act_is_sent_once_under_its_own_key_with_its_params(rig: Rig) -> None:
+    """A voucher given twice under one key (a redelivered click) is one message, as the desk wrote it before #22."""
+    a = await rig.add_pax(("sms",))
+    await rig.offered(a)
+    conv = await rig.conversation(a)
+    voucher = AgentSentVoucher("U1", 100, "EUR", "e9-voucher")
+
+    first = await rig.c.service.handle(conv.id, voucher)
+    await rig.c.service.handle(conv.id, voucher)
+
+    assert [d.status for d in first] == [Status.OFFERED]
+    [offer, sent] = await rig.outbox(a)
+    assert (offer.key, sent.key, sent.idempotency_key, sent.params) == (
+        "offer", "agent_voucher", "e9-voucher", {"amount": 100, "currency": "EUR"}
+    )
+    assert sent.priority == 0 and sent.offer_id == conv.offer_id
 
 
 def test_an_impact_survives_its_json_column_unchanged() -> None:
