@@ -123,9 +123,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         uvicorn.run("gateway.http.app:from_environment", factory=True, workers=args.workers, **options, **uvicorn_options())
         return 0
     from gateway.container import build
-    from gateway.http.app import create_app
+    from gateway.http.app import admin_listener, create_app
 
-    app = create_app(build(settings), embedded_worker=not args.no_worker, settle=True)
+    app = create_app(build(settings), embedded_worker=not args.no_worker, settle=True, admin_listener=admin_listener(settings))
     uvicorn.run(app, **options, **uvicorn_options())
     return 0
 

@@ -1,4 +1,4 @@
-"""The FastAPI application: ops API, provider webhooks, health and metrics."""
+"""The FastAPI application: ops API, provider webhooks and health; metrics and docs on the admin listener."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from channels.slack_screen import SlackScreen
 from gateway.container import Container
 from gateway.http import api, broadcasts, page, privacy, problems, slack, unsubscribe
 from gateway.http.limits import BODY_TIMEOUT_S, BoundedBodies
-from gateway.observability.metrics import CONTENT_TYPE_LATEST, Metrics
-from gateway.observability.metrics_server import scrape
+from gateway.http.ratelimit import RateLimit, RateLimiter
+from gateway.observability.admin import AdminServer, admin_router, create_admin_app
+from gateway.observability.metrics import Metrics
+from gateway.settings import Settings
 from gateway.worker.process import Worker
 from infra.heap import settle_heap
 from webhooks import twilio as twilio_hooks
@@ -27,17 +29,34 @@ EMBEDDED_WORKER_ENV = "REBOOK_SERVE_EMBEDDED_WORKER"
 
 
 def create_app(
-    c: Container, *, embedded_worker: bool = False, settle: bool = False, body_timeout_s: float = BODY_TIMEOUT_S
+    c: Container,
+    *,
+    embedded_worker: bool = False,
+    settle: bool = False,
+    body_timeout_s: float = BODY_TIMEOUT_S,
+    admin_listener: tuple[str, int] | None = None,
 ) -> FastAPI:
     """`settle`: freeze the heap once started (`settle_heap`), for the one app a `serve` process runs.
+    `admin_listener`: where this app's lifespan serves /metrics, /docs and /openapi.json (`rebook serve`).
 
     Every request body is read under its route's cap and `body_timeout_s` before any handler runs
     (`gateway.http.limits`); every error answers as a problem (`gateway.http.problems`).
     """
 
+    settings = c.settings
+    limiter = RateLimiter(
+        per_key=settings.rate_limit.per_key_per_minute,
+        per_address=settings.rate_limit.per_ip_per_minute,
+        redis_url=settings.redis_url,
+    )
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await c.start()
+        await limiter.start()
+        admin = AdminServer(create_admin_app(c, app), host=admin_listener[0], port=admin_listener[1]) if admin_listener else None
+        if admin is not None:
+            await admin.start()
         if settle:
             settle_heap()
         task = asyncio.create_task(Worker(c, settle_after_waves=settle).run()) if embedded_worker else None
@@ -48,9 +67,21 @@ def create_app(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if admin is not None:
+                await admin.stop()
+            await limiter.aclose()
             await c.aclose()
 
-    app = FastAPI(title="rebook", version="0.1.0", lifespan=lifespan, description="Disruption-rebooking messaging gateway")
+    # No /docs, /redoc or /openapi.json here: they are the admin listener's (gateway.observability.admin).
+    app = FastAPI(
+        title="rebook",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Disruption-rebooking messaging gateway",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.state.container = c
     problems.install(app)
     # Added before `count` below, so it runs inside it: refusals are counted like any answer.
@@ -58,7 +89,6 @@ def create_app(
     metrics = c.metrics
     app.include_router(api.router)
     app.include_router(privacy.router)
-    settings = c.settings
     app.include_router(broadcasts.router)
     app.include_router(page.router(c))
     app.include_router(unsubscribe.router(c))
@@ -86,7 +116,10 @@ def create_app(
     # Metric labels come from the route that answered (its template), never from the raw path: a
     # client probing random paths must not mint a time series per path (memory here and in Prometheus).
 
+    app.add_middleware(RateLimit, limiter=limiter)
     app.add_middleware(CountResponses, metrics=metrics)
+    if settings.admin.on_public_port:
+        app.include_router(admin_router(c, app))
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
@@ -106,10 +139,6 @@ def create_app(
         if any(v != "ok" for v in checks.values()):
             response.status_code = 503
         return checks
-
-    @app.get("/metrics", tags=["health"])
-    async def metrics_endpoint() -> Response:
-        return Response(await scrape(c) + await slack.agent_metrics(c.db), media_type=CONTENT_TYPE_LATEST)
 
     return app
 
@@ -147,7 +176,7 @@ class CountResponses:
         path = route if isinstance(route, str) else "other"
         if path.startswith("/webhooks/") and status in (400, 401, 403):
             self.metrics.webhook_rejected.labels(path.split("/")[2], str(status)).inc()
-        self.metrics.http.labels("/v1" if path.startswith("/v1/") else path, str(status)).inc()
+        self.metrics.http.labels(path, str(status)).inc()
 
 
 def from_environment() -> FastAPI:
@@ -160,7 +189,13 @@ def from_environment() -> FastAPI:
     configure()
     _end_with_parent()
     embedded = os.environ.get(EMBEDDED_WORKER_ENV, "1") != "0"
-    return create_app(build(Settings()), embedded_worker=embedded, settle=True)
+    settings = Settings()
+    return create_app(build(settings), embedded_worker=embedded, settle=True, admin_listener=admin_listener(settings))
+
+
+def admin_listener(settings: Settings) -> tuple[str, int] | None:
+    """`REBOOK_ADMIN__HOST:PORT`, or None when the port is 0 (no admin listener)."""
+    return (settings.admin.host, settings.admin.port) if settings.admin.port else None
 
 
 def _end_with_parent() -> None:

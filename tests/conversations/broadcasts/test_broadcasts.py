@@ -19,6 +19,7 @@ from infra import crypto
 from rebooking_core.models import Booking, ContactPoint, Passenger, Segment
 from tests.conversations.conftest import Rig
 from tests.e2e.desk.conftest import Desk
+from tests.gateway.observability.admin_client import admin_get
 
 LANGS = ("en", "es", "de", "fr", "ar")
 RATES = {"whatsapp": 80.0, "sms": 1.0}
@@ -169,5 +170,5 @@ async def test_http_api_and_slack_command(desk: Desk) -> None:
     progress = [c.body for c in desk.fake.calls if c.body.get("channel") == "COPS"]
     assert progress and "to FRA" in progress[0]["text"]
     assert "(done)" in progress[-1]["text"] and "20/20 handled" in progress[-1]["text"]
-    metrics = (await desk.http.get("/metrics")).text
+    metrics = (await admin_get(desk.rig.c)).text
     assert "rebook_agent_time_to_claim_seconds" in metrics

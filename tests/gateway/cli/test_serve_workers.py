@@ -104,17 +104,17 @@ def _post(port: int, path: str, body: bytes, headers: dict[str, str]) -> int:
 
 
 @pytest.fixture
-def served(fresh_pg_url: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, str]]:
-    """`rebook serve --workers 2` (embedded workers on) on a migrated PostgreSQL database and Redis."""
+def served(fresh_pg_url: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, str, int]]:
+    """`rebook serve --workers 2` (embedded workers on) on a migrated PostgreSQL database and Redis; the last is the admin port."""
     import asyncio
 
     asyncio.run(upgrade_async(fresh_pg_url))
-    port = _free_port()
+    port, admin = _free_port(), _free_port()
     log = tmp_path / "serve.log"
     with log.open("wb") as sink:
         proc = subprocess.Popen(
             [sys.executable, "-m", "gateway.cli.main", "serve", "--workers", "2", "--port", str(port)],
-            env=_env(fresh_pg_url),
+            env=_env(fresh_pg_url, REBOOK_ADMIN__PORT=str(admin)),
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=sink,
@@ -132,7 +132,7 @@ def served(fresh_pg_url: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen
                 pass
             assert time.monotonic() < deadline, "rebook serve --workers 2 did not answer within 90 s"
             time.sleep(0.3)
-        yield proc, port, fresh_pg_url
+        yield proc, port, fresh_pg_url, admin
     finally:
         # A SIGKILLed parent leaves its workers running: end them first, by their ids.
         for pid in _children(proc.pid) if proc.poll() is None else []:
@@ -144,9 +144,9 @@ def served(fresh_pg_url: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen
 
 
 def test_two_processes_answer_a_webhook_lands_once_and_sigterm_ends_the_tree(
-    served: tuple[subprocess.Popen[bytes], int, str],
+    served: tuple[subprocess.Popen[bytes], int, str, int],
 ) -> None:
-    proc, port, db_url = served
+    proc, port, db_url, admin = served
     workers = _children(proc.pid)
     assert len(workers) == 2
 
@@ -166,6 +166,15 @@ def test_two_processes_answer_a_webhook_lands_once_and_sigterm_ends_the_tree(
     finally:
         for sock in held:
             sock.close()
+
+    # /metrics and /docs: on the admin listener (the first process binds it), not on the public port.
+    for path, public_status in (("/metrics", 404), ("/docs", 404), ("/openapi.json", 404)):
+        status, sock = _get(admin, path)
+        sock.close()
+        assert status == 200, path
+        status, sock = _get(port, path)
+        sock.close()
+        assert status == public_status, path
 
     body = json.dumps(
         {
@@ -223,8 +232,8 @@ def test_more_than_one_process_without_redis_is_refused_in_one_line(tmp_path: Pa
     assert not (tmp_path / "r.db").exists()
 
 
-def test_the_workers_end_when_rebook_serve_is_killed(served: tuple[subprocess.Popen[bytes], int, str]) -> None:
-    proc, _port, _db = served
+def test_the_workers_end_when_rebook_serve_is_killed(served: tuple[subprocess.Popen[bytes], int, str, int]) -> None:
+    proc, _port, _db, _admin = served
     workers = _children(proc.pid)
     assert len(workers) == 2
 

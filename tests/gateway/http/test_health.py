@@ -14,9 +14,10 @@ from twilio.request_validator import RequestValidator
 from gateway.container import build
 from gateway.http.app import create_app
 from gateway.migrate import upgrade_async
-from gateway.settings import Settings, TwilioSettings
+from gateway.settings import AdminSettings, Settings, TwilioSettings
 from tests.conftest import REDIS_URL
 from tests.gateway.conftest import Gateway, running, sandbox_settings
+from tests.gateway.observability.admin_client import admin_get
 
 PUBLIC = "https://rebook.example.com"
 TWILIO_TOKEN = "twilio-auth-secret"
@@ -109,14 +110,14 @@ async def test_metrics_report_the_outbox_depth(db_url: str, world) -> None:  # t
         await g.container.dispatcher.drain()
         assert await _outbox_depth(g) == 0
 
-        metrics = samples((await g.client.get("/metrics")).text)
+        metrics = samples((await admin_get(g.container)).text)
         offered = metrics[("rebook_conversations", (("state", "offered"),))]
         assert offered > 0
         assert sum(v for (name, _), v in metrics.items() if name == "rebook_deliveries") > 0
 
 
 async def _outbox_depth(g: Gateway) -> float:
-    response = await g.client.get("/metrics")
+    response = await admin_get(g.container)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     assert "# TYPE rebook_outbox_depth gauge" in response.text
@@ -131,6 +132,7 @@ def _twilio_settings(database_url: str) -> Settings:
         ops_api_keys="ops-key-real-0123456789-abcdefghijklmnopqrstuvwxyz",  # type: ignore[arg-type]
         pii_keys="k1:pii-key-real-0123456789-abcdefghijklmnopqrstuvwxyz",  # type: ignore[arg-type]
         blind_index_key="blind-key-real-0123456789-abcdefghijklmnopqrstuvwxyz",  # type: ignore[arg-type]
+        admin=AdminSettings(on_public_port=True),  # this test reads /metrics on the public port
         twilio=TwilioSettings(
             account_sid="AC" + "0" * 32,
             auth_token=TWILIO_TOKEN,  # type: ignore[arg-type]
