@@ -123,6 +123,10 @@ class OutboundMessage:
     window_open_until: dt.datetime | None = None
     #: Which of the channel's senders (a Twilio number, a WhatsApp phone number id) sends it; "" = the default.
     sender: str = ""
+    #: The passenger's personal page (`PUBLIC_BASE_URL/p/<token>`) when one was minted for this message.
+    page_link: str | None = None
+    #: Messages of one conversation share it, so a mail client threads them ("" = no thread).
+    thread: str = ""
 
 
 @dataclass(frozen=True)

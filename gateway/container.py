@@ -126,8 +126,14 @@ def build(
     service = ConversationService(
         db, config=engine_config(settings), clock=clock, on_outbox=lambda: holder[0].wake() if holder else None, telemetry=metrics
     )
-    branding = Branding(airline=settings.airline_name, help_contact=settings.help_contact)
-    renderer = MessageRenderer(branding)
+    branding = Branding(
+        airline=settings.airline_name,
+        help_contact=settings.help_contact,
+        # Page links are minted per message only where a running channel shows them (e-mail, for now).
+        page_base_url=settings.public_base_url if "email" in chans else "",
+        page_ttl=settings.page.token_ttl,
+    )
+    renderer = MessageRenderer(branding, clock=clock)
     dispatcher = Dispatcher(
         db,
         channels=chans,

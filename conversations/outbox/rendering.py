@@ -11,8 +11,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import locales
+from conversations.clock import Clock, utcnow
 from conversations.engine import MessageKind
 from conversations.models import Conversation, OutboxMessage
+from conversations.page import links
 from conversations.ports import ChoiceView, OutboundMessage, TemplateCall
 from infra import crypto
 from infra.sql import padded
@@ -25,6 +27,10 @@ from rebooking_core.models import Booking, Disruption, Flight, Offer, OfferOptio
 class Branding:
     airline: str = "Rebook Air"
     help_contact: str = "+1 555 0100"
+    #: Where passenger pages live (PUBLIC_BASE_URL): each message gets its own page link. "" mints none
+    #: (no running channel shows one).
+    page_base_url: str = ""
+    page_ttl: dt.timedelta = links.DEFAULT_TTL
 
 
 _OFFER_KINDS = {MessageKind.OFFER, MessageKind.OFFER_REFRESHED, MessageKind.OFFER_SEAT_GONE, MessageKind.REMINDER}
@@ -63,6 +69,8 @@ class RenderData:
     options_by_id: dict[int, OfferOption] = field(default_factory=dict)
     disruptions: dict[int, Disruption] = field(default_factory=dict)
     bookings: dict[int, Booking] = field(default_factory=dict)
+    #: Outbox row id -> the page token minted for it (only when pages are linked).
+    page_tokens: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -96,8 +104,9 @@ class _Wanted:
 class MessageRenderer:
     """Knows which catalog keys and parameters each MessageKind needs."""
 
-    def __init__(self, branding: Branding) -> None:
+    def __init__(self, branding: Branding, *, clock: Clock = utcnow) -> None:
         self.branding = branding
+        self.clock = clock
 
     async def prefetch(
         self, s: AsyncSession, rows: Iterable[OutboxMessage], convs: Mapping[int, Conversation]
@@ -121,6 +130,15 @@ class MessageRenderer:
         if wanted.bookings:
             found_b = await s.scalars(select(Booking).where(Booking.id.in_(padded(wanted.bookings))))
             data.bookings = {b.id: b for b in found_b}
+        if self.branding.page_base_url:
+            # One link per message, written with the send's transaction (the token itself is never stored).
+            now = self.clock()
+            for row in rows:
+                conv = convs.get(row.conversation_id) if row.conversation_id is not None else None
+                if conv is not None:
+                    data.page_tokens[row.id] = links.mint(
+                        s, booking_id=conv.booking_id, disruption_id=conv.disruption_id, now=now, ttl=self.branding.page_ttl
+                    )
         return data
 
     def render(
@@ -142,8 +160,15 @@ class MessageRenderer:
             "flight": flight_code(flight),
             "contact": self.branding.help_contact,
         }
+        token = data.page_tokens.get(row.id)
         shell = OutboundMessage(
-            idempotency_key=row.idempotency_key, to=to, locale=loc, body="", window_open_until=window_open_until
+            idempotency_key=row.idempotency_key,
+            to=to,
+            locale=loc,
+            body="",
+            window_open_until=window_open_until,
+            page_link=f"{self.branding.page_base_url.rstrip('/')}/p/{token}" if token else None,
+            thread=f"conversation-{conv.id}",
         )
         if kind in _OFFER_KINDS and row.offer_id is not None:
             return self._offer(data, shell, kind, row.offer_id, conv, flight, base)

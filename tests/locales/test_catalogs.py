@@ -155,10 +155,9 @@ CONTRACT: dict[str, frozenset[str]] = {
     "page.not_found": frozenset(),
     "page.too_many": frozenset(),
     "page.unsubscribed": frozenset(),
-    "email.subject": frozenset({"airline", "flight"}),
     "email.open_page": frozenset(),
     "email.choose": frozenset({"count"}),
-    "email.footer": frozenset({"contact"}),
+    "email.footer": frozenset(),
     "email.unsubscribe": frozenset(),
 }
 

@@ -1,0 +1,149 @@
+"""The whole journey by e-mail: offer mailed through a local SMTP relay, its link opens the page, a POST
+books, the second POST is only acknowledged, the confirmation threads under the offer, one-click unsubscribe."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from channels.email import EmailChannel
+from consent.models import ConsentEvent, ConsentState
+from conversations.models import Conversation, OutboxMessage
+from gateway.container import Container, build
+from gateway.http.app import create_app
+from gateway.migrate import upgrade_async
+from rebooking_core.importer import import_bookings, import_schedule
+from tests.e2e.page_browser import small_world
+from tests.fakes.smtp import PASSWORD, USERNAME, LocalSmtp
+from tests.gateway.conftest import OPS_KEY, World, sandbox_settings
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:aiosmtpd.*")
+
+PUBLIC = "https://rebook.example.test"
+_CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
+_OPTION = re.compile(r'name="option_id" value="(\d+)"')
+
+
+@dataclass
+class Journey:
+    c: Container
+    http: httpx.AsyncClient
+    smtp: LocalSmtp
+
+    async def work(self) -> None:
+        await self.c.jobs.wait_idle()
+        await self.c.dispatcher.drain()
+
+    def mails(self) -> list[EmailMessage]:
+        return [r.message for r in self.smtp.fake.received]
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return small_world()
+
+
+@pytest.fixture
+def smtp() -> Iterator[LocalSmtp]:
+    with LocalSmtp() as server:
+        yield server
+
+
+@pytest.fixture
+async def journey(tmp_path: Path, world: World, smtp: LocalSmtp) -> AsyncIterator[Journey]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'rebook.db'}"
+    await upgrade_async(url)
+    email = EmailChannel(
+        host="127.0.0.1", port=smtp.port, from_address="Rebook Air <noreply@rebook.example.test>",
+        username=USERNAME, password=PASSWORD, tls="none",
+    )
+    c = build(sandbox_settings(url, public_base_url=PUBLIC), channels={"email": email})
+    await c.start()
+    try:
+        async with c.db.transaction() as s:
+            await import_schedule(s, world.schedule)
+        async with c.db.transaction() as s:
+            await import_bookings(s, world.bookings)
+        transport = httpx.ASGITransport(app=create_app(c))
+        async with httpx.AsyncClient(
+            transport=transport, base_url=PUBLIC, headers={"Authorization": f"Bearer {OPS_KEY}"}
+        ) as http:
+            yield Journey(c, http, smtp)
+    finally:
+        await c.aclose()
+
+
+def _text(mail: EmailMessage) -> str:
+    part = mail.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+async def test_the_whole_journey_by_email(journey: Journey, world: World) -> None:
+    carrier, number, date = world.target
+    disrupted = await journey.http.post(
+        "/v1/disruptions",
+        json={"flight": {"carrier": carrier, "number": number, "date": date.isoformat()}, "kind": "cancelled"},
+    )
+    assert disrupted.status_code == 202
+    await journey.work()
+
+    offers = [m for m in journey.mails() if "/confirm/" in _text(m)]
+    assert offers, "no passenger of the flight is reachable by e-mail"
+    offer = offers[0]
+    assert offer.get_content_type() == "multipart/alternative"
+    assert offer["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    confirm_url = re.search(r"https://\S+/confirm/\d+", _text(offer))
+    assert confirm_url is not None
+    confirm = urlsplit(confirm_url.group(0)).path
+    page_path = confirm.rsplit("/confirm/", 1)[0]
+    async with journey.c.db.reading() as s:
+        outbox_before = await s.scalar(select(func.count()).select_from(OutboxMessage))
+
+    shown = await journey.http.get(confirm)
+    assert shown.status_code == 200 and "Confirm your choice" in shown.text
+    async with journey.c.db.reading() as s:
+        assert await s.scalar(select(func.count()).select_from(OutboxMessage)) == outbox_before
+
+    csrf = _CSRF.search(shown.text)
+    option = _OPTION.search(shown.text)
+    assert csrf is not None and option is not None
+    form = {"csrf": csrf.group(1), "option_id": option.group(1)}
+    first = await journey.http.post(f"{page_path}/choose", data=form)
+    second = await journey.http.post(f"{page_path}/choose", data=form)
+    assert (first.status_code, first.headers["location"]) == (303, f"{page_path}?notice=booked")
+    assert (second.status_code, second.headers["location"]) == (303, f"{page_path}?notice=already_booked")
+    itinerary = await journey.http.get(page_path)
+    assert "Your new itinerary" in itinerary.text
+
+    sent_before = len(journey.mails())
+    await journey.work()
+    answers = journey.mails()[sent_before:]
+    to_them = [m for m in answers if m["To"] == offer["To"]]
+    assert len(to_them) == 2  # the confirmation and the acknowledgement of the second choice
+    assert {m["In-Reply-To"] for m in to_them} == {offer["In-Reply-To"]}
+    assert any("rebooked" in _text(m) for m in to_them)
+    async with journey.c.db.reading() as s:
+        booked = await s.scalar(select(func.count()).select_from(Conversation).where(Conversation.status == "booked"))
+    assert booked == 1
+
+    unsubscribe = offer["List-Unsubscribe"].strip().split(",")[0].strip("<> ")
+    answer = await journey.http.post(
+        urlsplit(unsubscribe).path,
+        content=b"List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 200
+    async with journey.c.db.reading() as s:
+        events = list(await s.scalars(select(ConsentEvent).where(ConsentEvent.source == "unsubscribe")))
+        assert [(e.channel, e.state) for e in events] == [("email", "withdrawn")]
+        state = await s.get(ConsentState, (events[0].passenger_id, "email", "service"))
+    assert state is not None and state.state == "withdrawn"
