@@ -33,7 +33,8 @@ from infra.transient import retryable
 from rebooking_core.booking import OPTION_HEAD
 from rebooking_core.impact import ImpactedBooking
 from rebooking_core.models import Disruption, Offer, OfferOption
-from rebooking_core.network import NetworkSnapshot, ScheduleCache, load_network
+from rebooking_core.network import NetworkSnapshot, ScheduleCache
+from rebooking_core.network_store import load_network
 from rebooking_core.offers import create_offer, supersede_offer
 from rebooking_core.ranking import RankingWeights
 

@@ -14,12 +14,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from rebooking_core.network_store import load_network
-
-__all__ = ["Leg", "NetworkSnapshot", "Schedule", "ScheduleCache", "load_network"]
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -176,12 +171,3 @@ class ScheduleCache:
     def keep(self, schedule: Schedule, replaces: Schedule | None) -> None:
         others = [s for s in self._schedules if s is not replaces]
         self._schedules = others[max(0, len(others) - self.size + 1) :] + [schedule]
-
-
-def __getattr__(name: str) -> Any:
-    """`load_network` lives in `network_store` (this module stays free of SQLAlchemy); importable here for callers not yet moved."""
-    if name == "load_network":
-        from rebooking_core.network_store import load_network
-
-        return load_network
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -38,7 +38,7 @@ from conversations.models import CONVERSATIONS, ESCALATIONS, OUTBOX, Conversatio
 from conversations.service import MAX_CONNECTION, ConversationService, pending_demand
 from infra.transient import retryable
 from rebooking_core.models import Disruption
-from rebooking_core.network import load_network
+from rebooking_core.network_store import load_network
 from rebooking_core.offers import (
     CreatedOffer,
     PlannedOffer,
