@@ -27,7 +27,8 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from conversations.intake.workflow import DisruptionRequest, FlightKey, Recorded, record_disruption  # noqa: E402
+from conversations.intake.ports import DisruptionRequest, FlightKey, Recorded  # noqa: E402
+from conversations.intake.workflow import record_disruption  # noqa: E402
 from conversations.models import Conversation, OutboxMessage  # noqa: E402
 from gateway.container import build  # noqa: E402
 from gateway.migrate import upgrade_async  # noqa: E402

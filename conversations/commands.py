@@ -36,8 +36,9 @@ from conversations.engine import (
 )
 from conversations.lifecycles import EscalationStatus
 from conversations.models import OUTBOX, Conversation, Escalation
+from conversations.outbox.ports import Telemetry
 from conversations.outbox.rows import outbox_row
-from conversations.outbox.telemetry import Origins, Telemetry, since, trace_of
+from conversations.outbox.telemetry import Origins, since, trace_of
 from infra.commit_rows import insert_at_commit
 from infra.db import insert_ignore
 from rebooking_core.booking import book_option

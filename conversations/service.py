@@ -27,7 +27,8 @@ from conversations.engine import (
 )
 from conversations.impact_json import impact_from_json
 from conversations.models import Conversation
-from conversations.outbox.telemetry import NO_TELEMETRY, Origins, Telemetry
+from conversations.outbox.ports import Telemetry
+from conversations.outbox.telemetry import NO_TELEMETRY, Origins
 from infra.db import Database
 from infra.transient import retryable
 from rebooking_core.booking import OPTION_HEAD

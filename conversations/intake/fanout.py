@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
@@ -34,6 +33,7 @@ from conversations.engine import (
     decide,
 )
 from conversations.impact_json import impact_from_json
+from conversations.intake.ports import Step
 from conversations.models import CONVERSATIONS, ESCALATIONS, OUTBOX, Conversation
 from conversations.service import MAX_CONNECTION, ConversationService, pending_demand
 from infra.transient import retryable
@@ -57,14 +57,6 @@ class SeatsMoved(Exception):
 
 #: Advisory-lock namespace of "one batch of this disruption at a time" (PostgreSQL).
 FANOUT_LOCK = 0x72626B01
-
-
-@dataclass(frozen=True)
-class Step:
-    """One link of a disruption's fan-out chain: how many were offered, and whether to go on."""
-
-    offered: int
-    more: bool
 
 
 class FanOut:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +9,7 @@ import locales
 from conversations.clock import Clock
 from conversations.engine import Status
 from conversations.impact_json import impact_to_json
+from conversations.intake.ports import DisruptionRequest, FlightKey, Recorded, UnknownFlight
 from conversations.models import CONVERSATIONS, Conversation
 from infra.db import Database
 from infra.idempotency import insert_or_get
@@ -19,32 +17,6 @@ from rebooking_core.allocation import order_for_allocation
 from rebooking_core.impact import assess_impact
 from rebooking_core.models import Disruption, DisruptionFlight, Flight
 from rebooking_core.types import DisruptionKind, FlightStatus
-
-
-class UnknownFlight(LookupError):
-    pass
-
-
-@dataclass(frozen=True)
-class FlightKey:
-    carrier: str
-    number: str
-    date: dt.date
-
-
-@dataclass(frozen=True)
-class DisruptionRequest:
-    flights: tuple[FlightKey, ...]
-    kind: DisruptionKind
-    new_departure: dt.datetime | None = None
-    reason: str | None = None
-    idempotency_key: str | None = None
-
-
-@dataclass(frozen=True)
-class Recorded:
-    disruption_id: int
-    created: bool
 
 
 async def _find_flight(s: AsyncSession, key: FlightKey) -> Flight:

@@ -1,9 +1,10 @@
-"""What the outbox asks of the layers around it: bucket storage and pacing (infra.ratelimit, tests' fakes) and
-the limits the gateway configures; the dispatcher, rendering and dead letters are used through their modules."""
+"""What the outbox asks of the layers around it: bucket storage and pacing (infra.ratelimit, tests' fakes), the
+limits the gateway configures, and telemetry (the gateway's Prometheus and OpenTelemetry behind one port)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -80,3 +81,31 @@ class Pacing(Protocol):
     async def slow_down(
         self, channel: str, recipient: str, seconds: float, code: str | None = None, sender: str = ""
     ) -> None: ...
+
+
+class Telemetry(Protocol):
+    """What the dispatcher, service and inbound router report; the gateway supplies the real one."""
+
+    def span(self, name: str, *, parent: str | None = None, **attributes: str | int) -> AbstractContextManager[None]:
+        """A traced step; `parent` is a W3C traceparent carried from another process or the database."""
+        ...
+
+    def sent(self, *, channel: str, provider: str, outcome: str) -> None:
+        """One hand-over attempt: outcome `sent` or the failure's reason class."""
+        ...
+
+    def first_handover(self, *, channel: str, seconds: float) -> None:
+        """A passenger's first message reached the provider, `seconds` after the disruption was recorded."""
+        ...
+
+    def receipt(self, *, channel: str, provider: str, state: str, seconds: float) -> None:
+        """A receipt moved a delivery to `state`, `seconds` after the hand-over."""
+        ...
+
+    def booking(self, *, outcome: str, seconds: float | None) -> None:
+        """A booking attempt; `seconds` from the disruption to a first confirmed booking, else None."""
+        ...
+
+    def escalated(self, *, tier: int, reason: str, count: int = 1) -> None:
+        """Conversations went to a human (a fan-out reports its batch's at once)."""
+        ...

@@ -7,40 +7,12 @@ import datetime as dt
 from collections import OrderedDict
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.outbox.ports import Telemetry
 from rebooking_core.models import Disruption
-
-
-class Telemetry(Protocol):
-    """What the dispatcher, service and inbound router report; the gateway supplies the real one."""
-
-    def span(self, name: str, *, parent: str | None = None, **attributes: str | int) -> AbstractContextManager[None]:
-        """A traced step; `parent` is a W3C traceparent carried from another process or the database."""
-        ...
-
-    def sent(self, *, channel: str, provider: str, outcome: str) -> None:
-        """One hand-over attempt: outcome `sent` or the failure's reason class."""
-        ...
-
-    def first_handover(self, *, channel: str, seconds: float) -> None:
-        """A passenger's first message reached the provider, `seconds` after the disruption was recorded."""
-        ...
-
-    def receipt(self, *, channel: str, provider: str, state: str, seconds: float) -> None:
-        """A receipt moved a delivery to `state`, `seconds` after the hand-over."""
-        ...
-
-    def booking(self, *, outcome: str, seconds: float | None) -> None:
-        """A booking attempt; `seconds` from the disruption to a first confirmed booking, else None."""
-        ...
-
-    def escalated(self, *, tier: int, reason: str, count: int = 1) -> None:
-        """Conversations went to a human (a fan-out reports its batch's at once)."""
-        ...
 
 
 class NoTelemetry:

@@ -12,12 +12,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from conversations.intake.workflow import (
-    DisruptionRequest,
-    FlightKey,
-    UnknownFlight,
-    record_disruption,
-)
+from conversations.intake.ports import DisruptionRequest, FlightKey, UnknownFlight
+from conversations.intake.workflow import record_disruption
 from conversations.models import Conversation, Escalation, OutboxMessage
 from gateway.auth import OPS, ApiKey
 from gateway.container import Container

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from taskiq import AsyncBroker, Context, InMemoryBroker, TaskiqDepends
 from taskiq_redis import RedisStreamBroker
 
-from conversations.intake.fanout import Step
+from conversations.intake.ports import Step
 from infra.db import CONNECT_TIMEOUT_S
 
 log = logging.getLogger(__name__)

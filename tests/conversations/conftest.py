@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from channels.sandbox import Sandbox, SandboxMessage
 from consent import ledger
 from consent.models import ConsentState
-from conversations.intake.workflow import DisruptionRequest, FlightKey, assess, record_disruption
+from conversations.intake.ports import DisruptionRequest, FlightKey
+from conversations.intake.workflow import assess, record_disruption
 from conversations.models import Conversation, Delivery, Escalation, OutboxMessage
 from gateway.container import Container, build
 from gateway.settings import Settings

@@ -37,8 +37,8 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from consent.models import ConsentState
-from conversations.intake.fanout import Step
-from conversations.intake.workflow import DisruptionRequest, FlightKey, record_disruption
+from conversations.intake.ports import DisruptionRequest, FlightKey, Step
+from conversations.intake.workflow import record_disruption
 from conversations.models import Conversation, OutboxMessage
 from gateway.migrate import upgrade_async
 from gateway.settings import WhatsAppSettings

@@ -10,7 +10,8 @@ import redis.asyncio as aioredis
 from sqlalchemy import func, select
 from taskiq_redis import RedisStreamBroker
 
-from conversations.intake.workflow import DisruptionRequest, FlightKey, record_disruption
+from conversations.intake.ports import DisruptionRequest, FlightKey
+from conversations.intake.workflow import record_disruption
 from conversations.models import Conversation, OutboxMessage
 from gateway.container import build
 from gateway.migrate import upgrade_async

@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import func, select, update
 
 from conversations.engine import Status
-from conversations.intake.fanout import FANOUT_LOCK, FanOut, Step
-from conversations.intake.workflow import DisruptionRequest, FlightKey, record_disruption
+from conversations.intake.fanout import FANOUT_LOCK, FanOut
+from conversations.intake.ports import DisruptionRequest, FlightKey, Step
+from conversations.intake.workflow import record_disruption
 from conversations.models import Conversation, Escalation, OutboxMessage
 from rebooking_core.models import Disruption, Inventory, Offer, SeatHold
 from rebooking_core.types import DisruptionKind

@@ -6,7 +6,8 @@ import dataclasses
 import datetime as dt
 
 from channels.sandbox import PROVIDER
-from conversations.intake.workflow import DisruptionRequest, FlightKey, record_disruption
+from conversations.intake.ports import DisruptionRequest, FlightKey
+from conversations.intake.workflow import record_disruption
 from conversations.ports import DeliveryState, ProviderUnavailable, RecipientUnreachable
 from rebooking_core.types import DisruptionKind
 from tests.conversations.conftest import Rig
