@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import datetime as dt
-import sys
 from collections.abc import Callable, Sequence
 from typing import Any
+
+import click
 
 from conversations.outbox.deadletters import DeadLetter, count_dead, list_dead, retry_dead
 from gateway.settings import Settings
@@ -55,46 +55,54 @@ async def _with_db(settings: Settings, work: Callable[[Database], Any]) -> Any:
         await db.dispose()
 
 
-def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_list(limit: int, settings: Settings) -> int:
     async def work(db: Database) -> str:
         async with db.reading() as s:
-            rows = await list_dead(s, now=dt.datetime.now(dt.UTC), limit=args.limit)
+            rows = await list_dead(s, now=dt.datetime.now(dt.UTC), limit=limit)
             total = await count_dead(s)
         return format_table(rows, total)
 
-    print(asyncio.run(_with_db(settings, work)))
+    click.echo(asyncio.run(_with_db(settings, work)))
     return 0
 
 
-def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
-    if not args.all and not args.ids:
-        print("rebook: name the message ids to retry, or --all", file=sys.stderr)
+def cmd_retry(ids: Sequence[int], every: bool, settings: Settings) -> int:
+    if not every and not ids:
+        click.echo("rebook: name the message ids to retry, or --all", err=True)
         return 2
-    if args.all and args.ids:
-        print("rebook: give message ids or --all, not both", file=sys.stderr)
+    if every and ids:
+        click.echo("rebook: give message ids or --all, not both", err=True)
         return 2
 
     async def work(db: Database) -> list[int]:
         async with db.transaction() as s:
-            return await retry_dead(s, now=dt.datetime.now(dt.UTC), ids=None if args.all else args.ids)
+            return await retry_dead(s, now=dt.datetime.now(dt.UTC), ids=None if every else list(ids))
 
     retried = asyncio.run(_with_db(settings, work))
-    missing = sorted(set(args.ids) - set(retried))
-    print(f"{len(retried)} message(s) back in the outbox" + (f": {' '.join(map(str, retried))}" if retried else ""))
+    missing = sorted(set(ids) - set(retried))
+    click.echo(f"{len(retried)} message(s) back in the outbox" + (f": {' '.join(map(str, retried))}" if retried else ""))
     if missing:
-        print(f"rebook: not dead-lettered (or unknown): {' '.join(map(str, missing))}", file=sys.stderr)
+        click.echo(f"rebook: not dead-lettered (or unknown): {' '.join(map(str, missing))}", err=True)
         return 1
     return 0
 
 
-def add_parser(sub: Any, settings: Callable[[], Settings]) -> None:
-    """Registers `dlq list` and `dlq retry` on the `rebook` sub-command parser."""
-    dlq = sub.add_parser("dlq", help="dead-lettered messages: list them, send them again")
-    dlq_sub = dlq.add_subparsers(dest="dlq_command", required=True)
-    ls = dlq_sub.add_parser("list", help="dead-lettered messages, oldest first (no personal data)")
-    ls.add_argument("--limit", type=int, default=50)
-    ls.set_defaults(func=lambda args: cmd_list(args, settings()))
-    retry = dlq_sub.add_parser("retry", help="put dead messages back in the outbox (attempts reset, same idempotency key)")
-    retry.add_argument("ids", nargs="*", type=int, metavar="ID")
-    retry.add_argument("--all", action="store_true", help="every dead-lettered message")
-    retry.set_defaults(func=lambda args: cmd_retry(args, settings()))
+def register(cli: click.Group, settings: Callable[[], Settings]) -> None:
+    """`dlq list` and `dlq retry` on `rebook`."""
+
+    @cli.group()
+    def dlq() -> None:
+        """Dead-lettered messages: list them, send them again."""
+
+    @dlq.command("list")
+    @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Most messages to list.")
+    def dlq_list(limit: int) -> int:
+        """Dead-lettered messages, oldest first (no personal data)."""
+        return cmd_list(limit, settings())
+
+    @dlq.command("retry")
+    @click.argument("ids", nargs=-1, type=int, metavar="[ID]...")
+    @click.option("--all", "every", is_flag=True, help="Every dead-lettered message.")
+    def dlq_retry(ids: tuple[int, ...], every: bool) -> int:
+        """Put dead messages back in the outbox (attempts reset, same idempotency key)."""
+        return cmd_retry(ids, every, settings())

@@ -1,8 +1,7 @@
-"""`rebook`: demo, serve, worker, db upgrade, import, generate, disrupt, whatsapp templates, dlq."""
+"""`rebook`: demo, serve, worker, db upgrade, import, generate, disrupt, whatsapp templates, keys, purge, audit, privacy, dlq."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import datetime as dt
 import hashlib
@@ -10,23 +9,35 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TypeVar
 
+import click
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
+from gateway.cli.ui import fail, steps, table
 from gateway.settings import Settings, settings_problems
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-def _configure_logging(level: int = logging.INFO) -> None:
+def _version() -> str:
+    try:
+        return version("rebook")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _configure_logging(level: int = logging.INFO, settings: Settings | None = None) -> None:
     from infra.logging import configure
 
-    configure(level)
+    if settings is not None:
+        level = max(level, logging.getLevelName(settings.log.level))
+    configure(level, fmt=settings.log.format if settings is not None else "text")
 
 
 def run_loop(main: Coroutine[Any, Any, T]) -> T:
@@ -44,13 +55,19 @@ def run_loop(main: Coroutine[Any, Any, T]) -> T:
 
 
 def _settings() -> Settings:
-    """Settings from the environment; if invalid, one line per problem on stderr and exit 2."""
+    """Settings from the environment and `.env`; an unknown REBOOK_* variable or an invalid value: one line each, exit 2."""
+    from gateway.cli.environment import given_variables, unknown_variables
+
+    problems = unknown_variables(given_variables())
     try:
-        return Settings()
+        settings = Settings()
     except (ValidationError, SettingsError) as exc:
-        for line in settings_problems(exc):
-            print(f"rebook: {line}", file=sys.stderr)
+        problems += settings_problems(exc)
+    if problems:
+        for line in problems:
+            click.echo(f"rebook: {line}", err=True)
         sys.exit(2)
+    return settings
 
 
 def _preflight(settings: Settings, *, redis: bool = True) -> None:
@@ -84,28 +101,85 @@ def _log_start(settings: Settings, what: str) -> None:
     )
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+def _ensure_sqlite_dir(url: str) -> None:
+    if url.startswith("sqlite") and ":///" in url:
+        target = url.split(":///", 1)[1]
+        if target and target != ":memory:":
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _date(value: str | None, what: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; write {what} as YYYY-MM-DD") from None
+
+
+def _departure(value: str | None) -> dt.datetime | None:
+    """ISO 8601 with its zone (`Z` or `+01:00`): a time without one could be read in the wrong zone."""
+    if value is None:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time; write e.g. 2026-12-01T18:00:00Z") from None
+    if parsed.tzinfo is None:
+        raise click.BadParameter(f"{value!r} has no zone; add Z for UTC or an offset such as +01:00")
+    return parsed
+
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(_version(), "--version", "-V", prog_name="rebook", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Disruption-rebooking messaging gateway.
+
+    Settings come from REBOOK_* variables and a .env file in the working directory (.env.example lists them all).
+    """
+
+
+@cli.command()
+@click.option("--passengers", type=click.IntRange(min=1), default=1000, show_default=True, help="Approximate impacted passengers.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the synthetic network and passengers' answers.")
+@click.option("--disruptions", type=click.IntRange(min=1), default=3, show_default=True, help="Flights cancelled at once.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--workdir", default=".rebook", show_default=True, help="Where the demo database lives.")
+def demo(passengers: int, seed: int, disruptions: int, as_json: bool, workdir: str) -> int:
+    """Run a whole disruption on the embedded default with simulated passengers."""
     from gateway.cli.demo import DemoOptions, run_demo
 
     _configure_logging(level=logging.ERROR)
-    options = DemoOptions(
-        passengers=args.passengers, seed=args.seed, disruptions=args.disruptions, as_json=args.json, workdir=Path(args.workdir)
-    )
+    options = DemoOptions(passengers=passengers, seed=seed, disruptions=disruptions, as_json=as_json, workdir=Path(workdir))
     summary = asyncio.run(run_demo(options))
-    if args.json:
-        print(json.dumps(summary, indent=2))
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
     return 0 if summary["oversold_seats"] == 0 else 1
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    _configure_logging()
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address of the public listener (API and webhooks).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port of the public listener.")
+@click.option("--no-worker", is_flag=True, help="Do not run the embedded worker (in any process).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Gateway processes sharing the port (above 1 needs Redis); each runs an embedded worker unless --no-worker.",
+)
+def serve(host: str, port: int, no_worker: bool, workers: int) -> int:
+    """Run the gateway (FastAPI) with an embedded worker; /metrics and /docs on REBOOK_ADMIN__HOST:PORT."""
     settings = _settings()
-    if args.workers > 1 and not settings.redis_url:
+    _configure_logging(settings=settings)
+    if workers > 1 and not settings.redis_url:
         # Without Redis each process has its own job queue and dispatcher turns: a job accepted by one never reaches the others.
-        print("rebook: --workers above 1 needs REBOOK_REDIS_URL (jobs and dispatch turns are shared through Redis)", file=sys.stderr)
-        return 2
+        return fail("--workers above 1 needs REBOOK_REDIS_URL (jobs and dispatch turns are shared through Redis)")
     _preflight(settings)
-    _log_start(settings, f"gateway ({args.workers} process{'es' if args.workers > 1 else ''})")
+    _log_start(settings, f"gateway ({workers} process{'es' if workers > 1 else ''})")
     # Imported after the checks: seconds of imports (every provider SDK) a refusal need not wait for.
     import uvicorn
 
@@ -114,25 +188,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     # Header deadline and size cap, keep-alive bound (gateway.http.limits): slow or huge headers cannot hold a connection.
     # Our log config: uvicorn's default gives its loggers handlers of their own, past the redacting filter.
-    options: dict[str, Any] = {"host": args.host, "port": args.port, "log_level": "info", "log_config": uvicorn_log_config()}
-    if args.workers > 1:
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "info", "log_config": uvicorn_log_config()}
+    if workers > 1:
         from gateway.http.app import EMBEDDED_WORKER_ENV
 
         # Each process builds its own container (`gateway.http.app:from_environment`) from the same environment.
-        os.environ[EMBEDDED_WORKER_ENV] = "0" if args.no_worker else "1"
-        uvicorn.run("gateway.http.app:from_environment", factory=True, workers=args.workers, **options, **uvicorn_options())
+        os.environ[EMBEDDED_WORKER_ENV] = "0" if no_worker else "1"
+        uvicorn.run("gateway.http.app:from_environment", factory=True, workers=workers, **options, **uvicorn_options())
         return 0
     from gateway.container import build
     from gateway.http.app import admin_listener, create_app
 
-    app = create_app(build(settings), embedded_worker=not args.no_worker, settle=True, admin_listener=admin_listener(settings))
+    app = create_app(build(settings), embedded_worker=not no_worker, settle=True, admin_listener=admin_listener(settings))
     uvicorn.run(app, **options, **uvicorn_options())
     return 0
 
 
-def cmd_worker(args: argparse.Namespace) -> int:
-    _configure_logging()
+@cli.command()
+def worker() -> int:
+    """Run a standalone worker (with Redis: run several); its own /metrics on REBOOK_WORKER_METRICS_HOST:PORT."""
     settings = _settings()
+    _configure_logging(settings=settings)
     _preflight(settings)
     _log_start(settings, "worker")
     from gateway.container import build
@@ -152,24 +228,38 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_db_upgrade(args: argparse.Namespace) -> int:
+@cli.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> int:
+    """Apply Alembic migrations up to REVISION (default: head)."""
     from gateway.migrate import upgrade
     from infra.db import require_reachable
 
     settings = _settings()
     _ensure_sqlite_dir(settings.database_url)
     asyncio.run(require_reachable(settings.database_url))
-    upgrade(settings.database_url, args.revision)
-    print(f"database at revision {args.revision}")
+    upgrade(settings.database_url, revision)
+    click.echo(f"database at revision {revision}")
     return 0
 
 
-def cmd_import(args: argparse.Namespace) -> int:
+@cli.command("import")
+@click.argument("kind", type=click.Choice(["schedule", "bookings"]), metavar="KIND")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True, help="Schedule file format (a .csv file is read as CSV).")
+def import_(kind: str, file: Path, fmt: str) -> int:
+    """Load a schedule or bookings FILE (see docs/data-formats.md); all of it or nothing."""
     from consent import audit
     from gateway.container import configure_keyring
     from infra.db import Database
     from rebooking_core.importer import (
         ImportFailed,
+        ImportReport,
         import_bookings,
         import_schedule,
         parse_bookings,
@@ -179,68 +269,86 @@ def cmd_import(args: argparse.Namespace) -> int:
     settings = _settings()
     configure_keyring(settings)
     _preflight(settings, redis=False)
-    path = Path(args.file)
-    if not path.exists():
-        print(f"rebook: no such file: {path}", file=sys.stderr)
-        return 2
-    raw = path.read_bytes()
-    lines = raw.splitlines()  # bytes: the importer decodes each line as UTF-8 and names the line that is not
+    if not file.exists():
+        return fail(f"no such file: {file}")
 
-    async def main() -> str:
+    async def load(records: Any, raw: bytes) -> ImportReport:
         db = Database(settings.database_url)
         try:
-            if args.kind == "schedule":
-                records = parse_schedule(lines, fmt="csv" if path.suffix == ".csv" or args.format == "csv" else "jsonl")
-                async with db.transaction() as s:
-                    report = await import_schedule(s, records)
-            else:
-                bookings = parse_bookings(lines)
-                async with db.transaction() as s:
-                    report = await import_bookings(s, bookings)
-                    # Per-row provenance is in consent_events; the chain records who loaded which file.
-                    audit.append(
-                        s,
-                        actor="cli:import",
-                        action="consent.imported",
-                        subject=f"file:{hashlib.sha256(raw).hexdigest()[:32]}",
-                        at=dt.datetime.now(dt.UTC),
-                        details={"bookings": report.bookings, "passengers": report.passengers, "contacts": report.contacts},
-                    )
-            return str(report)
+            async with db.transaction() as s:
+                if kind == "schedule":
+                    return await import_schedule(s, records)
+                report = await import_bookings(s, records)
+                # Per-row provenance is in consent_events; the chain records who loaded which file.
+                audit.append(
+                    s,
+                    actor="cli:import",
+                    action="consent.imported",
+                    subject=f"file:{hashlib.sha256(raw).hexdigest()[:32]}",
+                    at=dt.datetime.now(dt.UTC),
+                    details={"bookings": report.bookings, "passengers": report.passengers, "contacts": report.contacts},
+                )
+                return report
         finally:
             await db.dispose()
 
     try:
-        print(asyncio.run(main()))
+        with steps(f"import {kind}", 3) as bar:
+            with bar.step(f"reading {file.name}"):
+                raw = file.read_bytes()
+                lines = raw.splitlines()  # bytes: the importer decodes each line as UTF-8 and names the line that is not
+            with bar.step(f"validating {len(lines):,} lines"):
+                if kind == "schedule":
+                    records: Any = parse_schedule(lines, fmt="csv" if file.suffix == ".csv" or fmt == "csv" else "jsonl")
+                else:
+                    records = parse_bookings(lines)
+            with bar.step(f"loading {len(records):,} records"):
+                report = asyncio.run(load(records, raw))
     except ImportFailed as exc:
-        print(f"rebook: {path}: {exc} — nothing was loaded from this file", file=sys.stderr)
-        return 1
+        return fail(f"{file}: {exc} — nothing was loaded from this file", 1)
+    table(f"imported {file.name}", ("loaded", "rows"), [(name, getattr(report, name)) for name in ("flights", "bookings", "passengers", "contacts", "segments")])
     return 0
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    from rebooking_core.generate import generate, write_jsonl
+@cli.command()
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Directory to write schedule.jsonl and bookings.jsonl into.")
+@click.option("--start", help="First service date, YYYY-MM-DD (default: tomorrow).")
+@click.option("--days", type=click.IntRange(min=1), default=3, show_default=True, help="Service days.")
+@click.option("--seed", type=int, default=7, show_default=True, help="The same seed always gives the same network.")
+@click.option("--passengers", type=click.IntRange(min=1), default=None, help="Stop at about this many passengers (default: 70-85 % load on every flight).")
+def generate(out: Path, start: str | None, days: int, seed: int, passengers: int | None) -> int:
+    """Write a synthetic network in the import formats."""
+    from rebooking_core.generate import generate as make
+    from rebooking_core.generate import write_jsonl
 
-    start = dt.date.fromisoformat(args.start) if args.start else dt.date.today() + dt.timedelta(days=1)
-    dataset = generate(seed=args.seed, start=start, days=args.days, passengers=args.passengers)
-    schedule, bookings = write_jsonl(dataset, Path(args.out))
-    print(f"wrote {len(dataset.schedule)} flights to {schedule} and {len(dataset.bookings)} bookings to {bookings}")
+    first = _date(start, "--start") or dt.date.today() + dt.timedelta(days=1)
+    with steps("generate", 2) as bar:
+        with bar.step(f"{days} day(s) of flights and bookings"):
+            dataset = make(seed=seed, start=first, days=days, passengers=passengers)
+        with bar.step(f"writing {out}"):
+            schedule, bookings = write_jsonl(dataset, out)
+    click.echo(f"wrote {len(dataset.schedule)} flights to {schedule} and {len(dataset.bookings)} bookings to {bookings}")
     return 0
 
 
-def cmd_disrupt(args: argparse.Namespace) -> int:
-    from conversations.intake.workflow import (
-        DisruptionRequest,
-        FlightKey,
-        UnknownFlight,
-        record_disruption,
-    )
+@cli.command()
+@click.argument("carrier")
+@click.argument("number")
+@click.argument("date")
+@click.option("--delay-to", help="New departure, ISO 8601 with a zone, e.g. 2026-12-01T18:00:00Z (omit to cancel).")
+@click.option("--reason", help="Why (shown to agents, never to passengers).")
+def disrupt(carrier: str, number: str, date: str, delay_to: str | None, reason: str | None) -> int:
+    """Cancel (or with --delay-to, delay) flight CARRIER NUMBER on DATE (YYYY-MM-DD)."""
+    from conversations.intake.ports import DisruptionRequest, FlightKey, UnknownFlight
+    from conversations.intake.workflow import record_disruption
     from gateway.container import build
     from rebooking_core.types import DisruptionKind
 
+    day = _date(date, "DATE")
+    new_dep = _departure(delay_to)
+    assert day is not None
     settings = _settings()
     _preflight(settings)
-    new_dep = dt.datetime.fromisoformat(args.delay_to.replace("Z", "+00:00")) if args.delay_to else None
 
     async def main() -> int:
         c = build(settings)
@@ -249,10 +357,10 @@ def cmd_disrupt(args: argparse.Namespace) -> int:
             recorded = await record_disruption(
                 c.db,
                 DisruptionRequest(
-                    flights=(FlightKey(args.carrier, args.number, dt.date.fromisoformat(args.date)),),
+                    flights=(FlightKey(carrier, number, day),),
                     kind=DisruptionKind.DELAYED if new_dep else DisruptionKind.CANCELLED,
                     new_departure=new_dep,
-                    reason=args.reason,
+                    reason=reason,
                 ),
                 clock=c.clock,
             )
@@ -263,14 +371,20 @@ def cmd_disrupt(args: argparse.Namespace) -> int:
             await c.aclose()
 
     try:
-        print(f"disruption {asyncio.run(main())} recorded")
+        click.echo(f"disruption {asyncio.run(main())} recorded")
     except UnknownFlight as exc:
-        print(f"rebook: {exc}", file=sys.stderr)
-        return 1
+        return fail(str(exc), 1)
     return 0
 
 
-def cmd_whatsapp_templates(args: argparse.Namespace) -> int:
+@cli.group()
+def whatsapp() -> None:
+    """WhatsApp helpers."""
+
+
+@whatsapp.command("templates")
+def whatsapp_templates() -> int:
+    """Print the template definitions (notice, escalation, broadcast) to submit to Meta."""
     import locales
     from channels.whatsapp.templates import template_definitions
 
@@ -286,103 +400,43 @@ def cmd_whatsapp_templates(args: argparse.Namespace) -> int:
                 meta_language={loc: by_locale[loc].language for loc in bound},
                 key=key,
             )
-    print(json.dumps(definitions, indent=2, ensure_ascii=False))
+    click.echo(json.dumps(definitions, indent=2, ensure_ascii=False))
     return 0
 
 
-def _ensure_sqlite_dir(url: str) -> None:
-    if url.startswith("sqlite") and ":///" in url:
-        target = url.split(":///", 1)[1]
-        if target and target != ":memory:":
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
+def _register() -> None:
+    from gateway.cli import dlq, privacy
+
+    privacy.register(cli, _settings)
+    dlq.register(cli, _settings)
 
 
-def _positive(raw: str) -> int:
-    value = int(raw)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+_register()
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="rebook", description="Disruption-rebooking messaging gateway")
-    sub = p.add_subparsers(dest="command", required=True)
-
-    demo = sub.add_parser("demo", help="run a whole disruption on the embedded default with simulated passengers")
-    demo.add_argument("--passengers", type=int, default=1000, help="approximate impacted passengers")
-    demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--disruptions", type=int, default=3)
-    demo.add_argument("--json", action="store_true", help="print the summary as JSON")
-    demo.add_argument("--workdir", default=".rebook", help="where the demo database lives")
-    demo.set_defaults(func=cmd_demo)
-
-    serve = sub.add_parser("serve", help="run the gateway (FastAPI) with an embedded worker")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--no-worker", action="store_true", help="do not run the embedded worker (in any process)")
-    serve.add_argument(
-        "--workers", type=_positive, default=1, help="gateway processes sharing the port (above 1 needs Redis); each runs an embedded worker unless --no-worker"
-    )
-    serve.set_defaults(func=cmd_serve)
-
-    worker = sub.add_parser("worker", help="run a standalone worker")
-    worker.set_defaults(func=cmd_worker)
-
-    db = sub.add_parser("db", help="database maintenance")
-    db_sub = db.add_subparsers(dest="db_command", required=True)
-    up = db_sub.add_parser("upgrade", help="apply Alembic migrations")
-    up.add_argument("revision", nargs="?", default="head")
-    up.set_defaults(func=cmd_db_upgrade)
-
-    imp = sub.add_parser("import", help="load schedule or bookings (see docs/data-formats.md)")
-    imp.add_argument("kind", choices=["schedule", "bookings"])
-    imp.add_argument("file")
-    imp.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
-    imp.set_defaults(func=cmd_import)
-
-    gen = sub.add_parser("generate", help="write a synthetic network in the import formats")
-    gen.add_argument("--out", required=True)
-    gen.add_argument("--start", help="first service date, YYYY-MM-DD (default: tomorrow)")
-    gen.add_argument("--days", type=int, default=3)
-    gen.add_argument("--seed", type=int, default=7)
-    gen.add_argument("--passengers", type=int, default=None)
-    gen.set_defaults(func=cmd_generate)
-
-    dis = sub.add_parser("disrupt", help="cancel or delay a flight")
-    dis.add_argument("carrier")
-    dis.add_argument("number")
-    dis.add_argument("date")
-    dis.add_argument("--delay-to", help="new departure, ISO 8601 UTC (omit to cancel)")
-    dis.add_argument("--reason")
-    dis.set_defaults(func=cmd_disrupt)
-
-    wa = sub.add_parser("whatsapp", help="WhatsApp helpers")
-    wa_sub = wa.add_subparsers(dest="wa_command", required=True)
-    tpl = wa_sub.add_parser("templates", help="print the template definitions to submit to Meta")
-    tpl.set_defaults(func=cmd_whatsapp_templates)
-
-    from gateway.cli import privacy
-
-    privacy.add_parsers(sub, _settings)
-
-    from gateway.cli import dlq as dlq_commands
-
-    dlq_commands.add_parser(sub, _settings)
-    return p
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run one command; an operator's mistake (database or Redis unreachable, schema not migrated) is one line and exit 2."""
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; an operator's mistake (bad input, database or Redis unreachable, schema not migrated) is one line and exit 2."""
     from gateway.migrate import NotMigrated
     from infra.db import DatabaseUnreachable
     from infra.redis_check import RedisUnreachable
 
-    args = parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        result = cli.main(args=list(argv) if argv is not None else None, prog_name="rebook", standalone_mode=False)
+    except click.UsageError as exc:
+        # Bad input: one line, with the command it was given to; no traceback, no usage dump.
+        command = exc.ctx.command_path.removeprefix("rebook").strip() if exc.ctx is not None else ""
+        click.echo(f"rebook: {command + ': ' if command else ''}{exc.format_message()} (--help for usage)", err=True)
+        raise SystemExit(2) from None
+    except click.ClickException as exc:
+        click.echo(f"rebook: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except click.Abort:
+        click.echo("rebook: aborted", err=True)
+        return 1
     except (DatabaseUnreachable, RedisUnreachable, NotMigrated) as exc:
-        print(f"rebook: {exc}", file=sys.stderr)
+        click.echo(f"rebook: {exc}", err=True)
         return 2
+    return int(result or 0)
 
 
 if __name__ == "__main__":

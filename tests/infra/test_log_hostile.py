@@ -304,6 +304,8 @@ def test_rebook_serve_writes_uvicorn_through_the_redacting_handler(tmp_path: Pat
     env |= {
         "REBOOK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/rebook.db",
         "REBOOK_SANDBOX": "true",
+        "REBOOK_LOG__FORMAT": "text",  # the default, auto, writes JSON lines when stderr is not a terminal
+        "REBOOK_ADMIN__PORT": "0",
         "REBOOK_SLACK__BOT_TOKEN": "xoxb-test",
         "REBOOK_SLACK__SIGNING_SECRET": "signing-secret",
         "REBOOK_SLACK__API_BASE": "http://127.0.0.1:9/api/",
