@@ -14,30 +14,39 @@ Headers carry the address and nothing else about the passenger: no name, no book
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import html
 import re
+from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import aiosmtplib
 
 import locales
 from conversations.ports import (
+    AddressProblem,
+    AddressRejected,
     Capabilities,
     ChannelError,
     ChoiceView,
+    DeliveryReceipt,
+    DeliveryState,
     InvalidCredentials,
     MessageRejected,
     OutboundMessage,
     ProviderUnavailable,
     RateLimited,
+    ReasonClass,
     RecipientUnreachable,
     SendResult,
 )
 
 PROVIDER: Final = "smtp"
+#: Who judges addresses (bounces, complaints): SES, through SNS.
+FEEDBACK_PROVIDER: Final = "ses"
 CHANNEL: Final = "email"
 #: The most options an e-mail lists (the page shows every one anyway).
 MAX_CHOICES: Final = 10
@@ -270,3 +279,73 @@ class EmailChannel:
     async def aclose(self) -> None:
         """Nothing stays open between sends."""
         return None
+
+
+def _when(value: object) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return dt.datetime.now(dt.UTC)
+
+
+def parse_ses_feedback(notification: Mapping[str, Any], event_id: str) -> list[DeliveryReceipt | AddressRejected]:
+    """An SES notification (bounce, complaint, delivery; `notificationType` or `eventType`) as neutral events.
+
+    A permanent bounce fails the delivery (the dispatcher falls back to the next channel) and marks each
+    bounced address undeliverable; a transient one only fails the delivery, for a retry elsewhere; a
+    complaint withdraws consent for each complaining address; a delivery moves the receipt forward.
+    Raises ValueError when the notification is not SES's shape.
+    """
+    kind = notification.get("notificationType") or notification.get("eventType")
+    mail = notification.get("mail")
+    if not isinstance(kind, str) or not isinstance(mail, Mapping) or not isinstance(mail.get("messageId"), str):
+        raise ValueError("not an SES notification (notificationType/eventType and mail.messageId)")
+    message_id = mail["messageId"]
+    events: list[DeliveryReceipt | AddressRejected] = []
+    if kind == "Bounce":
+        bounce = notification.get("bounce") or {}
+        permanent = bounce.get("bounceType") == "Permanent"
+        recipients = [r for r in bounce.get("bouncedRecipients") or [] if isinstance(r, Mapping)]
+        status = next((str(r["status"]) for r in recipients if r.get("status")), "")
+        events.append(
+            DeliveryReceipt(
+                provider=PROVIDER,
+                event_id=f"sns:{event_id}",
+                provider_message_id=message_id,
+                state=DeliveryState.FAILED,
+                error_code=f"bounce:{status or bounce.get('bounceType', '')}",
+                reason_class=ReasonClass.PERMANENT if permanent else ReasonClass.TEMPORARY,
+                at=_when(bounce.get("timestamp")),
+            )
+        )
+        if permanent:
+            events += [
+                AddressRejected(
+                    FEEDBACK_PROVIDER, f"sns:{event_id}:{n}", CHANNEL, str(r["emailAddress"]), AddressProblem.UNDELIVERABLE,
+                    _when(bounce.get("timestamp")),
+                )
+                for n, r in enumerate(recipients)
+                if r.get("emailAddress")
+            ]
+    elif kind == "Complaint":
+        complaint = notification.get("complaint") or {}
+        events += [
+            AddressRejected(
+                FEEDBACK_PROVIDER, f"sns:{event_id}:{n}", CHANNEL, str(r["emailAddress"]), AddressProblem.COMPLAINED,
+                _when(complaint.get("timestamp")),
+            )
+            for n, r in enumerate(complaint.get("complainedRecipients") or [])
+            if isinstance(r, Mapping) and r.get("emailAddress")
+        ]
+    elif kind == "Delivery":
+        delivery = notification.get("delivery") or {}
+        events.append(
+            DeliveryReceipt(
+                provider=PROVIDER,
+                event_id=f"sns:{event_id}",
+                provider_message_id=message_id,
+                state=DeliveryState.DELIVERED,
+                at=_when(delivery.get("timestamp")),
+            )
+        )
+    return events

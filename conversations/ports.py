@@ -174,6 +174,25 @@ class DeliveryReceipt:
     at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
+class AddressProblem(StrEnum):
+    """Why a provider says an address must not be used again."""
+
+    UNDELIVERABLE = "undeliverable"  # a hard bounce: the mailbox does not exist
+    COMPLAINED = "complained"  # the recipient marked a message as spam: consent is withdrawn
+
+
+@dataclass(frozen=True)
+class AddressRejected:
+    """A provider's verdict on an address (SES bounce or complaint), deduplicated by (provider, event_id)."""
+
+    provider: str
+    event_id: str
+    channel: str
+    address: str
+    problem: AddressProblem
+    at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+
 InboundEvent = InboundText | DeliveryReceipt
 
 
@@ -201,3 +220,9 @@ class InboundSink(Protocol):
     """Where webhooks hand parsed provider events; deduplicates by (provider, event_id)."""
 
     async def accept(self, events: list[InboundText | DeliveryReceipt]) -> None: ...
+
+
+class AddressSink(Protocol):
+    """Where webhooks hand verdicts on addresses; deduplicates by (provider, event_id)."""
+
+    async def reject(self, events: list[AddressRejected]) -> None: ...

@@ -12,6 +12,8 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from channels.slack_screen import SlackScreen
+from channels.sns import Verifier
+from conversations.address_feedback import AddressFeedback
 from gateway.container import Container
 from gateway.http import api, broadcasts, page, privacy, problems, slack, unsubscribe
 from gateway.http.limits import BODY_TIMEOUT_S, BoundedBodies
@@ -21,6 +23,7 @@ from gateway.observability.metrics import Metrics
 from gateway.settings import Settings
 from gateway.worker.process import Worker
 from infra.heap import settle_heap
+from webhooks import ses as ses_hooks
 from webhooks import twilio as twilio_hooks
 from webhooks import whatsapp as whatsapp_hooks
 
@@ -110,6 +113,16 @@ def create_app(
                 sink=c.inbound,
                 app_secret=wa.app_secret.get_secret_value() if wa.app_secret else "",
                 verify_token=wa.verify_token.get_secret_value() if wa.verify_token else "",
+            )
+        )
+    if settings.email.enabled:
+        ses = settings.ses
+        app.include_router(
+            ses_hooks.router(
+                sink=c.inbound,
+                addresses=AddressFeedback(c.db, clock=c.clock),
+                verifier=Verifier(cert_hosts=ses.cert_host_patterns, fetch=ses_hooks.https_get, topics=ses.topics),
+                clock=c.clock,
             )
         )
 

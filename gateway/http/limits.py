@@ -52,6 +52,8 @@ BODY_LIMITS: tuple[BodyLimit, ...] = (
     # A Twilio SMS/status form has ~30 fields; a 1,600-character body of emoji is ~19 KB
     # url-encoded, MMS adds up to 10 media URLs.
     BodyLimit("/webhooks/twilio/", 64 * KIB),
+    # SNS: a message is at most 256 KB, and its JSON envelope escapes the SES notification inside it.
+    BodyLimit("/webhooks/ses", 768 * KIB),
     # Slack documents no size; a block_actions payload carries the whole message (up to 50 blocks
     # of up to 3,000 characters), JSON inside a url-encoded form (up to 3× on the wire).
     BodyLimit("/slack/", 1 * MIB),

@@ -3,6 +3,7 @@ books, the second POST is only acknowledged, the confirmation threads under the 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -12,18 +13,24 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from channels.email import EmailChannel
+from channels.sandbox import Sandbox, SandboxChannel
+from channels.sns import Verifier
 from consent.models import ConsentEvent, ConsentState
-from conversations.models import Conversation, OutboxMessage
+from conversations.address_feedback import AddressFeedback
+from conversations.models import Conversation, Delivery, OutboxMessage
 from gateway.container import Container, build
 from gateway.http.app import create_app
 from gateway.migrate import upgrade_async
 from rebooking_core.importer import import_bookings, import_schedule
+from rebooking_core.models import ContactPoint
 from tests.e2e.page_browser import small_world
 from tests.fakes.smtp import PASSWORD, USERNAME, LocalSmtp
+from tests.fakes.sns import Signer, bounce, complaint
 from tests.gateway.conftest import OPS_KEY, World, sandbox_settings
+from webhooks import ses as ses_hooks
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:aiosmtpd.*")
 
@@ -147,3 +154,81 @@ async def test_the_whole_journey_by_email(journey: Journey, world: World) -> Non
         assert [(e.channel, e.state) for e in events] == [("email", "withdrawn")]
         state = await s.get(ConsentState, (events[0].passenger_id, "email", "service"))
     assert state is not None and state.state == "withdrawn"
+
+
+@pytest.fixture
+async def with_sms(tmp_path: Path, world: World, smtp: LocalSmtp) -> AsyncIterator[tuple[Journey, Signer]]:
+    """E-mail first for everyone who has it, SMS (sandboxed) behind it, SES feedback through a signed SNS webhook."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'rebook.db'}"
+    await upgrade_async(url)
+    email = EmailChannel(host="127.0.0.1", port=smtp.port, from_address="noreply@rebook.example.test", tls="none")
+    box = Sandbox()
+    c = build(sandbox_settings(url, public_base_url=PUBLIC), channels={"email": email, "sms": SandboxChannel("sms", box)}, sandbox=box)
+    await c.start()
+    signer = Signer()
+    try:
+        async with c.db.transaction() as s:
+            await import_schedule(s, world.schedule)
+        async with c.db.transaction() as s:
+            await import_bookings(s, world.bookings)
+        async with c.db.transaction() as s:
+            await s.execute(update(ContactPoint).where(ContactPoint.channel == "email").values(preference=-1))
+        app = create_app(c)
+        verifier = Verifier(cert_hosts=("sns.*.amazonaws.com",), fetch=signer.fetch)
+        app.include_router(
+            ses_hooks.router(sink=c.inbound, addresses=AddressFeedback(c.db, clock=c.clock), verifier=verifier, clock=lambda: signer.now)
+        )
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=PUBLIC, headers={"Authorization": f"Bearer {OPS_KEY}"}
+        ) as http:
+            yield Journey(c, http, smtp), signer
+    finally:
+        await c.aclose()
+
+
+async def test_a_hard_bounce_falls_back_to_sms_and_a_complaint_withdraws_email_consent(
+    with_sms: tuple[Journey, Signer], world: World
+) -> None:
+    journey, signer = with_sms
+    carrier, number, date = world.target
+    await journey.http.post(
+        "/v1/disruptions",
+        json={"flight": {"carrier": carrier, "number": number, "date": date.isoformat()}, "kind": "cancelled"},
+    )
+    await journey.work()
+    async with journey.c.db.reading() as s:
+        mailed = list(
+            await s.execute(
+                select(Delivery.outbox_id, Delivery.provider_message_id, Conversation.passenger_id)
+                .join(Conversation, Conversation.id == Delivery.conversation_id)
+                .where(Delivery.channel == "email")
+                .order_by(Delivery.id)
+            )
+        )
+        with_phone = set(await s.scalars(select(ContactPoint.passenger_id).where(ContactPoint.channel == "sms")))
+    bounced = next(m for m in mailed if m.passenger_id in with_phone)
+    complained = next(m for m in mailed if m.passenger_id != bounced.passenger_id)
+    # The fake relay answers like SES ("250 Ok <id>"), numbering the messages it accepts.
+    by_ses_id = {f"0100019a-fake-{n + 1:06d}-000000": r.recipients[0] for n, r in enumerate(journey.smtp.fake.received)}
+
+    for message in (
+        signer.notification(bounce(bounced.provider_message_id, by_ses_id[bounced.provider_message_id])),
+        signer.notification(complaint(complained.provider_message_id, by_ses_id[complained.provider_message_id])),
+    ):
+        answer = await journey.http.post("/webhooks/ses", content=json.dumps(message))
+        assert answer.status_code == 200
+    await journey.work()
+
+    async with journey.c.db.reading() as s:
+        row = await s.get(OutboxMessage, bounced.outbox_id)
+        assert row is not None and row.tried_channels == ["email"] and row.channel == "sms" and row.status == "sent"
+        left = await s.scalar(
+            select(func.count())
+            .select_from(ContactPoint)
+            .where(ContactPoint.passenger_id == bounced.passenger_id, ContactPoint.channel == "email")
+        )
+        assert left == 0
+        state = await s.get(ConsentState, (complained.passenger_id, "email", "service"))
+        assert state is not None and state.state == "withdrawn"
+        [event] = list(await s.scalars(select(ConsentEvent).where(ConsentEvent.source == "complaint")))
+        assert event.passenger_id == complained.passenger_id
