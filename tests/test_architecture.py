@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -61,3 +62,47 @@ def test_the_ast_walk_sees_every_import_form() -> None:
         "import fastapi_utils\n"
     )
     assert forbidden_imports(source) == {"redis.asyncio", "fastapi", "httpx", "twilio.rest", "pywa_async"}
+
+
+#: `path/to/module.py:Name.attr` as docs/architecture.md names each hop of a reply.
+_HOP = re.compile(r"`([a-z_/]+\.py):([A-Za-z_][\w.]*)`")
+
+
+def _defines(tree: ast.AST, dotted: str) -> bool:
+    """Whether `dotted` (a function, class, method, a function nested in one, or a module-level name) is defined."""
+    if "." not in dotted and any(
+        isinstance(node, ast.Assign | ast.AnnAssign)
+        and any(isinstance(t, ast.Name) and t.id == dotted for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))
+        for node in ast.iter_child_nodes(tree)
+    ):
+        return True
+    scope: list[ast.AST] = [tree]
+    for part in dotted.split("."):
+        found = [
+            node
+            for parent in scope
+            for node in ast.walk(parent)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == part
+        ]
+        if not found:
+            return False
+        scope = found
+    return True
+
+
+def test_every_hop_the_architecture_page_names_exists() -> None:
+    page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    hops = _HOP.findall(page)
+    assert len(hops) >= 10
+    missing = [
+        f"{path}:{name}"
+        for path, name in hops
+        if not (ROOT / path).is_file() or not _defines(ast.parse((ROOT / path).read_text(encoding="utf-8")), name)
+    ]
+    assert missing == []
+
+
+def test_the_hop_check_notices_a_name_that_is_gone() -> None:
+    tree = ast.parse("TABLE: dict = {}\nclass A:\n    async def run(self):\n        def inner():\n            pass\n")
+    assert _defines(tree, "A.run") and _defines(tree, "A.run.inner") and _defines(tree, "TABLE")
+    assert not _defines(tree, "A.walk") and not _defines(tree, "B")
