@@ -117,6 +117,9 @@ class Metrics:
         self.self_service = Gauge("rebook_self_service_ratio", "Booked without an agent / impacted (KPI window)", registry=r)
         self.escalation_ratio = Gauge("rebook_escalation_ratio", "Escalated / impacted by tier (KPI window)", ["tier"], registry=r)
         self.acceptance = Gauge("rebook_acceptance_ratio", "Chose an option / notified (KPI window)", registry=r)
+        self.worker_loop_age = Gauge(
+            "rebook_worker_loop_age_seconds", "Seconds since this worker's dispatcher last finished a pass (grows when it is stuck)", registry=r
+        )
 
     def names(self) -> set[str]:
         """Every series name this registry exposes, with the suffixes PromQL sees (_total, _bucket…)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from aiohttp import web
 
@@ -11,6 +12,23 @@ from gateway.container import Container
 from gateway.observability.metrics import CONTENT_TYPE_LATEST, StreamQueue
 
 log = logging.getLogger(__name__)
+
+#: A worker whose dispatcher has not finished a pass for this long is stuck (a pass comes at least every
+#: quarter second when idle; a full one waits for room at most a few provider timeouts): /healthz fails.
+STUCK_AFTER_S = 120.0
+
+
+class Heartbeat:
+    """When the worker's dispatcher last finished a pass, for a health check that fails when it is stuck."""
+
+    def __init__(self) -> None:
+        self.at = time.monotonic()
+
+    def beat(self) -> None:
+        self.at = time.monotonic()
+
+    def age(self) -> float:
+        return time.monotonic() - self.at
 
 
 def job_queue(c: Container) -> StreamQueue | None:
@@ -28,13 +46,22 @@ async def scrape(c: Container) -> bytes:
     return c.metrics.render()
 
 
-def worker_app(c: Container) -> web.Application:
+def worker_app(c: Container, heartbeat: Heartbeat | None = None, *, stuck_after_s: float = STUCK_AFTER_S) -> web.Application:
+    """/metrics, and /healthz: 503 once the dispatcher has not finished a pass for `stuck_after_s`."""
+
     async def metrics(request: web.Request) -> web.Response:
+        if heartbeat is not None:
+            c.metrics.worker_loop_age.set(heartbeat.age())
         body = await scrape(c)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def healthz(request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        if heartbeat is None:
+            return web.json_response({"status": "ok"})
+        age = round(heartbeat.age(), 1)
+        if age > stuck_after_s:
+            return web.json_response({"status": "stuck", "last_loop_age_s": age}, status=503)
+        return web.json_response({"status": "ok", "last_loop_age_s": age})
 
     app = web.Application()
     app.router.add_get("/metrics", metrics)
@@ -45,10 +72,11 @@ def worker_app(c: Container) -> web.Application:
 class WorkerMetricsServer:
     """The standalone worker's /metrics; a port already taken is logged and the worker runs on without it."""
 
-    def __init__(self, c: Container, *, host: str, port: int) -> None:
+    def __init__(self, c: Container, *, host: str, port: int, heartbeat: Heartbeat | None = None) -> None:
         self.c = c
         self.host = host
         self.port = port
+        self.heartbeat = heartbeat
         self._runner: web.AppRunner | None = None
 
     @property
@@ -64,7 +92,7 @@ class WorkerMetricsServer:
         return None
 
     async def start(self) -> bool:
-        runner = web.AppRunner(worker_app(self.c), access_log=None)
+        runner = web.AppRunner(worker_app(self.c, self.heartbeat), access_log=None)
         await runner.setup()
         try:
             await web.TCPSite(runner, self.host, self.port).start()

@@ -18,7 +18,7 @@ from conversations.engine import Status
 from conversations.models import Conversation
 from conversations.timers import fire_due_timers
 from gateway.container import Container
-from gateway.observability.metrics_server import WorkerMetricsServer
+from gateway.observability.metrics_server import Heartbeat, WorkerMetricsServer
 from gateway.worker.privacy import run_purge, run_seal
 from infra.heap import settle_heap_again
 from infra.vacuum import tidy
@@ -54,6 +54,7 @@ class Worker:
         self._sending_backlog = False
         self._wave_seen = False
         self._sealed_at = float("-inf")
+        self.heartbeat = Heartbeat()
         container.listeners.append(self._wake.set)
         container.jobs.idle_listeners.append(self._wake.set)
 
@@ -76,6 +77,7 @@ class Worker:
             self._wake.clear()  # before the pass: a ring during it means more to send
             answers_only = await self._holding_back()
             await dispatcher.pump(answers_only=answers_only, everywhere=everywhere)
+            self.heartbeat.beat()
             if not answers_only:
                 self._full_round_at = asyncio.get_running_loop().time()
             self._sending_backlog = dispatcher.backlogged or dispatcher.room() == 0
@@ -236,7 +238,8 @@ class Worker:
         ]
         settings = self.c.settings
         if self.serve_metrics and settings.worker_metrics_port:
-            loops.append(WorkerMetricsServer(self.c, host=settings.worker_metrics_host, port=settings.worker_metrics_port).run())
+            server = WorkerMetricsServer(self.c, host=settings.worker_metrics_host, port=settings.worker_metrics_port, heartbeat=self.heartbeat)
+            loops.append(server.run())
         if self.c.doorbell is not None:
             loops.append(self.c.doorbell.listen(self._wake.set))
         if consume_jobs and not isinstance(self.c.jobs.broker, InMemoryBroker):

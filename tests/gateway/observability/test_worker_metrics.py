@@ -14,7 +14,12 @@ from redis.asyncio import Redis
 
 from gateway.container import build
 from gateway.observability.metrics import Metrics, StreamQueue
-from gateway.observability.metrics_server import WorkerMetricsServer, job_queue
+from gateway.observability.metrics_server import (
+    STUCK_AFTER_S,
+    Heartbeat,
+    WorkerMetricsServer,
+    job_queue,
+)
 from gateway.settings import Settings
 from gateway.worker.process import Worker
 from infra import crypto
@@ -167,3 +172,38 @@ async def test_the_job_queue_is_the_stream_the_workers_read(tmp_path) -> None:  
         await with_redis.aclose()
         await without.aclose()
         crypto.configure(previous)
+
+
+async def test_the_worker_health_check_fails_when_its_dispatcher_is_stuck(rig: Rig) -> None:
+    beat = Heartbeat()
+    server = WorkerMetricsServer(rig.c, host="127.0.0.1", port=0, heartbeat=beat)
+    assert await server.start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.bound_port}") as http:
+            healthy = await http.get("/healthz")
+            assert healthy.status_code == 200 and healthy.json()["status"] == "ok"
+            beat.at -= STUCK_AFTER_S + 5  # no pass for two minutes
+            stuck = await http.get("/healthz")
+            assert stuck.status_code == 503 and stuck.json()["status"] == "stuck"
+            assert stuck.json()["last_loop_age_s"] > STUCK_AFTER_S
+            assert value(parse((await http.get("/metrics")).text), "rebook_worker_loop_age_seconds") > STUCK_AFTER_S
+            beat.beat()
+            assert (await http.get("/healthz")).status_code == 200
+    finally:
+        await server.stop()
+
+
+async def test_a_running_worker_beats_with_every_dispatcher_pass(rig: Rig) -> None:
+    worker = Worker(rig.c)
+    worker.heartbeat.at -= 1000
+    task = asyncio.create_task(worker.dispatch_forever())
+    try:
+        for _ in range(100):
+            if worker.heartbeat.age() < 5:
+                break
+            await asyncio.sleep(0.02)
+        assert worker.heartbeat.age() < 5
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
