@@ -53,7 +53,7 @@ def test_the_checker_knows_a_missing_setting() -> None:
 def test_every_rebook_variable_is_a_setting_and_documented_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
     variables = _rebook_variables()
-    assert {"REBOOK_DATABASE_URL", "REBOOK_REDIS_URL", "REBOOK_WORKER_METRICS_PORT", "REBOOK_TRACING__EXPORTER"} <= variables
+    assert {"REBOOK_DATABASE_URL", "REBOOK_REDIS_URL", "REBOOK_WORKER_METRICS_PORT", "REBOOK_LOG__FORMAT"} <= variables
     for name in sorted(variables):
         assert setting_field(name) is not None, f"{name} is not in gateway/settings.py"
         assert f"`{name.removeprefix('REBOOK_')}`" in readme or name in readme, f"{name} is not documented in README.md"
@@ -122,6 +122,6 @@ def test_the_dockerfile_ships_every_package_and_runs_rebook() -> None:
         package = pattern.rstrip("*")
         assert re.search(rf"^COPY {package} \./{package}$", dockerfile, re.M), f"{package} is not copied into the image"
     assert re.search(r'^ENTRYPOINT \["rebook"\]$', dockerfile, re.M)
-    assert re.search(r"^EXPOSE 8000 9108$", dockerfile, re.M)
+    assert re.search(r"^EXPOSE 8000 8001 9108$", dockerfile, re.M)
     assert re.search(r"^USER (?!root)\w+", dockerfile, re.M), "the app does not run as root"
-    assert "pip install ." in dockerfile
+    assert "pip install --no-deps ." in dockerfile

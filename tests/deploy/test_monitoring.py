@@ -78,8 +78,8 @@ def test_prometheus_loads_the_rules_and_scrapes_gateway_and_every_worker() -> No
     assert (ROOT / mounts["/etc/prometheus/prometheus.yml"]) == ROOT / "deploy/prometheus/prometheus.yml"
 
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
-    gateway_port = compose["gateway"]["command"][compose["gateway"]["command"].index("--port") + 1]
-    assert jobs["rebook-gateway"]["static_configs"][0]["targets"] == [f"gateway:{gateway_port}"]
+    admin_port = compose["gateway"]["environment"]["REBOOK_ADMIN__PORT"]  # /metrics is on the admin listener
+    assert jobs["rebook-gateway"]["static_configs"][0]["targets"] == [f"gateway:{admin_port}"]
     assert jobs["rebook-gateway"]["metrics_path"] == "/metrics"
     [discovery] = jobs["rebook-worker"]["dns_sd_configs"]
     worker_env = compose["worker"]["environment"]
