@@ -36,7 +36,7 @@ def _configure_logging(level: int = logging.INFO, settings: Settings | None = No
     from infra.logging import configure
 
     if settings is not None:
-        level = max(level, logging.getLevelName(settings.log.level))
+        level = logging.getLevelName(settings.log.level)
     configure(level, fmt=settings.log.format if settings is not None else "text")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections.abc import AsyncIterator
 
@@ -198,11 +199,12 @@ def from_environment() -> FastAPI:
     from gateway.settings import Settings
     from infra.logging import configure
 
-    # A spawned worker starts with a bare root logger: the redacting handler first, before anything logs.
-    configure()
+    # A spawned worker starts with a bare root logger: the redacting handler first, before anything logs
+    # (reading the settings does not; the parent process has already checked them).
+    settings = Settings()
+    configure(logging.getLevelName(settings.log.level), fmt=settings.log.format)
     _end_with_parent()
     embedded = os.environ.get(EMBEDDED_WORKER_ENV, "1") != "0"
-    settings = Settings()
     return create_app(build(settings), embedded_worker=embedded, settle=True, admin_listener=admin_listener(settings))
 
 
