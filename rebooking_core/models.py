@@ -84,7 +84,10 @@ class ContactPoint(Base):
     """Where a passenger can be reached; the address is encrypted, its blind index is searchable."""
 
     __tablename__ = "contact_points"
-    __table_args__ = (Index("ix_contact_lookup", "channel", "address_hash"),)
+    __table_args__ = (
+        Index("ix_contact_lookup", "channel", "address_hash"),
+        Index("ix_contact_bsuid", "channel", "bsuid_hash"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     passenger_id: Mapped[int] = mapped_column(ForeignKey("passengers.id", ondelete="CASCADE"), index=True)
@@ -94,6 +97,12 @@ class ContactPoint(Base):
     preference: Mapped[int] = mapped_column(Integer, default=0)
     #: Our number (or account) the passenger last wrote to: answers go from it (a sender pool's stickiness).
     sender: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: WhatsApp's business-scoped user id: a user who hides their number is reachable by it alone.
+    bsuid: Mapped[str | None] = mapped_column(EncryptedString(512), default=None)
+    bsuid_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: The parent BSUID and the username, as Meta sent them (personal data like the number).
+    parent_bsuid: Mapped[str | None] = mapped_column(EncryptedString(512), default=None)
+    username: Mapped[str | None] = mapped_column(EncryptedString(512), default=None)
 
 
 class Segment(Base):
