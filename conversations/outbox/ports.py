@@ -109,3 +109,7 @@ class Telemetry(Protocol):
     def escalated(self, *, tier: int, reason: str, count: int = 1) -> None:
         """Conversations went to a human (a fan-out reports its batch's at once)."""
         ...
+
+    def unknown_sender(self, *, channel: str, provider: str, by: str) -> None:
+        """A message from an address no passenger has (`by`: which identifier it carried, e.g. `bsuid`)."""
+        ...

@@ -36,6 +36,9 @@ class NoTelemetry:
     def escalated(self, *, tier: int, reason: str, count: int = 1) -> None:
         return None
 
+    def unknown_sender(self, *, channel: str, provider: str, by: str) -> None:
+        return None
+
 
 NO_TELEMETRY: Telemetry = NoTelemetry()
 

@@ -111,6 +111,9 @@ class Metrics:
         )
         self.bookings = Counter("rebook_bookings_total", "Booking attempts, by outcome", ["outcome"], registry=r)
         self.escalations = Counter("rebook_escalations_opened_total", "Conversations handed to a human (this process)", ["tier", "reason"], registry=r)
+        self.unknown_senders = Counter(
+            "rebook_inbound_unknown_senders_total", "Inbound messages from no known passenger, by identifier (phone, bsuid)", ["channel", "provider", "by"], registry=r
+        )
         self.kpi_passengers = Gauge(
             "rebook_kpi_passengers", "Passengers of disruptions recorded within the KPI window, by tier and stage", ["tier", "stage"], registry=r
         )
@@ -154,6 +157,9 @@ class Metrics:
 
     def escalated(self, *, tier: int, reason: str, count: int = 1) -> None:
         self.escalations.labels(str(tier), reason).inc(count)
+
+    def unknown_sender(self, *, channel: str, provider: str, by: str) -> None:
+        self.unknown_senders.labels(channel, provider, by).inc()
 
     # ---- jobs ----
 
