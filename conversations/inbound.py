@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import ledger
@@ -26,13 +27,15 @@ from conversations.engine import (
 )
 from conversations.models import INBOUND_MESSAGES, Conversation, Delivery, InboundMessage
 from conversations.outbox.dispatcher import fall_back
-from conversations.ports import DeliveryReceipt, DeliveryState, InboundText
+from conversations.ports import DeliveryReceipt, DeliveryState, IdentityChanged, InboundText
 from conversations.provider_values import error_code, event_id, provider_id, storable_text
 from conversations.service import ConversationService
 from infra import crypto
 from infra.commit_rows import insert_at_commit
 from infra.db import Database
 from rebooking_core.models import ContactPoint
+
+log = logging.getLogger(__name__)
 
 SESSION_WINDOW = dt.timedelta(hours=24)
 _CHOICE = re.compile(r"^opt:(\d+):(\d+)$")
@@ -50,18 +53,24 @@ _MAX_RECIPIENT = 64
 # of starting from the address's contact points.
 _theirs = Conversation.__table__.alias("theirs")
 _contact = ContactPoint.__table__
-_NEWEST_OPEN = (
-    select(func.max(_theirs.c.id))
-    .select_from(_theirs.join(_contact, _contact.c.passenger_id == _theirs.c.passenger_id))
-    .where(
-        _contact.c.channel == bindparam("channel"),
-        _contact.c.address_hash == bindparam("digest"),
-        _theirs.c.status.not_in(_FINISHED),
+#: An address is its blind index; a WhatsApp user may also (or only) be known by their BSUID's.
+_BY_ADDRESS = _contact.c.address_hash == bindparam("digest")
+_BY_ADDRESS_OR_BSUID = or_(_contact.c.address_hash == bindparam("digest"), _contact.c.bsuid_hash == bindparam("bsuid"))
+
+
+def _newest_open(found_by: ColumnElement[bool]) -> Any:
+    return (
+        select(func.max(_theirs.c.id))
+        .select_from(_theirs.join(_contact, _contact.c.passenger_id == _theirs.c.passenger_id))
+        .where(_contact.c.channel == bindparam("channel"), found_by, _theirs.c.status.not_in(_FINISHED))
+        .scalar_subquery()
     )
-    .scalar_subquery()
-)
-_OPEN_CONVERSATION = select(Conversation).where(Conversation.id == _NEWEST_OPEN)
+
+
+_OPEN_CONVERSATION = select(Conversation).where(Conversation.id == _newest_open(_BY_ADDRESS))
 _OPEN_CONVERSATION_LOCKED = _OPEN_CONVERSATION.with_for_update(of=Conversation)
+_OPEN_BY_BSUID = select(Conversation).where(Conversation.id == _newest_open(_BY_ADDRESS_OR_BSUID))
+_OPEN_BY_BSUID_LOCKED = _OPEN_BY_BSUID.with_for_update(of=Conversation)
 _ORDER = [DeliveryState.QUEUED, DeliveryState.SENT, DeliveryState.DELIVERED, DeliveryState.READ]
 #: A receipt only moves a delivery forward (receipts arrive out of order); failure ends it.
 _EARLIER = {
@@ -75,12 +84,17 @@ _WROTE_TO = (
     update(ContactPoint)
     .where(
         ContactPoint.channel == bindparam("on_channel"),
-        ContactPoint.address_hash == bindparam("digest"),
+        or_(ContactPoint.address_hash == bindparam("digest"), ContactPoint.bsuid_hash == bindparam("bsuid")),
         or_(ContactPoint.sender.is_(None), ContactPoint.sender != bindparam("wrote_to")),
     )
     .values(sender=bindparam("wrote_to"))
     .execution_options(synchronize_session=False)
 )
+
+
+def _hash(value: str) -> str | None:
+    """The blind index of an identifier, None for none (NULL matches no row)."""
+    return crypto.keyring().blind_index(value) if value else None
 
 
 class InboundRouter:
@@ -91,10 +105,12 @@ class InboundRouter:
         self.service = service
         self.clock = clock
 
-    async def accept(self, events: list[InboundText | DeliveryReceipt]) -> None:
+    async def accept(self, events: Sequence[InboundText | DeliveryReceipt | IdentityChanged]) -> None:
         for event in events:
             if isinstance(event, InboundText):
                 await self._text(storable_message(event))
+            elif isinstance(event, IdentityChanged):
+                await self._moved(replace(event, event_id=event_id(event.event_id)))
             else:
                 await self._receipt(storable_receipt(event))
         self.service.wake()
@@ -105,10 +121,14 @@ class InboundRouter:
             with s.no_autoflush:
                 if not await claim_event(s, e.provider, e.event_id, at=self.clock()):
                     return
-                digest = crypto.keyring().blind_index(e.sender)
+                digest, bsuid = _hash(e.sender), _hash(e.sender_bsuid)
+                if bsuid is not None:
+                    await self._learn(s, e, digest, bsuid)
                 if e.recipient:
-                    await s.execute(_WROTE_TO, {"on_channel": e.channel, "digest": digest, "wrote_to": e.recipient})
-                conv = await self._conversation(s, e.channel, digest)
+                    await s.execute(
+                        _WROTE_TO, {"on_channel": e.channel, "digest": digest, "bsuid": bsuid, "wrote_to": e.recipient}
+                    )
+                conv = await self._conversation(s, e.channel, digest, bsuid)
                 keyword = None if e.choice_token else classify(e.text)
                 offer = await self.service.offer_state(s, conv.offer_id) if conv is not None and conv.offer_id else None
                 event = _interpret(conv, offer, e, keyword) if conv is not None else None
@@ -123,7 +143,10 @@ class InboundRouter:
                 if not with_agent:
                     insert_at_commit(s, INBOUND_MESSAGES, message)
                 if conv is None:
-                    await self._consent_without_conversation(s, await self._passengers(s, e.channel, digest), e, keyword)
+                    passengers = await self._passengers(s, e.channel, digest, bsuid)
+                    if not passengers:
+                        self._unknown(e)
+                    await self._consent_without_conversation(s, passengers, e, keyword)
                     return
                 windows = dict(conv.window_open_until)
                 windows[e.channel] = (e.received_at + SESSION_WINDOW).isoformat()
@@ -136,16 +159,79 @@ class InboundRouter:
                     s.add(kept)
                     await relay_to_agent(s, conv, kept, at=self.clock())
 
-    async def _passengers(self, s: AsyncSession, channel: str, digest: str) -> list[int]:
+    async def _passengers(self, s: AsyncSession, channel: str, digest: str | None, bsuid: str | None = None) -> list[int]:
         rows = await s.scalars(
-            select(ContactPoint.passenger_id).where(ContactPoint.channel == channel, ContactPoint.address_hash == digest)
+            select(ContactPoint.passenger_id).where(
+                ContactPoint.channel == channel, or_(ContactPoint.address_hash == digest, ContactPoint.bsuid_hash == bsuid)
+            )
         )
         return list(rows.all())
 
-    async def _conversation(self, s: AsyncSession, channel: str, digest: str) -> Conversation | None:
-        """The newest open conversation of anyone reachable at this address (a shared family phone), locked."""
-        query = _OPEN_CONVERSATION if self.db.is_sqlite else _OPEN_CONVERSATION_LOCKED
-        return (await s.scalars(query, {"channel": channel, "digest": digest})).first()
+    async def _conversation(
+        self, s: AsyncSession, channel: str, digest: str | None, bsuid: str | None = None
+    ) -> Conversation | None:
+        """The newest open conversation of anyone reachable at this address or BSUID (a shared family phone), locked."""
+        if bsuid is None:
+            query = _OPEN_CONVERSATION if self.db.is_sqlite else _OPEN_CONVERSATION_LOCKED
+        else:
+            query = _OPEN_BY_BSUID if self.db.is_sqlite else _OPEN_BY_BSUID_LOCKED
+        return (await s.scalars(query, {"channel": channel, "digest": digest, "bsuid": bsuid})).first()
+
+    async def _learn(self, s: AsyncSession, e: InboundText, digest: str | None, bsuid: str) -> None:
+        """A message naming both the number and the BSUID fills whichever one a contact point lacks.
+
+        A later message carrying only the BSUID then reaches the same passenger; the parent BSUID and the
+        username follow the newest message. Only rows whose values change are written (at commit).
+        """
+        contacts = await s.scalars(
+            select(ContactPoint).where(
+                ContactPoint.channel == e.channel,
+                or_(ContactPoint.address_hash == digest, ContactPoint.bsuid_hash == bsuid),
+            )
+        )
+        for contact in contacts.all():
+            if contact.bsuid_hash != bsuid:
+                contact.bsuid, contact.bsuid_hash = e.sender_bsuid, bsuid
+            if e.sender and contact.address_hash != digest and contact.address is None:
+                contact.address, contact.address_hash = e.sender, digest
+            if e.parent_bsuid and contact.parent_bsuid != e.parent_bsuid:
+                contact.parent_bsuid = e.parent_bsuid
+            if e.username and contact.username != e.username:
+                contact.username = e.username
+
+    def _unknown(self, e: InboundText) -> None:
+        """Acknowledged and counted, never an error: the identifier itself stays out of the log."""
+        by = "phone" if e.sender else "bsuid"
+        log.info("inbound message from no known passenger", extra={"channel": e.channel, "provider": e.provider, "by": by})
+        self.service.telemetry.unknown_sender(channel=e.channel, provider=e.provider, by=by)
+
+    async def _moved(self, e: IdentityChanged) -> None:
+        """The user's number (and with it their BSUID) changed: their contact points, and so their conversation, follow."""
+        async with self.db.transaction() as s:
+            if not await claim_event(s, e.provider, e.event_id, at=self.clock()):
+                return
+            old_digest, old_bsuid = _hash(e.old_sender), _hash(e.old_bsuid)
+            contacts = (
+                await s.scalars(
+                    select(ContactPoint).where(
+                        ContactPoint.channel == e.channel,
+                        or_(ContactPoint.address_hash == old_digest, ContactPoint.bsuid_hash == old_bsuid),
+                    )
+                )
+            ).all()
+            if not contacts:
+                log.info("identity change for no known passenger", extra={"channel": e.channel, "provider": e.provider})
+                self.service.telemetry.unknown_sender(channel=e.channel, provider=e.provider, by="identity_change")
+                return
+            for contact in contacts:
+                if e.new_sender:
+                    contact.address, contact.address_hash = e.new_sender, _hash(e.new_sender)
+                    # A new number comes with a new BSUID: the old one no longer reaches them.
+                    contact.bsuid, contact.bsuid_hash, contact.parent_bsuid = None, None, None
+                if e.new_bsuid:
+                    contact.bsuid, contact.bsuid_hash = e.new_bsuid, _hash(e.new_bsuid)
+                if e.new_parent_bsuid:
+                    contact.parent_bsuid = e.new_parent_bsuid
 
     async def _consent_without_conversation(
         self, s: AsyncSession, passengers: list[int], e: InboundText, keyword: Keyword | None
@@ -179,9 +265,24 @@ class InboundRouter:
                 .values(status=r.state.value, error_code=r.error_code, reason_class=r.reason_class, updated_at=r.at)
                 .returning(Delivery.channel, Delivery.created_at)
             )
+            channels: set[str] = set()
             for channel, handed_over in moved.all():
+                channels.add(channel)
                 seconds = max((r.at - handed_over).total_seconds(), 0.0)
                 self.service.telemetry.receipt(channel=channel, provider=r.provider, state=r.state.value, seconds=seconds)
+            if r.recipient and r.recipient_bsuid:
+                # A status naming both tells us the BSUID before the passenger writes without their number.
+                bsuid = _hash(r.recipient_bsuid)
+                await s.execute(
+                    update(ContactPoint)
+                    .where(
+                        ContactPoint.channel.in_(sorted(channels)),
+                        ContactPoint.address_hash == _hash(r.recipient),
+                        or_(ContactPoint.bsuid_hash.is_(None), ContactPoint.bsuid_hash != bsuid),
+                    )
+                    .values(bsuid=r.recipient_bsuid, bsuid_hash=bsuid)
+                    .execution_options(synchronize_session=False)
+                )
             if r.state is DeliveryState.FAILED:
                 await fall_back(s, provider=r.provider, provider_message_id=r.provider_message_id, at=self.clock())
 
@@ -192,6 +293,9 @@ def storable_message(e: InboundText) -> InboundText:
         e,
         event_id=event_id(e.event_id),
         sender=storable_text(e.sender, _MAX_SENDER_BYTES),
+        sender_bsuid=storable_text(e.sender_bsuid, _MAX_SENDER_BYTES),
+        parent_bsuid=storable_text(e.parent_bsuid, _MAX_SENDER_BYTES),
+        username=storable_text(e.username, _MAX_SENDER_BYTES),
         text=storable_text(e.text) if e.text is not None else None,
         # One of our own numbers, kept in ContactPoint.sender: anything that cannot be one is "unknown".
         recipient=e.recipient if provider_id(e.recipient, _MAX_RECIPIENT) == e.recipient else "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
@@ -161,6 +162,12 @@ class InboundText:
     received_at: dt.datetime
     #: Which of our senders it was written to (Twilio `To`, WhatsApp phone number id): answers go from it.
     recipient: str = ""
+    #: WhatsApp's business-scoped user id: the only identifier of a user who hides their number ("" = none).
+    sender_bsuid: str = ""
+    #: The parent BSUID shared across a managed business's portfolios, when Meta sends one.
+    parent_bsuid: str = ""
+    #: The WhatsApp username, when Meta sends one.
+    username: str = ""
 
 
 @dataclass(frozen=True)
@@ -171,6 +178,24 @@ class DeliveryReceipt:
     state: DeliveryState
     error_code: str | None = None
     reason_class: ReasonClass | None = None
+    at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    #: Who it went to, when the status names them (a phone number, a BSUID): lets a later BSUID-only message find them.
+    recipient: str = ""
+    recipient_bsuid: str = ""
+
+
+@dataclass(frozen=True)
+class IdentityChanged:
+    """A provider says a user's identifiers changed (WhatsApp's phone-number change): their contact points follow."""
+
+    provider: str
+    event_id: str
+    channel: str
+    old_sender: str
+    old_bsuid: str
+    new_sender: str
+    new_bsuid: str
+    new_parent_bsuid: str = ""
     at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
@@ -193,7 +218,7 @@ class AddressRejected:
     at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
-InboundEvent = InboundText | DeliveryReceipt
+InboundEvent = InboundText | DeliveryReceipt | IdentityChanged
 
 
 @runtime_checkable
@@ -219,7 +244,7 @@ class Metered(Protocol):
 class InboundSink(Protocol):
     """Where webhooks hand parsed provider events; deduplicates by (provider, event_id)."""
 
-    async def accept(self, events: list[InboundText | DeliveryReceipt]) -> None: ...
+    async def accept(self, events: Sequence[InboundText | DeliveryReceipt | IdentityChanged]) -> None: ...
 
 
 class AddressSink(Protocol):

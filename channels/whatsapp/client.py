@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 from pywa.types.callback import Button, Section, SectionList, SectionRow
+from pywa.types.sent_update import RecipientType
+from pywa.utils import UserIdentifier
 from pywa_async.client import WhatsApp
 from pywa_async.errors import WhatsAppError
 from pywa_async.types.templates import QuickReplyButton, TemplateLanguage
@@ -26,10 +28,19 @@ from channels.whatsapp.render import (
     WhatsAppPayload,
     render_whatsapp,
 )
-from conversations.ports import Capabilities, OutboundMessage, SendResult, TemplateRequired
+from conversations.ports import (
+    Capabilities,
+    OutboundMessage,
+    RecipientUnreachable,
+    SendResult,
+    TemplateRequired,
+)
 from infra.http import DEFAULT_MAX_CONNECTIONS, async_client
 
 MAX_TRACKER = 512
+_PHONE_FIRST = (UserIdentifier.WA_ID, UserIdentifier.BSUID, UserIdentifier.PARENT_BSUID)
+#: The recipients pywa sends in the Cloud API's `recipient` field instead of `to`.
+_BY_USER_ID = frozenset({RecipientType.BSUID, RecipientType.PARENT_BSUID})
 
 _META_LANGUAGES: Mapping[str, str] = MappingProxyType(
     {"en": "en_US", "es": "es", "de": "de", "fr": "fr", "ar": "ar"}
@@ -119,6 +130,8 @@ class WhatsAppChannel:
                 token=self._token,
                 session=http,
                 api_version=self._api_version,
+                # pywa 4 prefers the BSUID; we answer on the number when we have it, as sends do.
+                user_identifier_priority=_PHONE_FIRST,
             )
             http.base_url = httpx.URL(self._api_base + http.base_url.path)
             self._http, self._wa = http, wa
@@ -140,6 +153,9 @@ class WhatsAppChannel:
 
     async def send(self, message: OutboundMessage) -> SendResult:
         payload = render_whatsapp(message, dt.datetime.now(dt.UTC))
+        if not payload.to.isdigit() and RecipientType.from_recipient(payload.to) not in _BY_USER_ID:
+            # pywa would take a BSUID it does not recognise for a group id and send it as `to`.
+            raise RecipientUnreachable("pywa cannot address this BSUID", code="unsupported_bsuid")
         tracker = (
             message.idempotency_key if 0 < len(message.idempotency_key) <= MAX_TRACKER else None
         )

@@ -1,17 +1,24 @@
-"""Inbound: the webhook's signature check and its body turned into InboundText and DeliveryReceipt events."""
+"""Inbound: the webhook's signature check and its body turned into InboundText, DeliveryReceipt and IdentityChanged events."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import hmac
-import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from channels.whatsapp import ids
 from channels.whatsapp.names import CHANNEL, PROVIDER
-from conversations.ports import DeliveryReceipt, DeliveryState, InboundText, ReasonClass
+from conversations.ports import (
+    DeliveryReceipt,
+    DeliveryState,
+    IdentityChanged,
+    InboundText,
+    ReasonClass,
+)
 
 
 def verify_signature(app_secret: str, raw_body: bytes, header: str | None) -> bool:
@@ -49,8 +56,6 @@ _FAILURE_REASONS: Mapping[int, ReasonClass] = MappingProxyType(
 )
 
 
-#: The digits of a WhatsApp id: an E.164 number without its plus (at most 15 digits, ASCII only).
-_WA_ID = re.compile(r"[1-9][0-9]{0,14}")
 #: 9999-12-31T23:59:59Z: the last second both databases and `datetime` can hold.
 _LATEST_TIMESTAMP = 253402300799
 _MAX_TIMESTAMP_DIGITS = len(str(_LATEST_TIMESTAMP))
@@ -94,16 +99,64 @@ def _timestamp(container: Mapping[str, Any], where: str) -> dt.datetime:
     return min(dt.datetime.fromtimestamp(seconds, dt.UTC), dt.datetime.now(dt.UTC))
 
 
-def _sender(message: Mapping[str, Any], contacts: list[Any]) -> str | None:
-    """The phone number; Meta may omit `from` for business-scoped users, then try the contact."""
-    raw = message.get("from")
-    if not isinstance(raw, str) or not raw:
-        wa_ids = [c.get("wa_id") for c in contacts if isinstance(c, dict)]
-        raw = next((w for w in wa_ids if isinstance(w, str) and w), None)
-    if raw is None:
+@dataclass(frozen=True)
+class _Who:
+    """Whom a message came from: the phone number when Meta shows it, the BSUID, the parent BSUID, the username."""
+
+    phone: str | None
+    bsuid: str | None
+    parent_bsuid: str | None
+    username: str | None
+
+
+def _contact(message: Mapping[str, Any], contacts: list[Any]) -> Mapping[str, Any]:
+    """The contact entry of the message's sender (Meta sends one per user), else an empty one."""
+    mine = [c for c in contacts if isinstance(c, dict)]
+    sender = message.get("from")
+    for c in mine:
+        if sender is not None and sender in (c.get("wa_id"), c.get("user_id")):
+            return c
+    return mine[0] if mine else {}
+
+
+def _who(message: Mapping[str, Any], contacts: list[Any]) -> _Who:
+    """Meta may omit the number (`from`, `wa_id`) of a user with a username; the BSUID is then all there is."""
+    contact = _contact(message, contacts)
+    raw_from = message.get("from")
+    number = ids.phone(raw_from) or ids.phone(contact.get("wa_id"))
+    user = ids.bsuid(contact.get("user_id")) or ids.bsuid(message.get("from_user_id")) or ids.bsuid(raw_from)
+    parent = ids.parent_bsuid(contact.get("parent_user_id")) or ids.parent_bsuid(message.get("from_parent_user_id"))
+    profile = contact.get("profile")
+    name = ids.username(profile.get("username")) if isinstance(profile, dict) else None
+    return _Who(number, user, parent, name)
+
+
+_NUMBER_CHANGES = frozenset({"user_changed_number", "customer_changed_number", "user_changed_user_id"})
+
+
+def _identity_change(message: Mapping[str, Any], event_id: str, at: dt.datetime, where: str) -> IdentityChanged | None:
+    """Meta's system message: the user moved to a new number (and so a new BSUID), or only to a new BSUID."""
+    system = _obj(message.get("system"), f"{where}.system")
+    if system.get("type") not in _NUMBER_CHANGES:
         return None
-    digits = raw.lstrip("+")
-    return "+" + digits if _WA_ID.fullmatch(digits) else None
+    raw_from = message.get("from")
+    old_phone = ids.phone(system.get("customer")) or ids.phone(raw_from)
+    old_bsuid = ids.bsuid(message.get("from_user_id")) or ids.bsuid(raw_from)
+    new_phone = ids.phone(system.get("wa_id")) or ids.phone(system.get("new_wa_id"))
+    new_bsuid = ids.bsuid(system.get("user_id"))
+    if not (old_phone or old_bsuid) or not (new_phone or new_bsuid):
+        return None
+    return IdentityChanged(
+        provider=PROVIDER,
+        event_id=event_id,
+        channel=CHANNEL,
+        old_sender=old_phone or "",
+        old_bsuid=old_bsuid or "",
+        new_sender=new_phone or "",
+        new_bsuid=new_bsuid or "",
+        new_parent_bsuid=ids.parent_bsuid(system.get("parent_user_id")) or "",
+        at=at,
+    )
 
 
 def _reply(message: Mapping[str, Any], where: str) -> tuple[str | None, str | None] | None:
@@ -128,19 +181,24 @@ def _reply(message: Mapping[str, Any], where: str) -> tuple[str | None, str | No
     return None
 
 
-def _messages(value: Mapping[str, Any], where: str) -> list[InboundText]:
+def _messages(value: Mapping[str, Any], where: str) -> list[InboundText | IdentityChanged]:
     contacts = _list(value, "contacts", where, required=False)
     metadata = value.get("metadata")
     number = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
     recipient = number if isinstance(number, str) and number.isascii() and number.isdigit() else ""
-    events: list[InboundText] = []
+    events: list[InboundText | IdentityChanged] = []
     for i, raw in enumerate(_list(value, "messages", where, required=False)):
         at = f"{where}.messages[{i}]"
         message = _obj(raw, at)
         event_id = _str(message, "id", at)
+        if message.get("type") == "system":
+            change = _identity_change(message, event_id, _timestamp(message, at), at)
+            if change is not None:
+                events.append(change)
+            continue
         reply = _reply(message, at)
-        sender = _sender(message, contacts)
-        if reply is None or sender is None:
+        who = _who(message, contacts)
+        if reply is None or not (who.phone or who.bsuid):
             continue
         text, token = reply
         events.append(
@@ -148,11 +206,14 @@ def _messages(value: Mapping[str, Any], where: str) -> list[InboundText]:
                 provider=PROVIDER,
                 event_id=event_id,
                 channel=CHANNEL,
-                sender=sender,
+                sender=who.phone or "",
                 text=text,
                 choice_token=token,
                 received_at=_timestamp(message, at),
                 recipient=recipient,
+                sender_bsuid=who.bsuid or "",
+                parent_bsuid=who.parent_bsuid or "",
+                username=who.username or "",
             )
         )
     return events
@@ -186,15 +247,17 @@ def _statuses(value: Mapping[str, Any], where: str) -> list[DeliveryReceipt]:
                 error_code=error_code,
                 reason_class=reason,
                 at=_timestamp(status, at),
+                recipient=ids.phone(status.get("recipient_id")) or "",
+                recipient_bsuid=ids.bsuid(status.get("recipient_user_id")) or "",
             )
         )
     return receipts
 
 
-def parse_webhook(payload: object) -> list[InboundText | DeliveryReceipt]:
+def parse_webhook(payload: object) -> list[InboundText | DeliveryReceipt | IdentityChanged]:
     """Turn a Cloud API webhook body into neutral events; unknown kinds yield none, bad shapes raise."""
     root = _obj(payload, "payload")
-    events: list[InboundText | DeliveryReceipt] = []
+    events: list[InboundText | DeliveryReceipt | IdentityChanged] = []
     for e, raw_entry in enumerate(_list(root, "entry", "payload", required=True)):
         entry = _obj(raw_entry, f"entry[{e}]")
         for c, raw_change in enumerate(_list(entry, "changes", f"entry[{e}]", required=True)):

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from channels.whatsapp import ids
 from conversations.ports import (
     ChoiceView,
     MessageRejected,
@@ -106,10 +107,13 @@ def shorten_title(choice: ChoiceView, limit: int, *, numbered: bool = False) -> 
 
 
 def _wa_id(to: str) -> str:
+    """The wa_id digits of a phone number, or a BSUID as it is (pywa sends that as `recipient`, not `to`)."""
     match = _E164.fullmatch(to.strip())
-    if match is None:
-        raise RecipientUnreachable("recipient is not an E.164 number", code="invalid_number")
-    return match.group(1)
+    if match is not None:
+        return match.group(1)
+    if ids.BSUID.fullmatch(to) or ids.PARENT_BSUID.fullmatch(to):
+        return to
+    raise RecipientUnreachable("recipient is neither an E.164 number nor a BSUID", code="invalid_number")
 
 
 def _window_open(message: OutboundMessage, now: dt.datetime) -> bool:

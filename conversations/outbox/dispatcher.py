@@ -740,7 +740,7 @@ class Dispatcher:
             data,
             row,
             conv,
-            to=contact.address or "",
+            to=_address(contact),
             window_open_until=dt.datetime.fromisoformat(window) if window else None,
         )
         origin = await self.service.origins.get(s, conv.disruption_id)
@@ -772,7 +772,7 @@ class Dispatcher:
     def _choose(
         self, conv: Conversation | None, row: OutboxMessage, contacts: list[ContactPoint], granted: set[str]
     ) -> ContactPoint | None:
-        usable = [c for c in contacts if c.channel in self.channels and c.channel not in row.tried_channels and c.address]
+        usable = [c for c in contacts if c.channel in self.channels and c.channel not in row.tried_channels and _address(c)]
         last = conv.channel if conv is not None else None
         if row.key == MessageKind.STOP_ACK.value:
             # The opt-out confirmation goes back where STOP came from, after consent is withdrawn.
@@ -956,11 +956,16 @@ def senders_of(channel: Channel) -> tuple[str, ...]:
     return pool or (DEFAULT_SENDER,)
 
 
+def _address(contact: ContactPoint) -> str:
+    """The phone number (or e-mail, token) when known, else WhatsApp's BSUID: a user who hides their number has only that."""
+    return contact.address or contact.bsuid or ""
+
+
 def sticky_sender(senders: tuple[str, ...], contact: ContactPoint) -> str:
     """The sender the passenger last wrote to, else one picked by a stable hash of their address."""
     if contact.sender in senders:
         return str(contact.sender)
     if len(senders) == 1:
         return senders[0]
-    digest = hashlib.sha256((contact.address or "").encode()).digest()
+    digest = hashlib.sha256(_address(contact).encode()).digest()
     return senders[int.from_bytes(digest[:8], "big") % len(senders)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -9,6 +10,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+#: A BSUID (`US.13491208655302741918`) or a parent BSUID (`US.ENT.11815799212886844830`).
+_BSUID = re.compile(r"[A-Z]{2}(\.ENT)?\.[A-Za-z0-9]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -140,19 +144,40 @@ class FakeGraphAPI:
             return JSONResponse(
                 error_body(err.code, err.message, err.details), status_code=err.status
             )
+        # A send to a BSUID is answered with the user's id, never a number (the user may hide theirs).
+        contact = {"input": to, "user_id": to} if _BSUID.fullmatch(to) else {"input": to, "wa_id": to.lstrip("+")}
         return JSONResponse(
             {
                 "messaging_product": "whatsapp",
-                "contacts": [{"input": to, "wa_id": to.lstrip("+")}],
+                "contacts": [contact],
                 "messages": [{"id": "wamid." + secrets.token_urlsafe(24)}],
             }
         )
 
+    @property
+    def addressed(self) -> list[tuple[str, str]]:
+        """(field, value) each recorded send named its user by: ("to", wa_id) or ("recipient", BSUID)."""
+        out: list[tuple[str, str]] = []
+        for body in self.bodies:
+            if isinstance(body, dict):
+                field_name = "recipient" if "recipient" in body else "to"
+                out.append((field_name, str(body.get(field_name))))
+        return out
+
     def _validate(self, body: Any) -> str:
         if not isinstance(body, dict) or body.get("messaging_product") != "whatsapp":
             raise GraphError(100, "(#100) The parameter messaging_product is required.")
-        to = body.get("to")
-        if not isinstance(to, str) or not to.lstrip("+").isdigit():
+        to, recipient = body.get("to"), body.get("recipient")
+        if to is not None and recipient is not None:
+            raise GraphError(100, "(#100) Invalid parameter", details="send either to or recipient, not both")
+        if recipient is not None:
+            # Business-scoped user ids go in `recipient` (Cloud API, 2026); a parent BSUID is one too.
+            if not isinstance(recipient, str) or not _BSUID.fullmatch(recipient):
+                raise GraphError(100, "(#100) Invalid parameter", details="recipient must be a BSUID")
+            if body.get("recipient_type", "individual") != "individual":
+                raise GraphError(100, "(#100) Invalid parameter", details="a BSUID is an individual")
+            to = recipient
+        elif not isinstance(to, str) or not to.lstrip("+").isdigit():
             raise GraphError(100, "(#100) Invalid parameter", details="to must be a phone number")
         kind = body.get("type")
         if kind == "text":
