@@ -134,7 +134,10 @@ POLICY: Mapping[str, TablePolicy] = {
         why="the passenger; kept as an anonymous row so bookings and counts stay consistent",
     ),
     "contact_points": TablePolicy(
-        True, Link("passenger_id", "passengers"), Erase.DELETE, why="phone numbers, e-mails, push tokens, chat ids"
+        True,
+        Link("passenger_id", "passengers"),
+        Erase.DELETE,
+        why="phone numbers, e-mails, push tokens, chat ids, WhatsApp BSUIDs and usernames",
     ),
     "consent_state": TablePolicy(
         True, Link("passenger_id", "passengers"), Erase.DELETE, why="no contact point is left to consent for"
@@ -332,6 +335,8 @@ class Holdings:
         found = list(self.numbers)
         for row in self.rows.get("passengers", []):
             found += [str(row[k]) for k in ("given_name", "family_name") if row.get(k)]
+        for row in self.rows.get("contact_points", []):
+            found += [str(row[k]) for k in ("bsuid", "parent_bsuid", "username") if row.get(k)]
         return sorted({f for f in found if len(f) >= 3})
 
 
