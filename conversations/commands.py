@@ -33,6 +33,7 @@ from conversations.engine import (
     Send,
     SetConsent,
     StartTimer,
+    Withdraw,
 )
 from conversations.lifecycles import EscalationStatus
 from conversations.models import OUTBOX, Conversation, Escalation
@@ -42,6 +43,7 @@ from conversations.outbox.telemetry import Origins, since, trace_of
 from infra.commit_rows import insert_at_commit
 from infra.db import insert_ignore
 from rebooking_core.booking import book_option
+from rebooking_core.offers import lower_capacity, supersede_offer
 
 #: Makes a fresh offer for the conversation and says what came of it (OffersReady or NoOptions).
 OfferMaker = Callable[[AsyncSession, Conversation, OfferReason], Awaitable[Event]]
@@ -144,6 +146,10 @@ class CommandApplier:
             case MakeOffer(reason=reason):
                 run.offers.clear()
                 return await self.make_offer(s, conv, reason)
+            case Withdraw():
+                run.offers.clear()
+                if conv.offer_id is not None:
+                    await supersede_offer(s, offer_id=conv.offer_id)
             case SetConsent(channel=channel, granted=granted):
                 if conv.passenger_id is not None and channel:
                     await ledger.record(
@@ -171,6 +177,9 @@ class CommandApplier:
         if result.status in ("booked", "already_booked") and result.option_id is not None:
             if result.status == "booked":
                 audit_conversation(s, conv, "booking.confirmed", now, option_id=result.option_id)
+                if target := conv.impact.get("capacity_target"):
+                    # An equipment change's overflow moved off: the smaller aircraft's capacity follows.
+                    await lower_capacity(s, flight_id=int(target[0]), cabin=str(target[1]), target=int(target[2]))
             conv.booked_option_id = result.option_id
             conv.booked_at = conv.booked_at or now
             conv.timer_at = None

@@ -27,6 +27,10 @@ class MessageKind(StrEnum):
     OFFER = "offer"
     OFFER_REFRESHED = "offer_refreshed"
     OFFER_SEAT_GONE = "offer_seat_gone"
+    #: The flight's story changed (a bigger delay, now cancelled): what changed, and new options.
+    OFFER_UPDATED = "offer_updated"
+    #: The flight no longer disrupts the trip (reinstated, back on time): keep the booking.
+    DISRUPTION_LIFTED = "disruption_lifted"
     REMINDER = "reminder"
     BOOKED = "booked"
     ALREADY_BOOKED = "already_booked"
@@ -47,6 +51,7 @@ class OfferReason(StrEnum):
     INITIAL = "initial"
     REFRESHED = "refreshed"
     SEAT_GONE = "seat_gone"
+    UPDATED = "updated"
 
 
 class TimerKind(StrEnum):
@@ -68,6 +73,16 @@ class OffersReady:
 @dataclass(frozen=True)
 class NoOptions:
     pass
+
+
+@dataclass(frozen=True)
+class DisruptionUpdated:
+    """The booking's disruption changed in a way that matters to it: the offer no longer fits."""
+
+
+@dataclass(frozen=True)
+class OffersWithdrawn:
+    """The flight no longer disrupts this booking (reinstated, delay shortened): it keeps its flight."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +180,8 @@ class AgentSentVoucher:
 Event = (
     OffersReady
     | NoOptions
+    | DisruptionUpdated
+    | OffersWithdrawn
     | OptionChosen
     | OptionsRequested
     | TextReceived
@@ -205,6 +222,11 @@ class MakeOffer:
 
 
 @dataclass(frozen=True)
+class Withdraw:
+    """Retire the conversation's open offer and release its seats, with no new one."""
+
+
+@dataclass(frozen=True)
 class Escalate:
     reason: str
 
@@ -226,7 +248,7 @@ class SetConsent:
     granted: bool
 
 
-Command = Send | Book | MakeOffer | Escalate | StartTimer | CancelTimer | SetConsent
+Command = Send | Book | MakeOffer | Withdraw | Escalate | StartTimer | CancelTimer | SetConsent
 
 
 # ---- state seen by decide() ----
@@ -352,6 +374,7 @@ def _send_offer(s: Snapshot, e: Event, p: Policy) -> tuple[Command, ...]:
         OfferReason.INITIAL: MessageKind.OFFER,
         OfferReason.REFRESHED: MessageKind.OFFER_REFRESHED,
         OfferReason.SEAT_GONE: MessageKind.OFFER_SEAT_GONE,
+        OfferReason.UPDATED: MessageKind.OFFER_UPDATED,
     }[reason]
     return (Send(kind),)
 
@@ -432,6 +455,9 @@ ACTIONS: dict[str, Action] = {
     "book best": _book_best,
     "refresh offer": lambda s, e, p: (MakeOffer(OfferReason.REFRESHED),),
     "re-offer": lambda s, e, p: (MakeOffer(OfferReason.SEAT_GONE),),
+    "update offer": lambda s, e, p: (MakeOffer(OfferReason.UPDATED),),
+    "withdraw offer": lambda s, e, p: (Withdraw(),),
+    "send lifted": _send(MessageKind.DISRUPTION_LIFTED),
     "escalate no options": _escalate("no_options"),
     "escalate request": _escalate("passenger_request"),
     "escalate deadline": _escalate("deadline"),
@@ -495,6 +521,13 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.CONFIRMING, NoOptions, None, S.ESCALATED, ("send no options", "escalate no options")),
     Transition(S.OPTED_OUT, OffersReady, None, S.OFFERED, ("send offer", "start reminder")),
     Transition(S.OPTED_OUT, NoOptions, None, S.ESCALATED, ("escalate no options",)),
+    # The flight's story moved on: the one live conversation follows it, never a second one.
+    Transition(S.OFFERED, DisruptionUpdated, None, None, ("cancel timer", "update offer")),
+    Transition(S.ESCALATED, DisruptionUpdated, None, None, ("update offer",)),
+    Transition(S.PENDING, OffersWithdrawn, None, S.CLOSED, ()),
+    Transition(S.OFFERED, OffersWithdrawn, None, S.CLOSED, ("withdraw offer", "send lifted", "cancel timer")),
+    Transition(S.ESCALATED, OffersWithdrawn, None, S.CLOSED, ("withdraw offer", "send lifted", "cancel timer")),
+    Transition(S.OPTED_OUT, OffersWithdrawn, None, S.CLOSED, ("withdraw offer", "cancel timer")),
 )
 
 

@@ -142,6 +142,29 @@ class DisruptionFlight(Base):
 
     disruption_id: Mapped[int] = mapped_column(ForeignKey("disruptions.id", ondelete="CASCADE"), primary_key=True)
     flight_id: Mapped[int] = mapped_column(ForeignKey("flights.id"), primary_key=True)
+    #: Equipment change: seats per cabin the new aircraft has, kept until the overflow has moved off.
+    capacity: Mapped[dict[str, int] | None] = mapped_column(JSON, default=None)
+
+
+class DisruptionUpdate(Base):
+    """Every flight update intake saw, once per (source, message id): the dedupe key and the flight's order of events."""
+
+    __tablename__ = "disruption_updates"
+    __table_args__ = (
+        UniqueConstraint("source", "message_id", name="one_update_per_message"),
+        Index("ix_disruption_updates_flight", "flight_id", "issued_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    message_id: Mapped[str] = mapped_column(String(128))
+    flight_id: Mapped[int] = mapped_column(ForeignKey("flights.id"))
+    disruption_id: Mapped[int | None] = mapped_column(ForeignKey("disruptions.id", ondelete="SET NULL"), default=None)
+    kind: Mapped[str] = mapped_column(String(16))
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: applied, unchanged (a no-op) or stale (older than the last applied for the flight).
+    outcome: Mapped[str] = mapped_column(String(12))
 
 
 class SeatHold(Base):

@@ -16,13 +16,21 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, case, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rebooking_core import eu261
 from rebooking_core.impact import ImpactedBooking
 from rebooking_core.inventory import hold_many, hold_seats, release_seats
-from rebooking_core.models import OFFER_OPTIONS, OFFERS, SEAT_HOLDS, Offer, OfferOption, SeatHold
+from rebooking_core.models import (
+    OFFER_OPTIONS,
+    OFFERS,
+    SEAT_HOLDS,
+    Inventory,
+    Offer,
+    OfferOption,
+    SeatHold,
+)
 from rebooking_core.network import Leg, NetworkSnapshot
 from rebooking_core.options import Itinerary, find_itineraries
 from rebooking_core.ranking import DEFAULT_WEIGHTS, RankedOption, RankingWeights, rank
@@ -39,6 +47,7 @@ __all__ = [
     "persist_planned",
     "plan_offer",
     "expire_offers",
+    "lower_capacity",
     "release_holds",
     "supersede_offer",
 ]
@@ -537,3 +546,19 @@ async def expire_offers(session: AsyncSession, *, now: dt.datetime, limit: int =
     if expired:
         await release_holds(session, option_ids=_options_of(expired))
     return len(expired)
+
+
+async def lower_capacity(session: AsyncSession, *, flight_id: int, cabin: str, target: int) -> None:
+    """Set a cabin's capacity to `target`, or as near as the seats sold and held allow (the no-oversell CHECK).
+
+    An equipment change calls it at once, and each overflow booking's move calls it again: the
+    capacity follows the seats the bookings before it gave back (on PostgreSQL a booking gives
+    its seats back at commit, so the last one's wait for the next call).
+    """
+    used = Inventory.sold + Inventory.held
+    await session.execute(
+        update(Inventory)
+        .where(Inventory.flight_id == flight_id, Inventory.cabin == cabin)
+        .values(capacity=case((used > target, used), else_=target))
+        .execution_options(synchronize_session=False)
+    )

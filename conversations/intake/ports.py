@@ -32,6 +32,8 @@ class DisruptionRequest:
 class Recorded:
     disruption_id: int
     created: bool
+    #: An update of the flight's live disruption added bookings to offer: kick its fan-out too.
+    fanout: bool = False
 
 
 @dataclass(frozen=True)

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import locales
 from conversations.clock import Clock
 from conversations.engine import Status
-from conversations.impact_json import impact_to_json
 from conversations.intake.ports import DisruptionRequest, FlightKey, Recorded, UnknownFlight
+from conversations.intake.story import (
+    InvalidUpdate,
+    apply_in,
+    impacted_now,
+    live_disruption,
+    new_rows,
+    validate,
+)
 from conversations.models import CONVERSATIONS, Conversation
+from conversations.service import ConversationService
 from infra.db import Database
 from infra.idempotency import insert_or_get
 from rebooking_core.allocation import order_for_allocation
-from rebooking_core.impact import assess_impact
+from rebooking_core.flight_updates import FlightRef, FlightUpdate, UpdateKind
 from rebooking_core.models import Disruption, DisruptionFlight, Flight
 from rebooking_core.types import DisruptionKind, FlightStatus
 
@@ -30,9 +40,22 @@ async def _find_flight(s: AsyncSession, key: FlightKey) -> Flight:
     return flight
 
 
-async def record_disruption(db: Database, request: DisruptionRequest, *, clock: Clock) -> Recorded:
-    """Idempotent on `idempotency_key`: the same key twice, even at the same moment, names one disruption."""
+async def record_disruption(
+    db: Database, request: DisruptionRequest, *, clock: Clock, service: ConversationService | None = None
+) -> Recorded:
+    """Idempotent on `idempotency_key`: the same key twice, even at the same moment, names one disruption.
+
+    With `service`, a flight that already has a live disruption updates it (its story) instead
+    of opening a second one; a delay not after the schedule raises InvalidUpdate.
+    """
     now = clock()
+    if service is not None:
+        async with db.transaction() as s:
+            found = await _story(s, service, request, now)
+        if found is not None:
+            if found.fanout:
+                service.wake()
+            return found
     values = {
         "kind": request.kind.value,
         "reason": request.reason,
@@ -66,6 +89,37 @@ async def record_disruption(db: Database, request: DisruptionRequest, *, clock: 
         return Recorded(disruption_id, True)
 
 
+async def _story(s: AsyncSession, service: ConversationService, request: DisruptionRequest, now: dt.datetime) -> Recorded | None:
+    """Validate every flight; when one has a live disruption, apply the request as updates. None: record a new one."""
+    if request.idempotency_key:
+        known = await s.scalar(select(Disruption.id).where(Disruption.idempotency_key == request.idempotency_key))
+        if known is not None:
+            return Recorded(int(known), False)
+    flights = [await _find_flight(s, key) for key in request.flights]
+    kind = UpdateKind.CANCELLATION if request.kind is DisruptionKind.CANCELLED else UpdateKind.DELAY
+    updates = [
+        FlightUpdate(
+            source="ops",
+            message_id=f"{request.idempotency_key or uuid.uuid4().hex}/{f.carrier}{f.number}/{f.service_date.isoformat()}",
+            flight=FlightRef(f.carrier, f.number, f.service_date),
+            kind=kind,
+            issued_at=now,
+            new_departure=request.new_departure,
+            reason=request.reason,
+        )
+        for f in flights
+    ]
+    for flight, update in zip(flights, updates, strict=True):
+        validate(update, flight.dep_utc)
+    if not any([await live_disruption(s, f.id) for f in flights]):
+        return None
+    results = [await apply_in(s, service, update) for update in updates]
+    first = next((r for r in results if r.disruption_id is not None), None)
+    if first is None or first.disruption_id is None:
+        raise InvalidUpdate("the request changes nothing and names no disruption")
+    return Recorded(first.disruption_id, any(r.created for r in results), any(r.needs_fanout for r in results))
+
+
 async def assess(db: Database, disruption_id: int, *, clock: Clock, batch_size: int = 100) -> list[list[int]]:
     """Create one pending conversation per impacted booking; returns the batches still to offer."""
     async with db.transaction() as s:
@@ -73,29 +127,10 @@ async def assess(db: Database, disruption_id: int, *, clock: Clock, batch_size: 
         if disruption is None:
             return []
         if disruption.status == "received":
-            impacted = order_for_allocation(await assess_impact(s, disruption_id=disruption_id))
             now = clock()
-            rows = [
-                {
-                    "disruption_id": disruption_id,
-                    "booking_id": i.booking_id,
-                    "flight_id": i.disrupted_flight_id,
-                    "origin": i.rebook_from,
-                    "passenger_id": i.contact_passenger_id,
-                    "passengers": i.passengers,
-                    "tier": i.tier,
-                    "priority": len(impacted) - rank,
-                    "status": Status.PENDING.value,
-                    "version": 0,
-                    "locale": locales.negotiate(i.language),
-                    "impact": impact_to_json(i),
-                    "window_open_until": {},
-                    "reminders_sent": 0,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for rank, i in enumerate(impacted)
-            ]
+            found, spilled = await impacted_now(s, disruption, now=now)
+            impacted = order_for_allocation(found)
+            rows = new_rows(disruption_id, impacted, now, spilled)
             if rows:
                 await s.execute(insert(CONVERSATIONS), rows)
             disruption.impacted_passengers = sum(i.passengers for i in impacted)

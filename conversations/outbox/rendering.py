@@ -33,7 +33,13 @@ class Branding:
     page_ttl: dt.timedelta = links.DEFAULT_TTL
 
 
-_OFFER_KINDS = {MessageKind.OFFER, MessageKind.OFFER_REFRESHED, MessageKind.OFFER_SEAT_GONE, MessageKind.REMINDER}
+_OFFER_KINDS = {
+    MessageKind.OFFER,
+    MessageKind.OFFER_REFRESHED,
+    MessageKind.OFFER_SEAT_GONE,
+    MessageKind.OFFER_UPDATED,
+    MessageKind.REMINDER,
+}
 _ESCALATIONS = {MessageKind.ESCALATED_AGENT, MessageKind.ESCALATED_NO_OPTIONS, MessageKind.ESCALATED_DEADLINE}
 _SIMPLE = {
     MessageKind.ESCALATED_AGENT: "escalated.agent",
@@ -44,6 +50,7 @@ _SIMPLE = {
     MessageKind.STOP_ACK: "keyword.stop",
     MessageKind.START_ACK: "keyword.start",
     MessageKind.HELP: "keyword.help",
+    MessageKind.DISRUPTION_LIFTED: "story.lifted",
 }
 
 
@@ -226,6 +233,9 @@ class MessageRenderer:
         )
         if kind is MessageKind.OFFER:
             body_key = "offer.delayed" if disruption is not None and disruption.kind == "delayed" else "offer.cancelled"
+        elif kind is MessageKind.OFFER_UPDATED:
+            delayed = disruption is not None and disruption.kind == "delayed"
+            body_key = "offer.updated_delayed" if delayed else "offer.updated_cancelled"
         else:
             body_key = {
                 MessageKind.OFFER_REFRESHED: "offer.refreshed",

@@ -24,6 +24,7 @@ from conversations.engine import (
     Command,
     Decision,
     DeliveryFailed,
+    DisruptionUpdated,
     Escalate,
     Event,
     KeywordReceived,
@@ -32,6 +33,7 @@ from conversations.engine import (
     NoOptions,
     OfferReason,
     OffersReady,
+    OffersWithdrawn,
     OptionChosen,
     OptionsRequested,
     Policy,
@@ -44,6 +46,7 @@ from conversations.engine import (
     TimerFired,
     TimerKind,
     Transition,
+    Withdraw,
     decide,
 )
 
@@ -168,6 +171,21 @@ CASES: tuple[Case, ...] = (
     Case("offer after START", snap(S.OPTED_OUT), OffersReady(8, (81,), EXPIRES, OfferReason.REFRESHED), S.OFFERED,
          (Send(MessageKind.OFFER_REFRESHED), StartTimer(TimerKind.REMINDER, REMIND_AT))),
     Case("nothing to offer after START", snap(S.OPTED_OUT), NoOptions(), S.ESCALATED, (Escalate("no_options"),)),
+    # the flight's story moved on (#16): the one conversation follows it
+    Case("flight update while offered", snap(S.OFFERED), DisruptionUpdated(), S.OFFERED,
+         (CancelTimer(), MakeOffer(OfferReason.UPDATED))),
+    Case("flight update while escalated", snap(S.ESCALATED), DisruptionUpdated(), S.ESCALATED,
+         (MakeOffer(OfferReason.UPDATED),)),
+    Case("updated offer", snap(S.OFFERED), OffersReady(8, (81,), EXPIRES, OfferReason.UPDATED), S.OFFERED,
+         (Send(MessageKind.OFFER_UPDATED), StartTimer(TimerKind.REMINDER, REMIND_AT))),
+    Case("flight update once booked", snap(S.BOOKED), DisruptionUpdated(), S.BOOKED, ()),
+    Case("lifted before any offer", snap(S.PENDING), OffersWithdrawn(), S.CLOSED, ()),
+    Case("lifted while offered", snap(S.OFFERED), OffersWithdrawn(), S.CLOSED,
+         (Withdraw(), Send(MessageKind.DISRUPTION_LIFTED), CancelTimer())),
+    Case("lifted while escalated", snap(S.ESCALATED), OffersWithdrawn(), S.CLOSED,
+         (Withdraw(), Send(MessageKind.DISRUPTION_LIFTED), CancelTimer())),
+    Case("lifted while opted out", snap(S.OPTED_OUT), OffersWithdrawn(), S.CLOSED, (Withdraw(), CancelTimer())),
+    Case("lifted once booked", snap(S.BOOKED), OffersWithdrawn(), S.BOOKED, ()),
 )
 
 

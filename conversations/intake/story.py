@@ -1,0 +1,500 @@
+"""A flight's story: every update (delay, bigger delay, cancel, reinstate...) moves its one live disruption on.
+
+Each feed's `FlightUpdate` is applied once per (source, message id) in one transaction: the
+flight's times and status change, and the live disruption of that flight is re-assessed, so each
+booking keeps one conversation. A booking the flight still disrupts, whose impact changed, gets
+`DisruptionUpdated` (its offer superseded, its holds released as the new offer's are held, one
+message saying what changed); one it no longer disrupts gets `OffersWithdrawn` (keep the flight);
+one newly hit gets a pending conversation for the fan-out. Booked and closed conversations are
+left alone. An update older than the flight's last applied one is ignored and logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import locales
+from conversations.engine import DisruptionUpdated, OffersWithdrawn, Status
+from conversations.impact_json import impact_to_json
+from conversations.models import CONVERSATIONS, Conversation
+from conversations.service import ConversationService
+from rebooking_core.allocation import order_for_allocation
+from rebooking_core.flight_updates import FlightUpdate, UpdateKind
+from rebooking_core.impact import (
+    DisruptedFlight,
+    ImpactedBooking,
+    PassengerRow,
+    assess,
+    assess_impact,
+    load_active_segments,
+)
+from rebooking_core.impact_rules import DEFAULT_REBOOK_DELAY_THRESHOLD
+from rebooking_core.models import (
+    Booking,
+    Disruption,
+    DisruptionFlight,
+    DisruptionUpdate,
+    Flight,
+    Inventory,
+    Passenger,
+    Segment,
+)
+from rebooking_core.offers import lower_capacity
+from rebooking_core.types import DisruptionKind, FlightStatus
+
+log = logging.getLogger(__name__)
+
+#: Conversations that are over: the disruption settles when all of its conversations are.
+TERMINAL = (Status.BOOKED.value, Status.CLOSED.value, Status.OPTED_OUT.value)
+#: Conversations an update may move on (an agent's or a booking in flight are left to finish).
+_FOLLOWS = (Status.OFFERED.value, Status.ESCALATED.value)
+_LIFTABLE = (Status.PENDING.value, Status.OFFERED.value, Status.ESCALATED.value, Status.OPTED_OUT.value)
+#: What in a booking's impact, when it changes, makes its current offer no longer fit.
+_MATERIAL = ("kind", "rebook_from", "not_before", "replaced_segment_ids", "missed_connection", "destination")
+DIVERTED = "diverted"
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    #: Nothing about the flight changed: a no-op.
+    UNCHANGED = "unchanged"
+    #: Older than the last update applied for the flight: ignored.
+    STALE = "stale"
+    #: This (source, message id) was applied before.
+    DUPLICATE = "duplicate"
+
+
+class InvalidUpdate(ValueError):
+    """The update contradicts itself or the schedule (a delay to a time not after it, a time without a zone)."""
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one update did; `created` or `added` mean the caller kicks the disruption's fan-out."""
+
+    outcome: Outcome
+    disruption_id: int | None = None
+    created: bool = False
+    #: Conversations re-offered (one message each), lifted (told to keep their flight) and newly pending.
+    updated: int = 0
+    withdrawn: int = 0
+    added: int = 0
+
+    @property
+    def needs_fanout(self) -> bool:
+        return self.disruption_id is not None and (self.created or self.added > 0)
+
+
+def _aware(value: dt.datetime | None, name: str) -> None:
+    if value is not None and value.tzinfo is None:
+        raise InvalidUpdate(f"{name} must carry a time zone (e.g. …Z)")
+
+
+def validate(update: FlightUpdate, scheduled_departure: dt.datetime | None = None) -> None:
+    """Refuse an update that cannot be applied, whatever its source; the schedule when the flight is known."""
+    _aware(update.issued_at, "issued_at")
+    _aware(update.new_departure, "new_departure")
+    _aware(update.new_arrival, "new_arrival")
+    if update.kind in (UpdateKind.DELAY, UpdateKind.TIME_CHANGE) and update.new_departure is None:
+        raise InvalidUpdate(f"a {update.kind.value} needs new_departure")
+    if update.kind is UpdateKind.EQUIPMENT and not update.capacity:
+        raise InvalidUpdate("an equipment change needs the new aircraft's seats per cabin")
+    if update.kind is UpdateKind.DIVERSION and not update.diverted_to:
+        raise InvalidUpdate("a diversion needs the airport the flight goes to")
+    if any(seats < 0 for _, seats in update.capacity):
+        raise InvalidUpdate("capacity cannot be negative")
+    if update.new_departure is not None and update.new_arrival is not None and update.new_arrival <= update.new_departure:
+        raise InvalidUpdate("new_arrival must be after new_departure")
+    if scheduled_departure is None or update.new_departure is None:
+        return
+    if update.kind is UpdateKind.DELAY and update.new_departure <= scheduled_departure:
+        raise InvalidUpdate(
+            f"a delay must move the departure after the schedule ({scheduled_departure.isoformat()}); "
+            "use delay_reduced to go back on time"
+        )
+    if update.kind is UpdateKind.DELAY_REDUCED and update.new_departure < scheduled_departure:
+        raise InvalidUpdate(f"a reduced delay cannot leave before the schedule ({scheduled_departure.isoformat()})")
+
+
+async def find_flight(s: AsyncSession, carrier: str, number: str, date: dt.date) -> Flight:
+    from conversations.intake.ports import UnknownFlight
+
+    flight = (
+        await s.scalars(select(Flight).where(Flight.carrier == carrier, Flight.number == number, Flight.service_date == date))
+    ).first()
+    if flight is None:
+        raise UnknownFlight(f"no flight {carrier}{number} on {date.isoformat()}")
+    return flight
+
+
+async def live_disruption(s: AsyncSession, flight_id: int) -> Disruption | None:
+    """The flight's one disruption not yet settled (the newest, should an old database hold two)."""
+    return (
+        await s.scalars(
+            select(Disruption)
+            .join(DisruptionFlight, DisruptionFlight.disruption_id == Disruption.id)
+            .where(DisruptionFlight.flight_id == flight_id, Disruption.status != "settled")
+            .order_by(Disruption.id.desc())
+            .limit(1)
+        )
+    ).first()
+
+
+async def apply_update(
+    service: ConversationService,
+    update: FlightUpdate,
+    *,
+    delay_threshold: dt.timedelta = DEFAULT_REBOOK_DELAY_THRESHOLD,
+) -> Applied:
+    """Apply one feed update to its flight's story, once; raises UnknownFlight or InvalidUpdate."""
+    validate(update)
+    async with service.db.transaction() as s:
+        applied = await apply_in(s, service, update, delay_threshold=delay_threshold)
+    if applied.updated or applied.withdrawn:
+        service.wake()
+    return applied
+
+
+async def apply_in(
+    s: AsyncSession,
+    service: ConversationService,
+    update: FlightUpdate,
+    *,
+    delay_threshold: dt.timedelta = DEFAULT_REBOOK_DELAY_THRESHOLD,
+    flights: tuple[Flight, ...] = (),
+) -> Applied:
+    """`apply_update` inside the caller's transaction (the API records a several-flight disruption this way)."""
+    now = service.clock()
+    ref = update.flight
+    flight = await find_flight(s, ref.carrier, ref.number, ref.date)
+    validate(update, flight.dep_utc)
+    claim = await _claim(s, update, flight.id, now)
+    if claim is None:
+        previous = (
+            await s.execute(
+                select(DisruptionUpdate.disruption_id).where(
+                    DisruptionUpdate.source == update.source, DisruptionUpdate.message_id == update.message_id
+                )
+            )
+        ).scalar_one_or_none()
+        return Applied(Outcome.DUPLICATE, previous)
+    row = claim
+    last = await s.scalar(
+        select(func.max(DisruptionUpdate.issued_at)).where(
+            DisruptionUpdate.flight_id == flight.id,
+            DisruptionUpdate.id != row.id,
+            DisruptionUpdate.outcome.in_([Outcome.APPLIED.value, Outcome.UNCHANGED.value]),
+        )
+    )
+    if last is not None and update.issued_at < last:
+        row.outcome = Outcome.STALE.value
+        log.warning(
+            "flight update older than the last applied one ignored",
+            extra={"source": update.source, "message_id": update.message_id, "flight_id": flight.id},
+        )
+        return Applied(Outcome.STALE)
+    disruption = await live_disruption(s, flight.id)
+    changed = await _change_flight(s, flight, update, disruption)
+    if not changed:
+        row.outcome = Outcome.UNCHANGED.value
+        row.disruption_id = disruption.id if disruption else None
+        return Applied(Outcome.UNCHANGED, disruption.id if disruption else None)
+    disrupts = flight.status in (FlightStatus.CANCELLED.value, FlightStatus.DELAYED.value, DIVERTED) or (
+        update.kind is UpdateKind.EQUIPMENT
+    ) or update.kind is UpdateKind.TIME_CHANGE
+    if disruption is None:
+        if not disrupts:
+            return Applied(Outcome.APPLIED)
+        disruption = Disruption(
+            kind=_disruption_kind(flight).value,
+            reason=update.reason,
+            new_dep_utc=flight.est_dep_utc,
+            created_at=now,
+        )
+        s.add(disruption)
+        await s.flush()
+        s.add(DisruptionFlight(disruption_id=disruption.id, flight_id=flight.id, capacity=_capacity(update)))
+        for other in flights:
+            s.add(DisruptionFlight(disruption_id=disruption.id, flight_id=other.id))
+        row.disruption_id = disruption.id
+        return Applied(Outcome.APPLIED, disruption.id, created=True)
+    row.disruption_id = disruption.id
+    disruption.kind = _disruption_kind(flight).value
+    disruption.new_dep_utc = flight.est_dep_utc
+    if update.reason:
+        disruption.reason = update.reason
+    if update.kind is UpdateKind.EQUIPMENT:
+        link = await s.get(DisruptionFlight, (disruption.id, flight.id))
+        if link is not None:
+            link.capacity = _capacity(update)
+    if disruption.status == "received":
+        return Applied(Outcome.APPLIED, disruption.id)  # not assessed yet: the assess job reads the new state
+    return await reassess(s, service, disruption, delay_threshold=delay_threshold)
+
+
+async def _claim(s: AsyncSession, update: FlightUpdate, flight_id: int, now: dt.datetime) -> DisruptionUpdate | None:
+    """Record the update once per (source, message id); None when it was seen before."""
+    seen = (
+        await s.scalars(
+            select(DisruptionUpdate).where(
+                DisruptionUpdate.source == update.source, DisruptionUpdate.message_id == update.message_id
+            )
+        )
+    ).first()
+    if seen is not None:
+        return None
+    row = DisruptionUpdate(
+        source=update.source,
+        message_id=update.message_id,
+        flight_id=flight_id,
+        kind=update.kind.value,
+        issued_at=update.issued_at,
+        received_at=now,
+        outcome=Outcome.APPLIED.value,
+    )
+    s.add(row)
+    await s.flush()
+    return row
+
+
+def _capacity(update: FlightUpdate) -> dict[str, int] | None:
+    return dict(update.capacity) if update.kind is UpdateKind.EQUIPMENT else None
+
+
+def _disruption_kind(flight: Flight) -> DisruptionKind:
+    if flight.status in (FlightStatus.CANCELLED.value, DIVERTED):
+        return DisruptionKind.CANCELLED
+    return DisruptionKind.DELAYED
+
+
+async def _change_flight(s: AsyncSession, flight: Flight, update: FlightUpdate, disruption: Disruption | None) -> bool:
+    """Move the flight to what the update says; whether anything changed."""
+    before = (flight.status, flight.dep_utc, flight.arr_utc, flight.est_dep_utc, flight.est_arr_utc, flight.destination)
+    kind = update.kind
+    if kind is UpdateKind.CANCELLATION:
+        flight.status = FlightStatus.CANCELLED.value
+    elif kind is UpdateKind.DIVERSION:
+        flight.status = DIVERTED
+    elif kind in (UpdateKind.DELAY, UpdateKind.DELAY_REDUCED, UpdateKind.REINSTATEMENT):
+        _estimate(flight, update.new_departure, update.new_arrival)
+    elif kind is UpdateKind.TIME_CHANGE:
+        assert update.new_departure is not None
+        shift = update.new_departure - flight.dep_utc
+        flight.arr_utc = update.new_arrival or flight.arr_utc + shift
+        flight.dep_utc = update.new_departure
+        flight.est_dep_utc = flight.est_arr_utc = None
+        if flight.status == FlightStatus.DELAYED.value:
+            flight.status = FlightStatus.SCHEDULED.value
+    elif kind is UpdateKind.EQUIPMENT:
+        return await _change_capacity(s, flight, update, disruption)
+    after = (flight.status, flight.dep_utc, flight.arr_utc, flight.est_dep_utc, flight.est_arr_utc, flight.destination)
+    return after != before
+
+
+def _estimate(flight: Flight, new_departure: dt.datetime | None, new_arrival: dt.datetime | None) -> None:
+    """New estimated times; none (or the schedule) puts the flight back on time."""
+    if new_departure is None or new_departure == flight.dep_utc:
+        flight.est_dep_utc = flight.est_arr_utc = None
+        flight.status = FlightStatus.SCHEDULED.value
+        return
+    flight.est_dep_utc = new_departure
+    flight.est_arr_utc = new_arrival or flight.arr_utc + (new_departure - flight.dep_utc)
+    flight.status = FlightStatus.DELAYED.value
+
+
+async def _change_capacity(s: AsyncSession, flight: Flight, update: FlightUpdate, disruption: Disruption | None) -> bool:
+    """A smaller (or larger) aircraft: capacity goes as low as the seats sold and held allow (the overflow moves later)."""
+    changed = False
+    for cabin, seats in update.capacity:
+        inv = await s.get(Inventory, (flight.id, cabin))
+        if inv is None:
+            s.add(Inventory(flight_id=flight.id, cabin=cabin, capacity=seats, sold=0, held=0))
+            changed = True
+            continue
+        if inv.capacity != seats:
+            changed = True
+        await lower_capacity(s, flight_id=flight.id, cabin=cabin, target=seats)
+    if disruption is not None:
+        link = await s.get(DisruptionFlight, (disruption.id, flight.id))
+        if link is not None and link.capacity != dict(update.capacity):
+            changed = True
+    return changed
+
+
+async def reassess(
+    s: AsyncSession,
+    service: ConversationService,
+    disruption: Disruption,
+    *,
+    delay_threshold: dt.timedelta = DEFAULT_REBOOK_DELAY_THRESHOLD,
+) -> Applied:
+    """Follow the disruption's new state in its conversations: re-offer, lift or add, one booking at a time."""
+    now = service.clock()
+    impacted, spilled = await impacted_now(s, disruption, now=now, delay_threshold=delay_threshold)
+    by_booking = {i.booking_id: i for i in impacted}
+    query = select(Conversation).where(Conversation.disruption_id == disruption.id).order_by(Conversation.id)
+    if not service.db.is_sqlite:
+        query = query.with_for_update()
+    convs = {c.booking_id: c for c in (await s.scalars(query)).all()}
+    updated = withdrawn = added = 0
+    for booking_id, conv in convs.items():
+        new = by_booking.get(booking_id)
+        if new is None:
+            if conv.status in _LIFTABLE:
+                conv.impact = {**conv.impact, "lifted": True}
+                await service.run(s, conv, OffersWithdrawn())
+                withdrawn += 1
+            continue
+        fresh = impact_json(new, spilled)
+        if conv.status == Status.CLOSED.value and conv.impact.get("lifted"):
+            # Lifted before (reinstated, say) and hit again: the same conversation starts over.
+            conv.impact, conv.status, conv.offer_id = fresh, Status.PENDING.value, None
+            conv.timer_at = conv.timer_kind = None
+            added += 1
+            continue
+        if conv.status == Status.PENDING.value:
+            conv.impact = fresh
+            continue
+        if conv.status in _FOLLOWS and _material(conv.impact, fresh):
+            conv.impact = fresh
+            decisions = await service.run(s, conv, DisruptionUpdated())
+            updated += bool(decisions and decisions[0].commands)
+    rows = new_rows(disruption.id, [i for i in order_for_allocation(impacted) if i.booking_id not in convs], now, spilled)
+    if rows:
+        await s.execute(insert(CONVERSATIONS), rows)
+        added += len(rows)
+    disruption.impacted_passengers = sum(i.passengers for i in impacted)
+    if added:
+        disruption.status = "offering"
+    await settle(s, disruption)
+    return Applied(Outcome.APPLIED, disruption.id, updated=updated, withdrawn=withdrawn, added=added)
+
+
+def _material(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    return any(old.get(k) != new.get(k) for k in _MATERIAL)
+
+
+def impact_json(impacted: ImpactedBooking, spilled: dict[int, tuple[int, str, int]]) -> dict[str, Any]:
+    """The impact as a conversation keeps it; an overflow booking also names the capacity its move lets shrink."""
+    out = impact_to_json(impacted)
+    if impacted.booking_id in spilled:
+        out["capacity_target"] = list(spilled[impacted.booking_id])
+    return out
+
+
+def new_rows(
+    disruption_id: int, impacted: list[ImpactedBooking], now: dt.datetime, spilled: dict[int, tuple[int, str, int]]
+) -> list[dict[str, Any]]:
+    """Pending conversations for bookings the disruption now hits, lowest priority last."""
+    return [
+        {
+            "disruption_id": disruption_id,
+            "booking_id": i.booking_id,
+            "flight_id": i.disrupted_flight_id,
+            "origin": i.rebook_from,
+            "passenger_id": i.contact_passenger_id,
+            "passengers": i.passengers,
+            "tier": i.tier,
+            "priority": len(impacted) - rank,
+            "status": Status.PENDING.value,
+            "version": 0,
+            "locale": locales.negotiate(i.language),
+            "impact": impact_json(i, spilled),
+            "window_open_until": {},
+            "reminders_sent": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for rank, i in enumerate(impacted)
+    ]
+
+
+async def impacted_now(
+    s: AsyncSession,
+    disruption: Disruption,
+    *,
+    now: dt.datetime,
+    delay_threshold: dt.timedelta = DEFAULT_REBOOK_DELAY_THRESHOLD,
+) -> tuple[list[ImpactedBooking], dict[int, tuple[int, str, int]]]:
+    """Who the disruption hits today: the impact rules, plus an equipment change's overflow, lowest priority first.
+
+    The second value maps each overflow booking to (flight, cabin, new capacity).
+    """
+    impacted = await assess_impact(s, disruption_id=disruption.id, now=now, rebook_delay_threshold=delay_threshold)
+    links = (await s.scalars(select(DisruptionFlight).where(DisruptionFlight.disruption_id == disruption.id))).all()
+    spilled: dict[int, tuple[int, str, int]] = {}
+    for link in links:
+        if link.capacity:
+            have = {i.booking_id for i in impacted}
+            for i in await overflow(s, disruption, link.flight_id, link.capacity, now=now):
+                if i.booking_id not in have:
+                    impacted.append(i)
+                    spilled[i.booking_id] = (link.flight_id, i.cabin, link.capacity[i.cabin])
+    return impacted, spilled
+
+
+async def overflow(
+    s: AsyncSession, disruption: Disruption, flight_id: int, capacity: dict[str, int], *, now: dt.datetime
+) -> list[ImpactedBooking]:
+    """The bookings a smaller aircraft leaves behind: per cabin, the lowest `order_for_allocation` priority first,
+    whole bookings, until the ones left fit (bookings already moved off the flight no longer count)."""
+    on_flight = select(Segment.booking_id).where(
+        Segment.flight_id == flight_id, Segment.status.in_(("HK", "TK"))
+    )
+    segments = await load_active_segments(s, booking_ids=on_flight)
+    pax_rows = await s.execute(
+        select(
+            Passenger.id,
+            Passenger.booking_id,
+            Booking.locator,
+            Booking.group_name,
+            Passenger.tier,
+            Passenger.language,
+            Passenger.ssr,
+            Passenger.is_contact,
+        )
+        .join(Booking, Booking.id == Passenger.booking_id)
+        .where(Passenger.booking_id.in_(on_flight))
+    )
+    passengers = [
+        PassengerRow(r.id, r.booking_id, r.locator, r.group_name, r.tier, r.language, r.ssr, bool(r.is_contact))
+        for r in pax_rows
+    ]
+    everyone = assess(
+        disrupted={flight_id: DisruptedFlight(flight_id, cancelled=True)},
+        segments=segments,
+        passengers=passengers,
+        now=now,
+        disruption_id=disruption.id,
+        reason=disruption.reason,
+    )
+    chosen: list[ImpactedBooking] = []
+    for cabin, seats in capacity.items():
+        in_cabin = [i for i in order_for_allocation(everyone) if i.cabin == cabin]
+        booked = sum(i.passengers for i in in_cabin)
+        for i in reversed(in_cabin):
+            if booked <= seats:
+                break
+            chosen.append(i)
+            booked -= i.passengers
+    return chosen
+
+
+async def settle(s: AsyncSession, disruption: Disruption) -> bool:
+    """Status `settled` once every conversation is over (booked, closed, opted out); whether it is."""
+    if disruption.status not in ("offering", "settled"):
+        return False
+    live = await s.scalar(
+        select(func.count())
+        .select_from(Conversation)
+        .where(Conversation.disruption_id == disruption.id, Conversation.status.not_in(TERMINAL))
+    )
+    disruption.status = "offering" if live else "settled"
+    return not live
