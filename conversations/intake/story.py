@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, insert, select
+from sqlalchemy import update as sa_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import locales
@@ -57,7 +58,15 @@ TERMINAL = (Status.BOOKED.value, Status.CLOSED.value, Status.OPTED_OUT.value)
 _FOLLOWS = (Status.OFFERED.value, Status.ESCALATED.value)
 _LIFTABLE = (Status.PENDING.value, Status.OFFERED.value, Status.ESCALATED.value, Status.OPTED_OUT.value)
 #: What in a booking's impact, when it changes, makes its current offer no longer fit.
-_MATERIAL = ("kind", "rebook_from", "not_before", "replaced_segment_ids", "missed_connection", "destination")
+_MATERIAL = (
+    "kind",
+    "rebook_from",
+    "not_before",
+    "replaced_segment_ids",
+    "missed_connection",
+    "destination",
+    "expected_departure",
+)
 DIVERTED = "diverted"
 
 
@@ -205,6 +214,8 @@ async def apply_in(
     if not changed:
         row.outcome = Outcome.UNCHANGED.value
         row.disruption_id = disruption.id if disruption else None
+        if disruption is not None:
+            await settle(s, disruption)
         return Applied(Outcome.UNCHANGED, disruption.id if disruption else None)
     disrupts = flight.status in (FlightStatus.CANCELLED.value, FlightStatus.DELAYED.value, DIVERTED) or (
         update.kind is UpdateKind.EQUIPMENT
@@ -352,7 +363,7 @@ async def reassess(
                 await service.run(s, conv, OffersWithdrawn())
                 withdrawn += 1
             continue
-        fresh = impact_json(new, spilled)
+        fresh = impact_json(new, spilled, disruption)
         if conv.status == Status.CLOSED.value and conv.impact.get("lifted"):
             # Lifted before (reinstated, say) and hit again: the same conversation starts over.
             conv.impact, conv.status, conv.offer_id = fresh, Status.PENDING.value, None
@@ -366,7 +377,7 @@ async def reassess(
             conv.impact = fresh
             decisions = await service.run(s, conv, DisruptionUpdated())
             updated += bool(decisions and decisions[0].commands)
-    rows = new_rows(disruption.id, [i for i in order_for_allocation(impacted) if i.booking_id not in convs], now, spilled)
+    rows = new_rows(disruption, [i for i in order_for_allocation(impacted) if i.booking_id not in convs], now, spilled)
     if rows:
         await s.execute(insert(CONVERSATIONS), rows)
         added += len(rows)
@@ -381,21 +392,24 @@ def _material(old: dict[str, Any], new: dict[str, Any]) -> bool:
     return any(old.get(k) != new.get(k) for k in _MATERIAL)
 
 
-def impact_json(impacted: ImpactedBooking, spilled: dict[int, tuple[int, str, int]]) -> dict[str, Any]:
-    """The impact as a conversation keeps it; an overflow booking also names the capacity its move lets shrink."""
+def impact_json(impacted: ImpactedBooking, spilled: dict[int, tuple[int, str, int]], disruption: Disruption) -> dict[str, Any]:
+    """The impact as a conversation keeps it: with a delay's expected departure (a new one is news to the passenger),
+    and for an overflow booking the capacity its move lets shrink."""
     out = impact_to_json(impacted)
+    if disruption.kind == DisruptionKind.DELAYED.value and disruption.new_dep_utc is not None:
+        out["expected_departure"] = disruption.new_dep_utc.isoformat()
     if impacted.booking_id in spilled:
         out["capacity_target"] = list(spilled[impacted.booking_id])
     return out
 
 
 def new_rows(
-    disruption_id: int, impacted: list[ImpactedBooking], now: dt.datetime, spilled: dict[int, tuple[int, str, int]]
+    disruption: Disruption, impacted: list[ImpactedBooking], now: dt.datetime, spilled: dict[int, tuple[int, str, int]]
 ) -> list[dict[str, Any]]:
     """Pending conversations for bookings the disruption now hits, lowest priority last."""
     return [
         {
-            "disruption_id": disruption_id,
+            "disruption_id": disruption.id,
             "booking_id": i.booking_id,
             "flight_id": i.disrupted_flight_id,
             "origin": i.rebook_from,
@@ -406,7 +420,7 @@ def new_rows(
             "status": Status.PENDING.value,
             "version": 0,
             "locale": locales.negotiate(i.language),
-            "impact": impact_json(i, spilled),
+            "impact": impact_json(i, spilled, disruption),
             "window_open_until": {},
             "reminders_sent": 0,
             "created_at": now,
@@ -485,6 +499,21 @@ async def overflow(
             chosen.append(i)
             booked -= i.passengers
     return chosen
+
+
+async def settle_finished(s: AsyncSession) -> None:
+    """Every offering disruption whose conversations are all over moves to `settled` (one statement, for ops reads)."""
+    live = (
+        select(Conversation.id)
+        .where(Conversation.disruption_id == Disruption.id, Conversation.status.not_in(TERMINAL))
+        .exists()
+    )
+    await s.execute(
+        sa_update(Disruption)
+        .where(Disruption.status == "offering", ~live)
+        .values(status="settled")
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def settle(s: AsyncSession, disruption: Disruption) -> bool:
