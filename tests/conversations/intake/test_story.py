@@ -14,7 +14,14 @@ from conversations.intake.story import Applied, InvalidUpdate, Outcome, apply_up
 from conversations.intake.workflow import record_disruption
 from conversations.models import Conversation, OutboxMessage
 from rebooking_core.flight_updates import FlightRef, FlightUpdate, UpdateKind
-from rebooking_core.models import Disruption, DisruptionUpdate, Flight, Inventory, Passenger, Segment
+from rebooking_core.models import (
+    Disruption,
+    DisruptionUpdate,
+    Flight,
+    Inventory,
+    Passenger,
+    Segment,
+)
 from rebooking_core.types import DisruptionKind
 from tests.conversations.conftest import Pax, Rig
 
