@@ -261,6 +261,44 @@ class SesSettings(BaseModel):
         return tuple(t.strip() for t in self.topic_arns.split(",") if t.strip())
 
 
+class FlightStatusSource(BaseModel):
+    """One provider pushing to `POST /webhooks/flightstatus/<name>`."""
+
+    #: HMAC-SHA256 key(s) of its signatures, comma-separated while one is rotated out; empty refuses every push.
+    secret: SecretStr = SecretStr("")
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(k.strip() for k in self.secret.get_secret_value().split(",") if k.strip())
+
+
+class FlightStatusSettings(BaseModel):
+    """Flight-status providers: signed pushes (`sources`, as JSON) and a REST API polled for watched flights."""
+
+    #: `{"acme": {"secret": "..."}}`: each name is a path of `POST /webhooks/flightstatus/<name>`.
+    sources: dict[str, FlightStatusSource] = Field(default_factory=dict)
+    #: A push signed longer ago (or further ahead) than this is refused as a replay.
+    replay_window_s: float = Field(default=300, gt=0)
+    #: The REST status API (`GET <poll_url>/flights/<carrier><number>/<date>`); unset: no poller.
+    poll_url: str | None = None
+    poll_api_key: SecretStr | None = None
+    #: The name the poller's updates carry (their idempotency is per source and message).
+    poll_source: str = Field(default="poll", pattern=r"^[a-z0-9_-]{1,32}$")
+    poll_interval_s: float = Field(default=60, gt=0)
+    #: Flights watched: those with booked passengers departing within this many hours.
+    horizon_hours: float = Field(default=24, gt=0)
+    poll_concurrency: int = Field(default=8, ge=1)
+    poll_timeout_s: float = Field(default=10, gt=0)
+
+    @field_validator("sources")
+    @classmethod
+    def _names(cls, value: dict[str, FlightStatusSource]) -> dict[str, FlightStatusSource]:
+        for name in value:
+            if not re.fullmatch(r"[a-z0-9_-]{1,32}", name):
+                raise ValueError(f"source name {name!r} must be 1-32 of a-z, 0-9, _ and -")
+        return value
+
+
 class ChannelPacing(BaseModel):
     """One channel's token buckets (0 = not paced); a token is a message, for SMS a segment."""
 
@@ -384,6 +422,7 @@ class Settings(BaseSettings):
     page: PageSettings = Field(default_factory=PageSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
     ses: SesSettings = Field(default_factory=SesSettings)
+    flightstatus: FlightStatusSettings = Field(default_factory=FlightStatusSettings)
 
     @field_validator("database_url")
     @classmethod
