@@ -1,4 +1,4 @@
-"""Ops API keys and their scopes: which key may run disruptions, read or write consent, export or erase."""
+"""Ops API keys and their scopes: which key may run disruptions, post ops feeds, read or write consent, export or erase."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ CONSENT_READ = "consent:read"
 CONSENT_WRITE = "consent:write"
 DSR_EXPORT = "dsr:export"
 DSR_ERASE = "dsr:erase"
-SCOPES: frozenset[str] = frozenset({OPS, CONSENT_READ, CONSENT_WRITE, DSR_EXPORT, DSR_ERASE})
+#: Posting IATA MVT/ASM messages to /v1/feeds/* (an ops system's key that may do nothing else).
+FEEDS = "feeds"
+SCOPES: frozenset[str] = frozenset({OPS, CONSENT_READ, CONSENT_WRITE, DSR_EXPORT, DSR_ERASE, FEEDS})
 
 
 @dataclass(frozen=True)
