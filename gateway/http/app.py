@@ -16,7 +16,7 @@ from channels.slack_screen import SlackScreen
 from channels.sns import Verifier
 from conversations.address_feedback import AddressFeedback
 from gateway.container import Container
-from gateway.http import api, broadcasts, page, privacy, problems, slack, unsubscribe
+from gateway.http import api, broadcasts, feeds, page, privacy, problems, slack, unsubscribe
 from gateway.http.limits import BODY_TIMEOUT_S, BoundedBodies
 from gateway.http.ratelimit import RateLimit, RateLimiter
 from gateway.observability.admin import AdminServer, admin_router, create_admin_app
@@ -92,6 +92,7 @@ def create_app(
     app.add_middleware(BoundedBodies, body_timeout_s=body_timeout_s)
     metrics = c.metrics
     app.include_router(api.router)
+    app.include_router(feeds.router)
     app.include_router(privacy.router)
     app.include_router(broadcasts.router)
     app.include_router(page.router(c))
@@ -126,6 +127,9 @@ def create_app(
                 clock=c.clock,
             )
         )
+
+    if settings.flightstatus.sources:
+        app.include_router(feeds.flightstatus_router(c))
 
     # Metric labels come from the route that answered (its template), never from the raw path: a
     # client probing random paths must not mint a time series per path (memory here and in Prometheus).

@@ -61,6 +61,10 @@ BODY_LIMITS: tuple[BodyLimit, ...] = (
     BodyLimit("/p/", 16 * KIB),
     # RFC 8058's one-click body is `List-Unsubscribe=One-Click`.
     BodyLimit("/email/unsubscribe/", 4 * KIB),
+    # A flight-status push: up to 100 status documents of ~1 KB each (webhooks/flightstatus.py).
+    BodyLimit("/webhooks/flightstatus/", 256 * KIB),
+    # IATA text: an MVT or an ASM sub-message is well under 2 KB; 500 messages a request at most.
+    BodyLimit("/v1/feeds/", 1 * MIB),
     # The ops API takes small JSON objects (the largest field is a 1,024-character message).
     BodyLimit("/v1/", 256 * KIB),
 )

@@ -86,7 +86,7 @@ class Change:
 
 
 def read(text: str, *, received: dt.datetime) -> list[Change]:
-    """Every change in `text` (NEW and the other ignored actions included), or `MalformedMessage`."""
+    """Every flight date of every sub-message in `text` (NEW and the other ignored actions too), or `MalformedMessage`."""
     changes: list[Change] = []
     for message in split_messages(text, HEADERS, received=received):
         changes += _message(message, received=received)
@@ -208,13 +208,16 @@ def _changes(action: tuple[str, str | None], part: list[Line], *, issued: dt.dat
             continue
         else:
             raise MalformedMessage(line.number, "leg", "expected an equipment line (J 320 J12Y144) or a leg (LHR1630 CDG1845)")
+    carrier, number = found["carrier"], flight_number(found["number"])
     if code in IGNORED:
-        return []
+        return [
+            Change(code, reason, message_id + (f"/{d.isoformat()}" if len(dates) > 1 else ""), issued, FlightRef(carrier, number, d))
+            for d in dates
+        ]
     if code in ("TIM", "RPL") and not leg_lines:
         raise MalformedMessage(flight_line.number, "leg", f"{code} needs at least one leg line (LHR1630 CDG1845)")
     if code == "EQT" and not capacity:
         raise MalformedMessage(flight_line.number, "configuration", "EQT needs an equipment line with a configuration (J 320 J12Y144)")
-    carrier, number = found["carrier"], flight_number(found["number"])
     changes = []
     for date in dates:
         legs = tuple(_leg(line, date, local=local) for line in leg_lines)

@@ -180,7 +180,7 @@ def test_asm_sub_messages_share_an_action_and_new_is_ignored() -> None:
         (UpdateKind.TIME_CHANGE, "393"),
     ]
     assert len({u.message_id for u in updates}) == 3
-    assert [c.action for c in asm.read(sample("asm_multi.txt"), received=RECEIVED)] == ["CNL", "CNL", "TIM"]
+    assert [c.action for c in asm.read(sample("asm_multi.txt"), received=RECEIVED)] == ["CNL", "CNL", "NEW", "TIM"]
 
 
 @pytest.mark.parametrize(
