@@ -55,7 +55,7 @@ _theirs = Conversation.__table__.alias("theirs")
 _contact = ContactPoint.__table__
 #: An address is its blind index; a WhatsApp user may also (or only) be known by their BSUID's.
 _BY_ADDRESS = _contact.c.address_hash == bindparam("digest")
-_BY_ADDRESS_OR_BSUID = or_(_contact.c.address_hash == bindparam("digest"), _contact.c.bsuid_hash == bindparam("bsuid"))
+_BY_ADDRESS_OR_BSUID = or_(_contact.c.address_hash == bindparam("digest"), _contact.c.bsuid_hash == bindparam("bsuid_digest"))
 
 
 def _newest_open(found_by: ColumnElement[bool]) -> Any:
@@ -84,7 +84,7 @@ _WROTE_TO = (
     update(ContactPoint)
     .where(
         ContactPoint.channel == bindparam("on_channel"),
-        or_(ContactPoint.address_hash == bindparam("digest"), ContactPoint.bsuid_hash == bindparam("bsuid")),
+        or_(ContactPoint.address_hash == bindparam("digest"), ContactPoint.bsuid_hash == bindparam("bsuid_digest")),
         or_(ContactPoint.sender.is_(None), ContactPoint.sender != bindparam("wrote_to")),
     )
     .values(sender=bindparam("wrote_to"))
@@ -126,7 +126,7 @@ class InboundRouter:
                     await self._learn(s, e, digest, bsuid)
                 if e.recipient:
                     await s.execute(
-                        _WROTE_TO, {"on_channel": e.channel, "digest": digest, "bsuid": bsuid, "wrote_to": e.recipient}
+                        _WROTE_TO, {"on_channel": e.channel, "digest": digest, "bsuid_digest": bsuid, "wrote_to": e.recipient}
                     )
                 conv = await self._conversation(s, e.channel, digest, bsuid)
                 keyword = None if e.choice_token else classify(e.text)
@@ -175,7 +175,7 @@ class InboundRouter:
             query = _OPEN_CONVERSATION if self.db.is_sqlite else _OPEN_CONVERSATION_LOCKED
         else:
             query = _OPEN_BY_BSUID if self.db.is_sqlite else _OPEN_BY_BSUID_LOCKED
-        return (await s.scalars(query, {"channel": channel, "digest": digest, "bsuid": bsuid})).first()
+        return (await s.scalars(query, {"channel": channel, "digest": digest, "bsuid_digest": bsuid})).first()
 
     async def _learn(self, s: AsyncSession, e: InboundText, digest: str | None, bsuid: str) -> None:
         """A message naming both the number and the BSUID fills whichever one a contact point lacks.

@@ -187,7 +187,7 @@ def _check_strict(n: int, record: BaseModel, json_line: str | None, rename: dict
             # WhatsApp and SMS usually share one number: parse it once (~25 µs each).
             checked: dict[str, str | None] = {}
             for j, contact in enumerate(pax.contacts):
-                if contact.channel in _PHONE_CHANNELS:
+                if contact.channel in _PHONE_CHANNELS and contact.address is not None:
                     if contact.address not in checked:
                         checked[contact.address] = _phone_problem(contact.address)
                     wrong = checked[contact.address]
@@ -508,7 +508,10 @@ async def import_bookings(session: AsyncSession, records: Sequence[BookingRecord
                         "passenger_id": pid,
                         "channel": c.channel,
                         "address": c.address,
-                        "address_hash": ring.blind_index(c.address),
+                        "address_hash": ring.blind_index(c.address) if c.address is not None else None,
+                        # WhatsApp's BSUID: a passenger who hides their number is found and reached by it.
+                        "bsuid": c.bsuid,
+                        "bsuid_hash": ring.blind_index(c.bsuid) if c.bsuid is not None else None,
                         "preference": order.index(c.channel),
                     }
                 )

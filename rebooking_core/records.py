@@ -103,14 +103,30 @@ class ConsentFlags(_Record):
 
 
 class ContactRecord(_Record):
-    """One way to reach a passenger; phone channels take E.164 numbers."""
+    """One way to reach a passenger; phone channels take E.164 numbers, WhatsApp a BSUID too (or only)."""
 
     channel: Channel
-    address: str = Field(min_length=1, max_length=256, description="E.164 for sms/whatsapp, e-mail address, push token or Telegram chat id")
+    address: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=256,
+        description="E.164 for sms/whatsapp, e-mail address, push token or Telegram chat id; a whatsapp contact with a bsuid may omit it",
+    )
+    bsuid: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{2}\.[A-Za-z0-9]{1,128}$",
+        description="whatsapp only: Meta's business-scoped user id, e.g. US.13491208655302741918",
+    )
     consent: ConsentFlags
 
     @model_validator(mode="after")
     def _address_fits_channel(self) -> ContactRecord:
+        if self.bsuid is not None and self.channel != "whatsapp":
+            raise ValueError("bsuid is for whatsapp contacts only")
+        if self.address is None:
+            if self.bsuid is None:
+                raise ValueError("address is required (a whatsapp contact may give a bsuid instead)")
+            return self
         if self.channel in ("sms", "whatsapp") and not _E164.match(self.address):
             raise ValueError("address is not an E.164 phone number")
         if self.channel == "email" and not _EMAIL.match(self.address):
