@@ -143,6 +143,16 @@ async def find_flight(s: AsyncSession, carrier: str, number: str, date: dt.date)
     return flight
 
 
+#: Advisory-lock namespace of "one story update of this flight at a time" (PostgreSQL).
+STORY_LOCK = 0x72626B02
+
+
+async def lock_flight(s: AsyncSession, flight_id: int) -> None:
+    """PostgreSQL: serialise updates of one flight until commit, so two never open two disruptions (SQLite writes one at a time)."""
+    if s.get_bind().dialect.name == "postgresql":
+        await s.execute(select(func.pg_advisory_xact_lock(STORY_LOCK, flight_id)))
+
+
 async def live_disruption(s: AsyncSession, flight_id: int) -> Disruption | None:
     """The flight's one disruption not yet settled (the newest, should an old database hold two)."""
     return (
@@ -184,6 +194,7 @@ async def apply_in(
     ref = update.flight
     flight = await find_flight(s, ref.carrier, ref.number, ref.date)
     validate(update, flight.dep_utc)
+    await lock_flight(s, flight.id)
     claim = await _claim(s, update, flight.id, now)
     if claim is None:
         previous = (

@@ -16,6 +16,7 @@ from conversations.intake.story import (
     apply_in,
     impacted_now,
     live_disruption,
+    lock_flight,
     new_rows,
     validate,
 )
@@ -49,13 +50,16 @@ async def record_disruption(
     of opening a second one; a delay not after the schedule raises InvalidUpdate.
     """
     now = clock()
-    if service is not None:
-        async with db.transaction() as s:
-            found = await _story(s, service, request, now)
-        if found is not None:
-            if found.fanout:
-                service.wake()
-            return found
+    async with db.transaction() as s:
+        found = await _story(s, service, request, now) if service is not None else None
+        recorded = found or await _record_new(s, request, now)
+    if found is not None and service is not None:
+        service.wake()  # the update's messages are committed: send them
+    return recorded
+
+
+async def _record_new(s: AsyncSession, request: DisruptionRequest, now: dt.datetime) -> Recorded:
+    """A new disruption of the request's flights (none of which has a live one)."""
     values = {
         "kind": request.kind.value,
         "reason": request.reason,
@@ -63,39 +67,40 @@ async def record_disruption(
         "new_dep_utc": request.new_departure,
         "created_at": now,
     }
-    async with db.transaction() as s:
-        if request.idempotency_key:
-            claimed = await insert_or_get(s, Disruption, values, key="idempotency_key")
-            if not claimed.created:
-                return Recorded(claimed.id, False)
-            disruption_id = claimed.id
+    if request.idempotency_key:
+        claimed = await insert_or_get(s, Disruption, values, key="idempotency_key")
+        if not claimed.created:
+            return Recorded(claimed.id, False)
+        disruption_id = claimed.id
+    else:
+        disruption = Disruption(**values)
+        s.add(disruption)
+        await s.flush()
+        disruption_id = disruption.id
+    # An unknown flight raises here and rolls the claim back with everything else.
+    flights = [await _find_flight(s, key) for key in request.flights]
+    for flight in flights:
+        s.add(DisruptionFlight(disruption_id=disruption_id, flight_id=flight.id))
+        if request.kind is DisruptionKind.CANCELLED:
+            flight.status = FlightStatus.CANCELLED.value
         else:
-            disruption = Disruption(**values)
-            s.add(disruption)
-            await s.flush()
-            disruption_id = disruption.id
-        # An unknown flight raises here and rolls the claim back with everything else.
-        flights = [await _find_flight(s, key) for key in request.flights]
-        for flight in flights:
-            s.add(DisruptionFlight(disruption_id=disruption_id, flight_id=flight.id))
-            if request.kind is DisruptionKind.CANCELLED:
-                flight.status = FlightStatus.CANCELLED.value
-            else:
-                flight.status = FlightStatus.DELAYED.value
-                if request.new_departure is not None:
-                    shift = request.new_departure - flight.dep_utc
-                    flight.est_dep_utc = request.new_departure
-                    flight.est_arr_utc = flight.arr_utc + shift
-        return Recorded(disruption_id, True)
+            flight.status = FlightStatus.DELAYED.value
+            if request.new_departure is not None:
+                shift = request.new_departure - flight.dep_utc
+                flight.est_dep_utc = request.new_departure
+                flight.est_arr_utc = flight.arr_utc + shift
+    return Recorded(disruption_id, True)
 
 
 async def _story(s: AsyncSession, service: ConversationService, request: DisruptionRequest, now: dt.datetime) -> Recorded | None:
     """Validate every flight; when one has a live disruption, apply the request as updates. None: record a new one."""
+    flights = [await _find_flight(s, key) for key in request.flights]
+    for flight in sorted(flights, key=lambda f: f.id):
+        await lock_flight(s, flight.id)
     if request.idempotency_key:
         known = await s.scalar(select(Disruption.id).where(Disruption.idempotency_key == request.idempotency_key))
         if known is not None:
             return Recorded(int(known), False)
-    flights = [await _find_flight(s, key) for key in request.flights]
     kind = UpdateKind.CANCELLATION if request.kind is DisruptionKind.CANCELLED else UpdateKind.DELAY
     updates = [
         FlightUpdate(
@@ -130,7 +135,7 @@ async def assess(db: Database, disruption_id: int, *, clock: Clock, batch_size: 
             now = clock()
             found, spilled = await impacted_now(s, disruption, now=now)
             impacted = order_for_allocation(found)
-            rows = new_rows(disruption_id, impacted, now, spilled)
+            rows = new_rows(disruption, impacted, now, spilled)
             if rows:
                 await s.execute(insert(CONVERSATIONS), rows)
             disruption.impacted_passengers = sum(i.passengers for i in impacted)

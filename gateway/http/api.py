@@ -9,17 +9,18 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import func, select
 
 from conversations.intake.ports import DisruptionRequest, FlightKey, UnknownFlight
+from conversations.intake.story import InvalidUpdate, settle_finished
 from conversations.intake.workflow import record_disruption
 from conversations.models import Conversation, Escalation, OutboxMessage
 from gateway.auth import OPS, ApiKey
 from gateway.container import Container
 from gateway.http.inputs import Line, PathId, QueryId
 from gateway.http.problems import responses
-from rebooking_core.models import Disruption, Flight, Inventory, Segment
+from rebooking_core.models import Disruption, DisruptionFlight, Flight, Inventory, Segment
 from rebooking_core.types import DisruptionKind
 
 bearer = HTTPBearer(auto_error=False)
@@ -75,12 +76,28 @@ class FlightRef(BaseModel):
     date: dt.date
 
 
+#: Flights one disruption may name (a tail swap, an airport closure).
+MAX_FLIGHTS = 200
+
+
 class DisruptionIn(BaseModel):
-    flight: FlightRef
+    """One flight (`flight`) or several (`flights`: a tail swap, an airport closure), never both."""
+
+    flight: FlightRef | None = None
+    flights: list[FlightRef] | None = Field(default=None, min_length=1, max_length=MAX_FLIGHTS)
     kind: Literal["cancelled", "delayed"]
     new_departure: dt.datetime | None = None
     reason: Line | None = Field(default=None, max_length=8)
     idempotency_key: Line | None = Field(default=None, max_length=128)
+
+    @model_validator(mode="after")
+    def one_way_to_name_flights(self) -> DisruptionIn:
+        if (self.flight is None) == (self.flights is None):
+            raise ValueError("name the flight with either `flight` or `flights`")
+        return self
+
+    def named(self) -> list[FlightRef]:
+        return [self.flight] if self.flight is not None else list(self.flights or [])
 
 
 class DisruptionAccepted(BaseModel):
@@ -110,7 +127,7 @@ router = APIRouter(prefix="/v1", dependencies=[Depends(require_scope(OPS))], tag
 
 @router.post("/disruptions", status_code=status.HTTP_202_ACCEPTED, response_model=DisruptionAccepted, responses=responses(404))
 async def post_disruption(body: DisruptionIn, c: Wired) -> DisruptionAccepted:
-    flight = f"{body.flight.carrier}{body.flight.number}/{body.flight.date.isoformat()}"
+    flight = ",".join(f"{f.carrier}{f.number}/{f.date.isoformat()}" for f in body.named()[:5])
     with c.tracing.span("POST /v1/disruptions", flight=flight, kind=body.kind):
         return await _record_disruption(body, c)
 
@@ -121,26 +138,34 @@ async def _record_disruption(body: DisruptionIn, c: Container) -> DisruptionAcce
         raise HTTPException(422, "a delay needs new_departure")
     if body.new_departure is not None and body.new_departure.tzinfo is None:
         raise HTTPException(422, "new_departure must carry a time zone (e.g. …Z)")
-    if body.new_departure is not None and abs(body.new_departure.date() - body.flight.date) > MAX_DELAY:
+    named = body.named()
+    if len({(f.carrier, f.number, f.date) for f in named}) != len(named):
+        raise HTTPException(422, "a flight is named twice")
+    if body.new_departure is not None and any(abs(body.new_departure.date() - f.date) > MAX_DELAY for f in named):
         raise HTTPException(422, f"new_departure must be within {MAX_DELAY.days} days of the flight's date")
     request = DisruptionRequest(
-        flights=(FlightKey(body.flight.carrier, body.flight.number, body.flight.date),),
+        flights=tuple(FlightKey(f.carrier, f.number, f.date) for f in named),
         kind=DisruptionKind(body.kind),
         new_departure=body.new_departure,
         reason=body.reason,
         idempotency_key=body.idempotency_key,
     )
     try:
-        recorded = await record_disruption(c.db, request, clock=c.clock)
+        recorded = await record_disruption(c.db, request, clock=c.clock, service=c.service)
     except UnknownFlight as exc:
         raise HTTPException(404, str(exc)) from exc
+    except InvalidUpdate as exc:
+        raise HTTPException(422, str(exc)) from exc
     if recorded.created:
         await c.tracing.remember(c.db, recorded.disruption_id)
+    if recorded.created or recorded.fanout:
         await c.jobs.disruption_recorded(recorded.disruption_id)
     return DisruptionAccepted(id=recorded.disruption_id, created=recorded.created)
 
 
 async def disruption_status(c: Container, disruption_id: int) -> DisruptionStatus:
+    async with c.db.transaction() as s:
+        await settle_finished(s)
     async with c.db.reading() as s:
         d = await s.get(Disruption, disruption_id)
         if d is None:
@@ -191,6 +216,113 @@ async def disruption_status(c: Container, disruption_id: int) -> DisruptionStatu
         pending=count("pending"),
         offered=count("offered"),
     )
+
+
+class FlightNamed(BaseModel):
+    carrier: str
+    number: str
+    date: dt.date
+
+
+class DisruptionSummary(BaseModel):
+    """One disruption in a list: counters count passengers, not events or bookings."""
+
+    id: int
+    kind: str
+    status: str
+    reason: str | None
+    created_at: dt.datetime
+    flights: list[FlightNamed]
+    impacted: int
+    pending: int
+    offered: int
+    booked: int
+    escalated: int
+    opted_out: int
+    closed: int
+
+
+class DisruptionPage(BaseModel):
+    items: list[DisruptionSummary]
+    #: Pass as `cursor` for the next (older) page; null on the last page.
+    next_cursor: str | None
+
+
+FLIGHT_CODE = r"^[A-Z0-9]{2,3}[0-9]{1,4}$"
+
+
+@router.get("/disruptions", response_model=DisruptionPage)
+async def list_disruptions(
+    c: Wired,
+    flight: Annotated[str | None, Query(pattern=FLIGHT_CODE, description="Carrier and number, e.g. LH100.")] = None,
+    date: Annotated[dt.date | None, Query(description="A flight's scheduled date.")] = None,
+    status: Annotated[Literal["received", "offering", "settled"] | None, Query()] = None,
+    cursor: Annotated[str | None, Query(pattern=r"^[1-9][0-9]{0,17}$", description="next_cursor of the page before.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> DisruptionPage:
+    """Newest first; filters combine; a cursor walks back through older disruptions."""
+    async with c.db.transaction() as s:
+        await settle_finished(s)
+    async with c.db.reading() as s:
+        query = select(Disruption).order_by(Disruption.id.desc()).limit(limit + 1)
+        if flight is not None or date is not None:
+            hit = select(DisruptionFlight.disruption_id).join(Flight, Flight.id == DisruptionFlight.flight_id)
+            if flight is not None:
+                carrier, number = _split_flight(flight)
+                hit = hit.where(Flight.carrier == carrier, Flight.number == number)
+            if date is not None:
+                hit = hit.where(Flight.service_date == date)
+            query = query.where(Disruption.id.in_(hit))
+        if status is not None:
+            query = query.where(Disruption.status == status)
+        if cursor is not None:
+            query = query.where(Disruption.id < int(cursor))
+        rows = list((await s.scalars(query)).all())
+        more = len(rows) > limit
+        rows = rows[:limit]
+        ids = [d.id for d in rows]
+        named: dict[int, list[FlightNamed]] = {i: [] for i in ids}
+        for disruption_id, carrier, number, day in await s.execute(
+            select(DisruptionFlight.disruption_id, Flight.carrier, Flight.number, Flight.service_date)
+            .join(Flight, Flight.id == DisruptionFlight.flight_id)
+            .where(DisruptionFlight.disruption_id.in_(ids))
+            .order_by(Flight.dep_utc, Flight.id)
+        ):
+            named[disruption_id].append(FlightNamed(carrier=carrier, number=number, date=day))
+        counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+        for disruption_id, state, passengers in await s.execute(
+            select(Conversation.disruption_id, Conversation.status, func.sum(Conversation.passengers))
+            .where(Conversation.disruption_id.in_(ids))
+            .group_by(Conversation.disruption_id, Conversation.status)
+        ):
+            counts[disruption_id][state] = int(passengers or 0)
+
+    def summary(d: Disruption) -> DisruptionSummary:
+        n = counts[d.id]
+        return DisruptionSummary(
+            id=d.id,
+            kind=d.kind,
+            status=d.status,
+            reason=d.reason,
+            created_at=d.created_at,
+            flights=named[d.id],
+            impacted=sum(n.values()),
+            pending=n.get("pending", 0),
+            offered=n.get("offered", 0) + n.get("confirming", 0),
+            booked=n.get("booked", 0),
+            escalated=n.get("escalated", 0) + n.get("agent", 0),
+            opted_out=n.get("opted_out", 0),
+            closed=n.get("closed", 0),
+        )
+
+    return DisruptionPage(items=[summary(d) for d in rows], next_cursor=str(rows[-1].id) if more else None)
+
+
+def _split_flight(code: str) -> tuple[str, str]:
+    """LH100 → (LH, 100); a three-character carrier code ends in a letter (EZY1234)."""
+    if len(code) > 3 and code[2].isalpha():
+        return code[:3], code[3:]
+    return code[:2], code[2:]
 
 
 @router.get("/disruptions/{disruption_id}", response_model=DisruptionStatus, responses=responses(404))
