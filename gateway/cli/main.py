@@ -340,6 +340,7 @@ def generate(out: Path, start: str | None, days: int, seed: int, passengers: int
 def disrupt(carrier: str, number: str, date: str, delay_to: str | None, reason: str | None) -> int:
     """Cancel (or with --delay-to, delay) flight CARRIER NUMBER on DATE (YYYY-MM-DD)."""
     from conversations.intake.ports import DisruptionRequest, FlightKey, UnknownFlight
+    from conversations.intake.story import InvalidUpdate
     from conversations.intake.workflow import record_disruption
     from gateway.container import build
     from rebooking_core.types import DisruptionKind
@@ -363,8 +364,10 @@ def disrupt(carrier: str, number: str, date: str, delay_to: str | None, reason: 
                     reason=reason,
                 ),
                 clock=c.clock,
+                service=c.service,
             )
-            await c.jobs.disruption_recorded(recorded.disruption_id)
+            if recorded.created or recorded.fanout:
+                await c.jobs.disruption_recorded(recorded.disruption_id)
             await c.jobs.wait_idle()
             return recorded.disruption_id
         finally:
@@ -374,6 +377,8 @@ def disrupt(carrier: str, number: str, date: str, delay_to: str | None, reason: 
         click.echo(f"disruption {asyncio.run(main())} recorded")
     except UnknownFlight as exc:
         return fail(str(exc), 1)
+    except InvalidUpdate as exc:
+        return fail(str(exc), 2)
     return 0
 
 
