@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import httpx
@@ -224,3 +224,17 @@ def build_poller(c: Container, settings: FlightStatusSettings) -> tuple[Poller, 
         concurrency=settings.poll_concurrency,
     )
     return poller, source
+
+
+async def poll_forever(
+    c: Container, settings: FlightStatusSettings, every: Callable[[float, Callable[[], Awaitable[object]]], Awaitable[None]]
+) -> None:
+    """The worker's loop: a poll round every REBOOK_FLIGHTSTATUS__POLL_INTERVAL_S (nothing without a poll URL)."""
+    built = build_poller(c, settings)
+    if built is None:
+        return
+    poller, source = built
+    try:
+        await every(settings.poll_interval_s, poller.poll)
+    finally:
+        await source.aclose()

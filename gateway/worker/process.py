@@ -19,6 +19,7 @@ from conversations.models import Conversation
 from conversations.timers import fire_due_timers
 from gateway.container import Container
 from gateway.observability.metrics_server import Heartbeat, WorkerMetricsServer
+from gateway.worker.flightstatus import poll_forever
 from gateway.worker.privacy import run_purge, run_seal
 from infra.heap import settle_heap_again
 from infra.vacuum import tidy
@@ -240,6 +241,8 @@ class Worker:
         if self.serve_metrics and settings.worker_metrics_port:
             server = WorkerMetricsServer(self.c, host=settings.worker_metrics_host, port=settings.worker_metrics_port, heartbeat=self.heartbeat)
             loops.append(server.run())
+        if settings.flightstatus.poll_url:
+            loops.append(poll_forever(self.c, settings.flightstatus, self.every))
         if self.c.doorbell is not None:
             loops.append(self.c.doorbell.listen(self._wake.set))
         if consume_jobs and not isinstance(self.c.jobs.broker, InMemoryBroker):

@@ -9,13 +9,19 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from gateway.worker.flightstatus import Poller, RestStatusSource, StoryIntake, flights_to_watch
+from gateway.worker.flightstatus import (
+    Poller,
+    RestStatusSource,
+    StoryIntake,
+    flights_to_watch,
+    poll_forever,
+)
 from rebooking_core.models import Disruption, DisruptionUpdate, Flight
 from tests.fakes.flightstatus_api import FlightStatusApi, Pusher, status_doc
 from tests.fakes.server import LocalServer
@@ -232,3 +238,24 @@ def test_statuses_after_departure_are_documents_too(status: str) -> None:
     now = dt.datetime(2026, 12, 6, 12, tzinfo=dt.UTC)
     parsed = parse_status(status_doc("RB", "0391", dt.date(2026, 12, 6), status, updated_at=now, scheduled=now))
     assert parsed.flight.number == "391"
+
+
+async def test_the_worker_polls_with_its_settings(db_url: str, world: World) -> None:
+    api = FlightStatusApi()
+    with LocalServer(api.app()) as server:
+        settings = {"poll_url": server.url + "/", "poll_api_key": "from-settings", "horizon_hours": 13 * 24, "poll_interval_s": 7}
+        async with running(db_url, world, flightstatus=settings) as g:
+            flight = await flight_row(g, world.target)
+            api.script(doc(flight, "cancelled", at=dt.datetime.now(dt.UTC)))
+            rounds: list[float] = []
+
+            async def every(seconds: float, step: Callable[[], Awaitable[object]]) -> None:
+                rounds.append(seconds)
+                await step()
+
+            await poll_forever(g.container, g.container.settings.flightstatus, every)
+            assert rounds == [7]
+            assert {auth for _, auth in api.requests} == {"Bearer from-settings"}
+            assert (await flight_row(g, world.target)).status == "cancelled"
+            await poll_forever(g.container, g.container.settings.flightstatus.model_copy(update={"poll_url": None}), every)
+            assert rounds == [7]
