@@ -410,10 +410,11 @@ def whatsapp_templates() -> int:
 
 
 def _register() -> None:
-    from gateway.cli import dlq, privacy
+    from gateway.cli import dlq, ingest, privacy
 
     privacy.register(cli, _settings)
     dlq.register(cli, _settings)
+    ingest.register(cli, _settings, _preflight)
 
 
 _register()

@@ -52,14 +52,15 @@ _LEG = re.compile(r"^(?P<dep>[A-Z]{3})(?P<std>\d{4})(?:/(?P<dv>\d))? (?P<arr>[A-
 
 @dataclass(frozen=True)
 class SsmImport:
-    """The records to import and how many sub-messages were skipped (not NEW or RPL)."""
+    """The records to import, the line of the leg each came from, and how many sub-messages were skipped (not NEW or RPL)."""
 
     records: tuple[ScheduleRecord, ...]
     skipped: int
+    lines: tuple[int, ...] = ()
 
 
 def parse(text: str, *, received: dt.datetime) -> SsmImport:
-    records: list[ScheduleRecord] = []
+    records: list[tuple[ScheduleRecord, int]] = []
     skipped = 0
     for message in split_messages(text, HEADERS, received=received):
         lines = list(message.lines[1:])
@@ -84,7 +85,7 @@ def parse(text: str, *, received: dt.datetime) -> SsmImport:
                 skipped += 1
                 continue
             records += _records(part, local=local, received=received, header=message.lines[0])
-    return SsmImport(tuple(records), skipped)
+    return SsmImport(tuple(r for r, _ in records), skipped, tuple(n for _, n in records))
 
 
 def _parts(lines: list[Line], header: Line) -> list[list[Line]]:
@@ -99,7 +100,7 @@ def _parts(lines: list[Line], header: Line) -> list[list[Line]]:
     return parts
 
 
-def _records(part: list[Line], *, local: bool, received: dt.datetime, header: Line) -> list[ScheduleRecord]:
+def _records(part: list[Line], *, local: bool, received: dt.datetime, header: Line) -> list[tuple[ScheduleRecord, int]]:
     if not part or (found := _FLIGHT.match(part[0].text)) is None:
         at = part[0].number if part else header.number
         raise MalformedMessage(at, "flight", "missing flight line (e.g. RB391)")
@@ -131,7 +132,7 @@ def _records(part: list[Line], *, local: bool, received: dt.datetime, header: Li
     for _, dates in periods:
         for date in dates:
             for leg in legs:
-                records.append(_record(leg, carrier, number, date, aircraft, cabins, local=local))
+                records.append((_record(leg, carrier, number, date, aircraft, cabins, local=local), leg.number))
     return records
 
 
