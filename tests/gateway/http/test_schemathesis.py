@@ -63,7 +63,9 @@ async def _load(url: str, world: World) -> None:
 def serving(db_url: str, world: World) -> Iterator[str]:
     """The whole app under uvicorn in a thread of its own (its loop owns the container)."""
     upgrade(db_url)
-    app = create_app(build(sandbox_settings(db_url, admin={"on_public_port": True})))  # /openapi.json on this port
+    # /openapi.json on this port; no rate limit: hundreds of generated requests a minute are the point here.
+    settings = sandbox_settings(db_url, admin={"on_public_port": True}, rate_limit={"per_ip_per_minute": 0, "per_key_per_minute": 0})
+    app = create_app(build(settings))
     # After build(): it installs the keyring the world's PII must be encrypted under.
     asyncio.run(_load(db_url, world))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
