@@ -235,6 +235,7 @@ POLICY: Mapping[str, TablePolicy] = {
     "inventory": TablePolicy(False, why="seat counters"),
     "disruptions": TablePolicy(False, why="operational events"),
     "disruption_flights": TablePolicy(False, why="operational events"),
+    "disruption_updates": TablePolicy(False, why="flight updates from ops feeds (source, message id, flight, kind): no PII"),
 }
 
 
