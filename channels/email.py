@@ -255,7 +255,8 @@ class EmailChannel:
         return mail
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        if "@" not in parseaddr(message.to)[1]:
+        # The relay judges an address (550/553 below); only what could break the SMTP dialogue stops here.
+        if not message.to.strip() or "\r" in message.to or "\n" in message.to:
             raise RecipientUnreachable("not an e-mail address", code="invalid_address")
         mail = self.compose(message)
         async with self._slots:

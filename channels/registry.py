@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
+from channels.email import EmailChannel
 from channels.sandbox import Sandbox, SandboxChannel
 from channels.sms import SmsChannel
 from channels.whatsapp import WhatsAppChannel
@@ -76,6 +77,34 @@ class WhatsAppSection(Section, Protocol):
     def templates(self) -> Mapping[str, Mapping[str, TemplateBinding]]: ...
 
 
+class EmailSection(Section, Protocol):
+    """The `email` settings the e-mail channel is built from."""
+
+    @property
+    def host(self) -> str | None: ...
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def username(self) -> str | None: ...
+
+    @property
+    def password(self) -> Secret | None: ...
+
+    @property
+    def from_address(self) -> str | None: ...
+
+    @property
+    def tls(self) -> Literal["starttls", "tls", "none"]: ...
+
+    @property
+    def unsubscribe_mailbox(self) -> str | None: ...
+
+    @property
+    def timeout_s(self) -> float: ...
+
+
 @dataclass(frozen=True)
 class Wiring:
     """What a channel needs from the deployment beyond its own section."""
@@ -138,6 +167,23 @@ def _sandboxed_sms(tw: TwilioSection, box: Sandbox) -> Channel:
     return SandboxChannel("sms", box, max_segments=tw.max_segments, senders=tw.numbers)
 
 
+def _email(em: EmailSection, wiring: Wiring) -> Channel:
+    return EmailChannel(
+        host=em.host or "",
+        port=em.port,
+        from_address=em.from_address or "",
+        username=em.username,
+        password=_secret(em.password) or None,
+        tls=em.tls,
+        unsubscribe_mailbox=em.unsubscribe_mailbox,
+        timeout_s=em.timeout_s,
+    )
+
+
+def _sandboxed_email(em: EmailSection, box: Sandbox) -> Channel:
+    return SandboxChannel("email", box, senders=em.numbers)
+
+
 #: In the order the gateway builds them.
 CHANNELS: tuple[ChannelEntry[Any], ...] = (
     ChannelEntry[WhatsAppSection](
@@ -153,5 +199,12 @@ CHANNELS: tuple[ChannelEntry[Any], ...] = (
         capabilities=SmsChannel.capabilities,
         build=_sms,
         sandboxed=_sandboxed_sms,
+    ),
+    ChannelEntry[EmailSection](
+        name="email",
+        section="email",
+        capabilities=EmailChannel.capabilities,
+        build=_email,
+        sandboxed=_sandboxed_email,
     ),
 )

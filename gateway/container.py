@@ -129,8 +129,9 @@ def build(
     branding = Branding(
         airline=settings.airline_name,
         help_contact=settings.help_contact,
-        # Page links are minted per message only where a running channel shows them (e-mail, for now).
-        page_base_url=settings.public_base_url if "email" in chans else "",
+        # Page links are minted per message only when a channel that shows them is set up (e-mail, for now;
+        # the sandbox's recording stand-in shows none).
+        page_base_url=settings.public_base_url if settings.email.enabled and "email" in chans else "",
         page_ttl=settings.page.token_ttl,
     )
     renderer = MessageRenderer(branding, clock=clock)

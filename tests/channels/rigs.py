@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
+from channels.email import EmailChannel
 from channels.sandbox import Sandbox, SandboxChannel
 from channels.sms import SmsChannel
 from channels.whatsapp import WhatsAppChannel
@@ -20,6 +21,7 @@ from conversations.ports import (
 )
 from tests.fakes.graph_api import FakeGraphAPI
 from tests.fakes.server import LocalServer
+from tests.fakes.smtp import NO_SUCH_MAILBOX, PASSWORD, USERNAME, LocalSmtp
 from tests.fakes.twilio_api import FakeTwilio
 
 PASSENGER = "+34600111222"
@@ -156,6 +158,52 @@ class GraphRig:
         return self._build(self.fake.token, f"http://127.0.0.1:{port}")
 
 
+_MAIL_OPTION = re.compile(r"^\d+\. ", re.MULTILINE)
+
+
+class SmtpRig:
+    """EmailChannel through aiosmtplib against a local aiosmtpd relay that answers like SES."""
+
+    name, provider, id_prefix = "email", "smtp", "0100019a-fake-"
+    rate_code, unavailable_code, unreachable_code = "454", "421", "550"
+    wrong_credentials_code = "535"
+    offline_code: str | None = "connect"
+
+    def __init__(self, smtp: LocalSmtp) -> None:
+        self.smtp = smtp
+        self.channel: Channel = self._build(PASSWORD, smtp.port)
+
+    def _build(self, password: str, port: int) -> EmailChannel:
+        return EmailChannel(
+            host="127.0.0.1", port=port, from_address="noreply@rebook.example.test", username=USERNAME, password=password, tls="none"
+        )
+
+    def provider_calls(self) -> int:
+        return self.smtp.fake.attempts
+
+    def shown(self) -> Shown:
+        part = self.smtp.fake.received[-1].message.get_body(("plain",))
+        text = str(part.get_content()) if part is not None else ""
+        return Shown(text=text, choices=len(_MAIL_OPTION.findall(text)))
+
+    def rate_limit_next(self, retry_after: str | None) -> None:
+        later = f" Try again in {retry_after} seconds." if retry_after is not None else ""
+        self.smtp.fake.fail_next(f"454 4.7.0 Throttling failure: Maximum sending rate exceeded.{later}")
+
+    def fail_next_with_5xx(self) -> None:
+        # SMTP's 5xx are permanent; the relay being unavailable is 421.
+        self.smtp.fake.fail_next("421 4.3.2 Service not available")
+
+    def unreachable(self) -> str:
+        return NO_SUCH_MAILBOX
+
+    def with_wrong_credentials(self) -> Channel:
+        return self._build("wrong", self.smtp.port)
+
+    def offline(self, port: int) -> Channel:
+        return self._build(PASSWORD, port)
+
+
 class SandboxRig:
     """The sandbox is its own provider: its failures are the ones a test scripts."""
 
@@ -210,6 +258,12 @@ def graph_rig() -> Iterator[GraphRig]:
 
 
 @contextmanager
+def smtp_rig() -> Iterator[SmtpRig]:
+    with LocalSmtp() as smtp:
+        yield SmtpRig(smtp)
+
+
+@contextmanager
 def sandbox_rig(name: str) -> Iterator[SandboxRig]:
     yield SandboxRig(name)
 
@@ -218,6 +272,7 @@ def sandbox_rig(name: str) -> Iterator[SandboxRig]:
 NETWORK_RIGS: dict[str, Callable[[], AbstractContextManager[NetworkRig]]] = {
     "sms": twilio_rig,
     "whatsapp": graph_rig,
+    "email": smtp_rig,
 }
 #: Every adapter under contract.
 RIGS: dict[str, Callable[[], AbstractContextManager[Rig]]] = {

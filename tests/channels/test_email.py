@@ -133,7 +133,7 @@ async def test_smtp_replies_map_to_the_channel_errors(smtp: LocalSmtp) -> None:
     with pytest.raises(RecipientUnreachable) as unknown:
         await email.send(offer(to=NO_SUCH_MAILBOX))
     with pytest.raises(RecipientUnreachable) as malformed:
-        await email.send(offer(to="not an address"))
+        await email.send(offer(to="ada@example.com\r\nRCPT TO:<eve@example.com>"))
     with pytest.raises(InvalidCredentials) as refused:
         await channel(smtp, password="wrong").send(offer())
     with pytest.raises(ProviderUnavailable) as offline:
