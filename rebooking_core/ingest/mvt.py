@@ -13,8 +13,8 @@ on the nearest day of that number. `PX` (passengers on board) is accepted and no
 
 What reaches intake: ED and NI are delays (NI: the flight leaves no earlier than the next
 information); AD is a delay when it carries delay codes (an AD without any left on time); AA and a
-revised EA alone say nothing intake acts on (a delay needs a departure). A DIV message's EA or AA
-station is where the flight went instead.
+revised EA alone say nothing intake acts on (a delay needs a departure). A DIV message's EA station
+is where the flight goes instead (its AA, when given, the time it landed there).
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ def _movement(message: Message, *, received: dt.datetime) -> Movement:
         else:
             _movement_line(line, date, values)
     if kind == "DIV" and not values.get("arrival_station"):
-        raise MalformedMessage(flight_line.number, "diversion", "a DIV message needs an EA or AA line naming the station (EA1430 MAN)")
+        raise MalformedMessage(flight_line.number, "diversion", "a DIV message needs an EA line naming the station (EA1430 MAN)")
     if minutes and len(minutes) != len(codes):
         raise MalformedMessage(flight_line.number, "delay", f"{len(codes)} delay codes but {len(minutes)} delay times")
     delay_codes = tuple((code, minutes[i] if minutes else 0) for i, code in enumerate(codes))
@@ -205,7 +205,6 @@ def _movement_line(line: Line, date: dt.date, values: dict[str, object]) -> None
         values["touchdown"] = down
         if m["on"]:
             values["on_blocks"] = _after(day_time(line, m["on"], "on-blocks", on=date), down)
-        values.setdefault("arrival_station", None)
     elif (m := _ED.match(text)) is not None:
         values["estimated_departure"] = day_time(line, m["time"], "estimated departure", on=date)
     elif (m := _NI.match(text)) is not None:

@@ -104,10 +104,13 @@ def split_messages(text: str, headers: Iterable[str], *, received: dt.datetime) 
         if line.text in _END:
             close()
             continue
-        if _ADDRESS.match(line.text) and not current:
+        if _ADDRESS.match(line.text):
+            # A new envelope starts the next message even when the last one was not ended by NNNN.
+            close()
             continue
         origin = _ORIGIN.match(line.text)
-        if origin and not current:
+        if origin:
+            close()
             pending = Envelope(origin["sender"], _day_time(line, origin["time"], "origin", near=received.date()))
             continue
         if line.text in heads or line.text.removesuffix(" COR") in heads:

@@ -253,3 +253,10 @@ def test_malformed_ssm(text: str, line: int, field: str) -> None:
     with pytest.raises(MalformedMessage) as refused:
         ssm.parse(body, received=RECEIVED)
     assert (refused.value.line, refused.value.field) == (line, field), str(refused.value)
+
+
+def test_an_envelope_starts_the_next_message_without_an_end_line() -> None:
+    text = sample("mvt_delay.txt") + sample("mvt_next_information.txt")
+    updates = mvt.parse(text, received=RECEIVED)
+    assert [u.flight.number for u in updates] == ["391", "395"]
+    assert [u.issued_at for u in updates] == [at(6, 8, 12), at(6, 9, 5)]
