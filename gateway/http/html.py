@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,13 @@ PERSONAL_HEADERS: Mapping[str, str] = {
     "X-Frame-Options": "DENY",
     "X-Robots-Tag": "noindex, nofollow",
 }
-#: Language names as each language writes itself (CLDR), for the selector.
-LANGUAGES = tuple((code, Locale.parse(code).get_display_name(code) or code) for code in locales.SUPPORTED)
+
+
+@functools.cache
+def languages() -> tuple[tuple[str, str], ...]:
+    """Each shipped language named as it writes itself (CLDR), for the selector; read on first use."""
+    return tuple((code, Locale.parse(code).get_display_name(code) or code) for code in locales.SUPPORTED)
+
 
 _env = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -59,7 +65,7 @@ def render(name: str, loc: str, c: Container, **context: Any) -> str:
         dir="rtl" if locales.is_rtl(loc) else "ltr",
         airline=c.settings.airline_name,
         contact=c.settings.help_contact,
-        languages=LANGUAGES,
+        languages=languages(),
         **context,
     )
 

@@ -107,7 +107,9 @@ def router(c: Container) -> APIRouter:
     def limited(request: Request, token: str) -> HTMLResponse | None:
         if limiter.allow(f"ip:{_client(request)}", f"token:{token[:64]}"):
             return None
-        return message(request, c, "page.too_many", "page.too_many", status=429)
+        refused = message(request, c, "page.too_many", status=429)
+        refused.headers["Retry-After"] = "60"
+        return refused
 
     async def live_link(token: str) -> PageLink | None:
         async with c.db.reading() as s:

@@ -273,3 +273,11 @@ async def test_a_token_is_at_least_128_bits_of_base62_and_only_its_hash_is_store
         stored = list(await s.scalars(select(PageLink.token_hash)))
     assert page.token not in " ".join(stored)
     assert links.token_hash(page.token) in stored
+
+
+async def test_one_address_hammering_links_gets_429(db_url: str, world: World) -> None:
+    async with running(db_url, world, page={"requests_per_minute": 3}) as g:
+        answers = [await g.client.get(f"/p/{links.new_token()}") for _ in range(5)]
+
+    assert [a.status_code for a in answers] == [404, 404, 404, 429, 429]
+    assert answers[-1].headers["retry-after"] == "60" and answers[-1].headers["cache-control"] == "no-store"
