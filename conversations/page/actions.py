@@ -87,10 +87,17 @@ async def choose(service: ConversationService, link: PageLink, option_id: int) -
 
 
 async def ask_for_person(service: ConversationService, link: PageLink, *, refund: bool, now: dt.datetime) -> Outcome | None:
-    """Hand the booking to an agent (the AGENT keyword's path); a refund request is the same hand-over, audited as such."""
+    """Hand the booking to an agent (the AGENT keyword's path); a refund request is the same hand-over, audited as such.
+
+    Only where the engine hands over (or a person already has it): elsewhere (options still being
+    prepared, opted out, closed) the page says it is not possible now.
+    """
     async with service.db.transaction() as s:
-        if await _handle(service, s, link, KeywordReceived(Keyword.AGENT, PAGE)) is None:
+        decisions = await _handle(service, s, link, KeywordReceived(Keyword.AGENT, PAGE))
+        if decisions is None:
             return None
+        if decisions[-1].status not in (Status.ESCALATED, Status.AGENT):
+            return Outcome.NOT_NOW
         conv = await conversation_of(s, link)  # the engine's locked, current row
         if refund and conv is not None:
             audit.append(

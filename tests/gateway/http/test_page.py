@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import func, select
 
-from consent.models import ConsentEvent, ConsentState
+from consent.models import AuditEntry, ConsentEvent, ConsentState
 from conversations.engine import Status
 from conversations.models import Conversation, OutboxMessage
 from conversations.page import links
@@ -245,7 +245,9 @@ async def test_language_and_a_person_and_a_refund_are_posts_that_redirect_back(p
     assert await page.post("refund", csrf=csrf) == (303, f"{page.url}?notice=refund")
     async with page.g.container.db.reading() as s:
         conv = await s.get(Conversation, page.conv.id)
+        audited = list(await s.scalars(select(AuditEntry.action).where(AuditEntry.subject == f"conversation:{page.conv.id}")))
     assert conv is not None and conv.status == Status.ESCALATED.value and conv.locale == "ar"
+    assert "refund.requested" in audited and "escalation.opened" in audited
 
 
 async def test_erasure_revokes_the_link(page: Page) -> None:
@@ -281,3 +283,14 @@ async def test_one_address_hammering_links_gets_429(db_url: str, world: World) -
 
     assert [a.status_code for a in answers] == [404, 404, 404, 429, 429]
     assert answers[-1].headers["retry-after"] == "60" and answers[-1].headers["cache-control"] == "no-store"
+
+
+async def test_asking_for_a_person_after_opting_out_says_not_now(page: Page) -> None:
+    options = await _options(page.g, page.conv)
+    theirs = next(m for m in page.g.sandbox.messages if f"more:{options[0].offer_id}" in m.tokens)
+    await page.g.say(theirs, "STOP")
+
+    assert await page.post("agent", csrf=await page.csrf()) == (303, f"{page.url}?notice=not_now")
+    async with page.g.container.db.reading() as s:
+        conv = await s.get(Conversation, page.conv.id)
+    assert conv is not None and conv.status == Status.OPTED_OUT.value
