@@ -36,6 +36,7 @@ from rebooking_core.ingest.flightstatus import (
     FlightStatus,
     MalformedStatus,
     Previous,
+    Status,
     parse_status,
     to_updates,
 )
@@ -118,21 +119,29 @@ class PollReport:
 
 async def flights_to_watch(db: Database, *, now: dt.datetime, horizon: dt.timedelta) -> list[FlightRef]:
     """Flights with booked passengers whose departure (scheduled or estimated) is ahead and within the horizon."""
+    return list(await _watched(db, now=now, horizon=horizon))
+
+
+async def _watched(db: Database, *, now: dt.datetime, horizon: dt.timedelta) -> dict[FlightRef, str]:
+    """The flights to watch and the status each has here."""
     async with db.reading() as s:
         rows = (
             await s.execute(
-                select(Flight.carrier, Flight.number, Flight.service_date)
+                select(Flight.carrier, Flight.number, Flight.service_date, Flight.status)
                 .join(Inventory, Inventory.flight_id == Flight.id)
                 .where(
                     Flight.dep_utc <= now + horizon,
                     or_(Flight.dep_utc >= now, Flight.est_dep_utc >= now),
                 )
-                .group_by(Flight.id, Flight.carrier, Flight.number, Flight.service_date)
+                .group_by(Flight.id, Flight.carrier, Flight.number, Flight.service_date, Flight.status)
                 .having(func.sum(Inventory.sold) > 0)
                 .order_by(Flight.id)
             )
         ).all()
-    return [FlightRef(carrier, number, date) for carrier, number, date in rows]
+    return {FlightRef(carrier, number, date): status for carrier, number, date, status in rows}
+
+
+_AS_HERE = {"delayed": Previous(Status.DELAYED), "cancelled": Previous(Status.CANCELLED)}
 
 
 class Poller:
@@ -159,7 +168,8 @@ class Poller:
         self.seen: dict[FlightRef, FlightStatus] = {}
 
     async def poll(self) -> PollReport:
-        flights = await flights_to_watch(self.db, now=self.clock(), horizon=self.horizon)
+        watched = await _watched(self.db, now=self.clock(), horizon=self.horizon)
+        flights = list(watched)
         report = PollReport(watched=len(flights))
         gate = asyncio.Semaphore(self.concurrency)
 
@@ -180,16 +190,15 @@ class Poller:
             if answer is None:
                 report.unknown += 1
                 continue
-            updates += self._changes(flight, answer, report)
+            updates += self._changes(flight, answer, report, here=watched[flight])
         report.updates = len(updates)
         for result in await self.sink.accept(updates) if updates else []:
             report.outcomes[result.outcome] = report.outcomes.get(result.outcome, 0) + 1
         # Watch only what is still watched: the memory stays as small as the horizon.
-        watched = set(flights)
         self.seen = {f: s for f, s in self.seen.items() if f in watched}
         return report
 
-    def _changes(self, flight: FlightRef, status: FlightStatus, report: PollReport) -> list[FlightUpdate]:
+    def _changes(self, flight: FlightRef, status: FlightStatus, report: PollReport, *, here: str) -> list[FlightUpdate]:
         before = self.seen.get(flight)
         if before is not None and status.updated_at < before.updated_at:
             report.out_of_order += 1
@@ -199,7 +208,9 @@ class Poller:
             self.seen[flight] = status
             return []
         self.seen[flight] = status
-        previous = Previous(before.status, before.seats) if before is not None else None
+        # Not seen since this process started: what the flight is here stands in (a delay that ended
+        # while no worker polled is still a delay reduced; a cancelled flight flying, a reinstatement).
+        previous = Previous(before.status, before.seats) if before is not None else _AS_HERE.get(here)
         # The flight as we asked for it: the provider's own date may be the local one.
         return to_updates(replace(status, flight=flight), source=self.source_name, previous=previous, quiet_when_unknown=True)
 

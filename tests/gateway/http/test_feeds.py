@@ -85,6 +85,7 @@ async def test_asm_cancel_then_reinstate_moves_one_disruption(gateway: Gateway) 
     assert (r["kind"], r["outcome"], r["disruption_id"]) == ("reinstatement", "applied", c["disruption_id"])
     assert await count(gateway, Disruption) == 1
     assert (await flight_row(gateway, target)).status != "cancelled"
+    await gateway.settle()
 
 
 async def test_new_and_on_time_messages_are_read_and_ignored(gateway: Gateway) -> None:
@@ -141,6 +142,7 @@ async def test_one_refused_update_is_the_answer(gateway: Gateway) -> None:
     assert answer.status_code == 200
     assert [u["outcome"] for u in answer.json()["updates"]] == ["unknown_flight", "applied"]
     assert await count(gateway, Disruption) == 1
+    await gateway.settle()
 
 
 async def test_text_only_and_bounded(gateway: Gateway) -> None:
