@@ -155,24 +155,26 @@ class _Menu:
         self.message = message
         self._marks: dict[tuple[int, bool], tuple[str, str]] = {}
 
-    def marks(self, options: tuple[ChoiceView, ...], with_desc: bool) -> tuple[str, str]:
+    def marks(self, options: tuple[ChoiceView, ...], with_desc: bool, with_link: bool) -> tuple[str, str]:
         """Dash and ellipsis stay GSM-7 when the shown content is, so they cost nothing."""
-        key = (len(options), with_desc)
+        key = (len(options), with_desc, with_link)
         found = self._marks.get(key)
         if found is None:
             message = self.message
             prompt = message.choices_prompt if options else ""
-            shown = [message.body, prompt, message.deep_link or ""]
+            shown = [message.body, prompt, (message.page_link or "") if with_link else ""]
             shown += [o.title + (o.description if with_desc else "") for o in options]
             found = self._marks[key] = (" - ", "...") if encoding("".join(shown)) == "GSM-7" else (" — ", "…")
         return found
 
-    def layout(self, options: tuple[ChoiceView, ...], desc_limit: int | None, body_limit: int | None) -> str:
-        """Lay out the SMS with the first `options`, descriptions and body cut to the limits given."""
+    def layout(
+        self, options: tuple[ChoiceView, ...], desc_limit: int | None, body_limit: int | None, *, with_link: bool = True
+    ) -> str:
+        """Lay out the SMS with the first `options`, descriptions and body cut to the limits given, the page link or not."""
         message = self.message
         with_desc = desc_limit is None or desc_limit >= MIN_DESCRIPTION
         prompt = message.choices_prompt if options else ""
-        dash, ellipsis = self.marks(options, with_desc)
+        dash, ellipsis = self.marks(options, with_desc, with_link)
         body = message.body if body_limit is None else _cut(message.body, body_limit, ellipsis)
         lines = [body] if body else []
         for opt in options:
@@ -181,55 +183,53 @@ class _Menu:
                 desc = opt.description if desc_limit is None else _cut(opt.description, desc_limit, ellipsis)
                 line += dash + desc
             lines.append(line)
-        lines.extend(part for part in (prompt, message.deep_link) if part)
+        lines.extend(part for part in (prompt, message.page_link if with_link else None) if part)
         return "\n".join(lines)
 
 
 def render_sms(message: OutboundMessage, max_segments: int) -> str:
-    """Numbered menu in the segment budget: cut descriptions, then trailing options, then the body."""
+    """Numbered menu in the segment budget: cut descriptions, then drop the page link, then trailing options, then cut the body."""
     if max_segments < 1:
         raise ValueError("max_segments must be at least 1")
     shown = tuple((c.number, c.title, c.description) for c in message.choices[:MAX_CHOICES])
-    return _render_shown(message.body, message.choices_prompt, message.deep_link, shown, max_segments)
+    return _render_shown(message.body, message.choices_prompt, message.page_link, shown, max_segments)
 
 
 @lru_cache(maxsize=4096)
 def _render_shown(
     body: str,
     prompt: str,
-    deep_link: str | None,
+    page_link: str | None,
     shown: tuple[tuple[int, str, str], ...],
     max_segments: int,
 ) -> str:
     """Fitting is pure in what the SMS shows (not the recipient or tokens), and many passengers share it."""
     choices = tuple(ChoiceView(token="", number=n, title=t, description=d) for n, t, d in shown)
     content = OutboundMessage(
-        idempotency_key="", to="", locale="", body=body, choices=choices, choices_prompt=prompt, deep_link=deep_link
+        idempotency_key="", to="", locale="", body=body, choices=choices, choices_prompt=prompt, page_link=page_link
     )
     return _fit(_Menu(content), max_segments)
 
 
 def _fit(menu: _Menu, max_segments: int) -> str:
-    """The search itself, longest layout first, so the passenger loses as little as possible."""
+    """The search itself, longest layout first, so the passenger loses as little as possible: the page link
+    goes before any option does (every option is also on the page, but the SMS is where they reply)."""
     options = menu.message.choices[:MAX_CHOICES]
-    text = menu.layout(options, None, None)
-    if _fits(text, max_segments):
-        return text
-    longest = max((len(o.description) for o in options), default=0)
-    for limit in [*range(longest - 1, MIN_DESCRIPTION - 1, -1), 0]:
-        text = menu.layout(options, limit, None)
-        if _fits(text, max_segments):
-            return text
+    links = (True, False) if menu.message.page_link else (False,)
+    for with_link in links:
+        found = _fit_descriptions(menu, options, max_segments, with_link)
+        if found is not None:
+            return found
     while len(options) > 1:
         options = options[:-1]
-        text = menu.layout(options, 0, None)
+        text = menu.layout(options, 0, None, with_link=False)
         if _fits(text, max_segments):
             return text
     low, high = 0, len(menu.message.body)
-    best = menu.layout(options, 0, 0)
+    best = menu.layout(options, 0, 0, with_link=False)
     while low <= high:
         mid = (low + high) // 2
-        candidate = menu.layout(options, 0, mid)
+        candidate = menu.layout(options, 0, mid, with_link=False)
         if _fits(candidate, max_segments):
             best, low = candidate, mid + 1
         else:
@@ -237,6 +237,19 @@ def _fit(menu: _Menu, max_segments: int) -> str:
     if _fits(best, max_segments):
         return best
     return _hard_cut(best, max_segments, "..." if encoding(best) == "GSM-7" else "…")
+
+
+def _fit_descriptions(menu: _Menu, options: tuple[ChoiceView, ...], max_segments: int, with_link: bool) -> str | None:
+    """Every option shown, descriptions as long as the budget allows (down to none); None if even that is over."""
+    text = menu.layout(options, None, None, with_link=with_link)
+    if _fits(text, max_segments):
+        return text
+    longest = max((len(o.description) for o in options), default=0)
+    for limit in [*range(longest - 1, MIN_DESCRIPTION - 1, -1), 0]:
+        text = menu.layout(options, limit, None, with_link=with_link)
+        if _fits(text, max_segments):
+            return text
+    return None
 
 
 def _hard_cut(text: str, max_segments: int, ellipsis: str) -> str:

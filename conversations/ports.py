@@ -119,7 +119,6 @@ class OutboundMessage:
     list_button: str = ""
     header: str = ""
     footer: str = ""
-    deep_link: str | None = None
     template: TemplateCall | None = None
     window_open_until: dt.datetime | None = None
     #: Which of the channel's senders (a Twilio number, a WhatsApp phone number id) sends it; "" = the default.

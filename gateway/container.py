@@ -129,9 +129,8 @@ def build(
     branding = Branding(
         airline=settings.airline_name,
         help_contact=settings.help_contact,
-        # Page links are minted per message only when a channel that shows them is set up (e-mail, for now;
-        # the sandbox's recording stand-in shows none).
-        page_base_url=settings.public_base_url if settings.email.enabled and "email" in chans else "",
+        # One page link is minted per message when a channel shows it: e-mail always, SMS and WhatsApp unless turned off.
+        page_base_url=settings.public_base_url if _shows_page_links(settings, chans) else "",
         page_ttl=settings.page.token_ttl,
     )
     renderer = MessageRenderer(branding, clock=clock)
@@ -179,3 +178,9 @@ def build(
         container.listeners.append(container.doorbell.ring)
     holder.append(container)
     return container
+
+
+def _shows_page_links(settings: Settings, chans: Mapping[str, Channel]) -> bool:
+    """E-mail's options are buttons on the page; SMS and WhatsApp carry the link unless `PAGE__IN_TEXTS` is off."""
+    texts = settings.page.in_texts and bool(chans.keys() & {"sms", "whatsapp"})
+    return texts or (settings.email.enabled and "email" in chans)

@@ -213,6 +213,9 @@ class PageSettings(BaseModel):
 
     token_days: float = Field(default=14, gt=0)
     requests_per_minute: int = Field(default=60, ge=1)
+    #: SMS and WhatsApp texts carry the page link too (an SMS drops it before an option when the budget is tight);
+    #: e-mail always links it, its options are buttons on the page.
+    in_texts: bool = True
 
     @property
     def token_ttl(self) -> dt.timedelta:

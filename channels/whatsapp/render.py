@@ -175,7 +175,7 @@ def _render_buttons(
     return WhatsAppPayload(
         kind="buttons",
         to=to,
-        text=_interactive_body(message, [lines, message.choices_prompt, message.deep_link or ""]),
+        text=_interactive_body(message, [lines, message.choices_prompt, message.page_link or ""]),
         header=clip(message.header, MAX_HEADER),
         footer=clip(message.footer, MAX_FOOTER),
         buttons=buttons,
@@ -201,7 +201,7 @@ def _render_list(
     return WhatsAppPayload(
         kind="list",
         to=to,
-        text=_interactive_body(message, [message.choices_prompt, message.deep_link or ""]),
+        text=_interactive_body(message, [message.choices_prompt, message.page_link or ""]),
         header=clip(message.header, MAX_HEADER),
         footer=clip(message.footer, MAX_FOOTER),
         list_button=clip(label, MAX_LIST_BUTTON),
@@ -233,7 +233,7 @@ def render_whatsapp(message: OutboundMessage, now: dt.datetime) -> WhatsAppPaylo
     if not choices:
         text = _compose(
             "\n\n".join(p for p in (message.header, message.body, message.footer) if p),
-            [message.deep_link or ""],
+            [message.page_link or ""],
             MAX_TEXT,
         )
         if not text:

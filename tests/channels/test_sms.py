@@ -59,7 +59,7 @@ def message(
         body=body,
         choices=choices,
         choices_prompt=prompt,
-        deep_link=link,
+        page_link=link,
     )
 
 
@@ -147,8 +147,36 @@ def test_render_truncates_body_last() -> None:
     lines = text.split("\n")
     assert lines[0].endswith(" word...")  # cut between words, not inside one
     assert lines[1] == "1) BA101 17:11"
-    assert lines[-1] == "https://rebook.example/p/abc"  # the link survives whole
+    assert "https://rebook.example/p/abc" not in text  # the link went before the options and the body did
     assert "Reply with a number." in lines
+
+
+LINK = "https://rebook.example/p/4kQ9xZbW2mNc7RtY1vLp0a"
+
+
+def test_the_page_link_rides_along_when_the_budget_allows() -> None:
+    text = render_sms(message(choices=options(3), link=LINK), 4)
+    assert text.split("\n")[-1] == LINK
+    assert all(f"{i}) BA10{i}" in text for i in (1, 2, 3))
+
+
+def test_the_page_link_is_dropped_before_any_option_is() -> None:
+    """A body that leaves one segment room for three bare options but not for the link too: the options stay."""
+    bare = options(3, description="")
+    menu = render_sms(message(body="", choices=bare), 1)
+    body = "x" * (160 - len(menu) - 5)
+    three_bare = render_sms(message(body=body, choices=bare), 1)
+    assert count_segments(three_bare) == 1 and len(three_bare) + len(LINK) > 160
+    text = render_sms(message(body=body, choices=bare, link=LINK), 1)
+    assert text == three_bare
+    assert LINK not in text and all(f"{i}) BA10{i}" in text for i in (1, 2, 3))
+
+
+def test_the_page_link_stays_whole_or_not_at_all() -> None:
+    for segments in (1, 2, 3):
+        text = render_sms(message(body="word " * 60, choices=options(5), link=LINK), segments)
+        assert count_segments(text) <= segments
+        assert LINK in text or "rebook.example" not in text
 
 
 def test_arabic_ucs2_text_fits_fewer_options_than_english() -> None:

@@ -185,7 +185,7 @@ def test_shorten_title_never_exceeds_the_limit(limit: int) -> None:
 def test_long_arabic_body_is_truncated_to_1024_with_an_ellipsis() -> None:
     body = "تم إلغاء رحلتك. " * 200
     payload = render_whatsapp(
-        message(body=body, choices=choices(3), deep_link="https://rebook.example/p/abc"), NOW
+        message(body=body, choices=choices(3), page_link="https://rebook.example/p/abc"), NOW
     )
     assert len(payload.text) <= 1024
     assert "…" in payload.text

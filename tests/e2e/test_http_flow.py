@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -204,6 +205,8 @@ async def test_disruption_end_to_end_over_http(world: World) -> None:
     sms_body = world.twilio.requests[0].form["Body"]
     assert world.twilio.requests[0].form["To"] == SMS_PHONE
     assert "1)" in sms_body and "2)" in sms_body
+    # Spanish needs UCS-2 (70 characters a segment): the page link is the first thing the budget drops.
+    assert "/p/" not in sms_body
 
     # The passenger taps "See my options": the options follow as an interactive message.
     r = await world.whatsapp({"from": WA_PHONE[1:], "id": "wamid.tap-more", "timestamp": str(int(time.time())), "type": "button", "button": {"payload": more, "text": "x"}})
@@ -213,6 +216,11 @@ async def test_disruption_end_to_end_over_http(world: World) -> None:
     assert len(interactive) == 1
     buttons = interactive[0]["interactive"]["action"]["buttons"]
     option_one = buttons[0]["reply"]["id"]
+    # The options end with the passenger's page, which opens over HTTP with every option in full.
+    page_path = re.search(r"/p/[0-9A-Za-z]{22}$", interactive[0]["interactive"]["body"]["text"])
+    assert page_path is not None, interactive[0]["interactive"]["body"]["text"]
+    page = await world.http.get(page_path.group(0))
+    assert page.status_code == 200 and "RB102" in page.text and "RB104" in page.text
 
     # Tapping option 1 books it: the seat is sold, the other holds are released.
     tap = {"from": WA_PHONE[1:], "id": "wamid.tap-1", "timestamp": str(int(time.time())), "type": "interactive", "interactive": {"type": "button_reply", "button_reply": {"id": option_one, "title": "1"}}}
