@@ -217,3 +217,58 @@ async def test_an_equipment_change_moves_exactly_the_overflow_lowest_priority_fi
     assert inv is not None and (inv.capacity, inv.sold, inv.held) == (140, 140, 0)
     assert over == 0
     assert disruption.status == "settled"
+
+
+async def test_a_delay_cut_below_the_threshold_lifts_the_waiting_and_leaves_the_booked(rig: Rig) -> None:
+    waiting, chooser = await rig.add_pax(("sms",)), await rig.add_pax(("sms",))
+    dep = rig.disrupted.dep_utc
+    await apply(rig, _update(rig, UpdateKind.DELAY, new_departure=dep + dt.timedelta(hours=5)))
+    await rig.reply("sms", chooser, "1")
+    rig.clock.advance(minutes=1)
+    reduced = await apply(rig, _update(rig, UpdateKind.DELAY_REDUCED, new_departure=dep + dt.timedelta(minutes=30)))
+    assert (reduced.outcome, reduced.withdrawn, reduced.updated) == (Outcome.APPLIED, 1, 0)
+    assert [m.key for m in await rig.outbox(waiting)] == ["offer", "disruption_lifted"]
+    assert [m.key for m in await rig.outbox(chooser)] == ["offer", "booked"]
+    assert (await rig.conversation(waiting)).status == Status.CLOSED
+    holds = await rig.holds()
+    assert "held" not in holds and holds["committed"] == 1
+    with pytest.raises(InvalidUpdate, match="before the schedule"):
+        await apply_update(rig.c.service, _update(rig, UpdateKind.DELAY_REDUCED, new_departure=dep - dt.timedelta(minutes=5)))
+
+
+async def test_a_diversion_is_told_like_a_cancellation(rig: Rig) -> None:
+    who = await rig.add_pax(("sms",))
+    applied = await apply(rig, _update(rig, UpdateKind.DIVERSION, diverted_to="VLC"))
+    assert applied.created
+    assert [m.key for m in await rig.outbox(who)] == ["offer"]
+    async with rig.c.db.reading() as s:
+        flight = await s.get(Flight, rig.disrupted.id)
+        disruption = (await s.scalars(select(Disruption))).one()
+    assert flight is not None and (flight.status, disruption.kind) == ("diverted", "cancelled")
+    with pytest.raises(InvalidUpdate, match="airport"):
+        await apply_update(rig.c.service, _update(rig, UpdateKind.DIVERSION))
+
+
+async def test_a_schedule_change_moves_the_schedule_and_hits_only_broken_journeys(rig: Rig) -> None:
+    """A time change is the new schedule: the passenger ending there is not disrupted; a reinstated cancellation keeps its flight."""
+    who = await rig.add_pax(("sms",))
+    dep = rig.disrupted.dep_utc
+    applied = await apply(rig, _update(rig, UpdateKind.TIME_CHANGE, new_departure=dep + dt.timedelta(hours=1)))
+    assert applied.outcome is Outcome.APPLIED
+    async with rig.c.db.reading() as s:
+        flight = await s.get(Flight, rig.disrupted.id)
+    assert flight is not None and flight.dep_utc == dep + dt.timedelta(hours=1) and flight.est_dep_utc is None
+    assert await rig.count(Conversation) == 0
+    rig.clock.advance(minutes=1)
+    await apply(rig, _update(rig, UpdateKind.CANCELLATION))
+    rig.clock.advance(minutes=1)
+    back = await apply(rig, _update(rig, UpdateKind.REINSTATEMENT))
+    assert back.withdrawn == 1
+    assert [m.key for m in await rig.outbox(who)] == ["offer", "disruption_lifted"]
+    assert "operates again" in rig.last("sms", who).text
+    rig.clock.advance(minutes=1)
+    again = await apply(rig, _update(rig, UpdateKind.CANCELLATION))
+    assert again.created, "the reinstated story settled: a new cancellation is a new disruption"
+    async with rig.c.db.reading() as s:
+        rows = (await s.execute(select(Conversation.status).where(Conversation.booking_id == who.booking_id))).scalars().all()
+    assert sorted(rows) == ["closed", "offered"], "one live conversation per booking"
