@@ -187,9 +187,8 @@ async def apply_in(
     update: FlightUpdate,
     *,
     delay_threshold: dt.timedelta = DEFAULT_REBOOK_DELAY_THRESHOLD,
-    flights: tuple[Flight, ...] = (),
 ) -> Applied:
-    """`apply_update` inside the caller's transaction (the API records a several-flight disruption this way)."""
+    """`apply_update` inside the caller's transaction (the ops API's request for a flight with a live disruption)."""
     now = service.clock()
     ref = update.flight
     flight = await find_flight(s, ref.carrier, ref.number, ref.date)
@@ -243,8 +242,6 @@ async def apply_in(
         s.add(disruption)
         await s.flush()
         s.add(DisruptionFlight(disruption_id=disruption.id, flight_id=flight.id, capacity=_capacity(update)))
-        for other in flights:
-            s.add(DisruptionFlight(disruption_id=disruption.id, flight_id=other.id))
         row.disruption_id = disruption.id
         return Applied(Outcome.APPLIED, disruption.id, created=True)
     row.disruption_id = disruption.id
