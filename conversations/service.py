@@ -33,6 +33,7 @@ from infra.db import Database
 from infra.transient import retryable
 from rebooking_core.booking import OPTION_HEAD
 from rebooking_core.impact import ImpactedBooking
+from rebooking_core.impact_rules import DEFAULT_REBOOK_DELAY_THRESHOLD
 from rebooking_core.models import Disruption, Offer, OfferOption
 from rebooking_core.network import NetworkSnapshot, ScheduleCache
 from rebooking_core.network_store import load_network
@@ -52,6 +53,8 @@ class EngineConfig:
     carrier_is_eu: bool = True
     weights: RankingWeights = field(default_factory=RankingWeights)
     commit_every: int = 1
+    #: A delay that ends a journey disrupts it from this much late arrival on (connections: whenever one breaks).
+    delay_threshold: dt.timedelta = DEFAULT_REBOOK_DELAY_THRESHOLD
 
 
 class ConversationService:

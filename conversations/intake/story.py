@@ -166,28 +166,20 @@ async def live_disruption(s: AsyncSession, flight_id: int) -> Disruption | None:
     ).first()
 
 
-async def apply_update(
-    service: ConversationService,
-    update: FlightUpdate,
-    *,
-    delay_threshold: dt.timedelta = DEFAULT_REBOOK_DELAY_THRESHOLD,
-) -> Applied:
-    """Apply one feed update to its flight's story, once; raises UnknownFlight or InvalidUpdate."""
+async def apply_update(service: ConversationService, update: FlightUpdate) -> Applied:
+    """Apply one feed update to its flight's story, once; raises UnknownFlight or InvalidUpdate.
+
+    The delay threshold is the service's (`EngineConfig.delay_threshold`).
+    """
     validate(update)
     async with service.db.transaction() as s:
-        applied = await apply_in(s, service, update, delay_threshold=delay_threshold)
+        applied = await apply_in(s, service, update)
     if applied.updated or applied.withdrawn:
         service.wake()
     return applied
 
 
-async def apply_in(
-    s: AsyncSession,
-    service: ConversationService,
-    update: FlightUpdate,
-    *,
-    delay_threshold: dt.timedelta = DEFAULT_REBOOK_DELAY_THRESHOLD,
-) -> Applied:
+async def apply_in(s: AsyncSession, service: ConversationService, update: FlightUpdate) -> Applied:
     """`apply_update` inside the caller's transaction (the ops API's request for a flight with a live disruption)."""
     now = service.clock()
     ref = update.flight
@@ -255,7 +247,7 @@ async def apply_in(
             link.capacity = _capacity(update)
     if disruption.status == "received":
         return Applied(Outcome.APPLIED, disruption.id)  # not assessed yet: the assess job reads the new state
-    return await reassess(s, service, disruption, delay_threshold=delay_threshold)
+    return await reassess(s, service, disruption)
 
 
 async def _claim(s: AsyncSession, update: FlightUpdate, flight_id: int, now: dt.datetime) -> DisruptionUpdate | None:
@@ -347,16 +339,10 @@ async def _change_capacity(s: AsyncSession, flight: Flight, update: FlightUpdate
     return changed
 
 
-async def reassess(
-    s: AsyncSession,
-    service: ConversationService,
-    disruption: Disruption,
-    *,
-    delay_threshold: dt.timedelta = DEFAULT_REBOOK_DELAY_THRESHOLD,
-) -> Applied:
+async def reassess(s: AsyncSession, service: ConversationService, disruption: Disruption) -> Applied:
     """Follow the disruption's new state in its conversations: re-offer, lift or add, one booking at a time."""
     now = service.clock()
-    impacted, spilled = await impacted_now(s, disruption, now=now, delay_threshold=delay_threshold)
+    impacted, spilled = await impacted_now(s, disruption, now=now, delay_threshold=service.config.delay_threshold)
     by_booking = {i.booking_id: i for i in impacted}
     query = select(Conversation).where(Conversation.disruption_id == disruption.id).order_by(Conversation.id)
     if not service.db.is_sqlite:

@@ -26,6 +26,7 @@ from infra.db import Database
 from infra.idempotency import insert_or_get
 from rebooking_core.allocation import order_for_allocation
 from rebooking_core.flight_updates import FlightRef, FlightUpdate, UpdateKind
+from rebooking_core.impact_rules import DEFAULT_REBOOK_DELAY_THRESHOLD
 from rebooking_core.models import Disruption, DisruptionFlight, Flight
 from rebooking_core.types import DisruptionKind, FlightStatus
 
@@ -125,7 +126,14 @@ async def _story(s: AsyncSession, service: ConversationService, request: Disrupt
     return Recorded(first.disruption_id, any(r.created for r in results), any(r.needs_fanout for r in results))
 
 
-async def assess(db: Database, disruption_id: int, *, clock: Clock, batch_size: int = 100) -> list[list[int]]:
+async def assess(
+    db: Database,
+    disruption_id: int,
+    *,
+    clock: Clock,
+    batch_size: int = 100,
+    delay_threshold: dt.timedelta = DEFAULT_REBOOK_DELAY_THRESHOLD,
+) -> list[list[int]]:
     """Create one pending conversation per impacted booking; returns the batches still to offer."""
     async with db.transaction() as s:
         disruption = await s.get(Disruption, disruption_id)
@@ -133,7 +141,7 @@ async def assess(db: Database, disruption_id: int, *, clock: Clock, batch_size: 
             return []
         if disruption.status == "received":
             now = clock()
-            found, spilled = await impacted_now(s, disruption, now=now)
+            found, spilled = await impacted_now(s, disruption, now=now, delay_threshold=delay_threshold)
             impacted = order_for_allocation(found)
             rows = new_rows(disruption, impacted, now, spilled)
             if rows:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 
@@ -272,3 +273,16 @@ async def test_a_schedule_change_moves_the_schedule_and_hits_only_broken_journey
     async with rig.c.db.reading() as s:
         rows = (await s.execute(select(Conversation.status).where(Conversation.booking_id == who.booking_id))).scalars().all()
     assert sorted(rows) == ["closed", "offered"], "one live conversation per booking"
+
+
+async def test_the_delay_threshold_is_the_engines_and_a_growing_delay_crosses_it(rig: Rig) -> None:
+    """Two hours late is nothing under the default 3 h; with a 1 h threshold the bigger delay reaches the passenger once."""
+    who = await rig.add_pax(("sms",))
+    dep = rig.disrupted.dep_utc
+    await apply(rig, _update(rig, UpdateKind.DELAY, new_departure=dep + dt.timedelta(minutes=50)))
+    assert await rig.count(Conversation) == 0
+    rig.c.service.config = dataclasses.replace(rig.c.service.config, delay_threshold=dt.timedelta(hours=1))
+    rig.clock.advance(minutes=1)
+    grown = await apply(rig, _update(rig, UpdateKind.DELAY, new_departure=dep + dt.timedelta(hours=2)))
+    assert grown.added == 1
+    assert [m.key for m in await rig.outbox(who)] == ["offer"]
