@@ -69,6 +69,8 @@ _CLAIMABLE = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 ANY_LANE = "*"
 #: The sender of a channel that has no pool of its own (the sandbox, a single-account provider).
 DEFAULT_SENDER = "default"
+#: The shortest wait of `run_once` when nothing could be claimed but a lane expects turns.
+_IDLE_S = 0.001
 
 
 @dataclass(frozen=True)
@@ -283,7 +285,9 @@ class Dispatcher:
                 wait = self.next_try_in()  # rows wait for a lane's bucket: what the worker's loop would sleep
                 if wait is None or wait > self.config.claim_ttl.total_seconds() / 2:
                     break
-                await self.sleep(wait)
+                # At least a moment: a lane's turn that came due while other lanes were filled must not make this
+                # a busy loop of zero-second sleeps (under a test's virtual clock the bucket would never refill).
+                await self.sleep(max(wait, _IDLE_S))
                 continue
             seen.update(claimed)
         return len(seen)
