@@ -503,12 +503,13 @@ class Settings(BaseSettings):
     def channel_report(self) -> dict[str, str]:
         """Which channels run, and why the others don't (logged at start)."""
         if self.sandbox:
-            return {"sms": "sandbox", "whatsapp": "sandbox"}
+            return {"sms": "sandbox", "whatsapp": "sandbox", "email": "sandbox"}
         return {
             "sms": "enabled" if self.twilio.enabled else "disabled: REBOOK_TWILIO__ACCOUNT_SID/AUTH_TOKEN/FROM_NUMBER not set",
             "whatsapp": "enabled"
             if self.whatsapp.enabled
             else "disabled: REBOOK_WHATSAPP__PHONE_NUMBER_ID/TOKEN/APP_SECRET not set",
+            "email": "enabled" if self.email.enabled else "disabled: REBOOK_EMAIL__HOST/FROM not set",
         }
 
 
