@@ -102,6 +102,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         max_options=settings.max_options,
         hold_ttl=dt.timedelta(minutes=settings.hold_minutes),
         carrier_is_eu=settings.airline_carrier_is_eu,
+        delay_threshold=dt.timedelta(minutes=settings.delay_threshold_minutes),
     )
 
 

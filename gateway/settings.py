@@ -382,6 +382,8 @@ class Settings(BaseSettings):
     max_reminders: int = 1
     on_deadline: Literal["escalate", "protect"] = "escalate"
     hold_minutes: float = 40
+    #: A delay (or a growing one) re-offers a booking once it reaches this, or breaks a connection; shorter delays are only told.
+    delay_threshold_minutes: float = Field(default=180, gt=0)
     max_options: int = 3
     batch_size: int = 100
     db_pool_size: int = 10
