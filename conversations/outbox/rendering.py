@@ -142,7 +142,7 @@ class MessageRenderer:
             now = self.clock()
             for row in rows:
                 conv = convs.get(row.conversation_id) if row.conversation_id is not None else None
-                if conv is not None:
+                if conv is not None and row.key != MessageKind.AGENT_TEXT.value:  # an agent's words go as written
                     data.page_tokens[row.id] = links.mint(
                         s, booking_id=conv.booking_id, disruption_id=conv.disruption_id, now=now, ttl=self.branding.page_ttl
                     )
