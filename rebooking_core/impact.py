@@ -77,6 +77,37 @@ SEGMENT_COLUMNS = (
 )
 
 
+async def load_passengers(session: AsyncSession, *, booking_ids: Any) -> list[PassengerRow]:
+    """The passengers of these bookings (ids or a subquery) as the pure assessment reads them."""
+    pax_rows = await session.execute(
+        select(
+            Passenger.id,
+            Passenger.booking_id,
+            Booking.locator,
+            Booking.group_name,
+            Passenger.tier,
+            Passenger.language,
+            Passenger.ssr,
+            Passenger.is_contact,
+        )
+        .join(Booking, Booking.id == Passenger.booking_id)
+        .where(Passenger.booking_id.in_(booking_ids))
+    )
+    return [
+        PassengerRow(
+            passenger_id=r.id,
+            booking_id=r.booking_id,
+            locator=r.locator,
+            group_name=r.group_name,
+            tier=r.tier,
+            language=r.language,
+            ssr=r.ssr,
+            is_contact=bool(r.is_contact),
+        )
+        for r in pax_rows
+    ]
+
+
 def segment_row(r: Any) -> SegmentRow:
     """A row selected with `SEGMENT_COLUMNS` (and maybe more) as a SegmentRow."""
     return SegmentRow(
@@ -137,33 +168,7 @@ async def assess_impact(
         .distinct()
     )
     segments = await load_active_segments(session, booking_ids=hit_bookings)
-    pax_rows = await session.execute(
-        select(
-            Passenger.id,
-            Passenger.booking_id,
-            Booking.locator,
-            Booking.group_name,
-            Passenger.tier,
-            Passenger.language,
-            Passenger.ssr,
-            Passenger.is_contact,
-        )
-        .join(Booking, Booking.id == Passenger.booking_id)
-        .where(Passenger.booking_id.in_(hit_bookings))
-    )
-    passengers = [
-        PassengerRow(
-            passenger_id=r.id,
-            booking_id=r.booking_id,
-            locator=r.locator,
-            group_name=r.group_name,
-            tier=r.tier,
-            language=r.language,
-            ssr=r.ssr,
-            is_contact=bool(r.is_contact),
-        )
-        for r in pax_rows
-    ]
+    passengers = await load_passengers(session, booking_ids=hit_bookings)
     return assess(
         disrupted=disrupted,
         segments=segments,

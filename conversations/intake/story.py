@@ -31,20 +31,18 @@ from rebooking_core.flight_updates import FlightUpdate, UpdateKind
 from rebooking_core.impact import (
     DisruptedFlight,
     ImpactedBooking,
-    PassengerRow,
     assess,
     assess_impact,
     load_active_segments,
+    load_passengers,
 )
 from rebooking_core.impact_rules import DEFAULT_REBOOK_DELAY_THRESHOLD
 from rebooking_core.models import (
-    Booking,
     Disruption,
     DisruptionFlight,
     DisruptionUpdate,
     Flight,
     Inventory,
-    Passenger,
     Segment,
 )
 from rebooking_core.offers import lower_capacity
@@ -457,24 +455,7 @@ async def overflow(
         Segment.flight_id == flight_id, Segment.status.in_(("HK", "TK"))
     )
     segments = await load_active_segments(s, booking_ids=on_flight)
-    pax_rows = await s.execute(
-        select(
-            Passenger.id,
-            Passenger.booking_id,
-            Booking.locator,
-            Booking.group_name,
-            Passenger.tier,
-            Passenger.language,
-            Passenger.ssr,
-            Passenger.is_contact,
-        )
-        .join(Booking, Booking.id == Passenger.booking_id)
-        .where(Passenger.booking_id.in_(on_flight))
-    )
-    passengers = [
-        PassengerRow(r.id, r.booking_id, r.locator, r.group_name, r.tier, r.language, r.ssr, bool(r.is_contact))
-        for r in pax_rows
-    ]
+    passengers = await load_passengers(s, booking_ids=on_flight)
     everyone = assess(
         disrupted={flight_id: DisruptedFlight(flight_id, cancelled=True)},
         segments=segments,
