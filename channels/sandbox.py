@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from channels.email import EmailChannel, render_text
 from channels.sms import SmsChannel, render_sms
 from channels.whatsapp import WhatsAppChannel, render_whatsapp
 from conversations.ports import (
@@ -99,7 +100,7 @@ class SandboxChannel:
     provider = PROVIDER
 
     def __init__(self, name: str, sandbox: Sandbox, *, max_segments: int = 4, senders: tuple[str, ...] = ()) -> None:
-        real: Capabilities = SmsChannel.capabilities if name == "sms" else WhatsAppChannel.capabilities
+        real: Capabilities = {"sms": SmsChannel.capabilities, "email": EmailChannel.capabilities}.get(name, WhatsAppChannel.capabilities)
         self.name = name
         self.senders = senders
         self.capabilities = replace(real, rate_per_second=0.0, max_segments=max_segments if name == "sms" else 0)
@@ -114,6 +115,9 @@ class SandboxChannel:
         if self.name == "sms":
             kind, text = "text", render_sms(message, self.max_segments)
             tokens = tuple(str(c.number) for c in message.choices)
+        elif self.name == "email":  # the plain-text part: options are links to the page's confirm step
+            kind, text = "email", render_text(message)
+            tokens = tuple(c.token for c in message.choices)
         else:
             payload = render_whatsapp(message, now)
             kind = payload.kind
