@@ -19,6 +19,7 @@ from conversations.models import Conversation, Escalation, OutboxMessage
 from gateway.auth import OPS, ApiKey
 from gateway.container import Container
 from gateway.http.inputs import Line, PathId, QueryId
+from gateway.http.pagination import Page, PageRequest
 from gateway.http.problems import responses
 from rebooking_core.models import Disruption, DisruptionFlight, Flight, Inventory, Segment
 from rebooking_core.types import DisruptionKind
@@ -242,10 +243,8 @@ class DisruptionSummary(BaseModel):
     closed: int
 
 
-class DisruptionPage(BaseModel):
-    items: list[DisruptionSummary]
-    #: Pass as `cursor` for the next (older) page; null on the last page.
-    next_cursor: str | None
+class DisruptionPage(Page[DisruptionSummary]):
+    """Disruptions, newest first."""
 
 
 FLIGHT_CODE = r"^[A-Z0-9]{2,3}[0-9]{1,4}$"
@@ -257,14 +256,14 @@ async def list_disruptions(
     flight: Annotated[str | None, Query(pattern=FLIGHT_CODE, description="Carrier and number, e.g. LH100.")] = None,
     date: Annotated[dt.date | None, Query(description="A flight's scheduled date.")] = None,
     status: Annotated[Literal["received", "offering", "settled"] | None, Query()] = None,
-    cursor: Annotated[str | None, Query(pattern=r"^[1-9][0-9]{0,17}$", description="next_cursor of the page before.")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    *,
+    page: PageRequest,
 ) -> DisruptionPage:
     """Newest first; filters combine; a cursor walks back through older disruptions."""
     async with c.db.transaction() as s:
         await settle_finished(s)
     async with c.db.reading() as s:
-        query = select(Disruption).order_by(Disruption.id.desc()).limit(limit + 1)
+        query = select(Disruption)
         if flight is not None or date is not None:
             hit = select(DisruptionFlight.disruption_id).join(Flight, Flight.id == DisruptionFlight.flight_id)
             if flight is not None:
@@ -275,11 +274,9 @@ async def list_disruptions(
             query = query.where(Disruption.id.in_(hit))
         if status is not None:
             query = query.where(Disruption.status == status)
-        if cursor is not None:
-            query = query.where(Disruption.id < int(cursor))
-        rows = list((await s.scalars(query)).all())
-        more = len(rows) > limit
-        rows = rows[:limit]
+        rows, next_cursor = page.cut(
+            list((await s.scalars(page.keyset(query, Disruption.id, descending=True))).all()), lambda d: (d.id,)
+        )
         ids = [d.id for d in rows]
         named: dict[int, list[FlightNamed]] = {i: [] for i in ids}
         for disruption_id, carrier, number, day in await s.execute(
@@ -315,7 +312,7 @@ async def list_disruptions(
             closed=n.get("closed", 0),
         )
 
-    return DisruptionPage(items=[summary(d) for d in rows], next_cursor=str(rows[-1].id) if more else None)
+    return DisruptionPage(items=[summary(d) for d in rows], next_cursor=next_cursor)
 
 
 def _split_flight(code: str) -> tuple[str, str]:
@@ -343,10 +340,15 @@ class FlightOut(BaseModel):
     booked_passengers: int
 
 
-@router.get("/flights", response_model=list[FlightOut])
-async def list_flights(date: dt.date, c: Wired) -> list[FlightOut]:
+class FlightPage(Page[FlightOut]):
+    """A day's flights by scheduled departure."""
+
+
+@router.get("/flights", response_model=FlightPage)
+async def list_flights(date: dt.date, c: Wired, page: PageRequest) -> FlightPage:
     async with c.db.reading() as s:
-        flights = list((await s.scalars(select(Flight).where(Flight.service_date == date).order_by(Flight.dep_utc))).all())
+        query = page.keyset(select(Flight).where(Flight.service_date == date), Flight.dep_utc, Flight.id)
+        flights, next_cursor = page.cut(list((await s.scalars(query)).all()), lambda f: (f.dep_utc, f.id))
         sold = dict(
             (
                 await s.execute(
@@ -356,7 +358,7 @@ async def list_flights(date: dt.date, c: Wired) -> list[FlightOut]:
                 )
             ).all()
         )
-    return [
+    items = [
         FlightOut(
             carrier=f.carrier,
             number=f.number,
@@ -371,6 +373,7 @@ async def list_flights(date: dt.date, c: Wired) -> list[FlightOut]:
         )
         for f in flights
     ]
+    return FlightPage(items=items, next_cursor=next_cursor)
 
 
 class CabinInventory(BaseModel):

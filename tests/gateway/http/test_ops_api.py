@@ -12,6 +12,7 @@ from channels.sandbox import SandboxMessage
 from conversations.models import Conversation, Escalation, OutboxMessage
 from rebooking_core.models import Disruption, Flight, SeatHold
 from tests.gateway.conftest import DAY, FlightId, Gateway, World, running
+from tests.gateway.http.pages import every
 
 STATE_COUNTERS = ("pending", "offered", "booked", "escalated", "opted_out")
 
@@ -149,7 +150,7 @@ async def test_a_delay_without_new_departure_is_422_and_changes_nothing(gateway:
     assert response.status_code == 422
     assert "new_departure" in response.json()["detail"]
     assert await count(gateway, Disruption) == 0
-    flights = (await gateway.client.get("/v1/flights", params={"date": DAY.isoformat()})).json()
+    flights = await every(gateway.client, "/v1/flights", date=DAY.isoformat())
     target = next(f for f in flights if f["number"] == gateway.world.target[1])
     assert target["status"] == "scheduled"
 
@@ -176,13 +177,13 @@ async def test_malformed_disruptions_are_422_and_record_nothing(gateway: Gateway
 async def test_a_delay_moves_the_estimated_departure(gateway: Gateway) -> None:
     carrier, number, date = gateway.world.target
     before = next(
-        f for f in (await gateway.client.get("/v1/flights", params={"date": date.isoformat()})).json() if f["number"] == number
+        f for f in await every(gateway.client, "/v1/flights", date=date.isoformat()) if f["number"] == number
     )
     new_departure = dt.datetime.fromisoformat(before["departure"]) + dt.timedelta(hours=5)
     response = await gateway.disrupt(gateway.world.target, kind="delayed", new_departure=new_departure.isoformat())
     assert response.status_code == 202
     after = next(
-        f for f in (await gateway.client.get("/v1/flights", params={"date": date.isoformat()})).json() if f["number"] == number
+        f for f in await every(gateway.client, "/v1/flights", date=date.isoformat()) if f["number"] == number
     )
     assert after["status"] == "delayed"
     assert dt.datetime.fromisoformat(after["estimated_departure"]) == new_departure
@@ -219,9 +220,7 @@ async def test_unknown_disruption_is_404(gateway: Gateway) -> None:
 
 
 async def test_flights_of_a_day_list_their_booked_passengers(gateway: Gateway) -> None:
-    response = await gateway.client.get("/v1/flights", params={"date": DAY.isoformat()})
-    assert response.status_code == 200
-    flights = response.json()
+    flights = await every(gateway.client, "/v1/flights", date=DAY.isoformat())
     assert len(flights) == sum(1 for r in gateway.world.schedule if r.date == DAY)
     assert [f["departure"] for f in flights] == sorted(f["departure"] for f in flights)
     by_number = {f["number"]: f for f in flights}
@@ -230,7 +229,7 @@ async def test_flights_of_a_day_list_their_booked_passengers(gateway: Gateway) -
         assert by_number[flight[1]]["booked_passengers"] > 0
 
     empty = await gateway.client.get("/v1/flights", params={"date": (DAY - dt.timedelta(days=400)).isoformat()})
-    assert empty.json() == []
+    assert empty.json() == {"items": [], "next_cursor": None}
     assert (await gateway.client.get("/v1/flights", params={"date": "tomorrow"})).status_code == 422
 
 

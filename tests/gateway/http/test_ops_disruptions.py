@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from conversations.models import Conversation, OutboxMessage
 from rebooking_core.models import Disruption
 from tests.gateway.conftest import Gateway
+from tests.gateway.http.pages import every
 
 
 async def count(g: Gateway, model: Any) -> int:
@@ -18,7 +19,7 @@ async def count(g: Gateway, model: Any) -> int:
 
 
 async def departure(g: Gateway, number: str, date: dt.date) -> dt.datetime:
-    flights = (await g.client.get("/v1/flights", params={"date": date.isoformat()})).json()
+    flights = await every(g.client, "/v1/flights", date=date.isoformat())
     return dt.datetime.fromisoformat(next(f for f in flights if f["number"] == number)["departure"])
 
 
@@ -61,7 +62,7 @@ async def test_a_delay_not_after_the_schedule_is_422_and_changes_nothing(gateway
     naive = await gateway.disrupt(gateway.world.target, kind="delayed", new_departure="2030-01-01T10:00:00")
     assert naive.status_code == 422
     assert await count(gateway, Disruption) == 0
-    flights = (await gateway.client.get("/v1/flights", params={"date": date.isoformat()})).json()
+    flights = await every(gateway.client, "/v1/flights", date=date.isoformat())
     assert next(f for f in flights if f["number"] == number)["status"] == "scheduled"
 
 
