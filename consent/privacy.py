@@ -230,6 +230,9 @@ POLICY: Mapping[str, TablePolicy] = {
         why="hashes of the booking's personal page links: deleting them revokes every link",
     ),
     "broadcasts": TablePolicy(False, why="ops notices to a flight or an airport, written by staff"),
+    "idempotent_answers": TablePolicy(
+        False, why="hashes of ops API Idempotency-Keys and requests, and the answers of creating routes (ids, counts), kept 24 h"
+    ),
     "queue_cards": TablePolicy(False, why="agent-desk cards per disruption and route"),
     "flights": TablePolicy(False, why="schedule"),
     "inventory": TablePolicy(False, why="seat counters"),

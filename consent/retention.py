@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consent import audit
 
 YEAR = dt.timedelta(days=365.25)
+#: How long an answer kept for an `Idempotency-Key` replays (then the key may be used again).
+ANSWERS_KEPT = dt.timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ async def purge(
     await p.remove("inbound_messages", inbound.c.conversation_id.is_(None) & (inbound.c.received_at < now - policy.content))
     await p.remove("deliveries", t["deliveries"].c.created_at < now - policy.deliveries)
     await p.remove("processed_events", t["processed_events"].c.received_at < now - policy.events)
+    if "idempotent_answers" in t:
+        await p.remove("idempotent_answers", t["idempotent_answers"].c.created_at < now - ANSWERS_KEPT)
     await _purge_audit(session, metadata, report, cutoff=now - policy.audit, now=now, actor=actor)
     return report
 
