@@ -62,8 +62,8 @@ class OptedOut(ChannelError):
     reason_class = ReasonClass.POLICY
 
 
-class DeviceUnregistered(ChannelError):
-    """A push token the provider no longer knows (APNs 410, FCM UNREGISTERED): drop the token, keep consent."""
+class DeviceUnregistered(RecipientUnreachable):
+    """A push token the provider no longer knows or never took (APNs 410, BadDeviceToken; FCM UNREGISTERED): drop the token, keep consent."""
 
     reason_class = ReasonClass.PERMANENT
 
@@ -127,6 +127,10 @@ class OutboundMessage:
     page_link: str | None = None
     #: Messages of one conversation share it, so a mail client threads them ("" = no thread).
     thread: str = ""
+    #: Until when the message is worth showing (an offer's hold expiry): push providers drop it after.
+    expires_at: dt.datetime | None = None
+    #: Signed, single-use token the airline's app posts back with a tapped option (`POST /v1/app/actions`).
+    action_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,8 @@ class SendResult:
     provider: str
     provider_message_id: str
     segments: int = 1
+    #: What went, as the adapter rendered it for its channel (the conversation log keeps it); None: the adapter cannot say.
+    text: str | None = None
 
     def __post_init__(self) -> None:
         """The id as stored and as receipts will name it: an odd or oversized one by its hash."""
