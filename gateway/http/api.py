@@ -18,6 +18,7 @@ from conversations.intake.workflow import record_disruption
 from conversations.models import Conversation, Escalation, OutboxMessage
 from gateway.auth import OPS, ApiKey
 from gateway.container import Container
+from gateway.http.idempotency import IDEMPOTENT
 from gateway.http.inputs import Line, PathId, QueryId
 from gateway.http.pagination import Page, PageRequest
 from gateway.http.problems import responses
@@ -77,6 +78,9 @@ class FlightRef(BaseModel):
     date: dt.date
 
 
+#: The body field that came before the `Idempotency-Key` header; it still works, as the domain's own dedupe.
+DEPRECATED_BODY_KEY = "Deprecated: send the Idempotency-Key header. Still honoured: a repeat with the same value changes nothing."
+
 #: Flights one disruption may name (a tail swap, an airport closure).
 MAX_FLIGHTS = 200
 
@@ -89,7 +93,7 @@ class DisruptionIn(BaseModel):
     kind: Literal["cancelled", "delayed"]
     new_departure: dt.datetime | None = None
     reason: Line | None = Field(default=None, max_length=8)
-    idempotency_key: Line | None = Field(default=None, max_length=128)
+    idempotency_key: Line | None = Field(default=None, max_length=128, description=DEPRECATED_BODY_KEY, json_schema_extra={"deprecated": True})
 
     @model_validator(mode="after")
     def one_way_to_name_flights(self) -> DisruptionIn:
@@ -126,7 +130,10 @@ class DisruptionStatus(BaseModel):
 router = APIRouter(prefix="/v1", dependencies=[Depends(require_scope(OPS))], tags=["ops"], responses=responses(401, 403))
 
 
-@router.post("/disruptions", status_code=status.HTTP_202_ACCEPTED, response_model=DisruptionAccepted, responses=responses(404))
+@router.post(
+    "/disruptions", status_code=status.HTTP_202_ACCEPTED, response_model=DisruptionAccepted, responses=responses(404, 409),
+    dependencies=[IDEMPOTENT],
+)
 async def post_disruption(body: DisruptionIn, c: Wired) -> DisruptionAccepted:
     flight = ",".join(f"{f.carrier}{f.number}/{f.date.isoformat()}" for f in body.named()[:5])
     with c.tracing.span("POST /v1/disruptions", flight=flight, kind=body.kind):

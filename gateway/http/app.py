@@ -17,6 +17,7 @@ from channels.sns import Verifier
 from conversations.address_feedback import AddressFeedback
 from gateway.container import Container
 from gateway.http import api, broadcasts, feeds, page, privacy, problems, slack, unsubscribe
+from gateway.http.idempotency import KeepAnswers, Replay, replay
 from gateway.http.limits import BODY_TIMEOUT_S, BoundedBodies
 from gateway.http.ratelimit import RateLimit, RateLimiter
 from gateway.observability.admin import AdminServer, admin_router, create_admin_app
@@ -88,6 +89,9 @@ def create_app(
     )
     app.state.container = c
     problems.install(app)
+    app.add_exception_handler(Replay, replay)
+    # Innermost: a claimed Idempotency-Key is stored or released once the route has answered.
+    app.add_middleware(KeepAnswers, container=c)
     # Added before `count` below, so it runs inside it: refusals are counted like any answer.
     app.add_middleware(BoundedBodies, body_timeout_s=body_timeout_s)
     metrics = c.metrics

@@ -7,7 +7,8 @@ from pydantic import BaseModel, Field
 
 from conversations.broadcasts.broadcaster import broadcast_counts
 from conversations.broadcasts.ports import BroadcastCounts, BroadcastRefused, BroadcastRequested
-from gateway.http.api import Wired, require_key
+from gateway.http.api import DEPRECATED_BODY_KEY, Wired, require_key
+from gateway.http.idempotency import IDEMPOTENT
 from gateway.http.inputs import Line, PathId, Text
 from gateway.http.problems import responses
 
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/v1", tags=["broadcasts"], responses=responses(401, 4
 class BroadcastIn(BaseModel):
     target: Line = Field(min_length=3, max_length=32, description="LH100, LH100/2026-06-01 or an airport code like FRA")
     message: Text = Field(min_length=1, max_length=1024, description="a broadcast.* catalog key, or free text")
-    idempotency_key: Line | None = Field(default=None, max_length=128)
+    idempotency_key: Line | None = Field(default=None, max_length=128, description=DEPRECATED_BODY_KEY, json_schema_extra={"deprecated": True})
 
 
 class BroadcastOut(BaseModel):
@@ -44,8 +45,8 @@ def _out(c: BroadcastCounts) -> BroadcastOut:
     )
 
 
-@router.post("/broadcasts", status_code=status.HTTP_202_ACCEPTED, response_model=BroadcastOut, dependencies=[Depends(require_key)],
-             responses=responses(503))
+@router.post("/broadcasts", status_code=status.HTTP_202_ACCEPTED, response_model=BroadcastOut,
+             dependencies=[Depends(require_key), IDEMPOTENT], responses=responses(409, 503))
 async def post_broadcast(body: BroadcastIn, c: Wired) -> BroadcastOut:
     request = BroadcastRequested(
         target=body.target, message=body.message, requested_by="api", idempotency_key=body.idempotency_key

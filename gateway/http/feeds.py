@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from gateway.auth import FEEDS
 from gateway.container import Container
 from gateway.http.api import Wired, require_scope
+from gateway.http.idempotency import IDEMPOTENT
 from gateway.http.problems import FieldError, problem, responses
 from gateway.worker.flightstatus import StoryIntake
 from rebooking_core.flight_updates import FlightUpdate
@@ -56,13 +57,13 @@ class FeedAnswer(BaseModel):
 router = APIRouter(prefix="/v1/feeds", dependencies=[Depends(require_scope(FEEDS))], tags=["feeds"], responses=responses(401, 403))
 
 
-@router.post("/mvt", response_model=FeedAnswer, responses=responses(404, 415), openapi_extra=TEXT_BODY)
+@router.post("/mvt", response_model=FeedAnswer, responses=responses(404, 409, 415), openapi_extra=TEXT_BODY, dependencies=[IDEMPOTENT])
 async def post_mvt(request: Request, c: Wired) -> FeedAnswer | Response:
     """AHM 780 MVT/MVA and AHM 781 DIV messages."""
     return await _ingest(request, c, _read_mvt)
 
 
-@router.post("/asm", response_model=FeedAnswer, responses=responses(404, 415), openapi_extra=TEXT_BODY)
+@router.post("/asm", response_model=FeedAnswer, responses=responses(404, 409, 415), openapi_extra=TEXT_BODY, dependencies=[IDEMPOTENT])
 async def post_asm(request: Request, c: Wired) -> FeedAnswer | Response:
     """SSIM chapter 5 ASM messages (CNL, TIM, EQT, RIN, RPL; NEW ignored)."""
     return await _ingest(request, c, _read_asm)
