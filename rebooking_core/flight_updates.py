@@ -20,15 +20,23 @@ class UpdateKind(StrEnum):
     EQUIPMENT = "equipment"
     #: A schedule change (new scheduled times), not an operational delay.
     TIME_CHANGE = "time_change"
+    #: A new estimated arrival alone (MVT `EA`, a status's arrival estimate): connections and a late arrival follow it.
+    ARRIVAL = "arrival"
 
 
 @dataclass(frozen=True)
 class FlightRef:
-    """A flight as feeds name it: carrier, number and the UTC date of its scheduled departure."""
+    """A flight as feeds name it: carrier, number and a date, by default the UTC date of its scheduled departure.
+
+    IATA MVT and ASM in UTC mode and flight-status documents name the UTC date; ASM in LT mode and
+    the ops API name the local date at the departure station (the schedule's service date): `local`.
+    Intake resolves either to one flight (`conversations.intake.story.find_flight`).
+    """
 
     carrier: str
     number: str
     date: dt.date
+    local: bool = False
 
 
 @dataclass(frozen=True)

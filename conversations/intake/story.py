@@ -27,7 +27,7 @@ from conversations.impact_json import impact_to_json
 from conversations.models import CONVERSATIONS, Conversation
 from conversations.service import ConversationService
 from rebooking_core.allocation import order_for_allocation
-from rebooking_core.flight_updates import FlightUpdate, UpdateKind
+from rebooking_core.flight_updates import FlightRef, FlightUpdate, UpdateKind
 from rebooking_core.impact import (
     DisruptedFlight,
     ImpactedBooking,
@@ -111,6 +111,8 @@ def validate(update: FlightUpdate, scheduled_departure: dt.datetime | None = Non
     _aware(update.new_arrival, "new_arrival")
     if update.kind in (UpdateKind.DELAY, UpdateKind.TIME_CHANGE) and update.new_departure is None:
         raise InvalidUpdate(f"a {update.kind.value} needs new_departure")
+    if update.kind is UpdateKind.ARRIVAL and update.new_arrival is None:
+        raise InvalidUpdate("an arrival estimate needs new_arrival")
     if update.kind is UpdateKind.EQUIPMENT and not update.capacity:
         raise InvalidUpdate("an equipment change needs the new aircraft's seats per cabin")
     if update.kind is UpdateKind.DIVERSION and not update.diverted_to:
@@ -130,15 +132,27 @@ def validate(update: FlightUpdate, scheduled_departure: dt.datetime | None = Non
         raise InvalidUpdate(f"a reduced delay cannot leave before the schedule ({scheduled_departure.isoformat()})")
 
 
-async def find_flight(s: AsyncSession, carrier: str, number: str, date: dt.date) -> Flight:
+async def find_flight(s: AsyncSession, ref: FlightRef) -> Flight:
+    """The one flight a feed names: by its local service date, or by the UTC date of its scheduled departure.
+
+    A UTC date is at most a day from the local one (the date line included), so the candidates are the
+    flight's services a day either side whose scheduled departure falls on that UTC date; should two
+    (a schedule change around midnight), the one whose service date is that date too.
+    """
     from conversations.intake.ports import UnknownFlight
 
-    flight = (
-        await s.scalars(select(Flight).where(Flight.carrier == carrier, Flight.number == number, Flight.service_date == date))
-    ).first()
-    if flight is None:
-        raise UnknownFlight(f"no flight {carrier}{number} on {date.isoformat()}")
-    return flight
+    same = (Flight.carrier == ref.carrier, Flight.number == ref.number)
+    if ref.local:
+        found = list((await s.scalars(select(Flight).where(*same, Flight.service_date == ref.date))).all())
+    else:
+        near = Flight.service_date.between(ref.date - dt.timedelta(days=1), ref.date + dt.timedelta(days=1))
+        found = [f for f in (await s.scalars(select(Flight).where(*same, near))).all() if f.dep_utc.date() == ref.date]
+        if len(found) > 1:
+            found = [f for f in found if f.service_date == ref.date]
+    if len(found) != 1:
+        basis = "local date" if ref.local else "UTC departure date"
+        raise UnknownFlight(f"no flight {ref.carrier}{ref.number} on {ref.date.isoformat()} ({basis})")
+    return found[0]
 
 
 #: Advisory-lock namespace of "one story update of this flight at a time" (PostgreSQL).
@@ -180,8 +194,7 @@ async def apply_update(service: ConversationService, update: FlightUpdate) -> Ap
 async def apply_in(s: AsyncSession, service: ConversationService, update: FlightUpdate) -> Applied:
     """`apply_update` inside the caller's transaction (the ops API's request for a flight with a live disruption)."""
     now = service.clock()
-    ref = update.flight
-    flight = await find_flight(s, ref.carrier, ref.number, ref.date)
+    flight = await find_flight(s, update.flight)
     validate(update, flight.dep_utc)
     await lock_flight(s, flight.id)
     claim = await _claim(s, update, flight.id, now)
@@ -301,6 +314,9 @@ async def _change_flight(s: AsyncSession, flight: Flight, update: FlightUpdate, 
         flight.est_dep_utc = flight.est_arr_utc = None
         if flight.status == FlightStatus.DELAYED.value:
             flight.status = FlightStatus.SCHEDULED.value
+    elif kind is UpdateKind.ARRIVAL:
+        assert update.new_arrival is not None
+        _arrival(flight, update.new_arrival)
     elif kind is UpdateKind.EQUIPMENT:
         return await _change_capacity(s, flight, update, disruption)
     after = (flight.status, flight.dep_utc, flight.arr_utc, flight.est_dep_utc, flight.est_arr_utc, flight.destination)
@@ -316,6 +332,21 @@ def _estimate(flight: Flight, new_departure: dt.datetime | None, new_arrival: dt
     flight.est_dep_utc = new_departure
     flight.est_arr_utc = new_arrival or flight.arr_utc + (new_departure - flight.dep_utc)
     flight.status = FlightStatus.DELAYED.value
+
+
+def _arrival(flight: Flight, arrival: dt.datetime) -> None:
+    """A new arrival estimate, the departure as it was: later than the schedule delays the flight, else it is on time again."""
+    if flight.status in (FlightStatus.CANCELLED.value, DIVERTED):
+        flight.est_arr_utc = arrival
+        return
+    if arrival > flight.arr_utc:
+        flight.est_arr_utc = arrival
+        flight.status = FlightStatus.DELAYED.value
+    elif flight.est_dep_utc is None:
+        flight.est_arr_utc = None
+        flight.status = FlightStatus.SCHEDULED.value
+    else:
+        flight.est_arr_utc = arrival
 
 
 async def _change_capacity(s: AsyncSession, flight: Flight, update: FlightUpdate, disruption: Disruption | None) -> bool:

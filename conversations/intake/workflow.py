@@ -107,7 +107,7 @@ async def _story(s: AsyncSession, service: ConversationService, request: Disrupt
         FlightUpdate(
             source="ops",
             message_id=f"{request.idempotency_key or uuid.uuid4().hex}/{f.carrier}{f.number}/{f.service_date.isoformat()}",
-            flight=FlightRef(f.carrier, f.number, f.service_date),
+            flight=FlightRef(f.carrier, f.number, f.service_date, local=True),
             kind=kind,
             issued_at=now,
             new_departure=request.new_departure,

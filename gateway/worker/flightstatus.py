@@ -8,8 +8,11 @@ message id), then the fan-out job when the update opened a disruption or added b
 for each flight with booked passengers whose departure is still ahead and within
 REBOOK_FLIGHTSTATUS__HORIZON_HOURS. It remembers each flight's last status: the same status again, or
 one older than the last (answers out of order), gives nothing; a change becomes updates against what
-the flight was before (a cancelled flight flying again is a reinstatement). Every worker process
-polls: their updates carry the same message ids, so intake applies each once.
+the flight was before (a cancelled flight flying again is a reinstatement). One worker of the cluster
+polls: each round first takes or renews a lease (`infra.lease`: a Redis key with Redis, in-process
+without), so every status is fetched once per interval however many workers run; when the holder
+stops, another takes over once the lease (two intervals and a request timeout) has run out. A flight
+is asked for by the UTC date of its scheduled departure, as status documents name it.
 
     GET <poll_url>/flights/RB391/2026-12-06      Authorization: Bearer <poll_api_key>
     200 {status document}  ·  404 the provider does not know the flight  ·  anything else: tried next round
@@ -24,6 +27,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import httpx
+from redis.asyncio import Redis
 from sqlalchemy import func, or_, select
 
 from conversations.intake.ports import UnknownFlight
@@ -31,6 +35,7 @@ from conversations.intake.story import InvalidUpdate, apply_update
 from gateway.container import Container
 from gateway.settings import FlightStatusSettings
 from infra.db import Database
+from infra.lease import Lease, LocalLease, RedisLease
 from rebooking_core.flight_updates import FlightRef, FlightUpdate
 from rebooking_core.ingest.flightstatus import (
     FlightStatus,
@@ -108,6 +113,8 @@ class RestStatusSource:
 
 @dataclass
 class PollReport:
+    #: False: another worker holds the poller's lease and this one asked nothing.
+    led: bool = True
     watched: int = 0
     updates: int = 0
     unchanged: int = 0
@@ -127,18 +134,19 @@ async def _watched(db: Database, *, now: dt.datetime, horizon: dt.timedelta) -> 
     async with db.reading() as s:
         rows = (
             await s.execute(
-                select(Flight.carrier, Flight.number, Flight.service_date, Flight.status)
+                select(Flight.carrier, Flight.number, Flight.dep_utc, Flight.status)
                 .join(Inventory, Inventory.flight_id == Flight.id)
                 .where(
                     Flight.dep_utc <= now + horizon,
                     or_(Flight.dep_utc >= now, Flight.est_dep_utc >= now),
                 )
-                .group_by(Flight.id, Flight.carrier, Flight.number, Flight.service_date, Flight.status)
+                .group_by(Flight.id, Flight.carrier, Flight.number, Flight.dep_utc, Flight.status)
                 .having(func.sum(Inventory.sold) > 0)
                 .order_by(Flight.id)
             )
         ).all()
-    return {FlightRef(carrier, number, date): status for carrier, number, date, status in rows}
+    # Named as feeds name them: by the UTC date of the scheduled departure.
+    return {FlightRef(carrier, number, dep.date()): status for carrier, number, dep, status in rows}
 
 
 _AS_HERE = {"delayed": Previous(Status.DELAYED), "cancelled": Previous(Status.CANCELLED)}
@@ -157,8 +165,10 @@ class Poller:
         horizon: dt.timedelta,
         clock: Callable[[], dt.datetime],
         concurrency: int = 8,
+        lease: Lease | None = None,
     ) -> None:
         self.db = db
+        self.lease = lease
         self.source = source
         self.sink = sink
         self.source_name = source_name
@@ -166,6 +176,14 @@ class Poller:
         self.clock = clock
         self.concurrency = concurrency
         self.seen: dict[FlightRef, FlightStatus] = {}
+
+    async def round(self) -> PollReport:
+        """A poll round when this worker holds (or now takes) the lease; else nothing, and what it saw is forgotten."""
+        if self.lease is not None and not await self.lease.hold():
+            # Another worker polls; should this one take over later, the flights as they are here stand in.
+            self.seen.clear()
+            return PollReport(led=False)
+        return await self.poll()
 
     async def poll(self) -> PollReport:
         watched = await _watched(self.db, now=self.clock(), horizon=self.horizon)
@@ -215,7 +233,17 @@ class Poller:
         return to_updates(replace(status, flight=flight), source=self.source_name, previous=previous, quiet_when_unknown=True)
 
 
-def build_poller(c: Container, settings: FlightStatusSettings) -> tuple[Poller, RestStatusSource] | None:
+def poll_lease(settings: FlightStatusSettings, redis_url: str | None) -> tuple[Lease, Redis | None]:
+    """The cluster's one poller lease (its Redis client to close, if any): outlives a round and a late request."""
+    name = f"flightstatus-poller:{settings.poll_source}"
+    ttl_s = 2 * settings.poll_interval_s + settings.poll_timeout_s
+    if not redis_url:
+        return LocalLease(name, ttl_s=ttl_s), None
+    client = Redis.from_url(redis_url, socket_connect_timeout=2)
+    return RedisLease(client, name, ttl_s=ttl_s), client
+
+
+def build_poller(c: Container, settings: FlightStatusSettings, lease: Lease | None = None) -> tuple[Poller, RestStatusSource] | None:
     """The poller the worker runs, or None when REBOOK_FLIGHTSTATUS__POLL_URL is not set."""
     if not settings.poll_url:
         return None
@@ -233,6 +261,7 @@ def build_poller(c: Container, settings: FlightStatusSettings) -> tuple[Poller, 
         horizon=dt.timedelta(hours=settings.horizon_hours),
         clock=c.clock,
         concurrency=settings.poll_concurrency,
+        lease=lease,
     )
     return poller, source
 
@@ -240,12 +269,17 @@ def build_poller(c: Container, settings: FlightStatusSettings) -> tuple[Poller, 
 async def poll_forever(
     c: Container, settings: FlightStatusSettings, every: Callable[[float, Callable[[], Awaitable[object]]], Awaitable[None]]
 ) -> None:
-    """The worker's loop: a poll round every REBOOK_FLIGHTSTATUS__POLL_INTERVAL_S (nothing without a poll URL)."""
-    built = build_poller(c, settings)
-    if built is None:
+    """The worker's loop: a poll round every REBOOK_FLIGHTSTATUS__POLL_INTERVAL_S by the lease's holder (nothing without a poll URL)."""
+    if not settings.poll_url:
         return
+    lease, client = poll_lease(settings, c.settings.redis_url)
+    built = build_poller(c, settings, lease)
+    assert built is not None
     poller, source = built
     try:
-        await every(settings.poll_interval_s, poller.poll)
+        await every(settings.poll_interval_s, poller.round)
     finally:
+        await lease.release()
         await source.aclose()
+        if client is not None:
+            await client.aclose()

@@ -18,7 +18,9 @@ Actions: CNL (cancellation), TIM (time change), EQT (equipment: seats per cabin)
 (reinstatement), RPL (replace: a time change, plus an equipment change when a configuration is
 given); NEW is a new flight (schedule import, not a change: ignored), and ADM, CON, FLT, RRT, RSD,
 ACK, NAC are known SSIM actions intake does not act on (ignored). A multi-leg flight takes its first
-leg's departure and last leg's arrival. `SI` lines end a sub-message's data.
+leg's departure and last leg's arrival. `SI` lines end a sub-message's data. A flight's date is in
+the message's time mode: the UTC date of its scheduled departure (UTC), or the local date at its
+first station (LT, the schedule's service date).
 """
 
 from __future__ import annotations
@@ -211,7 +213,7 @@ def _changes(action: tuple[str, str | None], part: list[Line], *, issued: dt.dat
     carrier, number = found["carrier"], flight_number(found["number"])
     if code in IGNORED:
         return [
-            Change(code, reason, message_id + (f"/{d.isoformat()}" if len(dates) > 1 else ""), issued, FlightRef(carrier, number, d))
+            Change(code, reason, message_id + (f"/{d.isoformat()}" if len(dates) > 1 else ""), issued, FlightRef(carrier, number, d, local))
             for d in dates
         ]
     if code in ("TIM", "RPL") and not leg_lines:
@@ -221,14 +223,13 @@ def _changes(action: tuple[str, str | None], part: list[Line], *, issued: dt.dat
     changes = []
     for date in dates:
         legs = tuple(_leg(line, date, local=local) for line in leg_lines)
-        flight_date = legs[0].departure.astimezone(UTC).date() if legs and local else date
         changes.append(
             Change(
                 action=code,
                 reason=reason,
                 message_id=message_id + (f"/{date.isoformat()}" if len(dates) > 1 else ""),
                 issued_at=issued,
-                flight=FlightRef(carrier, number, flight_date),
+                flight=FlightRef(carrier, number, date, local),
                 aircraft=aircraft,
                 capacity=capacity,
                 legs=legs,

@@ -3,7 +3,7 @@
 One JSON object per flight (a push may carry several under `events`):
 
     {"id": "evt_81f2",                                   optional: the provider's event id
-     "flight": {"carrier": "RB", "number": "391", "date": "2026-12-06"},
+     "flight": {"carrier": "RB", "number": "391", "date": "2026-12-06"},   date: UTC date of the scheduled departure
      "status": "delayed",                                scheduled | delayed | cancelled | diverted | departed | landed
      "updated_at": "2026-12-06T08:12:00Z",
      "departure": {"scheduled": "…Z", "estimated": "…Z", "actual": null},
@@ -13,7 +13,8 @@ One JSON object per flight (a push may carry several under `events`):
      "previous": {"status": "cancelled", "seats": {"Y": 162, "J": 12}}}  optional: what it was before
 
 A status becomes the `FlightUpdate` intake knows: cancelled, diverted, a departure later than the
-schedule (a delay), back on the schedule (a delay reduced), flying again after a cancellation (a
+schedule (a delay), an arrival later than the schedule with the departure on time (an arrival
+estimate), back on the schedule (a delay reduced), flying again after a cancellation (a
 reinstatement), other seats than before (an equipment change). The provider's event id, or else a
 digest of the status with its time, is the message id, so the same status sent again is one update.
 """
@@ -181,6 +182,7 @@ def to_updates(
     scheduled, departure = current.scheduled_departure, current.departure
     late = scheduled is not None and departure is not None and departure - scheduled >= ON_TIME
     arrival = current.estimated_arrival or current.actual_arrival
+    late_arrival = current.scheduled_arrival is not None and arrival is not None and arrival - current.scheduled_arrival >= ON_TIME
     if current.status is Status.CANCELLED:
         updates.append(update(UpdateKind.CANCELLATION))
     elif current.status is Status.DIVERTED:
@@ -192,6 +194,8 @@ def to_updates(
             updates.append(update(UpdateKind.REINSTATEMENT))
     elif late:
         updates.append(update(UpdateKind.DELAY, new_departure=departure, new_arrival=arrival))
+    elif late_arrival:
+        updates.append(update(UpdateKind.ARRIVAL, new_arrival=arrival))
     elif scheduled is not None and (before is not None and before.status is Status.DELAYED or before is None and not quiet_when_unknown):
         updates.append(update(UpdateKind.DELAY_REDUCED, new_departure=scheduled))
     return updates

@@ -11,10 +11,14 @@ Movement lines: `AD` off-blocks/airborne (`AD0945/0958 EA1130 CDG`), `AA` touchd
 `EO`, `EB`, `RR`, `FR` are known and left alone. All times are UTC; HHMM is on the flight's day, DDHHMM
 on the nearest day of that number. `PX` (passengers on board) is accepted and not used.
 
+The flight line's day is the UTC day of the scheduled departure (intake finds the flight by the UTC
+date of its scheduled departure, whatever its local service date).
+
 What reaches intake: ED and NI are delays (NI: the flight leaves no earlier than the next
-information); AD is a delay when it carries delay codes (an AD without any left on time); AA and a
-revised EA alone say nothing intake acts on (a delay needs a departure). A DIV message's EA station
-is where the flight goes instead (its AA, when given, the time it landed there).
+information); AD is a delay when it carries delay codes; an EA without a new departure (alone, or
+on an AD without delay codes) is an arrival estimate, which intake judges against the schedule (a
+late arrival breaks connections; on time changes nothing); AA says nothing intake acts on. A DIV
+message's EA station is where the flight goes instead (its AA, when given, the time it landed there).
 """
 
 from __future__ import annotations
@@ -99,6 +103,8 @@ def to_update(m: Movement, *, source: str = SOURCE) -> FlightUpdate | None:
         return _update(m, source, UpdateKind.DELAY, m.next_information, m.estimated_arrival, ("next_information", "true"))
     if m.off_blocks is not None and m.delay_codes:
         return _update(m, source, UpdateKind.DELAY, m.off_blocks, m.estimated_arrival)
+    if m.estimated_arrival is not None:
+        return _update(m, source, UpdateKind.ARRIVAL, None, m.estimated_arrival)
     return None
 
 

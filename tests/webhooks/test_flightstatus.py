@@ -57,7 +57,7 @@ async def count(g: Gateway, model: type, *where: Any) -> int:
 
 def doc(flight: Flight, status: str, *, at: dt.datetime, late: dt.timedelta = dt.timedelta(0), **more: Any) -> dict[str, Any]:
     return status_doc(
-        flight.carrier, flight.number, flight.service_date, status,
+        flight.carrier, flight.number, flight.dep_utc.date(), status,
         updated_at=at, scheduled=flight.dep_utc, estimated=flight.dep_utc + late, **more,
     )
 
@@ -165,7 +165,8 @@ async def test_the_poller_watches_flights_with_passengers_in_the_horizon(db_url:
         now = dt.datetime.now(dt.UTC)
         far = await flights_to_watch(g.container.db, now=now, horizon=dt.timedelta(days=13))
         carrier, number, date = world.target
-        assert any((f.carrier, f.number, f.date) == (carrier, number, date) for f in far)
+        target = await flight_row(g, world.target)
+        assert any((f.carrier, f.number, f.date) == (carrier, number, target.dep_utc.date()) for f in far)
         assert await flights_to_watch(g.container.db, now=now, horizon=dt.timedelta(hours=1)) == []
         async with g.container.db.reading() as s:
             empty = (await s.scalars(select(Flight).where(Flight.service_date == date).order_by(Flight.id))).all()
@@ -198,7 +199,7 @@ async def test_the_poller_against_a_provider_that_repeats_itself_and_answers_out
             finally:
                 await source.aclose()
 
-        mine = [r for r in api.requests if r[0] == f"{flight.carrier}{flight.number}/{flight.service_date.isoformat()}"]
+        mine = [r for r in api.requests if r[0] == f"{flight.carrier}{flight.number}/{flight.dep_utc.date().isoformat()}"]
         assert len(mine) == 15
         assert {auth for _, auth in api.requests} == {"Bearer poll-key"}
         assert reports[0].unknown == reports[0].watched - 1  # only the target is scripted

@@ -52,6 +52,13 @@ def test_a_status_means(document: dict[str, Any], previous: Previous | None, qui
     assert kinds(document, previous=previous, quiet_when_unknown=quiet) == expected
 
 
+def test_a_late_arrival_after_an_on_time_departure_is_an_arrival_estimate() -> None:
+    document = doc("departed")
+    document["arrival"]["estimated"] = "2026-12-06T11:40:00Z"
+    [eta] = to_updates(parse_status(document), source="acme", quiet_when_unknown=True)
+    assert (eta.kind, eta.new_departure, eta.new_arrival) == (UpdateKind.ARRIVAL, None, STD + dt.timedelta(hours=2, minutes=40))
+
+
 def test_the_update_carries_times_codes_and_a_stable_id() -> None:
     document = doc("delayed", late=45, delay_codes=[{"code": "93", "minutes": 45}])
     [delay] = to_updates(parse_status(document), source="acme")

@@ -51,7 +51,9 @@ def test_a_departure_with_two_delay_codes_gives_off_blocks_and_the_estimated_arr
 
 
 def test_on_time_departures_and_arrivals_change_nothing() -> None:
-    assert mvt.parse(sample("mvt_on_time.txt"), received=RECEIVED) == []
+    # An on-time departure's EA is an arrival estimate: intake judges it against the schedule.
+    [eta] = mvt.parse(sample("mvt_on_time.txt"), received=RECEIVED)
+    assert (eta.kind, eta.new_departure, eta.new_arrival) == (UpdateKind.ARRIVAL, None, at(6, 15, 28))
     assert mvt.parse(sample("mvt_arrival.txt"), received=RECEIVED) == []
     [arrived] = mvt.read(sample("mvt_arrival.txt"), received=RECEIVED)
     assert (arrived.touchdown, arrived.on_blocks) == (at(6, 13, 57), at(6, 14, 4))
@@ -66,12 +68,19 @@ def test_next_information_delays_the_flight_at_least_until_then() -> None:
 
 
 def test_a_batch_holds_several_messages_and_a_correction() -> None:
-    updates = mvt.parse(sample("mvt_batch.txt"), received=RECEIVED)
+    updates = mvt.parse(sample("mvt_batch.txt"), received=RECEIVED)[:2]
     assert [u.new_departure for u in updates] == [at(6, 11, 30), at(6, 12, 15)]
     assert ("correction", "true") in updates[1].extra
     assert updates[0].issued_at < updates[1].issued_at
     assert len({u.message_id for u in updates}) == 2
-    assert len(mvt.read(sample("mvt_batch.txt"), received=RECEIVED)) == 3  # the EA-only message gives no update
+    assert len(mvt.read(sample("mvt_batch.txt"), received=RECEIVED)) == 3
+
+
+def test_an_estimated_arrival_alone_is_an_arrival_estimate_on_the_utc_day() -> None:
+    eta = mvt.parse(sample("mvt_batch.txt"), received=RECEIVED)
+    assert len(eta) == 3
+    assert (eta[2].kind, eta[2].new_departure, eta[2].new_arrival) == (UpdateKind.ARRIVAL, None, at(6, 17, 12))
+    assert eta[2].flight == FlightRef("RB", "2207", dt.date(2026, 12, 6))
 
 
 def test_a_diversion_names_the_airport() -> None:
@@ -155,6 +164,8 @@ def test_asm_local_times_are_read_at_each_station() -> None:
     [tim] = asm.parse(sample("asm_local_time.txt"), received=RECEIVED)
     # London is on UTC in December, Paris one hour ahead.
     assert (tim.new_departure, tim.new_arrival) == (at(7, 16, 30), at(7, 18, 45))
+    # In LT mode the flight's date is its local service date.
+    assert tim.flight == FlightRef("RB", "393", dt.date(2026, 12, 7), local=True)
 
 
 def test_asm_reinstatement_and_replace() -> None:
