@@ -9,6 +9,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 from channels.email import EmailChannel
 from channels.sandbox import Sandbox, SandboxChannel
 from channels.sms import SmsChannel
+from channels.telegram import TelegramChannel
 from channels.whatsapp import WhatsAppChannel
 from conversations.ports import Capabilities, Channel
 
@@ -105,6 +106,19 @@ class EmailSection(Section, Protocol):
     def timeout_s(self) -> float: ...
 
 
+class TelegramSection(Section, Protocol):
+    """The `telegram` settings the Telegram channel is built from."""
+
+    @property
+    def bot_token(self) -> Secret | None: ...
+
+    @property
+    def bot_username(self) -> str | None: ...
+
+    @property
+    def api_base(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Wiring:
     """What a channel needs from the deployment beyond its own section."""
@@ -184,6 +198,14 @@ def _sandboxed_email(em: EmailSection, box: Sandbox) -> Channel:
     return SandboxChannel("email", box, senders=em.numbers)
 
 
+def _telegram(tg: TelegramSection, wiring: Wiring) -> Channel:
+    return TelegramChannel(bot_token=_secret(tg.bot_token), bot_username=tg.bot_username or "", api_base=tg.api_base)
+
+
+def _sandboxed_telegram(tg: TelegramSection, box: Sandbox) -> Channel:
+    return SandboxChannel("telegram", box, senders=tg.numbers)
+
+
 #: In the order the gateway builds them.
 CHANNELS: tuple[ChannelEntry[Any], ...] = (
     ChannelEntry[WhatsAppSection](
@@ -206,5 +228,12 @@ CHANNELS: tuple[ChannelEntry[Any], ...] = (
         capabilities=EmailChannel.capabilities,
         build=_email,
         sandboxed=_sandboxed_email,
+    ),
+    ChannelEntry[TelegramSection](
+        name="telegram",
+        section="telegram",
+        capabilities=TelegramChannel.capabilities,
+        build=_telegram,
+        sandboxed=_sandboxed_telegram,
     ),
 )

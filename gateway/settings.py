@@ -247,6 +247,38 @@ class EmailSettings(BaseModel):
         return bool(self.host and self.from_address)
 
 
+class TelegramSettings(BaseModel):
+    """A Telegram bot (`REBOOK_TELEGRAM__BOT_TOKEN`, …): sends inline keyboards, takes taps on `POST /webhooks/telegram`."""
+
+    bot_token: SecretStr | None = None
+    #: The bot's @username without the @: deep links `https://t.me/<bot>?start=<token>` name it.
+    bot_username: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+    #: Telegram sends it in `X-Telegram-Bot-Api-Secret-Token` (setWebhook `secret_token`): 1-256 of A-Z a-z 0-9 _ -.
+    webhook_secret: SecretStr | None = None
+    api_base: str = "https://api.telegram.org"
+    #: How long a deep link opts a passenger in, once shown (on the page, in a confirmation).
+    link_days: float = Field(default=14, gt=0)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_charset(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value() and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("Telegram takes 1-256 characters of A-Z, a-z, 0-9, _ and - as a webhook secret")
+        return value
+
+    @property
+    def numbers(self) -> tuple[str, ...]:
+        return (self.bot_username,) if self.bot_username else ()
+
+    @property
+    def enabled(self) -> bool:
+        return bool(_secret(self.bot_token) and self.bot_username and _secret(self.webhook_secret))
+
+    @property
+    def link_ttl(self) -> dt.timedelta:
+        return dt.timedelta(days=self.link_days)
+
+
 class SesSettings(BaseModel):
     """SES bounces and complaints delivered by SNS to `POST /webhooks/ses`."""
 
@@ -426,6 +458,7 @@ class Settings(BaseSettings):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     page: PageSettings = Field(default_factory=PageSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     ses: SesSettings = Field(default_factory=SesSettings)
     flightstatus: FlightStatusSettings = Field(default_factory=FlightStatusSettings)
 
@@ -505,13 +538,16 @@ class Settings(BaseSettings):
     def channel_report(self) -> dict[str, str]:
         """Which channels run, and why the others don't (logged at start)."""
         if self.sandbox:
-            return {"sms": "sandbox", "whatsapp": "sandbox", "email": "sandbox"}
+            return {"sms": "sandbox", "whatsapp": "sandbox", "email": "sandbox", "telegram": "sandbox"}
         return {
             "sms": "enabled" if self.twilio.enabled else "disabled: REBOOK_TWILIO__ACCOUNT_SID/AUTH_TOKEN/FROM_NUMBER not set",
             "whatsapp": "enabled"
             if self.whatsapp.enabled
             else "disabled: REBOOK_WHATSAPP__PHONE_NUMBER_ID/TOKEN/APP_SECRET not set",
             "email": "enabled" if self.email.enabled else "disabled: REBOOK_EMAIL__HOST/FROM not set",
+            "telegram": "enabled"
+            if self.telegram.enabled
+            else "disabled: REBOOK_TELEGRAM__BOT_TOKEN/BOT_USERNAME/WEBHOOK_SECRET not set",
         }
 
 

@@ -14,7 +14,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from channels.slack_screen import SlackScreen
 from channels.sns import Verifier
+from channels.telegram import TelegramChannel
 from conversations.address_feedback import AddressFeedback
+from conversations.optin.chats import ChatOptIn
 from gateway.container import Container
 from gateway.http import api, broadcasts, feeds, page, privacy, problems, slack, unsubscribe
 from gateway.http.idempotency import KeepAnswers, Replay, replay
@@ -26,6 +28,7 @@ from gateway.settings import Settings
 from gateway.worker.process import Worker
 from infra.heap import settle_heap
 from webhooks import ses as ses_hooks
+from webhooks import telegram as telegram_hooks
 from webhooks import twilio as twilio_hooks
 from webhooks import whatsapp as whatsapp_hooks
 
@@ -129,6 +132,16 @@ def create_app(
                 addresses=AddressFeedback(c.db, clock=c.clock),
                 verifier=Verifier(cert_hosts=ses.cert_host_patterns, fetch=ses_hooks.https_get, topics=ses.topics),
                 clock=c.clock,
+            )
+        )
+    bot = c.channels.get("telegram")
+    if settings.telegram.enabled and isinstance(bot, TelegramChannel):  # the sandbox's Telegram takes no webhook
+        app.include_router(
+            telegram_hooks.router(
+                sink=c.inbound,
+                links=ChatOptIn(c.db, c.service, clock=c.clock),
+                bot=bot,
+                webhook_secret=settings.telegram.webhook_secret.get_secret_value() if settings.telegram.webhook_secret else "",
             )
         )
 

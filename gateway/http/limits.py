@@ -54,6 +54,9 @@ BODY_LIMITS: tuple[BodyLimit, ...] = (
     BodyLimit("/webhooks/twilio/", 64 * KIB),
     # SNS: a message is at most 256 KB, and its JSON envelope escapes the SES notification inside it.
     BodyLimit("/webhooks/ses", 768 * KIB),
+    # A Telegram update: a callback query echoes the tapped message (4,096 UTF-16 units, each up to a
+    # 6-byte JSON escape) with its keyboard (up to 100 buttons of 64-byte data) and entities.
+    BodyLimit("/webhooks/telegram", 256 * KIB),
     # Slack documents no size; a block_actions payload carries the whole message (up to 50 blocks
     # of up to 3,000 characters), JSON inside a url-encoded form (up to 3× on the wire).
     BodyLimit("/slack/", 1 * MIB),

@@ -40,7 +40,7 @@ def test_entries_name_a_settings_section_once_each() -> None:
 def test_the_sandbox_builds_every_channel_on_the_sandbox_given() -> None:
     box = Sandbox()
     built = build_channels(settings(sandbox=True, twilio=TWILIO, whatsapp=WHATSAPP), box)
-    assert list(built) == ["whatsapp", "sms", "email"]
+    assert list(built) == ["whatsapp", "sms", "email", "telegram"]
     wa, sms = built["whatsapp"], built["sms"]
     assert isinstance(wa, SandboxChannel) and isinstance(sms, SandboxChannel)
     assert wa.sandbox is box and sms.sandbox is box
@@ -55,6 +55,7 @@ def test_the_sandbox_runs_every_channel_even_unconfigured() -> None:
         ("whatsapp", SandboxChannel),
         ("sms", SandboxChannel),
         ("email", SandboxChannel),
+        ("telegram", SandboxChannel),
     ]
 
 

@@ -114,14 +114,28 @@ def test_an_empty_secret_does_not_enable_a_channel(monkeypatch: pytest.MonkeyPat
 
 def test_every_channel_enabled_with_full_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     env(monkeypatch, PRODUCTION, TWILIO, WHATSAPP)
-    assert load().channel_report() == {"sms": "enabled", "whatsapp": "enabled", "email": "disabled: REBOOK_EMAIL__HOST/FROM not set"}
+    assert load().channel_report() == {
+        "sms": "enabled",
+        "whatsapp": "enabled",
+        "email": "disabled: REBOOK_EMAIL__HOST/FROM not set",
+        "telegram": "disabled: REBOOK_TELEGRAM__BOT_TOKEN/BOT_USERNAME/WEBHOOK_SECRET not set",
+    }
     monkeypatch.setenv("REBOOK_EMAIL__HOST", "127.0.0.1")
     monkeypatch.setenv("REBOOK_EMAIL__FROM", "rebook@airline.example")
-    assert load().channel_report() == {"sms": "enabled", "whatsapp": "enabled", "email": "enabled"}
+    monkeypatch.setenv("REBOOK_TELEGRAM__BOT_TOKEN", "123456789:AAF-telegram-test-token")
+    monkeypatch.setenv("REBOOK_TELEGRAM__BOT_USERNAME", "RebookAirBot")
+    assert load().channel_report()["telegram"].startswith("disabled:")  # without the webhook secret it would take forged taps
+    monkeypatch.setenv("REBOOK_TELEGRAM__WEBHOOK_SECRET", "tg-webhook-secret_0123456789")
+    assert load().channel_report() == {"sms": "enabled", "whatsapp": "enabled", "email": "enabled", "telegram": "enabled"}
 
 
 def test_the_sandbox_reports_its_fake_channels() -> None:
-    assert Settings(sandbox=True, _env_file=None).channel_report() == {"sms": "sandbox", "whatsapp": "sandbox", "email": "sandbox"}  # type: ignore[call-arg]
+    assert Settings(sandbox=True, _env_file=None).channel_report() == {  # type: ignore[call-arg]
+        "sms": "sandbox",
+        "whatsapp": "sandbox",
+        "email": "sandbox",
+        "telegram": "sandbox",
+    }
 
 
 def test_default_secrets_are_refused_outside_the_sandbox() -> None:

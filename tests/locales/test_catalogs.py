@@ -133,6 +133,11 @@ CONTRACT: dict[str, frozenset[str]] = {
     "page.channel_email": frozenset(),
     "page.channel_push": frozenset(),
     "page.channel_telegram": frozenset(),
+    "page.telegram": frozenset(),
+    "page.telegram_hint": frozenset(),
+    "telegram.invite": frozenset({"link"}),
+    "telegram.chosen": frozenset({"choice"}),
+    "telegram.invalid_button": frozenset(),
     "page.booked": frozenset(),
     "page.reference": frozenset({"locator"}),
     "page.notice_booked": frozenset(),
@@ -183,6 +188,8 @@ SAMPLE: dict[str, object] = {
     "contact": "iberia.com/help",
     "route": "MAD-LHR",
     "text": "Check in opens at 6 AM.",
+    "link": "https://t.me/IberiaRebookBot?start=2n9c-1kq3x7c-0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+    "choice": "1) 2:05 PM IB3170",
 }
 
 # GSM 03.38 default alphabet plus its extension table: what fits 160 characters per SMS segment.
