@@ -8,10 +8,11 @@ from functools import cache
 
 import airportsdata
 
-#: EU member states plus the EEA and Switzerland, where EU261 applies to departures.
-EU261_COUNTRIES = frozenset(
-    ["AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO", "CH"]
-)
+from rebooking_core.rights import territory as territories
+
+#: Country codes whose airports are EU261 territory (member states, outermost regions filed under
+#: their own code, the EEA and Switzerland); `Airport.in_eu261_area` also knows the exceptions.
+EU261_COUNTRIES = frozenset(code for code, where in territories.COUNTRIES.items() if where is territories.Territory.EU)
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,13 @@ class Airport:
     lon: float
 
     @property
+    def territory(self) -> territories.Territory:
+        """Where passenger-rights law places the airport (see `rebooking_core.rights.territory`)."""
+        return territories.of(self.iata, self.country)
+
+    @property
     def in_eu261_area(self) -> bool:
-        return self.country in EU261_COUNTRIES
+        return self.territory is territories.Territory.EU
 
 
 @cache
