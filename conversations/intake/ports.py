@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from rebooking_core.flight_updates import UpdateKind
 from rebooking_core.types import DisruptionKind
 
 
@@ -26,6 +27,12 @@ class DisruptionRequest:
     new_departure: dt.datetime | None = None
     reason: str | None = None
     idempotency_key: str | None = None
+    #: A kind of the flight's story beyond cancelled and delayed (diverted, equipment, time change,
+    #: reinstated): applied to each flight as a feed update would be, with these fields.
+    update: UpdateKind | None = None
+    new_arrival: dt.datetime | None = None
+    diverted_to: str | None = None
+    capacity: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,8 @@ async def record_disruption(
     With `service`, a flight that already has a live disruption updates it (its story) instead
     of opening a second one; a delay not after the schedule raises InvalidUpdate.
     """
+    if request.update is not None and service is None:
+        raise InvalidUpdate(f"a {request.update.value} is applied to the flight's story: it needs the conversation service")
     now = clock()
     async with db.transaction() as s:
         found = await _story(s, service, request, now) if service is not None else None
@@ -94,7 +96,8 @@ async def _record_new(s: AsyncSession, request: DisruptionRequest, now: dt.datet
 
 
 async def _story(s: AsyncSession, service: ConversationService, request: DisruptionRequest, now: dt.datetime) -> Recorded | None:
-    """Validate every flight; when one has a live disruption, apply the request as updates. None: record a new one."""
+    """Validate every flight; when one has a live disruption, or the kind is one only the story knows (diverted,
+    equipment, time change, reinstated), apply the request as updates. None: record a new one."""
     flights = [await _find_flight(s, key) for key in request.flights]
     for flight in sorted(flights, key=lambda f: f.id):
         await lock_flight(s, flight.id)
@@ -102,7 +105,7 @@ async def _story(s: AsyncSession, service: ConversationService, request: Disrupt
         known = await s.scalar(select(Disruption.id).where(Disruption.idempotency_key == request.idempotency_key))
         if known is not None:
             return Recorded(int(known), False)
-    kind = UpdateKind.CANCELLATION if request.kind is DisruptionKind.CANCELLED else UpdateKind.DELAY
+    kind = request.update or (UpdateKind.CANCELLATION if request.kind is DisruptionKind.CANCELLED else UpdateKind.DELAY)
     updates = [
         FlightUpdate(
             source="ops",
@@ -111,14 +114,17 @@ async def _story(s: AsyncSession, service: ConversationService, request: Disrupt
             kind=kind,
             issued_at=now,
             new_departure=request.new_departure,
+            new_arrival=request.new_arrival,
+            diverted_to=request.diverted_to,
+            capacity=request.capacity,
             reason=request.reason,
         )
         for f in flights
     ]
     for flight, update in zip(flights, updates, strict=True):
         validate(update, flight.dep_utc)
-    if not any([await live_disruption(s, f.id) for f in flights]):
-        return None
+    if request.update is None and not any([await live_disruption(s, f.id) for f in flights]):
+        return None  # cancelled or delayed, nothing live: a new disruption of all the flights
     results = [await apply_in(s, service, update) for update in updates]
     first = next((r for r in results if r.disruption_id is not None), None)
     if first is None or first.disruption_id is None:

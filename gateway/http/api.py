@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 from sqlalchemy import func, select
 
 from conversations.intake.ports import DisruptionRequest, FlightKey, UnknownFlight
@@ -22,6 +22,8 @@ from gateway.http.idempotency import IDEMPOTENT
 from gateway.http.inputs import Line, PathId, QueryId
 from gateway.http.pagination import Page, PageRequest
 from gateway.http.problems import responses
+from rebooking_core import airports
+from rebooking_core.flight_updates import UpdateKind
 from rebooking_core.models import Disruption, DisruptionFlight, Flight, Inventory, Segment
 from rebooking_core.types import DisruptionKind
 
@@ -85,13 +87,43 @@ DEPRECATED_BODY_KEY = "Deprecated: send the Idempotency-Key header. Still honour
 MAX_FLIGHTS = 200
 
 
+#: What each kind of the flight's story needs (fields named here and nowhere else), and may carry.
+KIND_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "cancelled": ((), ()),
+    "delayed": (("new_departure",), ()),
+    "diverted": (("diverted_to",), ("new_arrival",)),
+    "equipment": (("capacity",), ()),
+    "time_change": (("new_departure",), ("new_arrival",)),
+    "reinstated": ((), ("new_departure", "new_arrival")),
+}
+#: The kinds only the flight's story knows, as its updates.
+STORY_KINDS = {
+    "diverted": UpdateKind.DIVERSION,
+    "equipment": UpdateKind.EQUIPMENT,
+    "time_change": UpdateKind.TIME_CHANGE,
+    "reinstated": UpdateKind.REINSTATEMENT,
+}
+
+
 class DisruptionIn(BaseModel):
-    """One flight (`flight`) or several (`flights`: a tail swap, an airport closure), never both."""
+    """One flight (`flight`) or several (`flights`: a tail swap, an airport closure), never both.
+
+    `kind` and what it needs: `cancelled`; `delayed` with `new_departure`; `diverted` with `diverted_to`
+    (and `new_arrival` there); `equipment` (another aircraft) with `capacity`, its seats per cabin (only
+    the overflow moves, lowest priority first); `time_change` (a new schedule) with `new_departure` (and
+    `new_arrival`); `reinstated` (a cancelled flight flies again; `new_departure` if late). A field
+    another kind needs is refused. Times carry a zone. Flights are named by their local service date.
+    """
 
     flight: FlightRef | None = None
     flights: list[FlightRef] | None = Field(default=None, min_length=1, max_length=MAX_FLIGHTS)
-    kind: Literal["cancelled", "delayed"]
-    new_departure: dt.datetime | None = None
+    kind: Literal["cancelled", "delayed", "diverted", "equipment", "time_change", "reinstated"]
+    new_departure: dt.datetime | None = Field(default=None, description="delayed, time_change (required); reinstated (late)")
+    new_arrival: dt.datetime | None = Field(default=None, description="diverted, time_change, reinstated (optional)")
+    diverted_to: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="diverted: the airport (IATA code) it goes to")
+    capacity: dict[Annotated[str, StringConstraints(pattern=r"^[A-Z]$")], Annotated[int, Field(ge=0, le=999)]] | None = Field(
+        default=None, min_length=1, max_length=8, description='equipment: seats per cabin of the new aircraft, e.g. {"Y": 140}'
+    )
     reason: Line | None = Field(default=None, max_length=8)
     idempotency_key: Line | None = Field(default=None, max_length=128, description=DEPRECATED_BODY_KEY, json_schema_extra={"deprecated": True})
 
@@ -99,6 +131,15 @@ class DisruptionIn(BaseModel):
     def one_way_to_name_flights(self) -> DisruptionIn:
         if (self.flight is None) == (self.flights is None):
             raise ValueError("name the flight with either `flight` or `flights`")
+        needs, may = KIND_FIELDS[self.kind]
+        for name in needs:
+            if getattr(self, name) is None:
+                raise ValueError(f"a {self.kind} disruption needs {name}")
+        for name in ("new_departure", "new_arrival", "diverted_to", "capacity"):
+            if getattr(self, name) is not None and name not in needs + may:
+                raise ValueError(f"{name} does not belong to a {self.kind} disruption")
+        if self.diverted_to is not None and not airports.exists(self.diverted_to):
+            raise ValueError(f"diverted_to: unknown airport {self.diverted_to}")
         return self
 
     def named(self) -> list[FlightRef]:
@@ -146,6 +187,8 @@ async def _record_disruption(body: DisruptionIn, c: Container) -> DisruptionAcce
         raise HTTPException(422, "a delay needs new_departure")
     if body.new_departure is not None and body.new_departure.tzinfo is None:
         raise HTTPException(422, "new_departure must carry a time zone (e.g. …Z)")
+    if body.new_arrival is not None and body.new_arrival.tzinfo is None:
+        raise HTTPException(422, "new_arrival must carry a time zone (e.g. …Z)")
     named = body.named()
     if len({(f.carrier, f.number, f.date) for f in named}) != len(named):
         raise HTTPException(422, "a flight is named twice")
@@ -153,10 +196,14 @@ async def _record_disruption(body: DisruptionIn, c: Container) -> DisruptionAcce
         raise HTTPException(422, f"new_departure must be within {MAX_DELAY.days} days of the flight's date")
     request = DisruptionRequest(
         flights=tuple(FlightKey(f.carrier, f.number, f.date) for f in named),
-        kind=DisruptionKind(body.kind),
+        kind=DisruptionKind.DELAYED if body.kind == "delayed" else DisruptionKind.CANCELLED,
         new_departure=body.new_departure,
         reason=body.reason,
         idempotency_key=body.idempotency_key,
+        update=STORY_KINDS.get(body.kind),
+        new_arrival=body.new_arrival,
+        diverted_to=body.diverted_to,
+        capacity=tuple(sorted((body.capacity or {}).items())),
     )
     try:
         recorded = await record_disruption(c.db, request, clock=c.clock, service=c.service)
