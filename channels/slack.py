@@ -142,11 +142,16 @@ def _button(text: str, **kwargs: Any) -> ButtonElement:
     return ButtonElement(text=_clip(text, 75), **kwargs)
 
 
+def _mention(agent: str) -> str:
+    """A Slack user as a mention; an agent of the ops API (`api:<name>`, never a Slack id) by that name."""
+    return agent if ":" in agent else f"<@{agent}>"
+
+
 def reply_text(code: str, locale: str, *, owner: str | None = None, detail: str = "") -> str:
     key = REPLIES.get(code)
     if key is None:
         return code
-    return _t(key, locale, owner=f"<@{owner}>" if owner else "", detail=detail)
+    return _t(key, locale, owner=_mention(owner) if owner else "", detail=detail)
 
 
 # ---- Block Kit ----
@@ -183,7 +188,7 @@ def queue_card_text(card: QueueCardView, locale: str = locales.DEFAULT) -> str:
 
 
 def passenger_card_blocks(card: PassengerCardView, locale: str = locales.DEFAULT) -> list[Block]:
-    owner = f"<@{card.owner}>" if card.owner else _t("slack.nobody_yet", locale)
+    owner = _mention(card.owner) if card.owner else _t("slack.nobody_yet", locale)
     options = "\n".join(
         f"*{o.number}.* {o.flights} "
         + _t("slack.option_times", locale, dep=format_datetime(o.departs_utc, "UTC", locale) + " UTC", arr=format_datetime(o.arrives_utc, "UTC", locale) + " UTC")

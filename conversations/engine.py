@@ -145,6 +145,13 @@ class AgentBooked:
     option_id: int
 
 
+@dataclass(frozen=True)
+class AgentClosed:
+    """An agent ended the case: the bot says no more and the open offer's seats go back."""
+
+    agent: str
+
+
 #: A message's parameters as (name, value) pairs: what the catalog text needs besides the conversation.
 Params = tuple[tuple[str, str | int], ...]
 
@@ -193,6 +200,7 @@ Event = (
     | AgentClaimed
     | AgentReleased
     | AgentBooked
+    | AgentClosed
     | AgentReplied
     | AgentOfferedRefund
     | AgentSentVoucher
@@ -513,6 +521,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.AGENT, AgentReleased, None, S.OFFERED, ("refresh offer",)),
     Transition(S.AGENT, OffersReady, None, S.AGENT, ()),
     Transition(S.AGENT, AgentReplied, None, None, ("send agent text",)),
+    # Closed by the agent: whatever the claim left open ends here; a booking stays booked.
+    Transition(S.AGENT, AgentClosed, None, S.CLOSED, ("withdraw offer", "cancel timer")),
+    Transition(S.OFFERED, AgentClosed, None, S.CLOSED, ("withdraw offer", "cancel timer")),
+    Transition(S.OPTED_OUT, AgentClosed, None, S.CLOSED, ("withdraw offer", "cancel timer")),
     # While the agent holds the escalation, a refund or voucher is told wherever the conversation
     # went since the claim (booked by the agent, re-offered after a failed rebook, opted out).
     Transition(None, AgentOfferedRefund, None, None, ("send refund",), except_from=(S.PENDING, S.CLOSED)),

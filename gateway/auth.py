@@ -1,4 +1,4 @@
-"""Ops API keys and their scopes: which key may run disruptions, post ops feeds, read or write consent, export or erase."""
+"""Ops API keys and their scopes: which key may run disruptions, post ops feeds, work escalations, read or write consent, export or erase."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ DSR_EXPORT = "dsr:export"
 DSR_ERASE = "dsr:erase"
 #: Posting IATA MVT/ASM messages to /v1/feeds/* (an ops system's key that may do nothing else).
 FEEDS = "feeds"
-SCOPES: frozenset[str] = frozenset({OPS, CONSENT_READ, CONSENT_WRITE, DSR_EXPORT, DSR_ERASE, FEEDS})
+#: Working escalations through /v1/escalations (claim, reply, book, refund, voucher, release, close); the
+#: agent is named per request by the `Rebook-Agent` header.
+AGENTS = "agents"
+SCOPES: frozenset[str] = frozenset({OPS, CONSENT_READ, CONSENT_WRITE, DSR_EXPORT, DSR_ERASE, FEEDS, AGENTS})
 
 
 @dataclass(frozen=True)

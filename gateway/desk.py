@@ -1,4 +1,4 @@
-"""Wires the agent desk (Slack) and ops broadcasts; without a Slack token and secret the desk is off."""
+"""Wires the agent desk (Slack) and ops broadcasts; without a Slack token and secret agents work through the API only."""
 
 from __future__ import annotations
 
@@ -75,7 +75,8 @@ def build_desk(
     )
     broadcaster = Broadcaster(db, clock=clock, board=desk, on_start=wake)
     if desk is None or sl.signing_secret is None:
-        return DeskParts(broadcaster=broadcaster)
+        # Agents still work through the ops API (/v1/escalations); nothing is posted to Slack.
+        return DeskParts(broadcaster=broadcaster, desk=desk, agents=AgentWorkflow(db, service, None, config=desk_config(settings), clock=clock))
     agents = AgentWorkflow(db, service, desk, config=desk_config(settings), clock=clock)
     slack = SlackHttp(
         signing_secret=sl.signing_secret.get_secret_value(), desk=desk, sink=agents, broadcasts=broadcaster, locale=sl.locale

@@ -11,6 +11,7 @@ call is repaired by the next pump.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from conversations.desk.cards import passenger_card, queue_card
 from conversations.desk.models import AgentDecision, AgentRelay, QueueCard
 from conversations.desk.ports import (
     AgentDesk,
+    CloseCase,
     DeskAction,
     DeskReply,
     ErasedCardView,
@@ -35,10 +37,12 @@ from conversations.desk.ports import (
     TakeNext,
     TakePassenger,
     ThreadReply,
+    WriteToPassenger,
 )
 from conversations.engine import (
     AgentBooked,
     AgentClaimed,
+    AgentClosed,
     AgentOfferedRefund,
     AgentReleased,
     AgentReplied,
@@ -133,10 +137,13 @@ async def relay_to_agent(s: AsyncSession, conv: Conversation, message: InboundMe
 
 
 class AgentWorkflow:
-    """Claims, relays and agent actions; conversation state only ever changes through the service."""
+    """Claims, relays and agent actions; conversation state only ever changes through the service.
+
+    Without a desk (no Slack) the same actions come from the ops API alone: nothing is posted anywhere.
+    """
 
     def __init__(
-        self, db: Database, service: ConversationService, desk: AgentDesk, *, config: DeskConfig, clock: Clock
+        self, db: Database, service: ConversationService, desk: AgentDesk | None, *, config: DeskConfig, clock: Clock
     ) -> None:
         self.db = db
         self.service = service
@@ -159,6 +166,9 @@ class AgentWorkflow:
                 reply, esc_id = await self._take(action.escalation_id, action.agent)
             case ThreadReply():
                 return await self._thread_reply(action)
+            case WriteToPassenger():
+                once = f"e{action.escalation_id}-w{_digest(action.agent, action.message_id)}"
+                return await self._write(action.escalation_id, action.agent, action.text, once)
             case _:
                 reply, esc_id = await self._owned_action(action)
         self.service.wake()
@@ -232,7 +242,7 @@ class AgentWorkflow:
     # -- acting for the passenger --
 
     async def _owned_action(self, a: DeskAction) -> tuple[DeskReply | None, int | None]:
-        if isinstance(a, TakeNext | TakePassenger | ThreadReply):
+        if isinstance(a, TakeNext | TakePassenger | ThreadReply | WriteToPassenger):
             return None, None
         now = self.clock()
         async with self.db.transaction() as s:
@@ -256,7 +266,9 @@ class AgentWorkflow:
                     voucher = AgentSentVoucher(a.agent, amount, currency, f"e{esc.id}-voucher")
                     await self._decide(s, esc, conv, "voucher", voucher, {"amount": amount, "currency": currency}, now)
                 case ReturnToBot():
-                    await self._release(s, esc, conv, a.agent, now)
+                    await self._resolve(s, esc, conv, a.agent, now, close=False)
+                case CloseCase():
+                    await self._resolve(s, esc, conv, a.agent, now, close=True)
         return None, a.escalation_id
 
     async def _lock_conversation(self, s: AsyncSession, conversation_id: int) -> Conversation | None:
@@ -308,32 +320,49 @@ class AgentWorkflow:
         if recorded:
             await self.service.handle(conv.id, event, session=s)
 
-    async def _release(self, s: AsyncSession, esc: Escalation, conv: Conversation, agent: str, now: dt.datetime) -> None:
+    async def _resolve(
+        self, s: AsyncSession, esc: Escalation, conv: Conversation, agent: str, now: dt.datetime, *, close: bool
+    ) -> None:
+        """Return the passenger to the bot, or close the case; either way the escalation is resolved."""
         refunded = (
             await s.scalars(select(AgentDecision.id).where(AgentDecision.escalation_id == esc.id, AgentDecision.kind == "refund"))
         ).first() is not None
-        await self.service.handle(conv.id, AgentReleased(agent, refunded=refunded), session=s)
+        event = AgentClosed(agent) if close else AgentReleased(agent, refunded=refunded)
+        await self.service.handle(conv.id, event, session=s)
         transition(esc, EscalationStatus.RESOLVED)
         esc.resolved_at = now
-        esc.resolution = "refunded" if refunded else ("booked" if conv.status == Status.BOOKED.value else "returned")
+        if refunded:
+            esc.resolution = "refunded"
+        elif conv.status == Status.BOOKED.value:
+            esc.resolution = "booked"
+        else:
+            esc.resolution = "closed" if close else "returned"
         await self._dirty(s, esc)
 
     async def _thread_reply(self, a: ThreadReply) -> DeskReply | None:
         """An agent's reply in a passenger thread goes to the passenger; `note:` stays internal."""
         if a.text.strip().lower().startswith("note:") or not a.text.strip():
             return None
-        async with self.db.transaction() as s:
-            esc = (
-                await s.scalars(select(Escalation).where(Escalation.route == a.route, Escalation.card_ts == a.thread_ts))
+        async with self.db.reading() as s:
+            esc_id = (
+                await s.scalars(select(Escalation.id).where(Escalation.route == a.route, Escalation.card_ts == a.thread_ts))
             ).first()
+        if esc_id is None:
+            return None
+        return await self._write(esc_id, a.agent, a.text, f"e{esc_id}-t{a.message_id}")
+
+    async def _write(self, escalation_id: int, agent: str, text: str, once: str) -> DeskReply | None:
+        """The owner's words go to the passenger through the outbox, once per `once` key."""
+        async with self.db.transaction() as s:
+            esc = await s.get(Escalation, escalation_id)
             if esc is None:
-                return None
-            if esc.status != EscalationStatus.CLAIMED or esc.agent != a.agent:
+                return DeskReply("unknown")
+            if esc.status != EscalationStatus.CLAIMED or esc.agent != agent:
                 return DeskReply("owned" if esc.status == EscalationStatus.CLAIMED else "not_claimed", owner=esc.agent)
             conv = await self._lock_conversation(s, esc.conversation_id)
             if conv is None or conv.status != Status.AGENT.value:
                 return DeskReply("not_claimed", owner=esc.agent)
-            reply = AgentReplied(a.agent, crypto.keyring().encrypt(a.text), f"e{esc.id}-t{a.message_id}")
+            reply = AgentReplied(agent, crypto.keyring().encrypt(text), once)
             await self.service.handle(conv.id, reply, session=s)
         self.service.wake()
         return None
@@ -344,6 +373,8 @@ class AgentWorkflow:
         """Route new escalations, post due cards and relays, refresh dirty queue cards (debounced)."""
         report = PumpReport()
         await self._sweep(report)
+        if self.desk is None:
+            return report
         report.redacted = await self.redact_erased(report)
         async with self.db.reading() as s:
             due = (
@@ -368,24 +399,21 @@ class AgentWorkflow:
 
     async def _sweep(self, report: PumpReport) -> None:
         now = self.clock()
+        self_served = and_(Escalation.status == EscalationStatus.OPEN, Conversation.status != Status.ESCALATED.value)
+        # Only rows with something to do: a mass disruption leaves thousands open, and every worker
+        # sweeps every second. Routes name Slack channels: without a desk nothing is routed.
+        todo = or_(Escalation.route.is_(None), self_served) if self.desk is not None else self_served
         async with self.db.transaction() as s:
             rows = (
                 await s.execute(
                     select(Escalation, Conversation.origin, Conversation.locale, Conversation.status)
                     .join(Conversation, Conversation.id == Escalation.conversation_id)
                     .where(Escalation.status.in_([EscalationStatus.OPEN, EscalationStatus.CLAIMED]))
-                    .where(
-                        # Only rows with something to do: a mass disruption leaves thousands open, and
-                        # every worker sweeps every second.
-                        or_(
-                            Escalation.route.is_(None),
-                            and_(Escalation.status == EscalationStatus.OPEN, Conversation.status != Status.ESCALATED.value),
-                        )
-                    )
+                    .where(todo)
                 )
             ).all()
             for esc, origin, locale, conv_status in rows:
-                if esc.route is None:
+                if esc.route is None and self.desk is not None:
                     esc.route = self.config.route(airport=origin, tier=esc.tier, language=locale)
                     report.routed += 1
                     await self._dirty(s, esc)
@@ -396,7 +424,7 @@ class AgentWorkflow:
                     await self._dirty(s, esc)
 
     async def _dirty(self, s: AsyncSession, esc: Escalation) -> None:
-        if esc.route is None:
+        if esc.route is None or self.desk is None:
             return
         await insert_ignore(s, QueueCard, {"disruption_id": esc.disruption_id, "route": esc.route, "dirty": True, "updates": 0})
         await s.execute(
@@ -405,6 +433,9 @@ class AgentWorkflow:
 
     async def refresh_queue_cards(self, report: PumpReport | None = None) -> tuple[int, int]:
         """At most one Slack call per card per debounce interval, however many escalations arrive."""
+        desk = self.desk
+        if desk is None:
+            return 0, 0
         now = self.clock()
         quiet_since = now - self.config.debounce
         interrupted = and_(QueueCard.ts.is_(None), QueueCard.posted_at <= now - self.config.post_timeout)
@@ -434,12 +465,12 @@ class AgentWorkflow:
                 ts, route = card.ts, card.route
             try:
                 if ts is None:
-                    new_ts = await self.desk.post_queue_card(route, view)
+                    new_ts = await desk.post_queue_card(route, view)
                     posts += 1
                     async with self.db.transaction() as s:
                         await s.execute(update(QueueCard).where(QueueCard.id == card_id).values(ts=new_ts))
                 else:
-                    await self.desk.update_queue_card(route, ts, view)
+                    await desk.update_queue_card(route, ts, view)
                     updates += 1
             except Exception as exc:  # the card stays dirty and is tried again next round
                 log.warning("queue card not refreshed", extra={"card": card_id, "error": type(exc).__name__})
@@ -451,6 +482,9 @@ class AgentWorkflow:
 
     async def _sync_passenger_card(self, escalation_id: int) -> bool:
         """Post the card if it has none (once, across processes), else update it; True when posted."""
+        desk = self.desk
+        if desk is None:
+            return False
         async with self.db.transaction() as s:
             won: CursorResult[tuple[()]] = await s.execute(  # type: ignore[assignment]
                 update(Escalation).where(Escalation.id == escalation_id, Escalation.card_ts.is_(None)).values(card_ts=POSTING)
@@ -468,12 +502,12 @@ class AgentWorkflow:
             ts, route = esc.card_ts, esc.route
         try:
             if won.rowcount == 1:
-                new_ts = await self.desk.post_passenger_card(route, view)
+                new_ts = await desk.post_passenger_card(route, view)
                 async with self.db.transaction() as s:
                     await s.execute(update(Escalation).where(Escalation.id == escalation_id).values(card_ts=new_ts))
                 return True
             if ts is not None and ts != POSTING:
-                await self.desk.update_passenger_card(route, ts, view)
+                await desk.update_passenger_card(route, ts, view)
         except Exception as exc:  # a failed post is retried by the next pump
             log.warning("passenger card not synced", extra={"escalation": escalation_id, "error": type(exc).__name__})
             if won.rowcount == 1:
@@ -482,6 +516,9 @@ class AgentWorkflow:
         return False
 
     async def _post_relays(self, report: PumpReport, limit: int = 200) -> int:
+        desk = self.desk
+        if desk is None:
+            return 0
         async with self.db.reading() as s:
             rows = (
                 await s.execute(
@@ -505,7 +542,7 @@ class AgentWorkflow:
             # Erasure may mark the relay `redact` while it is on its way (see `redact_erased`).
             erased = and_(AgentRelay.id == relay_id, AgentRelay.status == REDACT, AgentRelay.posted_at.is_(None))
             try:
-                await self.desk.post_relay(str(route), str(thread_ts), text or "")
+                await desk.post_relay(str(route), str(thread_ts), text or "")
             except Exception as exc:  # retried by the next pump
                 report.failed.append(type(exc).__name__)
                 async with self.db.transaction() as s:
@@ -532,6 +569,9 @@ class AgentWorkflow:
         becomes `REDACTED` only after Slack confirmed both steps. A relay being posted right now is
         waited for, so it cannot land in the thread after the clean-up.
         """
+        desk = self.desk
+        if desk is None:
+            return 0
         # A relay on its way is waited for (at most post_timeout after the erasure: a crash may have cut it off).
         relay_in_flight = exists(
             select(AgentRelay.id).where(
@@ -559,10 +599,10 @@ class AgentWorkflow:
         redacted = 0
         for esc_id, route, ts in rows:
             try:
-                for post in await self.desk.thread_posts(str(route), str(ts)):
-                    await self.desk.delete_message(str(route), post)
+                for post in await desk.thread_posts(str(route), str(ts)):
+                    await desk.delete_message(str(route), post)
                     redacted += 1
-                await self.desk.redact_passenger_card(str(route), str(ts), ErasedCardView(esc_id))
+                await desk.redact_passenger_card(str(route), str(ts), ErasedCardView(esc_id))
                 redacted += 1
             except Exception as exc:  # the card keeps its ts, so the next pump tries again
                 log.warning("erased passenger's card not redacted", extra={"escalation": esc_id, "error": type(exc).__name__})
@@ -580,6 +620,11 @@ class AgentWorkflow:
                 if esc is not None:
                     await self._dirty(s, esc)
         return redacted
+
+
+def _digest(agent: str, message_id: str) -> str:
+    """A short, fixed-width key for an API write (its Idempotency-Key may be long)."""
+    return hashlib.sha256(f"{agent}\n{message_id}".encode()).hexdigest()[:24]
 
 
 async def _rearm_redaction(s: AsyncSession, escalation_id: int, card_ts: str) -> None:

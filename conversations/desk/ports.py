@@ -134,6 +134,24 @@ class ReturnToBot:
 
 
 @dataclass(frozen=True)
+class CloseCase:
+    """The agent ends the case: the conversation closes (a booking stays booked) and the bot stays silent."""
+
+    escalation_id: int
+    agent: str
+
+
+@dataclass(frozen=True)
+class WriteToPassenger:
+    """An agent's words for the passenger by escalation (the API); `message_id` makes a retried write send once."""
+
+    escalation_id: int
+    agent: str
+    text: str
+    message_id: str
+
+
+@dataclass(frozen=True)
 class ThreadReply:
     """A human wrote in a thread; `message_id` (Slack ts) makes the relay idempotent."""
 
@@ -144,7 +162,9 @@ class ThreadReply:
     message_id: str
 
 
-DeskAction = TakeNext | TakePassenger | RebookOption | OfferRefund | SendVoucher | ReturnToBot | ThreadReply
+DeskAction = (
+    TakeNext | TakePassenger | RebookOption | OfferRefund | SendVoucher | ReturnToBot | CloseCase | WriteToPassenger | ThreadReply
+)
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 from conversations.intake.ports import DisruptionRequest, FlightKey, UnknownFlight
 from conversations.intake.story import InvalidUpdate, settle_finished
 from conversations.intake.workflow import record_disruption
-from conversations.models import Conversation, Escalation, OutboxMessage
+from conversations.models import Conversation, OutboxMessage
 from gateway.auth import OPS, ApiKey
 from gateway.container import Container
 from gateway.http.idempotency import IDEMPOTENT
-from gateway.http.inputs import Line, PathId, QueryId
+from gateway.http.inputs import Line, PathId
 from gateway.http.pagination import Page, PageRequest
 from gateway.http.problems import responses
 from rebooking_core import airports
@@ -474,39 +474,6 @@ async def flight_inventory(
         ],
         segments_confirmed=int(confirmed or 0),
     )
-
-
-class EscalationOut(BaseModel):
-    id: int
-    conversation_id: int
-    disruption_id: int
-    reason: str
-    tier: int
-    status: str
-    created_at: dt.datetime
-
-
-@router.get("/escalations", response_model=list[EscalationOut])
-async def list_escalations(
-    c: Wired, disruption_id: QueryId = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200
-) -> list[EscalationOut]:
-    async with c.db.reading() as s:
-        query = select(Escalation).order_by(Escalation.tier.desc(), Escalation.created_at).limit(limit)
-        if disruption_id is not None:
-            query = query.where(Escalation.disruption_id == disruption_id)
-        rows = (await s.scalars(query)).all()
-    return [
-        EscalationOut(
-            id=e.id,
-            conversation_id=e.conversation_id,
-            disruption_id=e.disruption_id,
-            reason=e.reason,
-            tier=e.tier,
-            status=e.status,
-            created_at=e.created_at,
-        )
-        for e in rows
-    ]
 
 
 async def outbox_depth(c: Container) -> int:

@@ -18,7 +18,7 @@ from channels.telegram import TelegramChannel
 from conversations.address_feedback import AddressFeedback
 from conversations.optin.chats import ChatOptIn
 from gateway.container import Container
-from gateway.http import api, broadcasts, feeds, page, privacy, problems, slack, unsubscribe
+from gateway.http import api, broadcasts, escalations, feeds, page, privacy, problems, slack, unsubscribe
 from gateway.http.idempotency import KeepAnswers, Replay, replay
 from gateway.http.limits import BODY_TIMEOUT_S, BoundedBodies
 from gateway.http.ratelimit import RateLimit, RateLimiter
@@ -99,6 +99,7 @@ def create_app(
     app.add_middleware(BoundedBodies, body_timeout_s=body_timeout_s)
     metrics = c.metrics
     app.include_router(api.router)
+    app.include_router(escalations.router)
     app.include_router(feeds.router)
     app.include_router(privacy.router)
     app.include_router(broadcasts.router)

@@ -13,6 +13,7 @@ from conversations.engine import (
     TRANSITIONS,
     AgentBooked,
     AgentClaimed,
+    AgentClosed,
     AgentOfferedRefund,
     AgentReleased,
     AgentReplied,
@@ -157,6 +158,9 @@ CASES: tuple[Case, ...] = (
     Case("agent hands back", snap(S.AGENT), AgentReleased("a1"), S.OFFERED, (MakeOffer(OfferReason.REFRESHED),)),
     Case("agent hands back after a refund", snap(S.AGENT), AgentReleased("a1", refunded=True), S.CLOSED, (CancelTimer(),)),
     Case("offer while an agent owns it", snap(S.AGENT), READY, S.AGENT, ()),
+    Case("agent closes", snap(S.AGENT), AgentClosed("a1"), S.CLOSED, (Withdraw(), CancelTimer())),
+    Case("agent closes after a failed rebook re-offered", snap(S.OFFERED), AgentClosed("a1"), S.CLOSED, (Withdraw(), CancelTimer())),
+    Case("agent closes an opted-out passenger's case", snap(S.OPTED_OUT), AgentClosed("a1"), S.CLOSED, (Withdraw(), CancelTimer())),
     Case("agent replies", snap(S.AGENT), AgentReplied("a1", "sealed", "e5-t1.2"), S.AGENT,
          (Send(MessageKind.AGENT_TEXT, (("text", "sealed"),), "e5-t1.2"),)),
     Case("agent offers a refund", snap(S.AGENT), AgentOfferedRefund("a1", "e5-refund"), S.AGENT,
@@ -334,6 +338,7 @@ def test_delivery_failure_escalates() -> None:
         pytest.param(snap(S.OFFERED), AgentClaimed("a1"), id="claim without escalation"),
         pytest.param(snap(S.OFFERED), AgentReplied("a1", "sealed", "e5-t1.2"), id="agent reply once handed back"),
         pytest.param(snap(S.CLOSED), AgentOfferedRefund("a1", "e5-refund"), id="refund after closing"),
+        pytest.param(snap(S.BOOKED), AgentClosed("a1"), id="closing a booked case keeps the booking"),
     ],
 )
 def test_unmatched_events_change_nothing(state: Snapshot, event: Event) -> None:

@@ -291,15 +291,13 @@ async def test_inventory_of_an_unknown_flight_is_404(gateway: Gateway) -> None:
 
 
 async def test_escalations_list_the_passengers_waiting_for_an_agent(gateway: Gateway) -> None:
-    assert (await gateway.client.get("/v1/escalations")).json() == []
+    assert (await gateway.client.get("/v1/escalations")).json() == {"items": [], "next_cursor": None}
     disruption_id = await cancelled(gateway)
     first, second = sms_offers(gateway)[:2]
     await gateway.say(first, "AGENT")
     await gateway.say(second, "AGENT")
 
-    response = await gateway.client.get("/v1/escalations", params={"disruption_id": disruption_id})
-    assert response.status_code == 200
-    rows = response.json()
+    rows = await every(gateway.client, "/v1/escalations", disruption_id=disruption_id)
     async with gateway.container.db.reading() as s:
         asked = set(
             (
@@ -316,6 +314,7 @@ async def test_escalations_list_the_passengers_waiting_for_an_agent(gateway: Gat
     tiers = [r["tier"] for r in rows]
     assert tiers == sorted(tiers, reverse=True)
 
-    assert len((await gateway.client.get("/v1/escalations", params={"limit": 1})).json()) == 1
-    assert (await gateway.client.get("/v1/escalations", params={"disruption_id": disruption_id + 1})).json() == []
+    first_page = (await gateway.client.get("/v1/escalations", params={"limit": 1})).json()
+    assert len(first_page["items"]) == 1 and first_page["next_cursor"] is not None
+    assert (await gateway.client.get("/v1/escalations", params={"disruption_id": disruption_id + 1})).json()["items"] == []
     assert (await gateway.client.get("/v1/escalations", params={"limit": 0})).status_code == 422
