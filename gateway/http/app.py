@@ -18,7 +18,17 @@ from channels.telegram import TelegramChannel
 from conversations.address_feedback import AddressFeedback
 from conversations.optin.chats import ChatOptIn
 from gateway.container import Container
-from gateway.http import api, broadcasts, escalations, feeds, page, privacy, problems, slack, unsubscribe
+from gateway.http import (
+    api,
+    broadcasts,
+    escalations,
+    feeds,
+    page,
+    privacy,
+    problems,
+    slack,
+    unsubscribe,
+)
 from gateway.http.idempotency import KeepAnswers, Replay, replay
 from gateway.http.limits import BODY_TIMEOUT_S, BoundedBodies
 from gateway.http.ratelimit import RateLimit, RateLimiter
