@@ -133,6 +133,8 @@ def build(
         # One page link is minted per message when a channel shows it: e-mail always, SMS and WhatsApp unless turned off.
         page_base_url=settings.public_base_url if _shows_page_links(settings, chans) else "",
         page_ttl=settings.page.token_ttl,
+        telegram_bot=(settings.telegram.bot_username or "") if "telegram" in chans else "",
+        telegram_link_ttl=settings.telegram.link_ttl,
     )
     renderer = MessageRenderer(branding, clock=clock)
     dispatcher = Dispatcher(

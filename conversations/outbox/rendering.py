@@ -14,6 +14,7 @@ import locales
 from conversations.clock import Clock, utcnow
 from conversations.engine import MessageKind
 from conversations.models import Conversation, OutboxMessage
+from conversations.optin import deep_links
 from conversations.page import links
 from conversations.ports import ChoiceView, OutboundMessage, TemplateCall
 from infra import crypto
@@ -31,6 +32,9 @@ class Branding:
     #: (no running channel shows one).
     page_base_url: str = ""
     page_ttl: dt.timedelta = links.DEFAULT_TTL
+    #: The Telegram bot's username while Telegram runs: confirmations on other channels end with its deep link.
+    telegram_bot: str = ""
+    telegram_link_ttl: dt.timedelta = deep_links.DEFAULT_TTL
 
 
 _OFFER_KINDS = {
@@ -180,7 +184,7 @@ class MessageRenderer:
         if kind in _OFFER_KINDS and row.offer_id is not None:
             return self._offer(data, shell, kind, row.offer_id, conv, flight, base)
         if kind in (MessageKind.BOOKED, MessageKind.ALREADY_BOOKED):
-            return replace(shell, body=self._booked(data, conv, kind))
+            return replace(shell, body=self._booked(data, conv, kind) + self._telegram_invite(conv, kind))
         if kind is MessageKind.AGENT_TEXT:
             # An agent's own words go out as written; they are stored encrypted (message text is PII).
             return replace(shell, body=crypto.keyring().decrypt(str(row.params["text"])))
@@ -265,6 +269,14 @@ class MessageRenderer:
         legs = tuple((flight_code(f), f.origin, f.destination) for f in flown)
         title, description = _option_lines(loc, o.dep_utc, o.arr_utc, legs)
         return ChoiceView(token=choice_token(offer_id, o.id), number=o.rank, title=title, description=description)
+
+    def _telegram_invite(self, conv: Conversation, kind: MessageKind) -> str:
+        """A confirmation on another channel invites to Telegram: a bot cannot write first, the passenger must start it."""
+        bot = self.branding.telegram_bot
+        if kind is not MessageKind.BOOKED or not bot or conv.channel == "telegram" or conv.passenger_id is None:
+            return ""
+        token = deep_links.mint(conv.passenger_id, now=self.clock(), ttl=self.branding.telegram_link_ttl)
+        return "\n" + locales.render("telegram.invite", conv.locale, link=deep_links.telegram_url(bot, token))
 
     def _agent_decision(
         self, data: RenderData, conv: Conversation, kind: MessageKind, params: dict[str, object], base: dict[str, object]

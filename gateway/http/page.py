@@ -23,6 +23,7 @@ from conversations.engine import Status
 from conversations.page import actions, links
 from conversations.page.actions import Outcome
 from conversations.page.models import PageLink
+from conversations.optin import deep_links
 from conversations.page.view import PageView, page_view
 from gateway.container import Container
 from gateway.http.html import TEMPLATES, html, message, redirect, render
@@ -85,6 +86,15 @@ def _expired(request: Request, c: Container, token: str) -> HTMLResponse:
     )
 
 
+def _telegram_link(c: Container, view: PageView, passenger_id: int | None) -> str | None:
+    """The bot's deep link for this passenger, while Telegram runs and they have not joined it yet."""
+    bot = c.settings.telegram.bot_username
+    if not bot or "telegram" not in c.channels or passenger_id is None or any(ch.channel == "telegram" for ch in view.channels):
+        return None
+    token = deep_links.mint(passenger_id, now=c.clock(), ttl=c.settings.telegram.link_ttl)
+    return deep_links.telegram_url(bot, token)
+
+
 def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -139,6 +149,7 @@ def router(c: Container) -> APIRouter:
                 csrf=csrf,
                 notice=locales.render(key, view.locale) if key else None,
                 status_text=locales.render(STATUS_TEXT.get(view.status, "page.status_waiting"), view.locale),
+                telegram=_telegram_link(c, view, conv.passenger_id),
             )
         )
 

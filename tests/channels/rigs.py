@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -11,6 +12,7 @@ from typing import Protocol
 from channels.email import EmailChannel
 from channels.sandbox import Sandbox, SandboxChannel
 from channels.sms import SmsChannel
+from channels.telegram import TelegramChannel
 from channels.whatsapp import WhatsAppChannel
 from conversations.ports import (
     Channel,
@@ -22,6 +24,7 @@ from conversations.ports import (
 from tests.fakes.graph_api import FakeGraphAPI
 from tests.fakes.server import LocalServer
 from tests.fakes.smtp import NO_SUCH_MAILBOX, PASSWORD, USERNAME, LocalSmtp
+from tests.fakes.telegram_api import BOT_USERNAME, FakeBotApi
 from tests.fakes.twilio_api import FakeTwilio
 
 PASSENGER = "+34600111222"
@@ -204,6 +207,47 @@ class SmtpRig:
         return self._build(PASSWORD, port)
 
 
+class TelegramRig:
+    """TelegramChannel through the real aiogram Bot against FakeBotApi; the chat id is the passenger's number's digits."""
+
+    name, provider, id_prefix = "telegram", "telegram", PASSENGER.lstrip("+") + ":"
+    rate_code, unavailable_code, unreachable_code = "429", "server_error", "chat_not_found"
+    wrong_credentials_code = "401"
+    offline_code: str | None = "transport"
+
+    def __init__(self, fake: FakeBotApi, url: str) -> None:
+        self.fake, self.url = fake, url
+        self.channel: Channel = self._build(fake.token, url)
+
+    def _build(self, token: str, url: str) -> TelegramChannel:
+        return TelegramChannel(bot_token=token, bot_username=BOT_USERNAME, api_base=url)
+
+    def provider_calls(self) -> int:
+        return len(self.fake.calls)
+
+    def shown(self) -> Shown:
+        sent = self.fake.sent()[-1]
+        keyboard = json.loads(sent.get("reply_markup") or '{"inline_keyboard": []}')["inline_keyboard"]
+        buttons = tuple(button["text"] for row in keyboard for button in row)
+        return Shown(text=sent["text"], choices=len(buttons), buttons=buttons)
+
+    def rate_limit_next(self, retry_after: str | None) -> None:
+        seconds = int(retry_after) if retry_after is not None else None
+        self.fake.fail_next(429, f"Too Many Requests: retry after {retry_after or 'a while'}", retry_after=seconds)
+
+    def fail_next_with_5xx(self) -> None:
+        self.fake.fail_next(500, "Internal Server Error")
+
+    def unreachable(self) -> str:
+        return NOT_A_NUMBER
+
+    def with_wrong_credentials(self) -> Channel:
+        return self._build("987654321:AAWrongTokenForTheLocalBotApi_0000", self.url)
+
+    def offline(self, port: int) -> Channel:
+        return self._build(self.fake.token, f"http://127.0.0.1:{port}")
+
+
 class SandboxRig:
     """The sandbox is its own provider: its failures are the ones a test scripts."""
 
@@ -264,6 +308,13 @@ def smtp_rig() -> Iterator[SmtpRig]:
 
 
 @contextmanager
+def telegram_rig() -> Iterator[TelegramRig]:
+    fake = FakeBotApi()
+    with LocalServer(fake.app()) as server:
+        yield TelegramRig(fake, server.url)
+
+
+@contextmanager
 def sandbox_rig(name: str) -> Iterator[SandboxRig]:
     yield SandboxRig(name)
 
@@ -273,6 +324,7 @@ NETWORK_RIGS: dict[str, Callable[[], AbstractContextManager[NetworkRig]]] = {
     "sms": twilio_rig,
     "whatsapp": graph_rig,
     "email": smtp_rig,
+    "telegram": telegram_rig,
 }
 #: Every adapter under contract.
 RIGS: dict[str, Callable[[], AbstractContextManager[Rig]]] = {
