@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from channels.email import EmailChannel
+from channels.push import PushChannel, SandboxPush
 from channels.sandbox import Sandbox, SandboxChannel
 from channels.sms import SmsChannel
 from channels.telegram import TelegramChannel
@@ -119,6 +121,57 @@ class TelegramSection(Section, Protocol):
     def api_base(self) -> str: ...
 
 
+class ApnsSection(Protocol):
+    """The `apns` settings: token-based APNs for iOS devices."""
+
+    @property
+    def enabled(self) -> bool: ...
+
+    @property
+    def key_id(self) -> str | None: ...
+
+    @property
+    def team_id(self) -> str | None: ...
+
+    @property
+    def key_file(self) -> str | None: ...
+
+    @property
+    def topic(self) -> str | None: ...
+
+    @property
+    def api_base(self) -> str: ...
+
+    @property
+    def ca_file(self) -> str | None: ...
+
+
+class FcmSection(Protocol):
+    """The `fcm` settings: Firebase Cloud Messaging for Android devices."""
+
+    @property
+    def enabled(self) -> bool: ...
+
+    @property
+    def credentials_file(self) -> str | None: ...
+
+    @property
+    def project_id(self) -> str | None: ...
+
+    @property
+    def api_base(self) -> str: ...
+
+
+class PushSection(Section, Protocol):
+    """The `push` settings: one channel over its two services, each set up (or not) by its own section."""
+
+    @property
+    def apns(self) -> ApnsSection: ...
+
+    @property
+    def fcm(self) -> FcmSection: ...
+
+
 @dataclass(frozen=True)
 class Wiring:
     """What a channel needs from the deployment beyond its own section."""
@@ -198,6 +251,33 @@ def _sandboxed_email(em: EmailSection, box: Sandbox) -> Channel:
     return SandboxChannel("email", box, senders=em.numbers)
 
 
+def _push(push: PushSection, wiring: Wiring) -> Channel:
+    """Only the services with credentials; the SDKs are imported here, where push is on (firebase-admin is heavy)."""
+    services: dict[str, Channel] = {}
+    if push.apns.enabled:
+        from channels.apns import ApnsChannel
+
+        a = push.apns
+        services["apns"] = ApnsChannel(
+            key_id=a.key_id or "",
+            team_id=a.team_id or "",
+            private_key=Path(a.key_file or "").read_text(),
+            topic=a.topic or "",
+            api_base=a.api_base,
+            ca_file=a.ca_file,
+        )
+    if push.fcm.enabled:
+        from channels.fcm import FcmChannel
+
+        f = push.fcm
+        services["fcm"] = FcmChannel(credentials_file=f.credentials_file or "", project_id=f.project_id or "", api_base=f.api_base)
+    return PushChannel(services)
+
+
+def _sandboxed_push(push: PushSection, box: Sandbox) -> Channel:
+    return SandboxPush(box)
+
+
 def _telegram(tg: TelegramSection, wiring: Wiring) -> Channel:
     return TelegramChannel(bot_token=_secret(tg.bot_token), bot_username=tg.bot_username or "", api_base=tg.api_base)
 
@@ -235,5 +315,12 @@ CHANNELS: tuple[ChannelEntry[Any], ...] = (
         capabilities=TelegramChannel.capabilities,
         build=_telegram,
         sandboxed=_sandboxed_telegram,
+    ),
+    ChannelEntry[PushSection](
+        name="push",
+        section="push",
+        capabilities=PushChannel.capabilities,
+        build=_push,
+        sandboxed=_sandboxed_push,
     ),
 )

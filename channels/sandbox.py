@@ -37,6 +37,8 @@ class SandboxMessage:
     tokens: tuple[str, ...]
     at: dt.datetime
     sender: str = ""
+    #: A push's action token: what the app posts back with a tapped option (`POST /v1/app/actions`).
+    action_token: str = ""
 
 
 @dataclass

@@ -9,7 +9,7 @@ import re
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from consent.retention import RetentionPolicy
@@ -279,6 +279,84 @@ class TelegramSettings(BaseModel):
         return dt.timedelta(days=self.link_days)
 
 
+class ApnsSettings(BaseModel):
+    """Apple's push service for iOS devices, token-based: a .p8 auth key, its key id, the team id and the app's bundle id."""
+
+    key_id: str | None = None
+    team_id: str | None = None
+    #: The APNs auth key (.p8, PKCS#8 PEM) as downloaded from the developer account.
+    key_file: str | None = None
+    #: The app's bundle id (`apns-topic`).
+    topic: str | None = None
+    #: Production; `https://api.sandbox.push.apple.com` for development builds' tokens.
+    api_base: str = "https://api.push.apple.com"
+    #: A CA bundle to trust instead of the system's (a TLS-inspecting proxy; the tests' local fake).
+    ca_file: str | None = None
+
+    @property
+    def numbers(self) -> tuple[str, ...]:
+        return ("apns",)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.key_id and self.team_id and self.key_file and self.topic)
+
+
+class FcmSettings(BaseModel):
+    """Firebase Cloud Messaging for Android devices: the project's service-account JSON and its project id."""
+
+    credentials_file: str | None = None
+    project_id: str | None = None
+    api_base: str = "https://fcm.googleapis.com"
+
+    @property
+    def numbers(self) -> tuple[str, ...]:
+        return ("fcm",)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.credentials_file and self.project_id)
+
+
+class PushSettings(BaseModel):
+    """The app's push channel over APNs and FCM (`REBOOK_APNS__*`, `REBOOK_FCM__*`): neither says whether a push was seen."""
+
+    #: A push neither opened nor acted on this long after it was handed over goes to the passenger's next channel.
+    fallback_after_s: float = Field(default=300, gt=0)
+    _apns: ApnsSettings = PrivateAttr(default_factory=ApnsSettings)
+    _fcm: FcmSettings = PrivateAttr(default_factory=FcmSettings)
+
+    @property
+    def apns(self) -> ApnsSettings:
+        return self._apns
+
+    @property
+    def fcm(self) -> FcmSettings:
+        return self._fcm
+
+    @property
+    def numbers(self) -> tuple[str, ...]:
+        return ("apns", "fcm")
+
+    @property
+    def enabled(self) -> bool:
+        return self._apns.enabled or self._fcm.enabled
+
+    def report(self) -> str:
+        on = [name for name, service in (("apns", self._apns), ("fcm", self._fcm)) if service.enabled]
+        off = [
+            variables
+            for service, variables in (
+                (self._apns, "REBOOK_APNS__KEY_ID/TEAM_ID/KEY_FILE/TOPIC"),
+                (self._fcm, "REBOOK_FCM__CREDENTIALS_FILE/PROJECT_ID"),
+            )
+            if not service.enabled
+        ]
+        if not on:
+            return f"disabled: {' and '.join(off)} not set"
+        return "enabled" + (f" ({', '.join(on)} only; {' and '.join(off)} not set)" if off else "")
+
+
 class SesSettings(BaseModel):
     """SES bounces and complaints delivered by SNS to `POST /webhooks/ses`."""
 
@@ -459,6 +537,9 @@ class Settings(BaseSettings):
     page: PageSettings = Field(default_factory=PageSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    apns: ApnsSettings = Field(default_factory=ApnsSettings)
+    fcm: FcmSettings = Field(default_factory=FcmSettings)
+    push: PushSettings = Field(default_factory=PushSettings)
     ses: SesSettings = Field(default_factory=SesSettings)
     flightstatus: FlightStatusSettings = Field(default_factory=FlightStatusSettings)
 
@@ -475,6 +556,12 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("must be an absolute http(s) URL such as https://rebook.example.com (the URL providers call)")
         return value
+
+    @model_validator(mode="after")
+    def _push_services(self) -> Settings:
+        """The push channel is one section in the registry; its two services keep their own variables."""
+        self.push._apns, self.push._fcm = self.apns, self.fcm
+        return self
 
     @model_validator(mode="after")
     def _refuse_weak_settings(self) -> Settings:
@@ -538,13 +625,14 @@ class Settings(BaseSettings):
     def channel_report(self) -> dict[str, str]:
         """Which channels run, and why the others don't (logged at start)."""
         if self.sandbox:
-            return {"sms": "sandbox", "whatsapp": "sandbox", "email": "sandbox", "telegram": "sandbox"}
+            return {"sms": "sandbox", "whatsapp": "sandbox", "email": "sandbox", "telegram": "sandbox", "push": "sandbox"}
         return {
             "sms": "enabled" if self.twilio.enabled else "disabled: REBOOK_TWILIO__ACCOUNT_SID/AUTH_TOKEN/FROM_NUMBER not set",
             "whatsapp": "enabled"
             if self.whatsapp.enabled
             else "disabled: REBOOK_WHATSAPP__PHONE_NUMBER_ID/TOKEN/APP_SECRET not set",
             "email": "enabled" if self.email.enabled else "disabled: REBOOK_EMAIL__HOST/FROM not set",
+            "push": self.push.report(),
             "telegram": "enabled"
             if self.telegram.enabled
             else "disabled: REBOOK_TELEGRAM__BOT_TOKEN/BOT_USERNAME/WEBHOOK_SECRET not set",

@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import ledger
+from conversations.app import tokens as action_tokens
 from conversations.clock import Clock
 from conversations.engine import DeliveryFailed, MessageKind
 from conversations.lifecycles import OutboxStatus, move, transition
@@ -59,6 +60,7 @@ from conversations.service import ConversationService
 from infra.db import Database
 from infra.sql import padded
 from rebooking_core.models import ContactPoint
+from rebooking_core.types import ChannelName
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,8 @@ ANY_LANE = "*"
 DEFAULT_SENDER = "default"
 #: The shortest wait of `run_once` when nothing could be claimed but a lane expects turns.
 _IDLE_S = 0.001
+#: How long a push's action token opens (or answers) a message that holds no seats, such as a confirmation.
+PUSH_TOKEN_TTL = dt.timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -747,6 +751,14 @@ class Dispatcher:
             to=_address(contact),
             window_open_until=dt.datetime.fromisoformat(window) if window else None,
         )
+        if contact.channel == ChannelName.PUSH.value:  # the app posts a tapped option (or an open) back with it
+            expires = message.expires_at or self.clock() + PUSH_TOKEN_TTL
+            message = replace(
+                message,
+                action_token=action_tokens.mint(
+                    passenger_id=contact.passenger_id, conversation_id=conv.id, outbox_id=row.id, expires_at=expires
+                ),
+            )
         origin = await self.service.origins.get(s, conv.disruption_id)
         first = conv.first_sent_at is None
         return _Planned(
@@ -799,7 +811,7 @@ class Dispatcher:
                         "outbox_id": p.outbox_id,
                         "conversation_id": p.conversation_id,
                         "channel": p.channel,
-                        "provider": self.channels[p.channel].provider,
+                        "provider": r.provider,  # a channel over two services (push) names the one that took it
                         "provider_message_id": r.provider_message_id,
                         "status": "sent",
                         "segments": r.segments,
@@ -813,8 +825,8 @@ class Dispatcher:
             stamps = sorted((p.conversation_id, p.channel) for p, _ in done if p.stamp and p.conversation_id is not None)  # in id order: no deadlock
             if stamps:
                 await s.execute(_STAMP_FIRST, [{"conversation_id": c, "now": now, "sent_on": ch} for c, ch in stamps])
-        for p, _ in done:
-            self.service.telemetry.sent(channel=p.channel, provider=self.channels[p.channel].provider, outcome="sent")
+        for p, r in done:
+            self.service.telemetry.sent(channel=p.channel, provider=r.provider, outcome="sent")
             seconds = since(p.origin, now)
             if p.first and seconds is not None:
                 self.service.telemetry.first_handover(channel=p.channel, seconds=seconds)

@@ -257,6 +257,7 @@ class MessageRenderer:
         return replace(
             shell,
             body=self._text(body_key, loc, params),
+            expires_at=offer.expires_at if offer else None,
             choices=choices,
             choices_prompt=self._text("offer.prompt", loc, params),
             list_button=_localized("offer.list_button", loc),

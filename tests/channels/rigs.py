@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
+from channels.apns import ApnsChannel
 from channels.email import EmailChannel
+from channels.fcm import FcmChannel
 from channels.sandbox import Sandbox, SandboxChannel
 from channels.sms import SmsChannel
 from channels.telegram import TelegramChannel
@@ -21,6 +25,13 @@ from conversations.ports import (
     RateLimited,
     RecipientUnreachable,
 )
+from tests.fakes.apns_api import KEY_ID as APNS_KEY_ID
+from tests.fakes.apns_api import TEAM_ID as APNS_TEAM_ID
+from tests.fakes.apns_api import TOPIC as APNS_TOPIC
+from tests.fakes.apns_api import FakeApns, LocalApns, p8_key
+from tests.fakes.fcm_api import PROJECT as FCM_PROJECT
+from tests.fakes.fcm_api import FakeFcm, rsa_key
+from tests.fakes.fcm_api import service_account as fcm_service_account
 from tests.fakes.graph_api import FakeGraphAPI
 from tests.fakes.server import LocalServer
 from tests.fakes.smtp import NO_SUCH_MAILBOX, PASSWORD, USERNAME, LocalSmtp
@@ -286,6 +297,84 @@ class SandboxRig:
         return NOT_A_NUMBER
 
 
+class ApnsRig:
+    """ApnsChannel over HTTP/2 and TLS against the APNs fake (a certificate made for the test, trusted by CA file)."""
+
+    name, provider, id_prefix = "push", "apns", ""
+    rate_code, unavailable_code, unreachable_code = "TooManyRequests", "InternalServerError", "BadDeviceToken"
+    wrong_credentials_code = "InvalidProviderToken"
+    offline_code: str | None = "connect"
+
+    def __init__(self, fake: FakeApns, server: LocalApns, key: str) -> None:
+        self.fake, self.server, self.key = fake, server, key
+        self.channel: Channel = self._build(key, server.url)
+
+    def _build(self, key: str, url: str) -> ApnsChannel:
+        return ApnsChannel(key_id=APNS_KEY_ID, team_id=APNS_TEAM_ID, private_key=key, topic=APNS_TOPIC, api_base=url, ca_file=str(self.server.ca_file))
+
+    def provider_calls(self) -> int:
+        return len(self.fake.requests)
+
+    def shown(self) -> Shown:
+        payload = self.fake.last().payload
+        options = json.loads(payload["rebook"].get("options", "[]"))
+        return Shown(text=payload["aps"]["alert"]["body"], choices=len(options), buttons=tuple(o["title"] for o in options))
+
+    def rate_limit_next(self, retry_after: str | None) -> None:
+        self.fake.fail_next(429, "TooManyRequests", {"retry-after": retry_after} if retry_after is not None else None)
+
+    def fail_next_with_5xx(self) -> None:
+        self.fake.fail_next(500, "InternalServerError")
+
+    def unreachable(self) -> str:
+        return NOT_A_NUMBER
+
+    def with_wrong_credentials(self) -> Channel:
+        return self._build(p8_key()[0], self.server.url)
+
+    def offline(self, port: int) -> Channel:
+        return self._build(self.key, f"https://127.0.0.1:{port}")
+
+
+class FcmRig:
+    """FcmChannel through firebase-admin against fakes of FCM's send endpoint and Google's token endpoint."""
+
+    name, provider, id_prefix = "push", "fcm", f"projects/{FCM_PROJECT}/messages/"
+    rate_code, unavailable_code, unreachable_code = "QUOTA_EXCEEDED", "UNAVAILABLE", "INVALID_ARGUMENT"
+    wrong_credentials_code = "invalid_grant"
+    offline_code: str | None = "connect"
+
+    def __init__(self, fake: FakeFcm, url: str, directory: Path) -> None:
+        self.fake, self.url, self.directory = fake, url, directory
+        self.account = fcm_service_account(directory, fake.key, f"{url}/token")
+        self.channel: Channel = FcmChannel(credentials_file=str(self.account), project_id=FCM_PROJECT, api_base=url)
+
+    def provider_calls(self) -> int:
+        return self.fake.attempts
+
+    def shown(self) -> Shown:
+        message = self.fake.sends[-1].message
+        options = json.loads(message["data"].get("options", "[]"))
+        body = message["android"]["notification"]["body"]
+        return Shown(text=body, choices=len(options), buttons=tuple(o["title"] for o in options))
+
+    def rate_limit_next(self, retry_after: str | None) -> None:
+        self.fake.fail_next(429, "QUOTA_EXCEEDED", {"Retry-After": retry_after} if retry_after is not None else None)
+
+    def fail_next_with_5xx(self) -> None:
+        self.fake.fail_next(503, "UNAVAILABLE")
+
+    def unreachable(self) -> str:
+        return NOT_A_NUMBER
+
+    def with_wrong_credentials(self) -> Channel:
+        wrong = fcm_service_account(self.directory, rsa_key(), f"{self.url}/token", name="wrong.json")
+        return FcmChannel(credentials_file=str(wrong), project_id=FCM_PROJECT, api_base=self.url)
+
+    def offline(self, port: int) -> Channel:
+        return FcmChannel(credentials_file=str(self.account), project_id=FCM_PROJECT, api_base=f"http://127.0.0.1:{port}")
+
+
 @contextmanager
 def twilio_rig() -> Iterator[TwilioRig]:
     fake = FakeTwilio()
@@ -315,6 +404,21 @@ def telegram_rig() -> Iterator[TelegramRig]:
 
 
 @contextmanager
+def apns_rig() -> Iterator[ApnsRig]:
+    key, private = p8_key()
+    fake = FakeApns(public_key=private.public_key())
+    with LocalApns(fake) as server:
+        yield ApnsRig(fake, server, key)
+
+
+@contextmanager
+def fcm_rig() -> Iterator[FcmRig]:
+    fake = FakeFcm(rsa_key())
+    with LocalServer(fake.app()) as server, tempfile.TemporaryDirectory() as tmp:
+        yield FcmRig(fake, server.url, Path(tmp))
+
+
+@contextmanager
 def sandbox_rig(name: str) -> Iterator[SandboxRig]:
     yield SandboxRig(name)
 
@@ -325,10 +429,13 @@ NETWORK_RIGS: dict[str, Callable[[], AbstractContextManager[NetworkRig]]] = {
     "whatsapp": graph_rig,
     "email": smtp_rig,
     "telegram": telegram_rig,
+    "apns": apns_rig,
+    "fcm": fcm_rig,
 }
 #: Every adapter under contract.
 RIGS: dict[str, Callable[[], AbstractContextManager[Rig]]] = {
     **NETWORK_RIGS,
     "sandbox-sms": lambda: sandbox_rig("sms"),
     "sandbox-whatsapp": lambda: sandbox_rig("whatsapp"),
+    "sandbox-telegram": lambda: sandbox_rig("telegram"),
 }
