@@ -35,6 +35,7 @@ from conversations.models import Conversation, Escalation
 from gateway.auth import AGENTS, OPS, ApiKey
 from gateway.container import Container
 from gateway.http.api import Wired, authenticate
+from gateway.http.idempotency import IDEMPOTENT, KEY_PATTERN, MAX_KEY
 from gateway.http.inputs import Line, PathId, QueryId, Text
 from gateway.http.pagination import Page, PageRequest
 from gateway.http.problems import responses
@@ -352,23 +353,28 @@ def _never(card: EscalationCard) -> bool:
 
 
 ACTING = responses(404, 409, 422, 503)
+#: The scope first, then the `Idempotency-Key` claim (a replay answers only an authorised request).
+ACTS = [Depends(require_any(AGENTS)), IDEMPOTENT]
 
 
-@router.post("/{escalation_id}/claim", response_model=EscalationCard, responses=ACTING)
+@router.post("/{escalation_id}/claim", response_model=EscalationCard, responses=ACTING, dependencies=ACTS)
 async def claim(escalation_id: PathId, c: Wired, agent: Agent) -> EscalationCard:
     """Take the passenger over; exactly one agent (Slack or API) owns an escalation, and claiming again is a no-op."""
     log.info("agent api: claim", extra={"escalation": escalation_id})
     return await _act(c, TakePassenger(escalation_id, agent), escalation_id, agent, retried=_mine(agent))
 
 
-@router.post("/{escalation_id}/reply", response_model=EscalationCard, status_code=status.HTTP_202_ACCEPTED, responses=ACTING)
+@router.post("/{escalation_id}/reply", response_model=EscalationCard, status_code=status.HTTP_202_ACCEPTED, responses=ACTING, dependencies=ACTS)
 async def reply(
     escalation_id: PathId,
     body: ReplyIn,
     c: Wired,
     agent: Agent,
     idempotency_key: Annotated[
-        Line, Header(min_length=1, max_length=128, description="Names this message: a retry with the same key sends it once.")
+        str,
+        Header(
+            min_length=1, max_length=MAX_KEY, pattern=KEY_PATTERN, description="Names this message: a retry with the same key sends it once."
+        ),
     ],
 ) -> EscalationCard:
     """Queue free text for the passenger in the outbox (sent on their channel, consent checked at send time)."""
@@ -376,7 +382,7 @@ async def reply(
     return await _act(c, WriteToPassenger(escalation_id, agent, body.text, idempotency_key), escalation_id, agent, retried=_never)
 
 
-@router.post("/{escalation_id}/book", response_model=EscalationCard, responses=ACTING)
+@router.post("/{escalation_id}/book", response_model=EscalationCard, responses=ACTING, dependencies=ACTS)
 async def book(escalation_id: PathId, body: BookIn, c: Wired, agent: Agent) -> EscalationCard:
     """Book one of the card's options (seat moved atomically); the same booking again is a no-op, never a second seat."""
     log.info("agent api: book", extra={"escalation": escalation_id})
@@ -387,28 +393,28 @@ async def book(escalation_id: PathId, body: BookIn, c: Wired, agent: Agent) -> E
     return await _act(c, RebookOption(escalation_id, body.option_id, agent), escalation_id, agent, retried=rebooked)
 
 
-@router.post("/{escalation_id}/refund", response_model=EscalationCard, responses=ACTING)
+@router.post("/{escalation_id}/refund", response_model=EscalationCard, responses=ACTING, dependencies=ACTS)
 async def refund(escalation_id: PathId, c: Wired, agent: Agent) -> EscalationCard:
     """Tell the passenger a refund is offered, once per escalation (no money moves here)."""
     log.info("agent api: refund", extra={"escalation": escalation_id})
     return await _act(c, OfferRefund(escalation_id, agent), escalation_id, agent, retried=_never)
 
 
-@router.post("/{escalation_id}/voucher", response_model=EscalationCard, responses=ACTING)
+@router.post("/{escalation_id}/voucher", response_model=EscalationCard, responses=ACTING, dependencies=ACTS)
 async def voucher(escalation_id: PathId, c: Wired, agent: Agent) -> EscalationCard:
     """Give the configured voucher, once per escalation (no money moves here)."""
     log.info("agent api: voucher", extra={"escalation": escalation_id})
     return await _act(c, SendVoucher(escalation_id, agent), escalation_id, agent, retried=_never)
 
 
-@router.post("/{escalation_id}/release", response_model=EscalationCard, responses=ACTING)
+@router.post("/{escalation_id}/release", response_model=EscalationCard, responses=ACTING, dependencies=ACTS)
 async def release(escalation_id: PathId, c: Wired, agent: Agent) -> EscalationCard:
     """Return the passenger to the bot (fresh options unless booked or refunded); the escalation is resolved."""
     log.info("agent api: release", extra={"escalation": escalation_id})
     return await _act(c, ReturnToBot(escalation_id, agent), escalation_id, agent, retried=_resolved_by(agent, "returned", "booked", "refunded"))
 
 
-@router.post("/{escalation_id}/close", response_model=EscalationCard, responses=ACTING)
+@router.post("/{escalation_id}/close", response_model=EscalationCard, responses=ACTING, dependencies=ACTS)
 async def close(escalation_id: PathId, c: Wired, agent: Agent) -> EscalationCard:
     """End the case: the conversation closes (a booking stays booked), held seats go back, the bot stays silent."""
     log.info("agent api: close", extra={"escalation": escalation_id})

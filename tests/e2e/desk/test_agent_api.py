@@ -134,9 +134,13 @@ async def test_retried_actions_send_and_book_once(desk: Desk) -> None:
     assert (await post(desk, eid, "claim")).status_code == 200
 
     before = len(rig.inbox("sms", pax))
+    replayed = []
     for key in ("m-1", "m-1", "m-2"):
         answer = await post(desk, eid, "reply", json={"text": "Looking at the evening flight."}, headers={"Idempotency-Key": key})
         assert answer.status_code == 202, answer.text
+        replayed.append(answer.headers.get("Idempotent-Replayed"))
+    assert replayed == [None, "true", None]
+    problem(await post(desk, eid, "reply", json={"text": "Something else."}, headers={"Idempotency-Key": "m-1"}), 422)
     await rig.c.dispatcher.drain()
     assert [m.text for m in rig.inbox("sms", pax)[before:]] == ["Looking at the evening flight."] * 2
 
