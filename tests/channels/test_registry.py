@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from channels.registry import CHANNELS
+from channels.push import SandboxPush
 from channels.sandbox import Sandbox, SandboxChannel
 from channels.sms import SmsChannel
 from channels.whatsapp import WhatsAppChannel
@@ -40,7 +41,7 @@ def test_entries_name_a_settings_section_once_each() -> None:
 def test_the_sandbox_builds_every_channel_on_the_sandbox_given() -> None:
     box = Sandbox()
     built = build_channels(settings(sandbox=True, twilio=TWILIO, whatsapp=WHATSAPP), box)
-    assert list(built) == ["whatsapp", "sms", "email", "telegram"]
+    assert list(built) == ["whatsapp", "sms", "email", "telegram", "push"]
     wa, sms = built["whatsapp"], built["sms"]
     assert isinstance(wa, SandboxChannel) and isinstance(sms, SandboxChannel)
     assert wa.sandbox is box and sms.sandbox is box
@@ -56,6 +57,7 @@ def test_the_sandbox_runs_every_channel_even_unconfigured() -> None:
         ("sms", SandboxChannel),
         ("email", SandboxChannel),
         ("telegram", SandboxChannel),
+        ("push", SandboxPush),
     ]
 
 

@@ -119,6 +119,7 @@ def test_every_channel_enabled_with_full_credentials(monkeypatch: pytest.MonkeyP
         "whatsapp": "enabled",
         "email": "disabled: REBOOK_EMAIL__HOST/FROM not set",
         "telegram": "disabled: REBOOK_TELEGRAM__BOT_TOKEN/BOT_USERNAME/WEBHOOK_SECRET not set",
+        "push": "disabled: REBOOK_APNS__KEY_ID/TEAM_ID/KEY_FILE/TOPIC and REBOOK_FCM__CREDENTIALS_FILE/PROJECT_ID not set",
     }
     monkeypatch.setenv("REBOOK_EMAIL__HOST", "127.0.0.1")
     monkeypatch.setenv("REBOOK_EMAIL__FROM", "rebook@airline.example")
@@ -126,7 +127,12 @@ def test_every_channel_enabled_with_full_credentials(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("REBOOK_TELEGRAM__BOT_USERNAME", "RebookAirBot")
     assert load().channel_report()["telegram"].startswith("disabled:")  # without the webhook secret it would take forged taps
     monkeypatch.setenv("REBOOK_TELEGRAM__WEBHOOK_SECRET", "tg-webhook-secret_0123456789")
-    assert load().channel_report() == {"sms": "enabled", "whatsapp": "enabled", "email": "enabled", "telegram": "enabled"}
+    monkeypatch.setenv("REBOOK_FCM__CREDENTIALS_FILE", "/etc/rebook/firebase.json")
+    monkeypatch.setenv("REBOOK_FCM__PROJECT_ID", "rebook-air")
+    assert load().channel_report()["push"] == "enabled (fcm only; REBOOK_APNS__KEY_ID/TEAM_ID/KEY_FILE/TOPIC not set)"
+    for name, value in (("KEY_ID", "ABC123DEFG"), ("TEAM_ID", "TEAM123456"), ("KEY_FILE", "/etc/rebook/apns.p8"), ("TOPIC", "com.airline.app")):
+        monkeypatch.setenv(f"REBOOK_APNS__{name}", value)
+    assert load().channel_report() == {"sms": "enabled", "whatsapp": "enabled", "email": "enabled", "telegram": "enabled", "push": "enabled"}
 
 
 def test_the_sandbox_reports_its_fake_channels() -> None:
@@ -135,6 +141,7 @@ def test_the_sandbox_reports_its_fake_channels() -> None:
         "whatsapp": "sandbox",
         "email": "sandbox",
         "telegram": "sandbox",
+        "push": "sandbox",
     }
 
 
