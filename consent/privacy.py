@@ -229,6 +229,13 @@ POLICY: Mapping[str, TablePolicy] = {
         Erase.DELETE,
         why="hashes of the booking's personal page links: deleting them revokes every link",
     ),
+    "claims": TablePolicy(
+        True,
+        Link("passenger_id", "passengers"),
+        Erase.NULL,
+        {"passenger_id": None, "booking_id": None},
+        why="compensation owed or paid; erasure unlinks the passenger and booking, the amounts stay for the totals (docs/claims.md)",
+    ),
     "broadcasts": TablePolicy(False, why="ops notices to a flight or an airport, written by staff"),
     "idempotent_answers": TablePolicy(
         False, why="hashes of ops API Idempotency-Keys and requests, and the answers of creating routes (ids, counts), kept 24 h"

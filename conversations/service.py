@@ -27,6 +27,7 @@ from conversations.engine import (
 )
 from conversations.impact_json import impact_from_json
 from conversations.models import Conversation
+from conversations.outbound_events import announce
 from conversations.outbox.ports import Telemetry
 from conversations.outbox.telemetry import NO_TELEMETRY, Origins
 from infra.db import Database
@@ -39,6 +40,7 @@ from rebooking_core.network import NetworkSnapshot, ScheduleCache
 from rebooking_core.network_store import load_network
 from rebooking_core.offers import create_offer, supersede_offer
 from rebooking_core.ranking import RankingWeights
+from rebooking_core.rights.carriers import Carriers
 
 #: Second legs may leave this long after the search window's end (options.find_itineraries' default).
 MAX_CONNECTION = dt.timedelta(hours=6)
@@ -55,6 +57,8 @@ class EngineConfig:
     commit_every: int = 1
     #: A delay that ends a journey disrupts it from this much late arrival on (connections: whenever one breaks).
     delay_threshold: dt.timedelta = DEFAULT_REBOOK_DELAY_THRESHOLD
+    #: The operating carriers' licences and APPR size, for passengers' compensation claims.
+    carriers: Carriers = field(default_factory=Carriers)
 
 
 class ConversationService:
@@ -195,6 +199,7 @@ class ConversationService:
             decision = decide(await self._snapshot(s, conv, now, run), current, self.config.policy)
             conv.status = decision.status
             decisions.append(decision)
+            announce(s, conv, current, decision, now)
             pending += await self.commands.apply(s, conv, decision, now, run)
         conv.version += 1
         conv.updated_at = self.clock()

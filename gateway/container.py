@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from channels.registry import CHANNELS, Wiring
 from channels.sandbox import Sandbox
@@ -29,6 +30,8 @@ from infra import crypto
 from infra.db import Database
 from infra.doorbell import Doorbell
 from rebooking_core import airports
+from rebooking_core.rights.carriers import Carriers
+from rebooking_core.rights.facts import CarrierSize, Licence
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +106,18 @@ def engine_config(settings: Settings) -> EngineConfig:
         hold_ttl=dt.timedelta(minutes=settings.hold_minutes),
         carrier_is_eu=settings.airline_carrier_is_eu,
         delay_threshold=dt.timedelta(minutes=settings.delay_threshold_minutes),
+        carriers=carriers(settings),
+    )
+
+
+def carriers(settings: Settings) -> Carriers:
+    """The operating carriers' licences and APPR size from REBOOK_RIGHTS__* (the default licence from AIRLINE_CARRIER_IS_EU)."""
+    rights = settings.rights
+    default = rights.licence or ("eu" if settings.airline_carrier_is_eu else "other")
+    return Carriers(
+        licence=Licence(default),
+        size=CarrierSize(rights.carrier_size),
+        by_code=MappingProxyType({code.upper(): Licence(licence) for code, licence in rights.carriers.items()}),
     )
 
 
@@ -156,7 +171,7 @@ def build(
     inbound = InboundRouter(db, service, clock=clock)
 
     async def _assess(disruption_id: int) -> list[list[int]]:
-        return await assess(db, disruption_id, clock=clock, batch_size=settings.batch_size)
+        return await assess(db, disruption_id, clock=clock, batch_size=settings.batch_size, carriers=service.config.carriers)
 
     fanout = FanOut(service, batch_size=settings.batch_size)
 

@@ -374,6 +374,17 @@ class SesSettings(BaseModel):
         return tuple(t.strip() for t in self.topic_arns.split(",") if t.strip())
 
 
+class RightsSettings(BaseModel):
+    """Who licensed the operating carriers: it decides which passenger-rights regime (EU261, UK261, APPR) a claim falls under."""
+
+    #: eu (an EU, EEA or Swiss licence), uk (CAA), ca or other; unset: eu when AIRLINE_CARRIER_IS_EU, else other.
+    licence: Literal["eu", "uk", "ca", "other"] | None = None
+    #: APPR size: large = 2 million passengers or more in each of the two preceding calendar years.
+    carrier_size: Literal["large", "small"] = "large"
+    #: Operating carriers licensed otherwise, by IATA code, as JSON: {"BA": "uk", "AC": "ca"}.
+    carriers: dict[str, Literal["eu", "uk", "ca", "other"]] = Field(default_factory=dict)
+
+
 class FlightStatusSource(BaseModel):
     """One provider pushing to `POST /webhooks/flightstatus/<name>`."""
 
@@ -542,6 +553,7 @@ class Settings(BaseSettings):
     push: PushSettings = Field(default_factory=PushSettings)
     ses: SesSettings = Field(default_factory=SesSettings)
     flightstatus: FlightStatusSettings = Field(default_factory=FlightStatusSettings)
+    rights: RightsSettings = Field(default_factory=RightsSettings)
 
     @field_validator("database_url")
     @classmethod

@@ -224,3 +224,37 @@ def row_dict(obj: Any) -> dict[str, Any]:
 OFFERS = cast(Table, Offer.__table__)
 OFFER_OPTIONS = cast(Table, OfferOption.__table__)
 SEAT_HOLDS = cast(Table, SeatHold.__table__)
+
+
+class Claim(Base):
+    """A passenger's compensation claim for one disruption: owed, not owed (with the reason), paid or disputed.
+
+    One per passenger and disruption (the unique key makes a second event a no-op); the regime,
+    amount and legal basis come from `rebooking_core.rights`. Erasure unlinks the passenger and
+    booking and keeps the amounts (see docs/claims.md).
+    """
+
+    __tablename__ = "claims"
+    __table_args__ = (
+        UniqueConstraint("disruption_id", "passenger_id", name="one_claim_per_passenger"),
+        Index("ix_claims_disruption_status", "disruption_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    disruption_id: Mapped[int] = mapped_column(ForeignKey("disruptions.id"))
+    passenger_id: Mapped[int | None] = mapped_column(ForeignKey("passengers.id"), default=None)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), default=None, index=True)
+    status: Mapped[str] = mapped_column(String(12))
+    regime: Mapped[str] = mapped_column(String(8))
+    amount: Mapped[int] = mapped_column(Integer, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="")
+    reason: Mapped[str] = mapped_column(String(32))
+    basis: Mapped[str] = mapped_column(String(600))
+    #: The operating carrier's licence and APPR size when the claim was made, so a booking can settle it alone.
+    licence: Mapped[str] = mapped_column(String(8))
+    carrier_size: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+CLAIMS = cast(Table, Claim.__table__)

@@ -26,6 +26,7 @@ from conversations.engine import DisruptionUpdated, OffersWithdrawn, Status
 from conversations.impact_json import impact_to_json
 from conversations.models import CONVERSATIONS, Conversation
 from conversations.service import ConversationService
+from rebooking_core import claims
 from rebooking_core.allocation import order_for_allocation
 from rebooking_core.flight_updates import FlightRef, FlightUpdate, UpdateKind
 from rebooking_core.impact import (
@@ -404,6 +405,7 @@ async def reassess(s: AsyncSession, service: ConversationService, disruption: Di
     if rows:
         await s.execute(insert(CONVERSATIONS), rows)
         added += len(rows)
+    await claims.record(s, disruption, impacted, now=now, carriers=service.config.carriers)
     disruption.impacted_passengers = sum(i.passengers for i in impacted)
     if added:
         disruption.status = "offering"

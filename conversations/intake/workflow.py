@@ -24,10 +24,12 @@ from conversations.models import CONVERSATIONS, Conversation
 from conversations.service import ConversationService
 from infra.db import Database
 from infra.idempotency import insert_or_get
+from rebooking_core import claims
 from rebooking_core.allocation import order_for_allocation
 from rebooking_core.flight_updates import FlightRef, FlightUpdate, UpdateKind
 from rebooking_core.impact_rules import DEFAULT_REBOOK_DELAY_THRESHOLD
 from rebooking_core.models import Disruption, DisruptionFlight, Flight
+from rebooking_core.rights.carriers import Carriers
 from rebooking_core.types import DisruptionKind, FlightStatus
 
 
@@ -139,6 +141,7 @@ async def assess(
     clock: Clock,
     batch_size: int = 100,
     delay_threshold: dt.timedelta = DEFAULT_REBOOK_DELAY_THRESHOLD,
+    carriers: Carriers | None = None,
 ) -> list[list[int]]:
     """Create one pending conversation per impacted booking; returns the batches still to offer."""
     async with db.transaction() as s:
@@ -152,6 +155,7 @@ async def assess(
             rows = new_rows(disruption, impacted, now, spilled)
             if rows:
                 await s.execute(insert(CONVERSATIONS), rows)
+            await claims.record(s, disruption, impacted, now=now, carriers=carriers or Carriers())
             disruption.impacted_passengers = sum(i.passengers for i in impacted)
             disruption.status = "offering"
             disruption.assessed_at = now

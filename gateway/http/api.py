@@ -22,7 +22,7 @@ from gateway.http.idempotency import IDEMPOTENT
 from gateway.http.inputs import Line, PathId
 from gateway.http.pagination import Page, PageRequest
 from gateway.http.problems import responses
-from rebooking_core import airports
+from rebooking_core import airports, claims
 from rebooking_core.flight_updates import UpdateKind
 from rebooking_core.models import Disruption, DisruptionFlight, Flight, Inventory, Segment
 from rebooking_core.types import DisruptionKind
@@ -151,6 +151,16 @@ class DisruptionAccepted(BaseModel):
     created: bool
 
 
+class ClaimTotal(BaseModel):
+    """Compensation claims of the disruption under one regime and status, and their sum."""
+
+    regime: str
+    currency: str
+    status: str
+    claims: int
+    amount: int
+
+
 class DisruptionStatus(BaseModel):
     id: int
     kind: str
@@ -166,6 +176,8 @@ class DisruptionStatus(BaseModel):
     opted_out: int
     pending: int
     offered: int
+    #: Compensation claims by regime, currency and status (see GET /v1/claims).
+    claims: list[ClaimTotal] = []
 
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(require_scope(OPS))], tags=["ops"], responses=responses(401, 403))
@@ -251,6 +263,7 @@ async def disruption_status(c: Container, disruption_id: int) -> DisruptionStatu
                 )
             )
         ) or 0
+        claim_totals = await claims.totals(s, disruption_ids=[disruption_id])
 
     def count(*names: str) -> int:
         return int(sum(by_status.get(n, 0) or 0 for n in names))
@@ -270,6 +283,7 @@ async def disruption_status(c: Container, disruption_id: int) -> DisruptionStatu
         opted_out=count("opted_out"),
         pending=count("pending"),
         offered=count("offered"),
+        claims=[ClaimTotal(regime=t.regime, currency=t.currency, status=t.status, claims=t.claims, amount=t.amount) for t in claim_totals],
     )
 
 

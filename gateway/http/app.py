@@ -21,6 +21,7 @@ from gateway.container import Container
 from gateway.http import (
     api,
     broadcasts,
+    claims,
     escalations,
     feeds,
     page,
@@ -110,6 +111,7 @@ def create_app(
     metrics = c.metrics
     app.include_router(api.router)
     app.include_router(escalations.router)
+    app.include_router(claims.router)
     app.include_router(feeds.router)
     app.include_router(privacy.router)
     app.include_router(broadcasts.router)

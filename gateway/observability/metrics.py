@@ -25,6 +25,7 @@ from conversations.models import Conversation, Delivery, OutboxMessage
 from conversations.outbox.telemetry import Origins, since
 from gateway.observability.tracing import Tracing
 from infra.db import Database
+from rebooking_core import claims
 from rebooking_core.models import Disruption
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,15 @@ class Metrics:
         self.self_service = Gauge("rebook_self_service_ratio", "Booked without an agent / impacted (KPI window)", registry=r)
         self.escalation_ratio = Gauge("rebook_escalation_ratio", "Escalated / impacted by tier (KPI window)", ["tier"], registry=r)
         self.acceptance = Gauge("rebook_acceptance_ratio", "Chose an option / notified (KPI window)", registry=r)
+        self.claims = Gauge(
+            "rebook_claims", "Compensation claims of disruptions recorded within the KPI window", ["disruption", "regime", "status"], registry=r
+        )
+        self.claims_amount = Gauge(
+            "rebook_claims_amount",
+            "Sum of those claims' amounts, in the regime's currency",
+            ["disruption", "regime", "currency", "status"],
+            registry=r,
+        )
         self.worker_loop_age = Gauge(
             "rebook_worker_loop_age_seconds", "Seconds since this worker's dispatcher last finished a pass (grows when it is stuck)", registry=r
         )
@@ -197,6 +207,7 @@ class Metrics:
         async with db.reading() as s:
             await self._queues(s)
             await self._kpis(s, now - self.kpi_window)
+            await self._claims(s, now - self.kpi_window)
         if queue is not None:
             try:
                 waiting, unacked = await queue.depth()
@@ -262,6 +273,19 @@ class Metrics:
         impacted, notified = totals["impacted"], totals["notified"]
         self.self_service.set(totals["booked_self_service"] / impacted if impacted else nan)
         self.acceptance.set(totals["accepted"] / notified if notified else nan)
+
+
+    async def _claims(self, s: AsyncSession, cutoff: dt.datetime) -> None:
+        """Totals per disruption and regime (one series per disruption of the window: bounded like the KPIs)."""
+        self.claims.clear()
+        self.claims_amount.clear()
+        counts: dict[tuple[str, str, str], int] = {}
+        for t in await claims.totals(s, since=cutoff):
+            key = (str(t.disruption_id), t.regime, t.status)
+            counts[key] = counts.get(key, 0) + t.claims
+            self.claims_amount.labels(str(t.disruption_id), t.regime, t.currency, t.status).set(t.amount)
+        for (disruption, regime, state), n in counts.items():
+            self.claims.labels(disruption, regime, state).set(n)
 
 
 class JobTelemetry:
