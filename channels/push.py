@@ -16,10 +16,11 @@ from typing import Final
 from channels.push_payload import CAPABILITIES, Notification, fit
 from channels.sandbox import Sandbox, SandboxMessage
 from conversations.ports import Channel, InvalidCredentials, OutboundMessage, SendResult
+from rebooking_core.types import PUSH_SERVICES
 
 CHANNEL: Final = "push"
 #: The device's platform -> the service that reaches it (and the sender, so the lane, of its contact point).
-SERVICES: Final = {"ios": "apns", "android": "fcm"}
+SERVICES: Final = PUSH_SERVICES
 
 
 class PushChannel:

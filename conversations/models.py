@@ -70,6 +70,8 @@ class Conversation(Base):
 #: Written out, not bound: a prepared statement's generic plan can use a partial index only when the
 #: query repeats its predicate in literals.
 OUTBOX_READY = "status IN ('pending', 'sending')"
+#: A push no one has opened yet (APNs and FCM send no receipts; the app's open or action marks it read).
+PUSH_UNSEEN = "channel = 'push' AND status = 'sent'"
 
 
 class Priority(IntEnum):
@@ -127,7 +129,11 @@ class Delivery(Base):
     """One hand-over of an outbox message to one provider, tracked by its receipts."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_provider_id", "provider", "provider_message_id"),)
+    __table_args__ = (
+        Index("ix_deliveries_provider_id", "provider", "provider_message_id"),
+        #: Pushes handed over and not yet opened or acted on: the fallback sweep's only read (migration 0015).
+        Index("ix_deliveries_push_unseen", "created_at", postgresql_where=text(PUSH_UNSEEN), sqlite_where=text(PUSH_UNSEEN)),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"), index=True)

@@ -15,7 +15,10 @@ FEEDS = "feeds"
 #: Working escalations through /v1/escalations (claim, reply, book, refund, voucher, release, close); the
 #: agent is named per request by the `Rebook-Agent` header.
 AGENTS = "agents"
-SCOPES: frozenset[str] = frozenset({OPS, CONSENT_READ, CONSENT_WRITE, DSR_EXPORT, DSR_ERASE, FEEDS, AGENTS})
+#: The airline's app backend: registering passengers' devices (PUT /v1/passengers/{id}/devices/{token}) and
+#: with them push consent, nothing else (consent:write would let it change every channel's consent).
+APP = "app"
+SCOPES: frozenset[str] = frozenset({OPS, CONSENT_READ, CONSENT_WRITE, DSR_EXPORT, DSR_ERASE, FEEDS, AGENTS, APP})
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from infra import crypto
 from infra.orm import Base, UTCDateTime
 from rebooking_core.models import Booking, ContactPoint, Flight, Inventory, Passenger, Segment
 from rebooking_core.records import SEAT_TAKING_STATUSES, BookingRecord, ScheduleRecord
-from rebooking_core.types import Tier
+from rebooking_core.types import PUSH_SERVICES, Tier
 
 R = TypeVar("R", bound=BaseModel)
 FlightKey = tuple[str, str, dt.date]
@@ -513,6 +513,10 @@ async def import_bookings(session: AsyncSession, records: Sequence[BookingRecord
                         "bsuid": c.bsuid,
                         "bsuid_hash": ring.blind_index(c.bsuid) if c.bsuid is not None else None,
                         "preference": order.index(c.channel),
+                        # A push token's platform names its service (APNs, FCM), the lane it is sent on.
+                        "platform": c.platform,
+                        "app_id": c.app_id,
+                        "sender": PUSH_SERVICES.get(c.platform or ""),
                     }
                 )
                 for purpose, granted in (("service", c.consent.service), ("marketing", c.consent.marketing)):

@@ -103,6 +103,9 @@ class ContactPoint(Base):
     #: The parent BSUID and the username, as Meta sent them (personal data like the number).
     parent_bsuid: Mapped[str | None] = mapped_column(EncryptedString(512), default=None)
     username: Mapped[str | None] = mapped_column(EncryptedString(512), default=None)
+    #: A push device's platform (`ios`, `android`: APNs or FCM, named again by `sender`) and the app it runs.
+    platform: Mapped[str | None] = mapped_column(String(8), default=None)
+    app_id: Mapped[str | None] = mapped_column(String(128), default=None)
 
 
 class Segment(Base):

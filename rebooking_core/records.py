@@ -118,11 +118,21 @@ class ContactRecord(_Record):
         description="whatsapp only: Meta's business-scoped user id, e.g. US.13491208655302741918",
     )
     consent: ConsentFlags
+    platform: Literal["ios", "android"] | None = Field(
+        default=None, description="push only, required there: ios is sent through APNs, android through FCM"
+    )
+    app_id: str | None = Field(
+        default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$", description="push only: the app's bundle or application id"
+    )
 
     @model_validator(mode="after")
     def _address_fits_channel(self) -> ContactRecord:
         if self.bsuid is not None and self.channel != "whatsapp":
             raise ValueError("bsuid is for whatsapp contacts only")
+        if (self.platform is not None or self.app_id is not None) and self.channel != "push":
+            raise ValueError("platform and app_id are for push contacts only")
+        if self.channel == "push" and self.platform is None:
+            raise ValueError("platform is required for a push token (ios or android)")
         if self.address is None:
             if self.bsuid is None:
                 raise ValueError("address is required (a whatsapp contact may give a bsuid instead)")

@@ -55,3 +55,7 @@ class ChannelName(StrEnum):
     PUSH = "push"
     EMAIL = "email"
     TELEGRAM = "telegram"
+
+
+#: A push device's platform -> the service that reaches it, which is also its contact point's sender (its lane).
+PUSH_SERVICES: dict[str, str] = {"ios": "apns", "android": "fcm"}

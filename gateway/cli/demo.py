@@ -19,6 +19,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from channels.sandbox import Sandbox, SandboxMessage
+from conversations.app.actions import AppEvents
 from conversations.models import Conversation, Escalation, InboundMessage, OutboxMessage
 from gateway.container import Container, build
 from gateway.http.app import create_app
@@ -27,7 +28,7 @@ from gateway.settings import DEV_OPS_KEY, Settings
 from gateway.worker.process import Worker
 from rebooking_core.generate import generate
 from rebooking_core.importer import import_bookings, import_schedule
-from rebooking_core.models import Disruption, Flight, Inventory, OfferOption, Segment
+from rebooking_core.models import Disruption, Flight, Inventory, OfferOption, Passenger, Segment
 
 PERSONAS = (
     ("tap", 0.42),
@@ -100,10 +101,17 @@ class Passengers:
         if not options:
             return
         pick = options[min(index, len(options) - 1)]
+        if message.channel == "push":
+            await self._tap_push(message, pick)
+            return
         if message.channel == "whatsapp":
             await self._send(message, token=pick)
         else:
             await self._send(message, text=pick)
+
+    async def _tap_push(self, message: SandboxMessage, option: str) -> None:
+        """An app user taps an action on the push: the app posts it with the payload's action token."""
+        await AppEvents(self.container.service, self.container.inbound).act(message.action_token, option, now=self.clock())
 
     async def _answer(self, message: SandboxMessage) -> None:
         if not message.tokens:
@@ -143,6 +151,19 @@ class Passengers:
     async def idle(self) -> None:
         while self.tasks:
             await asyncio.gather(*list(self.tasks))
+
+
+async def _app_users(ops: httpx.AsyncClient, c: Container, rng: random.Random, share: float = 0.15) -> int:
+    """Some passengers use the airline's app: its backend registers their phones, push first (iOS or Android)."""
+    async with c.db.reading() as s:
+        people = list(await s.scalars(select(Passenger.id).where(Passenger.is_contact.is_(True)).order_by(Passenger.id)))
+    chosen = [p for p in people if rng.random() < share]
+    for pid in chosen:
+        platform = rng.choice(("ios", "android"))
+        token = rng.randbytes(32).hex() if platform == "ios" else "demo-" + rng.randbytes(48).hex()
+        body = {"platform": platform, "app_id": "com.rebookair.app", "preferred": True}
+        (await ops.put(f"/v1/passengers/{pid}/devices/{token}", json=body)).raise_for_status()
+    return len(chosen)
 
 
 async def _settle(c: Container, people: Passengers) -> None:
@@ -294,6 +315,7 @@ async def run_demo(options: DemoOptions) -> dict[str, Any]:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://demo", headers={"Authorization": f"Bearer {DEV_OPS_KEY}"}
         ) as ops:
+            await _app_users(ops, c, rng)
             for n, group in enumerate(g for g in groups if g):
                 for k, (flight, _) in enumerate(group):
                     delayed = n == 1 and k == 0

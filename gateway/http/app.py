@@ -20,6 +20,7 @@ from conversations.optin.chats import ChatOptIn
 from gateway.container import Container
 from gateway.http import (
     api,
+    app_routes,
     broadcasts,
     claims,
     escalations,
@@ -114,6 +115,7 @@ def create_app(
     app.include_router(claims.router)
     app.include_router(feeds.router)
     app.include_router(privacy.router)
+    app.include_router(app_routes.router)
     app.include_router(broadcasts.router)
     app.include_router(page.router(c))
     app.include_router(unsubscribe.router(c))

@@ -21,6 +21,7 @@ from prometheus_client import (
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.app.fallback import NOT_ACTED_ON
 from conversations.models import Conversation, Delivery, OutboxMessage
 from conversations.outbox.telemetry import Origins, since
 from gateway.observability.tracing import Tracing
@@ -87,6 +88,9 @@ class Metrics:
         self.jobs_unacked = Gauge("rebook_jobs_unacknowledged", "Jobs read by a worker and not acknowledged yet", registry=r)
         self.conversations = Gauge("rebook_conversations", "Conversations by state", ["state"], registry=r)
         self.deliveries = Gauge("rebook_deliveries", "Deliveries by channel and status", ["channel", "status"], registry=r)
+        self.open_ratio = Gauge(
+            "rebook_open_ratio", "Messages read (a read receipt; for push the app's open or tap) / handed over, by channel", ["channel"], registry=r
+        )
         self.job_seconds = Histogram(
             "rebook_job_duration_seconds", "Job run time, by task and outcome", ["task", "outcome"], buckets=JOB_BUCKETS, registry=r
         )
@@ -232,10 +236,24 @@ class Metrics:
         for state, n in (await s.execute(select(Conversation.status, func.count()).group_by(Conversation.status))).all():
             self.conversations.labels(state).set(n)
         self.deliveries.clear()
-        for channel, st, n in (
-            await s.execute(select(Delivery.channel, Delivery.status, func.count()).group_by(Delivery.channel, Delivery.status))
+        self.open_ratio.clear()
+        handed: dict[str, int] = {}
+        read: dict[str, int] = {}
+        for channel, st, code, n in (
+            await s.execute(
+                select(Delivery.channel, Delivery.status, Delivery.error_code, func.count()).group_by(
+                    Delivery.channel, Delivery.status, Delivery.error_code
+                )
+            )
         ).all():
-            self.deliveries.labels(channel, st).set(n)
+            self.deliveries.labels(channel, st).inc(n)
+            # A push that fell back unopened was handed over too: it counts against the open rate.
+            if st in ("sent", "delivered", "read") or code == NOT_ACTED_ON:
+                handed[channel] = handed.get(channel, 0) + n
+            if st == "read":
+                read[channel] = read.get(channel, 0) + n
+        for channel, n in handed.items():
+            self.open_ratio.labels(channel).set(read.get(channel, 0) / n)
 
     async def _kpis(self, s: AsyncSession, cutoff: dt.datetime) -> None:
         pax = Conversation.passengers

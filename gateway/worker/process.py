@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from taskiq import InMemoryBroker
 from taskiq.api import run_receiver_task
 
+from conversations.app.fallback import fall_back_unseen
 from conversations.engine import Status
 from conversations.models import Conversation
 from conversations.timers import fire_due_timers
@@ -168,6 +169,16 @@ class Worker:
     async def timers(self) -> int:
         return await fire_due_timers(self.c.db, self.c.service, clock=self.c.clock)
 
+    async def unseen_pushes(self) -> int:
+        """Pushes nobody opened within PUSH__FALLBACK_AFTER_S go to the passenger's next channel."""
+        if "push" not in self.c.channels:
+            return 0
+        after = dt.timedelta(seconds=self.c.settings.push.fallback_after_s)
+        moved = await fall_back_unseen(self.c.db, clock=self.c.clock, after=after)
+        if moved:
+            self.c.wake()
+        return moved
+
     async def expire_holds(self) -> int:
         async with self.c.db.transaction() as s:
             return await expire_offers(s, now=self.c.clock())
@@ -228,6 +239,7 @@ class Worker:
         loops = [
             self.dispatch_forever(),
             self.every(1.0, self.timers),
+            self.every(5.0, self.unseen_pushes),
             self.every(_FANOUT_POLL_S, self.announce_fanout),
             self.every(_TIDY_EVERY_S, self.tidy),
             self.every(30.0, self.expire_holds),
