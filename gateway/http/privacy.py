@@ -64,6 +64,42 @@ class ConsentWritten(BaseModel):
     changed: bool
 
 
+class ExportBundle(BaseModel):
+    """Everything held about a passenger: `tables` maps each personal table to its rows (see the export schema)."""
+
+    format: str
+    version: int
+    passenger_id: int
+    generated_at: str = Field(description="ISO 8601 date-time")
+    tables: dict[str, list[dict[str, Any]]]
+
+
+class TableErased(BaseModel):
+    table: str
+    action: str
+    rows: int
+    columns: list[str]
+
+
+class Redacted(BaseModel):
+    """Rows whose copy in another store (Slack) the desk redacts after the erasure commits."""
+
+    store: str
+    table: str
+    rows: int
+
+
+class ErasureReceipt(BaseModel):
+    """What erasure changed where; `stores` counts entries removed outside the database (Redis)."""
+
+    passenger_id: int
+    erased_at: str = Field(description="ISO 8601 date-time")
+    already_erased: bool
+    tables: list[TableErased]
+    stores: dict[str, int]
+    redactions: list[Redacted]
+
+
 def _actor(key: ApiKey) -> str:
     return f"ops_api:{key.key_id}"
 
@@ -142,7 +178,7 @@ async def put_consent(
     return ConsentWritten(passenger_id=passenger_id, channel=channel, purpose=purpose, state=body.state, changed=changed)
 
 
-@router.get("/passengers/{passenger_id}/export")
+@router.get("/passengers/{passenger_id}/export", response_model=ExportBundle)
 async def export_passenger(
     passenger_id: PathId, c: Wired, key: Annotated[ApiKey, Depends(require_scope(DSR_EXPORT))], reason: Reason = None
 ) -> dict[str, Any]:
@@ -154,12 +190,12 @@ async def export_passenger(
     return bundle
 
 
-@router.get("/privacy/export-schema")
+@router.get("/privacy/export-schema", response_model=dict[str, Any], response_description="the JSON Schema of the export bundle")
 async def export_schema(key: Annotated[ApiKey, Depends(require_scope(DSR_EXPORT))]) -> dict[str, Any]:
     return privacy.export_schema(Base.metadata)
 
 
-@router.delete("/passengers/{passenger_id}")
+@router.delete("/passengers/{passenger_id}", response_model=ErasureReceipt)
 async def erase_passenger(
     passenger_id: PathId, c: Wired, key: Annotated[ApiKey, Depends(require_scope(DSR_ERASE))], reason: Reason = None
 ) -> dict[str, Any]:

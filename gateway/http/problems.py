@@ -93,14 +93,28 @@ def install(app: FastAPI) -> None:
 
 #: What any route may answer besides its own success: the body limits and deadlines of
 #: `gateway.http.limits`, bad or missing credentials, and refused input.
-COMMON_ERRORS = {400: "malformed request", 408: "request body not received in time", 413: "request body too large", 422: "invalid input"}
-AUTH_ERRORS = {401: "missing or unknown API key", 403: "API key lacks the route's scope"}
+COMMON_ERRORS = {
+    400: "malformed request",
+    408: "request body not received in time",
+    413: "request body too large",
+    422: "invalid input",
+    500: "internal error (the connection closes)",
+}
+#: A route that takes a key is rate limited per key and per address (`gateway.http.ratelimit`).
+AUTH_ERRORS = {401: "missing or unknown API key", 403: "API key lacks the route's scope", 429: "too many requests; see Retry-After"}
 
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` for these error codes (and the common ones), each a Problem."""
-    described = {**COMMON_ERRORS, **AUTH_ERRORS, 404: "no such resource", 409: "conflicts with the current state", 503: "not configured"}
-    wanted = sorted(set(codes) | set(COMMON_ERRORS))
+    described = {
+        **COMMON_ERRORS,
+        **AUTH_ERRORS,
+        404: "no such resource",
+        409: "conflicts with the current state, or the Idempotency-Key's first request still runs",
+        503: "not configured",
+    }
+    limited = {429} if 401 in codes else set()
+    wanted = sorted(set(codes) | set(COMMON_ERRORS) | limited)
     return {code: {"model": Problem, "description": described.get(code, HTTPStatus(code).phrase)} for code in wanted}
 
 

@@ -19,7 +19,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from gateway.container import Container
-from gateway.http import slack
+from gateway.http import problems, slack
 from gateway.observability.metrics import CONTENT_TYPE_LATEST
 from gateway.observability.metrics_server import scrape
 
@@ -56,6 +56,7 @@ def admin_router(c: Container, public: FastAPI) -> APIRouter:
 def create_admin_app(c: Container, public: FastAPI) -> FastAPI:
     """The admin listener's app: the container is started and closed by the public app's lifespan."""
     app = FastAPI(title=f"{public.title} admin", docs_url=None, redoc_url=None, openapi_url=None)
+    problems.install(app)
     app.include_router(admin_router(c, public))
 
     @app.get("/healthz", include_in_schema=False)
