@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import audit
 from consent.models import ConsentEvent, ConsentState
+from infra import event_log
+from infra.event_log import EventType
 
 GRANTED = "granted"
 WITHDRAWN = "withdrawn"
@@ -95,5 +97,13 @@ async def record(
         reason=reason,
         details={"channel": channel, "purpose": purpose, "source": source, "legal_basis": legal_basis},
         at=at,
+    )
+    event_log.record(
+        session,
+        EventType.CONSENT_CHANGED,
+        at=at,
+        key=f"passenger:{passenger_id}",
+        passenger_id=passenger_id,
+        data={"passenger_id": passenger_id, "channel": channel, "purpose": purpose, "state": state, "source": source},
     )
     return True

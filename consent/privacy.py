@@ -35,7 +35,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.type_api import TypeEngine
 
 from consent import audit
-from infra import crypto
+from infra import crypto, event_log
+from infra.event_log import EventType
 from infra.orm import EncryptedString
 
 FORMAT = "rebook.passenger-export"
@@ -246,6 +247,13 @@ POLICY: Mapping[str, TablePolicy] = {
     "disruptions": TablePolicy(False, why="operational events"),
     "disruption_flights": TablePolicy(False, why="operational events"),
     "disruption_updates": TablePolicy(False, why="flight updates from ops feeds (source, message id, flight, kind): no PII"),
+    "outbound_events": TablePolicy(
+        True,
+        Link("passenger_id", "passengers"),
+        why="events sent to the airline's systems (docs/webhooks.md): ids and codes only, kept for replay",
+    ),
+    "webhook_subscriptions": TablePolicy(False, why="the airline's endpoints; the signing secret is encrypted, not PII"),
+    "webhook_deliveries": TablePolicy(False, why="delivery attempts of events to endpoints: ids, status codes, times"),
 }
 
 
@@ -271,7 +279,8 @@ def check_policy(metadata: MetaData) -> None:
         if not named <= known:
             raise UnknownTable(f"privacy policy for {name} names unknown columns {sorted(named - known)}")
         secret = {c.name for c in table.columns if isinstance(c.type, EncryptedString)}
-        if secret and (policy.erase is Erase.KEEP or (policy.erase is Erase.NULL and not secret <= policy.cleared)):
+        # An encrypted column of a table that holds nobody's data is a secret (a signing key), not PII.
+        if secret and policy.personal and (policy.erase is Erase.KEEP or (policy.erase is Erase.NULL and not secret <= policy.cleared)):
             raise UnknownTable(f"erasure of {name} would leave encrypted PII columns {sorted(secret - policy.cleared)}")
 
 
@@ -605,6 +614,16 @@ async def erase(
     passengers = metadata.tables["passengers"]
     if not already:
         await session.execute(update(passengers).where(passengers.c.id == passenger_id).values(erased_at=at))
+        booking_id = held.rows["passengers"][0].get("booking_id")
+        event_log.record(
+            session,
+            EventType.PASSENGER_ERASED,
+            at=at,
+            key=f"passenger:{passenger_id}",
+            passenger_id=passenger_id,
+            booking_id=booking_id,
+            data={"passenger_id": passenger_id, "booking_id": booking_id},
+        )
     erased_at = held.rows["passengers"][0].get("erased_at") or at
     receipt = Receipt(passenger_id, erased_at, already, tuple(done), redactions=redactions)
     audit.append(

@@ -129,6 +129,12 @@ async def purge(
     await p.remove("processed_events", t["processed_events"].c.received_at < now - policy.events)
     if "idempotent_answers" in t:
         await p.remove("idempotent_answers", t["idempotent_answers"].c.created_at < now - ANSWERS_KEPT)
+    if "outbound_events" in t:
+        # Outbound events can be replayed for as long as they are kept; their deliveries go with them.
+        old = t["outbound_events"].c.occurred_at < now - policy.events
+        if "webhook_deliveries" in t:
+            await p.remove("webhook_deliveries", t["webhook_deliveries"].c.event_id.in_(select(t["outbound_events"].c.id).where(old)))
+        await p.remove("outbound_events", old)
     await _purge_audit(session, metadata, report, cutoff=now - policy.audit, now=now, actor=actor)
     return report
 

@@ -12,13 +12,15 @@ DSR_EXPORT = "dsr:export"
 DSR_ERASE = "dsr:erase"
 #: Posting IATA MVT/ASM messages to /v1/feeds/* (an ops system's key that may do nothing else).
 FEEDS = "feeds"
+#: Managing outbound webhook subscriptions under /v1/webhooks (the airline's integration key).
+WEBHOOKS = "webhooks"
 #: Working escalations through /v1/escalations (claim, reply, book, refund, voucher, release, close); the
 #: agent is named per request by the `Rebook-Agent` header.
 AGENTS = "agents"
 #: The airline's app backend: registering passengers' devices (PUT /v1/passengers/{id}/devices/{token}) and
 #: with them push consent, nothing else (consent:write would let it change every channel's consent).
 APP = "app"
-SCOPES: frozenset[str] = frozenset({OPS, CONSENT_READ, CONSENT_WRITE, DSR_EXPORT, DSR_ERASE, FEEDS, AGENTS, APP})
+SCOPES: frozenset[str] = frozenset({OPS, CONSENT_READ, CONSENT_WRITE, DSR_EXPORT, DSR_ERASE, FEEDS, AGENTS, WEBHOOKS, APP})
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from conversations.service import ConversationService, EngineConfig
 from gateway.desk import DeskParts, build_desk
 from gateway.observability.metrics import JobTelemetry, Metrics
 from gateway.observability.tracing import Tracing
+from gateway.outbound.delivery import Deliverer, DeliveryConfig
+from gateway.outbound.retries import RetryPolicy
 from gateway.pacing import build_pacer, close_pacer
 from gateway.settings import Settings
 from gateway.worker.jobs import Jobs, make_broker
@@ -72,6 +74,8 @@ class Container:
     listeners: list[Callable[[], None]] = field(default_factory=list)
     desk: DeskParts | None = None
     doorbell: Doorbell | None = None
+    #: Signed outbound events to the airline's webhook subscriptions (routed and sent by the worker).
+    outbound: Deliverer | None = None
 
     def wake(self) -> None:
         for listener in self.listeners:
@@ -90,6 +94,8 @@ class Container:
             await self.desk.aclose()
         if self.doorbell is not None:
             await self.doorbell.aclose()
+        if self.outbound is not None:
+            await self.outbound.aclose()
         await self.db.dispose()
         self.tracing.shutdown()
 
@@ -191,11 +197,30 @@ def build(
         tracing=tracing,
     )
     container.desk = build_desk(settings, db=db, service=service, clock=clock, wake=container.wake)
+    container.outbound = Deliverer(
+        db, config=delivery_config(settings), clock=clock, on_outcome=lambda outcome: metrics.event_deliveries.labels(outcome).inc()
+    )
     if settings.redis_url:
         container.doorbell = Doorbell.from_url(settings.redis_url)
         container.listeners.append(container.doorbell.ring)
     holder.append(container)
     return container
+
+
+def delivery_config(settings: Settings) -> DeliveryConfig:
+    """Outbound webhook delivery as `REBOOK_WEBHOOKS__*` sets it."""
+    hooks = settings.webhooks
+    return DeliveryConfig(
+        policy=RetryPolicy(
+            schedule=hooks.schedule,
+            jitter=hooks.jitter,
+            failures=hooks.circuit_failures,
+            period=dt.timedelta(seconds=hooks.circuit_period_s),
+        ),
+        timeout_s=hooks.timeout_s,
+        connect_timeout_s=hooks.connect_timeout_s,
+        concurrency=hooks.concurrency,
+    )
 
 
 def _shows_page_links(settings: Settings, chans: Mapping[str, Channel]) -> bool:

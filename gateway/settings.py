@@ -374,6 +374,41 @@ class SesSettings(BaseModel):
         return tuple(t.strip() for t in self.topic_arns.split(",") if t.strip())
 
 
+class WebhooksSettings(BaseModel):
+    """Outbound webhooks to the airline's systems (docs/webhooks.md): retries, circuit, timeouts."""
+
+    #: Seconds to wait after each failed attempt, comma-separated (8 attempts over about 27.6 hours).
+    retry_schedule: str = "5,300,1800,7200,18000,36000,36000"
+    #: Each wait is lengthened by up to this share, at random, so retries of many deliveries spread.
+    jitter: float = Field(default=0.1, ge=0, le=1)
+    #: Failed attempts in a row, spanning at least `circuit_period_s`, that disable an endpoint.
+    circuit_failures: int = Field(default=10, ge=1)
+    circuit_period_s: float = Field(default=86400, ge=0)
+    timeout_s: float = Field(default=15, gt=0)
+    connect_timeout_s: float = Field(default=5, gt=0)
+    #: Deliveries one worker has in flight.
+    concurrency: int = Field(default=16, ge=1)
+    #: How often a worker routes new events and sends what is due.
+    poll_s: float = Field(default=1.0, gt=0)
+    #: Plain http endpoints on 127.0.0.1, ::1 or localhost (always allowed in the sandbox); anything else needs https.
+    allow_http_loopback: bool = False
+
+    @field_validator("retry_schedule")
+    @classmethod
+    def _delays(cls, value: str) -> str:
+        try:
+            delays = [float(part) for part in value.split(",") if part.strip()]
+        except ValueError:
+            raise ValueError("seconds after each failed attempt, comma-separated (e.g. 5,300,1800)") from None
+        if not delays or any(d < 0 for d in delays):
+            raise ValueError("at least one wait, none negative")
+        return value
+
+    @property
+    def schedule(self) -> tuple[float, ...]:
+        return tuple(float(part) for part in self.retry_schedule.split(",") if part.strip())
+
+
 class RightsSettings(BaseModel):
     """Who licensed the operating carriers: it decides which passenger-rights regime (EU261, UK261, APPR) a claim falls under."""
 
@@ -463,6 +498,7 @@ class PacingSettings(BaseModel):
     sms: ChannelPacing = Field(default_factory=lambda: ChannelPacing(**_PACING_DEFAULTS["sms"]))
     slack: ChannelPacing = Field(default_factory=lambda: ChannelPacing(**_PACING_DEFAULTS["slack"]))
     telegram: ChannelPacing = Field(default_factory=lambda: ChannelPacing(**_PACING_DEFAULTS["telegram"]))
+    webhooks: WebhooksSettings = Field(default_factory=WebhooksSettings)
     fcm: ChannelPacing = Field(default_factory=ChannelPacing)
     apns: ChannelPacing = Field(default_factory=ChannelPacing)
 

@@ -35,6 +35,7 @@ from conversations.engine import (
 from conversations.impact_json import impact_from_json
 from conversations.intake.ports import Step
 from conversations.models import CONVERSATIONS, ESCALATIONS, OUTBOX, Conversation
+from conversations.outbound_events import announce
 from conversations.service import MAX_CONNECTION, ConversationService, pending_demand
 from infra.transient import retryable
 from rebooking_core.models import Disruption
@@ -190,6 +191,7 @@ class FanOut:
             conv.offer_id = offer.offer_id
             conv.first_offer_at = conv.first_offer_at or at
         service.commands.apply_bulk(s, conv, decision, at, batch)
+        announce(s, conv, event, decision, at)
         conv.version += 1
         conv.updated_at = at
 

@@ -22,7 +22,9 @@ from sqlalchemy import update as sa_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import locales
+from conversations.clock import utcnow
 from conversations.engine import DisruptionUpdated, OffersWithdrawn, Status
+from conversations.intake import disruption_events
 from conversations.impact_json import impact_to_json
 from conversations.models import CONVERSATIONS, Conversation
 from conversations.service import ConversationService
@@ -247,6 +249,9 @@ async def apply_in(s: AsyncSession, service: ConversationService, update: Flight
         await s.flush()
         s.add(DisruptionFlight(disruption_id=disruption.id, flight_id=flight.id, capacity=_capacity(update)))
         row.disruption_id = disruption.id
+        disruption_events.created(
+            s, disruption.id, kind=disruption.kind, reason=disruption.reason, new_departure=disruption.new_dep_utc, flights=[flight], now=now
+        )
         return Applied(Outcome.APPLIED, disruption.id, created=True)
     row.disruption_id = disruption.id
     disruption.kind = _disruption_kind(flight).value
@@ -257,6 +262,7 @@ async def apply_in(s: AsyncSession, service: ConversationService, update: Flight
         link = await s.get(DisruptionFlight, (disruption.id, flight.id))
         if link is not None:
             link.capacity = _capacity(update)
+    disruption_events.updated(s, disruption, flight, update.kind.value, now)
     if disruption.status == "received":
         return Applied(Outcome.APPLIED, disruption.id)  # not assessed yet: the assess job reads the new state
     return await reassess(s, service, disruption)
@@ -509,19 +515,22 @@ async def overflow(
     return chosen
 
 
-async def settle_finished(s: AsyncSession) -> None:
-    """Every offering disruption whose conversations are all over moves to `settled` (one statement, for ops reads)."""
+async def settle_finished(s: AsyncSession, now: dt.datetime | None = None) -> None:
+    """Every offering disruption whose conversations are all over moves to `settled` (one statement, for ops reads
+    and the worker's sweep), each with its `disruption.settled` event."""
     live = (
         select(Conversation.id)
         .where(Conversation.disruption_id == Disruption.id, Conversation.status.not_in(TERMINAL))
         .exists()
     )
-    await s.execute(
+    done = await s.scalars(
         sa_update(Disruption)
         .where(Disruption.status == "offering", ~live)
         .values(status="settled")
+        .returning(Disruption.id)
         .execution_options(synchronize_session=False)
     )
+    disruption_events.settled(s, done.all(), now or utcnow())
 
 
 async def settle(s: AsyncSession, disruption: Disruption) -> bool:
@@ -533,5 +542,7 @@ async def settle(s: AsyncSession, disruption: Disruption) -> bool:
         .select_from(Conversation)
         .where(Conversation.disruption_id == disruption.id, Conversation.status.not_in(TERMINAL))
     )
+    if not live and disruption.status != "settled":
+        disruption_events.settled(s, [disruption.id], utcnow())
     disruption.status = "offering" if live else "settled"
     return not live

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.clock import Clock
 from conversations.engine import Status
+from conversations.intake import disruption_events
 from conversations.intake.ports import DisruptionRequest, FlightKey, Recorded, UnknownFlight
 from conversations.intake.story import (
     InvalidUpdate,
@@ -94,6 +95,15 @@ async def _record_new(s: AsyncSession, request: DisruptionRequest, now: dt.datet
                 shift = request.new_departure - flight.dep_utc
                 flight.est_dep_utc = request.new_departure
                 flight.est_arr_utc = flight.arr_utc + shift
+    disruption_events.created(
+        s,
+        disruption_id,
+        kind=request.kind.value,
+        reason=request.reason,
+        new_departure=request.new_departure,
+        flights=flights,
+        now=now,
+    )
     return Recorded(disruption_id, True)
 
 

@@ -29,9 +29,11 @@ from conversations.engine import (
     Status,
 )
 from conversations.models import Conversation
+from conversations.outbound_events import emit
 from conversations.page.links import RENEW_EVERY, conversation_id_of, conversation_of
 from conversations.page.models import PageLink
 from conversations.service import ConversationService
+from infra.event_log import EventType
 from rebooking_core.models import ContactPoint, Offer, OfferOption
 
 #: The channel name events from the page carry, and the consent ledger's source for what it sets.
@@ -109,6 +111,7 @@ async def ask_for_person(service: ConversationService, link: PageLink, *, refund
                 details={"conversation_id": conv.id, "booking_id": conv.booking_id},
                 at=now,
             )
+            emit(s, conv, EventType.REFUND_REQUESTED, now, source=PAGE)
     service.wake()
     return Outcome.REFUND if refund else Outcome.AGENT
 

@@ -32,6 +32,7 @@ from gateway.http import (
     unsubscribe,
 )
 from gateway.http.idempotency import KeepAnswers, Replay, replay
+from gateway.http import webhook_subscriptions
 from gateway.http.limits import BODY_TIMEOUT_S, BoundedBodies
 from gateway.http.ratelimit import RateLimit, RateLimiter
 from gateway.observability.admin import AdminServer, admin_router, create_admin_app
@@ -114,6 +115,7 @@ def create_app(
     app.include_router(escalations.router)
     app.include_router(claims.router)
     app.include_router(feeds.router)
+    app.include_router(webhook_subscriptions.router)
     app.include_router(privacy.router)
     app.include_router(app_routes.router)
     app.include_router(broadcasts.router)

@@ -9,6 +9,8 @@ from sqlalchemy.engine import Connection
 
 import consent.models  # noqa: F401  (register tables)
 import conversations.models  # noqa: F401
+import gateway.outbound.models  # noqa: F401
+import infra.event_log  # noqa: F401
 import rebooking_core.models  # noqa: F401
 from infra.db import make_engine
 from infra.orm import Base

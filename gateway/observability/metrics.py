@@ -115,6 +115,9 @@ class Metrics:
             "rebook_time_to_booking_seconds", "Disruption recorded to the passenger's confirmed booking", buckets=BOOKING_BUCKETS, registry=r
         )
         self.bookings = Counter("rebook_bookings_total", "Booking attempts, by outcome", ["outcome"], registry=r)
+        self.event_deliveries = Counter(
+            "rebook_event_deliveries_total", "Outbound webhook attempts: delivered, retry, dead", ["outcome"], registry=r
+        )
         self.escalations = Counter("rebook_escalations_opened_total", "Conversations handed to a human (this process)", ["tier", "reason"], registry=r)
         self.unknown_senders = Counter(
             "rebook_inbound_unknown_senders_total", "Inbound messages from no known passenger, by identifier (phone, bsuid)", ["channel", "provider", "by"], registry=r

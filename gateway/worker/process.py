@@ -16,6 +16,7 @@ from taskiq.api import run_receiver_task
 
 from conversations.app.fallback import fall_back_unseen
 from conversations.engine import Status
+from conversations.intake.story import settle_finished
 from conversations.models import Conversation
 from conversations.timers import fire_due_timers
 from gateway.container import Container
@@ -224,6 +225,15 @@ class Worker:
             await self.c.jobs.disruption_recorded(disruption_id)
         return len(stalled_disruptions) + len(stalled)
 
+    async def deliver_events(self) -> int:
+        """Route new outbound events to their subscriptions and send what is due (docs/webhooks.md)."""
+        return await self.c.outbound.run_once() if self.c.outbound is not None else 0
+
+    async def settle_disruptions(self) -> None:
+        """Disruptions whose conversations are all over become `settled` (with their event) without waiting for an ops read."""
+        async with self.c.db.transaction() as s:
+            await settle_finished(s, self.c.clock())
+
     async def desk_pump(self) -> int:
         """Route escalations, post due Slack cards and relays, refresh debounced queue cards."""
         if self.c.desk is None or self.c.desk.agents is None:
@@ -246,6 +256,8 @@ class Worker:
             self.every(1.0, self.seal_audit),
             self.every(min(15.0, self.c.settings.recover_stall_s), self.recover),
             self.every(1.0, self.desk_pump),
+            self.every(self.c.settings.webhooks.poll_s, self.deliver_events),
+            self.every(5.0, self.settle_disruptions),
             self.every(0.5, self.broadcast),
             self.every(self.c.settings.retention.purge_every_minutes * 60, self.purge),
         ]
