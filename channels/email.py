@@ -147,6 +147,13 @@ def render_text(message: OutboundMessage) -> str:
     return "\n".join(lines)
 
 
+def shown_text(mail: EmailMessage) -> str:
+    """What the conversation log keeps of a mail: its subject and its plain-text part, as composed."""
+    plain = mail.get_body(preferencelist=("plain",))
+    body = plain.get_content() if isinstance(plain, EmailMessage) else ""
+    return f"{mail['Subject']}\n\n{body}".rstrip("\n")
+
+
 def render_html(message: OutboundMessage, unsubscribe: str | None) -> str:
     """The HTML part: the same content, semantic and readable without images or styles, RTL where needed."""
     loc = message.locale
@@ -275,7 +282,7 @@ class EmailChannel:
                 raise map_error(exc) from exc
         queued = _QUEUED_AS.match(reply.strip())
         message_id = queued.group(1) if queued else str(mail["Message-ID"]).strip("<>")
-        return SendResult(provider=PROVIDER, provider_message_id=message_id)
+        return SendResult(provider=PROVIDER, provider_message_id=message_id, text=shown_text(mail))
 
     async def aclose(self) -> None:
         """Nothing stays open between sends."""

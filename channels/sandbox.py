@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from channels.email import EmailChannel, render_text
 from channels.sms import SmsChannel, render_sms
 from channels.whatsapp import WhatsAppChannel, render_whatsapp
+from channels.whatsapp.render import shown_text
 from conversations.ports import (
     Capabilities,
     ChannelError,
@@ -22,6 +23,8 @@ from conversations.ports import (
 )
 
 PROVIDER = "sandbox"
+#: Messages a sandbox keeps in memory unless told otherwise (REBOOK_SANDBOX_BUFFER); the oldest go first.
+DEFAULT_BUFFER = 10_000
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,13 @@ class SandboxMessage:
 
 @dataclass
 class Sandbox:
-    """Shared by the sandbox channels: every message they accept, and scripted failures."""
+    """Shared by the sandbox channels: the last `limit` messages they accepted, and scripted failures.
 
+    A long-running sandbox (`rebook serve`) would otherwise grow without end; what was sent stays
+    readable in the conversation log (`rebook sandbox outbox`), which the database keeps.
+    """
+
+    limit: int = DEFAULT_BUFFER
     messages: list[SandboxMessage] = field(default_factory=list)
     listeners: list[Callable[[SandboxMessage], None]] = field(default_factory=list)
     failures: dict[tuple[str, str], list[ChannelError]] = field(default_factory=dict)
@@ -52,6 +60,10 @@ class Sandbox:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     #: Each process has its own sandbox; ids must not collide across them, as a provider's never do.
     _prefix: str = field(default_factory=lambda: secrets.token_hex(3).upper())
+
+    def __post_init__(self) -> None:
+        if self.limit < 1:
+            raise ValueError("a sandbox keeps at least one message")
 
     def fail_next(self, channel: str, to: str, *errors: ChannelError) -> None:
         self.failures.setdefault((channel, to), []).extend(errors)
@@ -67,6 +79,10 @@ class Sandbox:
             return known
         self._by_key[key] = message
         self.messages.append(message)
+        if len(self.messages) > self.limit:  # the oldest drops out, and with it its idempotency key
+            oldest = self.messages.pop(0)
+            if self._by_key.get((oldest.channel, oldest.idempotency_key)) is oldest:
+                del self._by_key[(oldest.channel, oldest.idempotency_key)]
         for listener in self.listeners:
             listener(message)
         return message
@@ -116,14 +132,17 @@ class SandboxChannel:
         now = dt.datetime.now(dt.UTC)
         if self.name == "sms":
             kind, text = "text", render_sms(message, self.max_segments)
+            shown = text
             tokens = tuple(str(c.number) for c in message.choices)
         elif self.name == "email":  # the plain-text part: options are links to the page's confirm step
             kind, text = "email", render_text(message)
+            shown = text
             tokens = tuple(c.token for c in message.choices)
         else:
             payload = render_whatsapp(message, now)
             kind = payload.kind
             text = payload.text
+            shown = shown_text(payload)
             if payload.template is not None:
                 tokens = (payload.template.quick_reply_payload or "",)
             else:
@@ -141,7 +160,7 @@ class SandboxChannel:
                 sender=message.sender,
             )
         )
-        return SendResult(provider=PROVIDER, provider_message_id=recorded.provider_message_id)
+        return SendResult(provider=PROVIDER, provider_message_id=recorded.provider_message_id, text=shown)
 
     async def aclose(self) -> None:
         return None

@@ -463,7 +463,7 @@ class SmsChannel:
         if not created.sid:
             raise ProviderUnavailable("twilio accepted the message without a sid")
         return SendResult(
-            provider=PROVIDER, provider_message_id=created.sid, segments=count_segments(text)
+            provider=PROVIDER, provider_message_id=created.sid, segments=count_segments(text), text=text
         )
 
     async def aclose(self) -> None:

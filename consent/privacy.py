@@ -182,12 +182,17 @@ POLICY: Mapping[str, TablePolicy] = {
         True,
         Link("conversation_id", "conversations"),
         Erase.NULL,
-        {"provider_message_id": None},
+        {"provider_message_id": None, "text": None},
         also=(Link("outbox_id", "outbox"),),
-        why="provider message ids (a WhatsApp id embeds the phone number) go; counts stay",
+        why="each hand-over with the text its channel showed (the conversation log); the text and provider message ids"
+        " (a WhatsApp id embeds the phone number) go, counts stay",
     ),
     "inbound_messages": TablePolicy(
-        True, Link("conversation_id", "conversations"), Erase.NULL, {"text": None}, why="what the passenger wrote"
+        True,
+        Link("conversation_id", "conversations"),
+        Erase.NULL,
+        {"text": None, "provider_message_id": None},
+        why="what the passenger wrote or tapped (the conversation log); the text and the provider's message id go",
     ),
     "escalations": TablePolicy(
         True,

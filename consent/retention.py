@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, MetaData, Select, delete, func, select
+from sqlalchemy import ColumnElement, MetaData, Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import audit
@@ -56,6 +56,15 @@ class _Purger:
         if n and not self.report.dry_run:
             await self.s.execute(delete(t).where(where))
         self.report.add(table, n)
+
+    async def clear(self, table: str, column: str, where: ColumnElement[bool]) -> None:
+        """Blank one column of the rows that stay (reported as `table.column`)."""
+        t = self.t[table]
+        where = where & t.c[column].is_not(None)
+        n = int(await self.s.scalar(select(func.count()).select_from(t).where(where)) or 0)
+        if n and not self.report.dry_run:
+            await self.s.execute(update(t).where(where).values({column: None}))
+        self.report.add(f"{table}.{column}", n)
 
     async def conversations(self, ids: Select[Any]) -> None:
         """A conversation and everything hanging off it."""
@@ -126,6 +135,11 @@ async def purge(
     # Messages from senders with no open conversation have no journey: they count from receipt.
     await p.remove("inbound_messages", inbound.c.conversation_id.is_(None) & (inbound.c.received_at < now - policy.content))
     await p.remove("deliveries", t["deliveries"].c.created_at < now - policy.deliveries)
+    # A conversation's log goes with it (above); a broadcast notice has no journey: its text counts from sending,
+    # when its delivery row is kept longer than the content.
+    sent = t["deliveries"].c
+    notices = sent.conversation_id.is_(None) & (sent.created_at < now - policy.content) & (sent.created_at >= now - policy.deliveries)
+    await p.clear("deliveries", "text", notices)
     await p.remove("processed_events", t["processed_events"].c.received_at < now - policy.events)
     if "idempotent_answers" in t:
         await p.remove("idempotent_answers", t["idempotent_answers"].c.created_at < now - ANSWERS_KEPT)

@@ -138,6 +138,9 @@ class InboundRouter:
                     "text": e.text,
                     "interpreted_as": _label(event, keyword),
                     "received_at": e.received_at,
+                    "provider": e.provider,
+                    "provider_message_id": e.event_id,
+                    "choice": provider_id(e.choice_token) if e.choice_token else None,
                 }
                 with_agent = conv is not None and conv.status == Status.AGENT.value
                 if not with_agent:

@@ -36,6 +36,8 @@ class Conversation(Base):
         UniqueConstraint("disruption_id", "booking_id", name="one_per_booking"),
         Index("ix_conversations_timer", "timer_at"),
         Index("ix_conversations_contact", "passenger_id", "status"),
+        #: The conversation log found by booking locator (and a purged booking's conversations found).
+        Index("ix_conversations_booking", "booking_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -99,6 +101,13 @@ class OutboxMessage(Base):
             postgresql_where=text(OUTBOX_READY),
             sqlite_where=text(OUTBOX_READY),
         ),
+        #: A passenger's broadcast notices, for their conversation log; conversation rows (no passenger_id) stay out of it.
+        Index(
+            "ix_outbox_notices_by_passenger",
+            "passenger_id",
+            postgresql_where=text("passenger_id IS NOT NULL"),
+            sqlite_where=text("passenger_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -148,10 +157,12 @@ class Delivery(Base):
     segments: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: What went, as the channel rendered it at send time (the conversation log); PII, like what passengers write.
+    text: Mapped[str | None] = mapped_column(EncryptedString(TEXT_COLUMN), default=None)
 
 
 class InboundMessage(Base):
-    """What a passenger wrote, kept for the agent transcript; the text is PII."""
+    """What a passenger wrote or tapped, kept for the conversation log and the agent transcript; the text is PII."""
 
     __tablename__ = "inbound_messages"
 
@@ -161,6 +172,11 @@ class InboundMessage(Base):
     text: Mapped[str | None] = mapped_column(EncryptedString(TEXT_COLUMN))
     interpreted_as: Mapped[str] = mapped_column(String(24))
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    provider: Mapped[str | None] = mapped_column(String(16), default=None)
+    #: The provider's id of the message (a WhatsApp id embeds the number: erasure blanks it).
+    provider_message_id: Mapped[str | None] = mapped_column(String(EVENT_ID_COLUMN), default=None)
+    #: The button or list row tapped, as the channel carried it back (`opt:<offer>:<option>`).
+    choice: Mapped[str | None] = mapped_column(String(MAX_PROVIDER_ID), default=None)
 
 
 class ProcessedEvent(Base):

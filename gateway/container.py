@@ -46,7 +46,7 @@ def configure_keyring(settings: Settings) -> crypto.Keyring:
 
 def build_channels(settings: Settings, sandbox: Sandbox | None) -> dict[str, Channel]:
     """Every registered channel whose settings section is set up; under `settings.sandbox`, all of them, recording."""
-    box = (sandbox or Sandbox()) if settings.sandbox else None
+    box = (sandbox or Sandbox(limit=settings.sandbox_buffer)) if settings.sandbox else None
     wiring = Wiring(public_base_url=settings.public_base_url)
     channels: dict[str, Channel] = {}
     for entry in CHANNELS:
@@ -140,7 +140,7 @@ def build(
         log.info("channel %s: %s", name, state)
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
     if settings.sandbox and sandbox is None:
-        sandbox = Sandbox()
+        sandbox = Sandbox(limit=settings.sandbox_buffer)
     chans = dict(channels) if channels is not None else build_channels(settings, sandbox)
     tracing = tracing or Tracing(settings.tracing)
     metrics = Metrics(tracing, kpi_window=dt.timedelta(hours=settings.kpi_window_hours))

@@ -27,6 +27,7 @@ from channels.whatsapp.render import (
     MAX_TEXT,
     WhatsAppPayload,
     render_whatsapp,
+    shown_text,
 )
 from conversations.ports import (
     Capabilities,
@@ -164,7 +165,7 @@ class WhatsAppChannel:
             wamid = await self._send(self._client(), payload, tracker, sender)
         except (WhatsAppError, httpx.HTTPError) as exc:
             raise map_error(exc) from exc
-        return SendResult(provider=PROVIDER, provider_message_id=wamid)
+        return SendResult(provider=PROVIDER, provider_message_id=wamid, text=shown_text(payload))
 
     async def _send(self, wa: WhatsApp, payload: WhatsAppPayload, tracker: str | None, sender: str) -> str:
         if payload.kind == "template" and payload.template is not None:

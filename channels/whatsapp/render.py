@@ -242,3 +242,15 @@ def render_whatsapp(message: OutboundMessage, now: dt.datetime) -> WhatsAppPaylo
     if len(choices) <= MAX_BUTTONS:
         return _render_buttons(message, to, choices)
     return _render_list(message, to, choices)
+
+
+def shown_text(payload: WhatsAppPayload) -> str:
+    """What the passenger's WhatsApp shows, as one text for the conversation log: header, body, footer, then the choices."""
+    if payload.template is not None:
+        call = payload.template
+        return "\n".join([f"[template {call.key} ({call.locale})]", *call.params])
+    parts = [p for p in (payload.header, payload.text, payload.footer) if p]
+    choices = [f"[{b.title}]" for b in payload.buttons]
+    if payload.rows:
+        choices = [f"[{payload.list_button}]"] + [f"- {r.title}" + (f": {r.description}" if r.description else "") for r in payload.rows]
+    return "\n\n".join(parts + (["\n".join(choices)] if choices else []))

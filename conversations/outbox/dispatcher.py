@@ -56,6 +56,7 @@ from conversations.ports import (
     ReasonClass,
     SendResult,
 )
+from conversations.provider_values import storable_text
 from conversations.service import ConversationService
 from infra.db import Database
 from infra.sql import padded
@@ -817,6 +818,8 @@ class Dispatcher:
                         "segments": r.segments,
                         "created_at": now,
                         "updated_at": now,
+                        # the conversation log: what the channel showed, kept with the hand-over it went by
+                        "text": storable_text(r.text) if r.text is not None else None,
                     }
                     for p, r in done
                 ],
