@@ -498,7 +498,6 @@ class PacingSettings(BaseModel):
     sms: ChannelPacing = Field(default_factory=lambda: ChannelPacing(**_PACING_DEFAULTS["sms"]))
     slack: ChannelPacing = Field(default_factory=lambda: ChannelPacing(**_PACING_DEFAULTS["slack"]))
     telegram: ChannelPacing = Field(default_factory=lambda: ChannelPacing(**_PACING_DEFAULTS["telegram"]))
-    webhooks: WebhooksSettings = Field(default_factory=WebhooksSettings)
     fcm: ChannelPacing = Field(default_factory=ChannelPacing)
     apns: ChannelPacing = Field(default_factory=ChannelPacing)
 
@@ -529,8 +528,6 @@ class Settings(BaseSettings):
     ops_api_keys: SecretStr = SecretStr(DEV_OPS_KEY)
     public_base_url: str = "http://127.0.0.1:8000"
     sandbox: bool = False
-    #: Messages the in-memory sandbox keeps (the oldest go first); what was sent stays in the conversation log.
-    sandbox_buffer: int = Field(default=10_000, ge=1)
     pii_keys: SecretStr = SecretStr(f"k1:{DEV_PII_KEY}")
     blind_index_key: SecretStr = SecretStr(DEV_BLIND_KEY)
     airline_name: str = "Rebook Air"
@@ -591,6 +588,7 @@ class Settings(BaseSettings):
     push: PushSettings = Field(default_factory=PushSettings)
     ses: SesSettings = Field(default_factory=SesSettings)
     flightstatus: FlightStatusSettings = Field(default_factory=FlightStatusSettings)
+    webhooks: WebhooksSettings = Field(default_factory=WebhooksSettings)
     rights: RightsSettings = Field(default_factory=RightsSettings)
 
     @field_validator("database_url")
