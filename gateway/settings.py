@@ -528,6 +528,8 @@ class Settings(BaseSettings):
     ops_api_keys: SecretStr = SecretStr(DEV_OPS_KEY)
     public_base_url: str = "http://127.0.0.1:8000"
     sandbox: bool = False
+    #: Messages the in-memory sandbox keeps (the oldest go first); what was sent stays in the conversation log.
+    sandbox_buffer: int = Field(default=10_000, ge=1)
     pii_keys: SecretStr = SecretStr(f"k1:{DEV_PII_KEY}")
     blind_index_key: SecretStr = SecretStr(DEV_BLIND_KEY)
     airline_name: str = "Rebook Air"
