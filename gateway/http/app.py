@@ -30,9 +30,9 @@ from gateway.http import (
     problems,
     slack,
     unsubscribe,
+    webhook_subscriptions,
 )
 from gateway.http.idempotency import KeepAnswers, Replay, replay
-from gateway.http import webhook_subscriptions
 from gateway.http.limits import BODY_TIMEOUT_S, BoundedBodies
 from gateway.http.ratelimit import RateLimit, RateLimiter
 from gateway.observability.admin import AdminServer, admin_router, create_admin_app
