@@ -15,7 +15,7 @@ async def _json(response: Any, status: int = 200) -> dict[str, Any]:
     return body
 
 
-async def test_a_whole_takeover_through_http_only(world: World) -> None:
+async def test_a_whole_takeover_through_http_only(world: World) -> None:  # noqa: F811  (the fixture)
     http, twilio = world.http, world.twilio
     cancelled = await http.post(
         "/v1/disruptions", json={"flight": {"carrier": "RB", "number": "100", "date": DAY.isoformat()}, "kind": "cancelled"}
