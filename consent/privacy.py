@@ -244,7 +244,9 @@ POLICY: Mapping[str, TablePolicy] = {
     ),
     "broadcasts": TablePolicy(False, why="ops notices to a flight or an airport, written by staff"),
     "idempotent_answers": TablePolicy(
-        False, why="hashes of ops API Idempotency-Keys and requests, and the answers of creating routes (ids, counts), kept 24 h"
+        False,
+        why="hashes of ops API Idempotency-Keys and requests, and their answers (encrypted: an escalation card quotes a "
+        "first name and messages), kept 24 h; not linked to passengers, so the erasure route deletes them all",
     ),
     "queue_cards": TablePolicy(False, why="agent-desk cards per disruption and route"),
     "flights": TablePolicy(False, why="schedule"),

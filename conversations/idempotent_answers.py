@@ -5,7 +5,8 @@ deployment, the claim is a unique insert that decides between concurrent retries
 retention purge removes them after `ANSWERS_KEPT`. A row is claimed before the request runs
 (`status` null: in progress), filled with the answer when it succeeded, and deleted when it did
 not, so a failed request may be retried with the same key. Only hashes of the key and of the
-request are kept; an answer holds what a creating route returns (ids, counts, states).
+request are kept; the answer is encrypted (it may quote a passenger) and every erasure deletes
+all answers (`forget_all`), since an answer is not linked to the passengers it names.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Final
 
-from sqlalchemy import Index, Integer, String, Text, delete, select, update
+from sqlalchemy import Index, Integer, String, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent.retention import ANSWERS_KEPT
 from infra.idempotency import insert_or_get
-from infra.orm import Base, BigId, UTCDateTime
+from infra.orm import Base, BigId, EncryptedString, UTCDateTime
 
 #: A SHA-256 hex digest.
 HASH_CHARS: Final = 64
@@ -43,7 +44,8 @@ class IdempotentAnswer(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     status: Mapped[int | None] = mapped_column(Integer, default=None)
     media_type: Mapped[str | None] = mapped_column(String(64), default=None)
-    body: Mapped[str | None] = mapped_column(Text, default=None)
+    #: Encrypted: an answer may quote a passenger (an escalation card's first name and transcript).
+    body: Mapped[str | None] = mapped_column(EncryptedString(), default=None)
 
 
 class Outcome(Enum):
@@ -112,3 +114,11 @@ async def release(session: AsyncSession, row_id: int) -> None:
         .where(IdempotentAnswer.id == row_id, IdempotentAnswer.status.is_(None))
         .execution_options(synchronize_session=False)
     )
+
+
+async def forget_all(session: AsyncSession) -> int:
+    """Delete every stored answer (an erasure: answers are not linked to the passengers they quote); retries then run again."""
+    n = int(await session.scalar(select(func.count()).select_from(IdempotentAnswer)) or 0)
+    if n:
+        await session.execute(delete(IdempotentAnswer).execution_options(synchronize_session=False))
+    return n

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from consent import ledger, privacy
 from consent.models import ConsentEvent, ConsentState
+from conversations import idempotent_answers
 from gateway.auth import CONSENT_READ, CONSENT_WRITE, DSR_ERASE, DSR_EXPORT, ApiKey
 from gateway.http.api import Wired, require_scope
 from gateway.http.inputs import Line, PathId
@@ -211,9 +212,13 @@ async def erase_passenger(
                 c.settings.redis_url, passenger_id=passenger_id, identifiers=held.identifiers()
             )
         erased = await privacy.erase(s, Base.metadata, passenger_id, at=c.clock(), actor=_actor(key), reason=reason)
+        # Answers kept for Idempotency-Keys may quote the passenger and name nobody: all go.
+        forgotten = await idempotent_answers.forget_all(s)
     if erased is None:
         raise HTTPException(404, f"no passenger {passenger_id}")
     receipt, _ = erased
     body = receipt.as_json()
     body["stores"] = stores
+    if forgotten:
+        body["tables"].append({"table": "idempotent_answers", "action": "deleted", "rows": forgotten, "columns": []})
     return body

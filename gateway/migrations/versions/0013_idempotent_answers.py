@@ -2,7 +2,7 @@
 
 A retried POST with the same key and body gets the stored status and body instead of running
 again; the same key with another body is refused. Only hashes of the key and of the request
-are kept. The retention purge removes rows older than 24 hours.
+are kept; the answer is encrypted. The retention purge removes rows older than 24 hours.
 
 Revision ID: 0013
 Revises: 0012
@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column('created_at', infra.orm.UTCDateTime(), nullable=False),
         sa.Column('status', sa.Integer(), nullable=True),
         sa.Column('media_type', sa.String(length=64), nullable=True),
-        sa.Column('body', sa.Text(), nullable=True),
+        sa.Column('body', infra.orm.EncryptedString(), nullable=True),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotent_answers')),
         sa.UniqueConstraint('key_hash', name=op.f('uq_idempotent_answers_key_hash')),
     )

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from consent.retention import ANSWERS_KEPT
 from conversations.idempotent_answers import IdempotentAnswer, claim
@@ -179,3 +179,19 @@ async def test_a_malformed_key_is_422(gateway: Gateway) -> None:
         response = await gateway.client.post("/v1/disruptions", json=cancel(gateway.world.target), headers={"Idempotency-Key": bad})
         problem(response, 422)
     assert await count(gateway, Disruption) == 0
+
+
+async def test_answers_are_encrypted_at_rest_and_an_erasure_forgets_them_all(gateway: Gateway) -> None:
+    key = {"Idempotency-Key": "before-erasure"}
+    first = await gateway.client.post("/v1/disruptions", json=cancel(gateway.world.target), headers=key)
+    assert first.status_code == 202
+    async with gateway.container.db.reading() as s:
+        raw = (await s.execute(text("SELECT body FROM idempotent_answers"))).scalar_one()
+    assert raw and "created" not in raw and len(raw.split(":")) == 3, "the answer is stored as ciphertext"
+    erased = await gateway.client.delete("/v1/passengers/1")
+    assert erased.status_code == 200, erased.text
+    assert {"table": "idempotent_answers", "action": "deleted", "rows": 1, "columns": []} in erased.json()["tables"]
+    assert await count(gateway, IdempotentAnswer) == 0
+    # The key is free again: the retry runs (and the domain's own dedupe names the same disruption).
+    again = await gateway.client.post("/v1/disruptions", json=cancel(gateway.world.target), headers=key)
+    assert again.status_code == 202 and REPLAYED not in again.headers and again.json()["id"] == first.json()["id"]
