@@ -27,7 +27,7 @@ from typing import Annotated, Any, Final, Generic, TypeVar
 
 from fastapi import Depends, HTTPException, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, or_
 
 #: A page holds at most this many items, whatever `limit` asks; without `limit`, DEFAULT_LIMIT.
 MAX_LIMIT: Final = 200
@@ -72,8 +72,9 @@ def decode(cursor: str) -> list[Any]:
 
 def _typed(value: Any, column: ColumnElement[Any]) -> Any:
     """A cursor value as the column's Python type, or BadCursor."""
+    sql_type = getattr(column.type, "impl_instance", column.type)  # a TypeDecorator says `object`; its impl knows
     try:
-        kind = column.type.python_type
+        kind = sql_type.python_type
     except NotImplementedError:
         kind = object
     try:
@@ -91,6 +92,17 @@ def _typed(value: Any, column: ColumnElement[Any]) -> Any:
     if issubclass(kind, str) and not isinstance(value, str):
         raise BadCursor("the cursor is not one this API gave")
     return value
+
+
+def _past(columns: Sequence[ColumnElement[Any]], after: Sequence[Any], *, descending: bool) -> ColumnElement[bool]:
+    """Rows after `after` in the order of `columns`, spelt out (a row-value comparison would bind the
+    values untyped: a datetime then compares as the wrong text on SQLite)."""
+    ways = []
+    for i, column in enumerate(columns):
+        tied = [c == v for c, v in zip(columns[:i], after[:i], strict=True)]
+        beyond = column < after[i] if descending else column > after[i]
+        ways.append(and_(*tied, beyond))
+    return or_(*ways)
 
 
 @dataclass(frozen=True)
@@ -112,9 +124,7 @@ class Paging:
             after = [_typed(v, c) for v, c in zip(self.after, columns, strict=True)]
         except BadCursor as exc:
             raise HTTPException(422, str(exc)) from exc
-        key = tuple_(*columns) if len(columns) > 1 else columns[0]
-        past = tuple_(*after) if len(columns) > 1 else after[0]
-        return query.where(key < past if descending else key > past)
+        return query.where(_past(columns, after, descending=descending))
 
     def cut(self, rows: Sequence[R], key: Callable[[R], Sequence[Any]]) -> tuple[list[R], str | None]:
         """The page's rows (the extra one dropped) and the cursor to the next page, if there is one."""

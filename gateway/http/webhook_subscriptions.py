@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from gateway.auth import WEBHOOKS
 from gateway.http.api import Wired, require_scope
+from gateway.http.idempotency import IDEMPOTENT
 from gateway.http.inputs import ID_MAX, ID_MIN, Line, PathId
 from gateway.http.pagination import Page, PageRequest
 from gateway.http.problems import responses
@@ -106,7 +107,7 @@ def _out(sub: WebhookSubscription) -> SubscriptionOut:
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionCreated)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionCreated, responses=responses(409), dependencies=[IDEMPOTENT])
 async def create_subscription(body: SubscriptionIn, c: Wired) -> SubscriptionCreated:
     allow_http = c.settings.sandbox or c.settings.webhooks.allow_http_loopback
     try:
@@ -154,7 +155,10 @@ async def enable_subscription(subscription_id: PathId, c: Wired) -> Subscription
     return out
 
 
-@router.post("/{subscription_id}/replay", status_code=status.HTTP_202_ACCEPTED, response_model=Replayed, responses=responses(404))
+@router.post(
+    "/{subscription_id}/replay", status_code=status.HTTP_202_ACCEPTED, response_model=Replayed, responses=responses(404, 409),
+    dependencies=[IDEMPOTENT],
+)
 async def replay_events(subscription_id: PathId, body: ReplayIn, c: Wired) -> Replayed:
     ids = body.ids()
     async with c.db.transaction() as s:
