@@ -410,11 +410,12 @@ def whatsapp_templates() -> int:
 
 
 def _register() -> None:
-    from gateway.cli import dlq, ingest, privacy
+    from gateway.cli import dlq, ingest, privacy, sandbox
 
     privacy.register(cli, _settings)
     dlq.register(cli, _settings)
     ingest.register(cli, _settings, _preflight)
+    sandbox.register(cli, _settings, _preflight)
 
 
 _register()

@@ -23,11 +23,13 @@ from gateway.http import (
     app_routes,
     broadcasts,
     claims,
+    conversation_log,
     escalations,
     feeds,
     page,
     privacy,
     problems,
+    sandbox_replies,
     slack,
     unsubscribe,
     webhook_subscriptions,
@@ -117,6 +119,9 @@ def create_app(
     app.include_router(feeds.router)
     app.include_router(webhook_subscriptions.router)
     app.include_router(privacy.router)
+    app.include_router(conversation_log.router)
+    if settings.sandbox:  # a passenger's answer without a provider; anywhere else the route does not exist (404)
+        app.include_router(sandbox_replies.router)
     app.include_router(app_routes.router)
     app.include_router(broadcasts.router)
     app.include_router(page.router(c))

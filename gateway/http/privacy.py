@@ -13,12 +13,15 @@ from consent import ledger, privacy
 from consent.models import ConsentEvent, ConsentState
 from conversations import idempotent_answers
 from gateway.auth import CONSENT_READ, CONSENT_WRITE, DSR_ERASE, DSR_EXPORT, ApiKey
-from gateway.http.api import Wired, require_scope
+from gateway.http.api import Wired, authenticate, require_scope
 from gateway.http.inputs import Line, PathId
+from gateway.http.lookups import Email, Locator, Phone
+from gateway.http.pagination import Page, PageRequest
 from gateway.http.problems import responses
 from infra import redis_erasure
 from infra.orm import Base
-from rebooking_core.models import Passenger
+from rebooking_core.lookup import BadLookup, passengers_matching
+from rebooking_core.models import Booking, Passenger
 from rebooking_core.types import ChannelName
 
 Channel = Literal["whatsapp", "sms", "push", "email", "telegram"]
@@ -222,3 +225,54 @@ async def erase_passenger(
     if forgotten:
         body["tables"].append({"table": "idempotent_answers", "action": "deleted", "rows": forgotten, "columns": []})
     return body
+
+
+#: Any data-subject scope may find whom a request is about; what it may then do stays with its own scope.
+LOOKUP_SCOPES = frozenset({CONSENT_READ, CONSENT_WRITE, DSR_EXPORT, DSR_ERASE})
+
+
+def require_privacy_scope(key: Annotated[ApiKey, Depends(authenticate)]) -> ApiKey:
+    if not key.scopes & LOOKUP_SCOPES:
+        raise HTTPException(403, f"this API key lacks a data-subject scope ({', '.join(sorted(LOOKUP_SCOPES))})")
+    return key
+
+
+class PassengerFound(BaseModel):
+    """Who matched: ids to export, erase or ask consent for (no name or address)."""
+
+    passenger_id: int
+    booking_id: int
+    locator: str
+    erased: bool
+
+
+class PassengerPage(Page[PassengerFound]):
+    """Passengers matching every criterion given, by id."""
+
+
+@router.get("/passengers", response_model=PassengerPage, responses=responses(422))
+async def find_passengers(
+    c: Wired,
+    key: Annotated[ApiKey, Depends(require_privacy_scope)],
+    paging: PageRequest,
+    locator: Locator = None,
+    phone: Phone = None,
+    email: Email = None,
+) -> PassengerPage:
+    """Find a data subject by booking locator, phone or e-mail (through the blind index); criteria combine."""
+    try:
+        matching = passengers_matching(locator=locator, phone=phone, email=email)
+    except BadLookup as exc:
+        raise HTTPException(422, str(exc)) from exc
+    query = (
+        select(Passenger.id, Passenger.booking_id, Booking.locator, Passenger.erased_at)
+        .join(Booking, Booking.id == Passenger.booking_id)
+        .where(Passenger.id.in_(matching))
+    )
+    async with c.db.reading() as s:
+        rows = list((await s.execute(paging.keyset(query, Passenger.id))).all())
+    shown, next_cursor = paging.cut(rows, lambda row: (row[0],))
+    return PassengerPage(
+        items=[PassengerFound(passenger_id=pid, booking_id=bid, locator=loc, erased=erased is not None) for pid, bid, loc, erased in shown],
+        next_cursor=next_cursor,
+    )
