@@ -1,7 +1,7 @@
 """`/v1/webhooks`: the airline's endpoints for signed outbound events (scope `webhooks`; docs/webhooks.md).
 
 `POST` answers with the subscription and its `secret`, shown this once (stored encrypted, never
-listed again; the answer is not kept for an `Idempotency-Key` replay, which would store it in clear).
+listed again; an `Idempotency-Key` retry gets the same answer, kept encrypted like every stored answer).
 `GET` lists them a page at a time, `DELETE` removes one with its queued deliveries,
 `POST …/enable` closes an open circuit, `POST …/replay` queues kept events again.
 """
