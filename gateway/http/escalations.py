@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
@@ -243,19 +244,8 @@ async def escalation_card(c: Container, escalation_id: int) -> EscalationCard:
     return EscalationCard(
         **found[0].model_dump(),
         first_name=view.first_name,
-        options=[
-            OptionOut(
-                number=o.number,
-                option_id=o.option_id,
-                flights=o.flights,
-                departs_utc=o.departs_utc,
-                arrives_utc=o.arrives_utc,
-                seat_status=o.seat_status,
-                seats_left=o.seats_left,
-            )
-            for o in view.options
-        ],
-        transcript=[TranscriptLineOut(at=line.at, author=line.author, text=line.text) for line in view.transcript],
+        options=[OptionOut(**asdict(o)) for o in view.options],
+        transcript=[TranscriptLineOut(**asdict(line)) for line in view.transcript],
     )
 
 
