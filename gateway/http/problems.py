@@ -15,6 +15,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -118,10 +119,25 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": Problem, "description": described.get(code, HTTPStatus(code).phrase)} for code in wanted}
 
 
+def _operation_ids(app: FastAPI) -> dict[tuple[str, str], str]:
+    """Each operation's id is its handler's name (`list_disruptions`), not FastAPI's name_path_method:
+    the generated client's functions are named by it."""
+    ids = {}
+    for context in iter_route_contexts(app.routes):
+        if isinstance(context.original_route, APIRoute) and context.path and context.name:
+            for method in context.methods or ():
+                ids[(context.path, method.lower())] = context.name
+    return ids
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """FastAPI files every response model under application/json; errors go out as problem+json."""
     if app.openapi_schema is None:
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        names = _operation_ids(app)
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                operation["operationId"] = names.get((path, method), operation.get("operationId"))
         for operation in (op for path in schema.get("paths", {}).values() for op in path.values()):
             for code, answer in operation.get("responses", {}).items():
                 content = answer.get("content", {})

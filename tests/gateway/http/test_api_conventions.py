@@ -224,6 +224,8 @@ def _documented(app: FastAPI) -> Iterator[tuple[str, str, dict[str, Any]]]:
 async def test_every_operation_documents_its_answer_and_its_problems(conventions: Gateway) -> None:
     app = app_of(conventions)
     documented = {(m, p) for m, p, _ in _documented(app)}
+    ids = [operation["operationId"] for _, _, operation in _documented(app)]
+    assert len(ids) == len(set(ids)), "two handlers share a name: the generated client names its functions by operationId"
     assert {(m, p) for m, p, _ in v1(app)} <= documented, "a /v1 route is missing from the OpenAPI document"
     for method, path, operation in _documented(app):
         answers = operation["responses"]

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="ApiFlightNamed")
+
+
+@_attrs_define
+class ApiFlightNamed:
+    """
+    Attributes:
+        carrier (str):
+        date (datetime.date):
+        number (str):
+    """
+
+    carrier: str
+    date: datetime.date
+    number: str
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        carrier = self.carrier
+
+        date = self.date.isoformat()
+
+        number = self.number
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "carrier": carrier,
+                "date": date,
+                "number": number,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        carrier = d.pop("carrier")
+
+        date = datetime.date.fromisoformat(d.pop("date"))
+
+        number = d.pop("number")
+
+        api_flight_named = cls(
+            carrier=carrier,
+            date=date,
+            number=number,
+        )
+
+        api_flight_named.additional_properties = d
+        return api_flight_named
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="CabinInventory")
+
+
+@_attrs_define
+class CabinInventory:
+    """
+    Attributes:
+        available (int):
+        cabin (str):
+        capacity (int):
+        held (int):
+        sold (int):
+    """
+
+    available: int
+    cabin: str
+    capacity: int
+    held: int
+    sold: int
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        available = self.available
+
+        cabin = self.cabin
+
+        capacity = self.capacity
+
+        held = self.held
+
+        sold = self.sold
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "available": available,
+                "cabin": cabin,
+                "capacity": capacity,
+                "held": held,
+                "sold": sold,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        available = d.pop("available")
+
+        cabin = d.pop("cabin")
+
+        capacity = d.pop("capacity")
+
+        held = d.pop("held")
+
+        sold = d.pop("sold")
+
+        cabin_inventory = cls(
+            available=available,
+            cabin=cabin,
+            capacity=capacity,
+            held=held,
+            sold=sold,
+        )
+
+        cabin_inventory.additional_properties = d
+        return cabin_inventory
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
