@@ -21,7 +21,7 @@ from typing import Any, Final
 import httpx
 import jwt
 
-from channels.push_payload import CAPABILITIES, Notification, fit
+from channels.push_payload import CAPABILITIES, Notification, fit, shown_text
 from conversations.ports import (
     ChannelError,
     DeviceUnregistered,
@@ -180,7 +180,8 @@ class ApnsChannel:
                 token = self.token.renew(token)
             response = await self._post(message.to, payload, headers, token)
         if response.status_code == 200:
-            return SendResult(provider=PROVIDER, provider_message_id=response.headers.get("apns-id", headers["apns-id"]))
+            apns_id = response.headers.get("apns-id", headers["apns-id"])
+            return SendResult(provider=PROVIDER, provider_message_id=apns_id, text=shown_text(note))
         raise classify(response.status_code, _reason(response), _retry_after(response.headers))
 
     async def _post(self, device: str, payload: bytes, headers: Mapping[str, str], token: str) -> httpx.Response:

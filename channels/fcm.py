@@ -24,7 +24,7 @@ from firebase_admin import _http_client, _retry, credentials, exceptions, messag
 from google.auth import exceptions as auth_exceptions
 from google.auth.transport import requests as auth_requests
 
-from channels.push_payload import CAPABILITIES, Notification, fit
+from channels.push_payload import CAPABILITIES, Notification, fit, shown_text
 from conversations.ports import (
     ChannelError,
     DeviceUnregistered,
@@ -173,7 +173,7 @@ class FcmChannel:
         [answer] = batch.responses
         if answer.exception is not None:
             raise classify(answer.exception)
-        return SendResult(provider=PROVIDER, provider_message_id=str(answer.message_id))
+        return SendResult(provider=PROVIDER, provider_message_id=str(answer.message_id), text=shown_text(note))
 
     async def aclose(self) -> None:
         if self._closed:

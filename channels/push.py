@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Final
 
-from channels.push_payload import CAPABILITIES, Notification, fit
+from channels.push_payload import CAPABILITIES, Notification, fit, shown_text
 from channels.sandbox import Sandbox, SandboxMessage
 from conversations.ports import Channel, InvalidCredentials, OutboundMessage, SendResult
 from rebooking_core.types import PUSH_SERVICES
@@ -78,7 +78,7 @@ class SandboxPush:
                 action_token=note.action_token or "",
             )
         )
-        return SendResult(provider=self.provider, provider_message_id=recorded.provider_message_id, text=note.body)
+        return SendResult(provider=self.provider, provider_message_id=recorded.provider_message_id, text=shown_text(note))
 
     async def aclose(self) -> None:
         return None

@@ -68,6 +68,12 @@ class Notification:
         return out
 
 
+def shown_text(note: Notification) -> str:
+    """What the conversation log keeps of a push: the alert's title and body, then its action buttons."""
+    shown = "\n".join(part for part in (note.title, note.body) if part)
+    return "\n".join([shown, *(f"[{title}]" for _, title in note.options)])
+
+
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 

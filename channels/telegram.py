@@ -251,7 +251,7 @@ class TelegramChannel:
             )
         except (TimeoutError, AiogramError, OSError) as exc:
             raise map_error(exc) from exc
-        return SendResult(provider=PROVIDER, provider_message_id=f"{to}:{sent.message_id}")
+        return SendResult(provider=PROVIDER, provider_message_id=f"{to}:{sent.message_id}", text=view.text)
 
     async def answer_callback(self, callback_id: str, text: str | None = None) -> bool:
         """Stop the button's spinner (Telegram wants it within seconds); `text` shows as an alert."""

@@ -10,7 +10,7 @@ import pytest
 
 from channels.sandbox import Sandbox, SandboxChannel
 from conversations.ports import ChoiceView, OutboundMessage, TemplateCall
-from tests.channels.rigs import PASSENGER, Rig, graph_rig, sandbox_rig, smtp_rig, twilio_rig
+from tests.channels.rigs import PASSENGER, Rig, apns_rig, fcm_rig, graph_rig, sandbox_rig, smtp_rig, telegram_rig, twilio_rig
 
 CHOICES = (
     ChoiceView(token="opt:7:71", number=1, title="IB3161 at 18:05", description="arrives 21:05"),
@@ -20,6 +20,9 @@ RIGS: dict[str, Callable[[], AbstractContextManager[Rig]]] = {
     "sms": twilio_rig,
     "whatsapp": graph_rig,
     "email": smtp_rig,
+    "telegram": telegram_rig,
+    "apns": apns_rig,
+    "fcm": fcm_rig,
     "sandbox-sms": lambda: sandbox_rig("sms"),
     "sandbox-whatsapp": lambda: sandbox_rig("whatsapp"),
 }

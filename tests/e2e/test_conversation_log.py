@@ -257,7 +257,8 @@ async def test_passengers_are_found_for_data_subject_requests_by_locator_phone_o
 async def test_erasure_empties_the_log_text_and_the_export_holds_it_first(log: Log) -> None:
     await log.disrupt()
     lena = await log.conversation("LENAAA")
-    await log.reply({"channel": "sms", "from": LENA_SMS, "text": "Can I keep my seat by the window?"})
+    r = await log.reply({"conversation_id": lena["id"], "text": "Can I keep my seat by the window?"})
+    assert r.json()["channel"] == "sms", "without a channel: the one the conversation last used"
     dsr = {"Authorization": f"Bearer {DSR_KEY}"}
     (found,) = (await log.http.get("/v1/passengers", params={"locator": "LENAAA"}, headers=dsr)).json()["items"]
 
@@ -306,6 +307,7 @@ async def test_the_sandbox_reply_route_answers_clearly_and_exists_only_in_the_sa
     for bad, says in (
         ({"channel": "sms", "text": "1"}, "either `from` or `conversation_id`"),
         ({"channel": "sms", "from": LENA_SMS}, "either `text` or `option_id`"),
+        ({"from": LENA_SMS, "text": "1"}, "`from` needs its `channel`"),
         ({"channel": "sms", "from": LENA_SMS, "text": "1", "option_id": 5}, "either `text` or `option_id`"),
         ({"channel": "email", "from": LENA_EMAIL, "text": "1"}, "not read"),
         ({"channel": "whatsapp", "conversation_id": lena["id"], "text": "1"}, "no whatsapp address"),
