@@ -41,6 +41,7 @@ from starlette.responses import Response
 import locales
 from conversations.broadcasts.ports import BroadcastCounts, BroadcastRequested
 from conversations.desk.ports import (
+    CloseCase,
     DeskAction,
     DeskReply,
     ErasedCardView,
@@ -235,6 +236,7 @@ def passenger_card_blocks(card: PassengerCardView, locale: str = locales.DEFAULT
                 _button(_t("slack.send_voucher", locale), action_id="voucher", value=eid),
             ]
         buttons.append(_button(_t("slack.return_to_bot", locale), action_id="release", value=eid))
+        buttons.append(_button(_t("slack.close_case", locale), action_id="close", value=eid))
     if buttons:
         blocks.append(ActionsBlock(elements=buttons))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_t("slack.thread_hint", locale, prefix="`note:`"))]))
@@ -467,6 +469,7 @@ class SlackHttp:
         app.action("refund")(on_click)
         app.action("voucher")(on_click)
         app.action("release")(on_click)
+        app.action("close")(on_click)
 
         async def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
             action = _parse_thread_reply(event)
@@ -522,10 +525,11 @@ def _parse_click(body: dict[str, Any]) -> DeskAction | None:
             return RebookOption(eid, int(option), agent)
     except ValueError:
         return None
-    simple: dict[str, type[OfferRefund | SendVoucher | ReturnToBot]] = {
+    simple: dict[str, type[OfferRefund | SendVoucher | ReturnToBot | CloseCase]] = {
         "refund": OfferRefund,
         "voucher": SendVoucher,
         "release": ReturnToBot,
+        "close": CloseCase,
     }
     kind = simple.get(action_id)
     return kind(eid, agent) if kind is not None else None

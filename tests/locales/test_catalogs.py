@@ -55,6 +55,7 @@ CONTRACT: dict[str, frozenset[str]] = {
     "slack.offer_refund": frozenset(),
     "slack.send_voucher": frozenset(),
     "slack.return_to_bot": frozenset(),
+    "slack.close_case": frozenset(),
     "slack.escalations": frozenset(),
     "slack.waiting": frozenset(),
     "slack.taken": frozenset(),

@@ -274,3 +274,31 @@ async def test_keys_agents_and_bad_input_are_refused_as_problems(desk: Desk) -> 
     # An action before a claim says to claim first.
     [waiting] = await rig.escalations(other)
     assert "claim it first" in problem(await post(desk, waiting.id, "voucher"), 409)["detail"]
+
+
+async def test_slack_closes_a_case_the_api_then_sees_closed(desk: Desk) -> None:
+    rig, fake = desk.rig, desk.fake
+    pax = await rig.add_pax(("sms",))
+    await escalate(desk, pax, channel="sms")
+    await desk.agents.pump()
+    [esc] = await rig.escalations(pax)
+    await desk.click("take", str(esc.id), user=SLACK_AGENT)
+    await desk.settle()
+    [esc] = await rig.escalations(pax)
+    card = next(p for p in fake.posts() if pax.locator in str(p.get("blocks")))
+    assert "Close case" in str(card["blocks"])
+
+    await desk.click("close", str(esc.id), user="UAGENT2")
+    await desk.settle()
+    assert fake.responses[-1]["text"] == f"<@{SLACK_AGENT}> already owns this passenger."
+    await desk.click("close", str(esc.id), user=SLACK_AGENT)
+    await desk.settle()
+
+    assert (await rig.conversation(pax)).status == Status.CLOSED
+    seen = (await desk.http.get(f"/v1/escalations/{esc.id}", headers=ALICE)).json()
+    assert (seen["status"], seen["resolution"], seen["owner"]) == ("resolved", "closed", SLACK_AGENT)
+    assert all(o["seat_status"] != "held" for o in seen["options"])
+    detail = problem(await post(desk, esc.id, "claim"), 409)["detail"]
+    assert detail == f"escalation {esc.id} is already resolved (closed) by {SLACK_AGENT}"
+    updates = [c.body for c in fake.of("chat.update") if c.body["ts"] == esc.card_ts]
+    assert updates and "resolved (closed)" in str(updates[-1]["blocks"]) and "Close case" not in str(updates[-1]["blocks"])
