@@ -31,6 +31,8 @@ class MessageKind(StrEnum):
     OFFER_UPDATED = "offer_updated"
     #: The flight no longer disrupts the trip (reinstated, back on time): keep the booking.
     DISRUPTION_LIFTED = "disruption_lifted"
+    #: A reply after the flight operates again: the passenger keeps the original flight.
+    KEPT = "kept"
     REMINDER = "reminder"
     BOOKED = "booked"
     ALREADY_BOOKED = "already_booked"
@@ -83,6 +85,13 @@ class DisruptionUpdated:
 @dataclass(frozen=True)
 class OffersWithdrawn:
     """The flight no longer disrupts this booking (reinstated, delay shortened): it keeps its flight."""
+
+
+@dataclass(frozen=True)
+class RepliedAfterLift:
+    """The passenger answered after their flight's disruption was lifted (reinstated, back on time) and the conversation closed."""
+
+    channel: str
 
 
 @dataclass(frozen=True)
@@ -189,6 +198,7 @@ Event = (
     | NoOptions
     | DisruptionUpdated
     | OffersWithdrawn
+    | RepliedAfterLift
     | OptionChosen
     | OptionsRequested
     | TextReceived
@@ -466,6 +476,7 @@ ACTIONS: dict[str, Action] = {
     "update offer": lambda s, e, p: (MakeOffer(OfferReason.UPDATED),),
     "withdraw offer": lambda s, e, p: (Withdraw(),),
     "send lifted": _send(MessageKind.DISRUPTION_LIFTED),
+    "send kept": _send(MessageKind.KEPT),
     "escalate no options": _escalate("no_options"),
     "escalate request": _escalate("passenger_request"),
     "escalate deadline": _escalate("deadline"),
@@ -540,6 +551,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.OFFERED, OffersWithdrawn, None, S.CLOSED, ("withdraw offer", "send lifted", "cancel timer")),
     Transition(S.ESCALATED, OffersWithdrawn, None, S.CLOSED, ("withdraw offer", "send lifted", "cancel timer")),
     Transition(S.OPTED_OUT, OffersWithdrawn, None, S.CLOSED, ("withdraw offer", "cancel timer")),
+    # An agent owns it: the options follow the story silently (the desk is told); a lift leaves it to the agent.
+    Transition(S.AGENT, DisruptionUpdated, None, None, ("update offer",)),
+    # Lifted and closed: the passenger keeps the flight; a reply is told so (the withdrawn options are gone).
+    Transition(S.CLOSED, RepliedAfterLift, None, None, ("send kept",)),
 )
 
 

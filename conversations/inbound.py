@@ -22,6 +22,7 @@ from conversations.engine import (
     KeywordReceived,
     OptionChosen,
     OptionsRequested,
+    RepliedAfterLift,
     Status,
     TextReceived,
 )
@@ -162,12 +163,21 @@ class InboundRouter:
                     s.add(kept)
                     await relay_to_agent(s, conv, kept, at=self.clock())
 
+    async def _after_lift(self, s: AsyncSession, passengers: list[int], e: InboundText) -> None:
+        """A reply whose newest conversation closed because its flight operates again is answered: the flight is kept."""
+        if not passengers:
+            return
+        query = select(Conversation).where(Conversation.passenger_id.in_(passengers)).order_by(Conversation.id.desc()).limit(1)
+        if not self.db.is_sqlite:
+            query = query.with_for_update()
+        newest = (await s.scalars(query)).first()
+        if newest is not None and newest.status == Status.CLOSED.value and newest.impact.get("lifted"):
+            await self.service.run(s, newest, RepliedAfterLift(e.channel))
+
     async def _passengers(self, s: AsyncSession, channel: str, digest: str | None, bsuid: str | None = None) -> list[int]:
-        rows = await s.scalars(
-            select(ContactPoint.passenger_id).where(
-                ContactPoint.channel == channel, or_(ContactPoint.address_hash == digest, ContactPoint.bsuid_hash == bsuid)
-            )
-        )
+        # `== None` would be IS NULL: a sender without a BSUID would match every contact point without one.
+        found_by = ContactPoint.address_hash == digest if bsuid is None else or_(ContactPoint.address_hash == digest, ContactPoint.bsuid_hash == bsuid)
+        rows = await s.scalars(select(ContactPoint.passenger_id).where(ContactPoint.channel == channel, found_by))
         return list(rows.all())
 
     async def _conversation(
@@ -239,7 +249,9 @@ class InboundRouter:
     async def _consent_without_conversation(
         self, s: AsyncSession, passengers: list[int], e: InboundText, keyword: Keyword | None
     ) -> None:
-        """STOP and START are honoured even when no disruption is open for the sender."""
+        """STOP and START are honoured even when no disruption is open for the sender; other replies may follow a lift."""
+        if keyword is None:
+            await self._after_lift(s, passengers, e)
         if keyword not in (Keyword.STOP, Keyword.START):
             return
         for pid in passengers:

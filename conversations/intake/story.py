@@ -23,9 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import locales
 from conversations.clock import utcnow
+from conversations.desk.models import QueueCard
 from conversations.engine import DisruptionUpdated, OffersWithdrawn, Status
-from conversations.intake import disruption_events
 from conversations.impact_json import impact_to_json
+from conversations.intake import disruption_events
 from conversations.models import CONVERSATIONS, Conversation
 from conversations.service import ConversationService
 from rebooking_core import claims
@@ -57,10 +58,12 @@ log = logging.getLogger(__name__)
 TERMINAL = (Status.BOOKED.value, Status.CLOSED.value, Status.OPTED_OUT.value)
 #: Conversations an update may move on (an agent's or a booking in flight are left to finish).
 _FOLLOWS = (Status.OFFERED.value, Status.ESCALATED.value)
+#: Conversations an agent holds or waits for: the desk hears of the story's changes to them.
+_WITH_DESK = (Status.ESCALATED.value, Status.AGENT.value)
 _LIFTABLE = (Status.PENDING.value, Status.OFFERED.value, Status.ESCALATED.value, Status.OPTED_OUT.value)
-#: What in a booking's impact, when it changes, makes its current offer no longer fit.
+#: What in a booking's impact, when it changes, makes its current offer no longer fit (its cause among them).
 _MATERIAL = (
-    "kind",
+    "cause",
     "rebook_from",
     "not_before",
     "replaced_segment_ids",
@@ -376,24 +379,40 @@ async def _change_capacity(s: AsyncSession, flight: Flight, update: FlightUpdate
 
 
 async def reassess(s: AsyncSession, service: ConversationService, disruption: Disruption) -> Applied:
-    """Follow the disruption's new state in its conversations: re-offer, lift or add, one booking at a time."""
+    """Follow the disruption's new state in its conversations: re-offer, lift or add, one booking at a time.
+
+    The conversations are locked first: a reply booking one of them (mid-confirmation) finishes before,
+    and its booking counts in the assessment. An agent's conversation follows silently (its options are
+    re-planned, the passenger hears only the agent) and the desk's queue card shows what changed; one
+    confirming keeps the new impact for its booking's outcome (a failed booking is re-offered on it).
+    """
     now = service.clock()
-    impacted, spilled = await impacted_now(s, disruption, now=now, delay_threshold=service.config.delay_threshold)
-    by_booking = {i.booking_id: i for i in impacted}
     query = select(Conversation).where(Conversation.disruption_id == disruption.id).order_by(Conversation.id)
     if not service.db.is_sqlite:
         query = query.with_for_update()
     convs = {c.booking_id: c for c in (await s.scalars(query)).all()}
+    impacted, spilled = await impacted_now(s, disruption, now=now, delay_threshold=service.config.delay_threshold)
+    by_booking = {i.booking_id: i for i in impacted}
     updated = withdrawn = added = 0
+    desk_news = False
     for booking_id, conv in convs.items():
         new = by_booking.get(booking_id)
+        if conv.status in _WITH_DESK and (new is None or _material(conv.impact, impact_json(new, spilled, disruption))):
+            desk_news = True
         if new is None:
             if conv.status in _LIFTABLE:
                 conv.impact = {**conv.impact, "lifted": True}
                 await service.run(s, conv, OffersWithdrawn())
                 withdrawn += 1
+            elif conv.status in (Status.AGENT.value, Status.CONFIRMING.value) and not conv.impact.get("lifted"):
+                conv.impact = {**conv.impact, "lifted": True}  # the agent (or the booking's outcome) decides
             continue
         fresh = impact_json(new, spilled, disruption)
+        if conv.status in (Status.AGENT.value, Status.CONFIRMING.value) and _material(conv.impact, fresh):
+            conv.impact = fresh
+            if conv.status == Status.AGENT.value:
+                await service.run(s, conv, DisruptionUpdated())
+            continue
         if conv.status == Status.CLOSED.value and conv.impact.get("lifted"):
             # Lifted before (reinstated, say) and hit again: the same conversation starts over.
             conv.impact, conv.status, conv.offer_id = fresh, Status.PENDING.value, None
@@ -415,6 +434,10 @@ async def reassess(s: AsyncSession, service: ConversationService, disruption: Di
     disruption.impacted_passengers = sum(i.passengers for i in impacted)
     if added:
         disruption.status = "offering"
+    if desk_news:
+        await s.execute(
+            sa_update(QueueCard).where(QueueCard.disruption_id == disruption.id).values(dirty=True).execution_options(synchronize_session=False)
+        )
     await settle(s, disruption)
     return Applied(Outcome.APPLIED, disruption.id, updated=updated, withdrawn=withdrawn, added=added)
 
@@ -423,19 +446,51 @@ def _material(old: dict[str, Any], new: dict[str, Any]) -> bool:
     return any(old.get(k) != new.get(k) for k in _MATERIAL)
 
 
-def impact_json(impacted: ImpactedBooking, spilled: dict[int, tuple[int, str, int]], disruption: Disruption) -> dict[str, Any]:
-    """The impact as a conversation keeps it: with a delay's expected departure (a new one is news to the passenger),
-    and for an overflow booking the capacity its move lets shrink."""
-    out = impact_to_json(impacted)
-    if disruption.kind == DisruptionKind.DELAYED.value and disruption.new_dep_utc is not None:
-        out["expected_departure"] = disruption.new_dep_utc.isoformat()
+class Cause(StrEnum):
+    """Why the flight's story hits one booking: what its conversation says, and what counts as news to it.
+
+    The disruption is the flight's (one live conversation per booking and flight); the cause is the
+    booking's. A cancellation or diversion hits everyone aboard; an equipment change hits only the
+    overflow; a delay hits those it makes late past the threshold or whose connection it breaks.
+    A change of a booking's cause is news to it; a change that leaves it alone (a delay of the flight
+    an overflow booking is moved off, a smaller aircraft that still has its seat) is not.
+    """
+
+    CANCELLED = "cancelled"
+    DIVERTED = "diverted"
+    OVERFLOW = "overflow"
+    DELAYED = "delayed"
+
+
+class Spill(dict[int, tuple[int, str, int]]):
+    """Overflow bookings of an equipment change -> (flight, cabin, new capacity); and the disruption's diverted flights."""
+
+    diverted: frozenset[int] = frozenset()
+
+
+def cause_of(impacted: ImpactedBooking, spilled: Spill) -> Cause:
     if impacted.booking_id in spilled:
+        return Cause.OVERFLOW
+    if impacted.disrupted_flight_id in spilled.diverted:
+        return Cause.DIVERTED
+    return Cause.CANCELLED if impacted.kind is DisruptionKind.CANCELLED else Cause.DELAYED
+
+
+def impact_json(impacted: ImpactedBooking, spilled: Spill, disruption: Disruption) -> dict[str, Any]:
+    """The impact as a conversation keeps it, with its cause: a delay's expected departure (a new one is news to the
+    passenger), and for an overflow booking the capacity its move lets shrink."""
+    out = impact_to_json(impacted)
+    cause = cause_of(impacted, spilled)
+    out["cause"] = cause.value
+    if cause is Cause.DELAYED and disruption.new_dep_utc is not None:
+        out["expected_departure"] = disruption.new_dep_utc.isoformat()
+    if cause is Cause.OVERFLOW:
         out["capacity_target"] = list(spilled[impacted.booking_id])
     return out
 
 
 def new_rows(
-    disruption: Disruption, impacted: list[ImpactedBooking], now: dt.datetime, spilled: dict[int, tuple[int, str, int]]
+    disruption: Disruption, impacted: list[ImpactedBooking], now: dt.datetime, spilled: Spill
 ) -> list[dict[str, Any]]:
     """Pending conversations for bookings the disruption now hits, lowest priority last."""
     return [
@@ -467,22 +522,28 @@ async def impacted_now(
     *,
     now: dt.datetime,
     delay_threshold: dt.timedelta = DEFAULT_REBOOK_DELAY_THRESHOLD,
-) -> tuple[list[ImpactedBooking], dict[int, tuple[int, str, int]]]:
+) -> tuple[list[ImpactedBooking], Spill]:
     """Who the disruption hits today: the impact rules, plus an equipment change's overflow, lowest priority first.
 
-    The second value maps each overflow booking to (flight, cabin, new capacity).
+    An overflow booking is hit by the smaller aircraft even when a delay hits it too (it cannot fly at
+    all); a cancelled or diverted flight hits everyone, so it has no overflow. The second value maps
+    each overflow booking to (flight, cabin, new capacity) and names the diverted flights.
     """
     impacted = await assess_impact(s, disruption_id=disruption.id, now=now, rebook_delay_threshold=delay_threshold)
     links = (await s.scalars(select(DisruptionFlight).where(DisruptionFlight.disruption_id == disruption.id))).all()
-    spilled: dict[int, tuple[int, str, int]] = {}
+    statuses = dict(
+        (await s.execute(select(Flight.id, Flight.status).where(Flight.id.in_([link.flight_id for link in links])))).all()
+    )
+    spilled = Spill()
+    spilled.diverted = frozenset(f for f, status in statuses.items() if status == DIVERTED)
+    grounded = (FlightStatus.CANCELLED.value, DIVERTED)
+    moved: list[ImpactedBooking] = []
     for link in links:
-        if link.capacity:
-            have = {i.booking_id for i in impacted}
+        if link.capacity and statuses.get(link.flight_id) not in grounded:
             for i in await overflow(s, disruption, link.flight_id, link.capacity, now=now):
-                if i.booking_id not in have:
-                    impacted.append(i)
-                    spilled[i.booking_id] = (link.flight_id, i.cabin, link.capacity[i.cabin])
-    return impacted, spilled
+                spilled[i.booking_id] = (link.flight_id, i.cabin, link.capacity[i.cabin])
+                moved.append(i)
+    return [i for i in impacted if i.booking_id not in spilled] + moved, spilled
 
 
 async def overflow(

@@ -55,6 +55,7 @@ _SIMPLE = {
     MessageKind.START_ACK: "keyword.start",
     MessageKind.HELP: "keyword.help",
     MessageKind.DISRUPTION_LIFTED: "story.lifted",
+    MessageKind.KEPT: "story.kept",
 }
 
 
@@ -100,7 +101,7 @@ class _Wanted:
         self.flights.add(conv.flight_id)
         if kind in _OFFER_KINDS and row.offer_id is not None:
             self.offers.add(row.offer_id)
-            if kind is MessageKind.OFFER:
+            if kind in (MessageKind.OFFER, MessageKind.OFFER_UPDATED):
                 self.disruptions.add(conv.disruption_id)
         elif kind in (MessageKind.BOOKED, MessageKind.ALREADY_BOOKED):
             self.bookings.add(conv.booking_id)
@@ -235,11 +236,12 @@ class MessageRenderer:
             count=len(options),
             route=f"{flight.origin}–{flight.destination}",
         )
+        # The booking's cause (the flight's story keeps one per conversation) picks the wording; the disruption's kind before it had one.
+        cause = conv.impact.get("cause") or ("delayed" if disruption is not None and disruption.kind == "delayed" else "cancelled")
         if kind is MessageKind.OFFER:
-            body_key = "offer.delayed" if disruption is not None and disruption.kind == "delayed" else "offer.cancelled"
+            body_key = f"offer.{cause}"
         elif kind is MessageKind.OFFER_UPDATED:
-            delayed = disruption is not None and disruption.kind == "delayed"
-            body_key = "offer.updated_delayed" if delayed else "offer.updated_cancelled"
+            body_key = f"offer.updated_{cause}"
         else:
             body_key = {
                 MessageKind.OFFER_REFRESHED: "offer.refreshed",

@@ -38,6 +38,7 @@ from conversations.engine import (
     OptionChosen,
     OptionsRequested,
     Policy,
+    RepliedAfterLift,
     Send,
     SetConsent,
     Snapshot,
@@ -190,6 +191,10 @@ CASES: tuple[Case, ...] = (
          (Withdraw(), Send(MessageKind.DISRUPTION_LIFTED), CancelTimer())),
     Case("lifted while opted out", snap(S.OPTED_OUT), OffersWithdrawn(), S.CLOSED, (Withdraw(), CancelTimer())),
     Case("lifted once booked", snap(S.BOOKED), OffersWithdrawn(), S.BOOKED, ()),
+    Case("flight update while an agent owns it: new options, no bot message", snap(S.AGENT), DisruptionUpdated(), S.AGENT,
+         (MakeOffer(OfferReason.UPDATED),)),
+    Case("lifted while an agent owns it: the agent decides", snap(S.AGENT), OffersWithdrawn(), S.AGENT, ()),
+    Case("a reply after the lift: the flight is kept", snap(S.CLOSED), RepliedAfterLift("sms"), S.CLOSED, (Send(MessageKind.KEPT),)),
 )
 
 

@@ -170,9 +170,11 @@ async def test_delay_bigger_delay_cancel_reinstate(rig: Rig) -> None:
     assert all(held == 0 for _, held in inventory.values())
     assert inventory[f.id][0] == PASSENGERS - 3 * REPLIES
     assert sum(inventory[a.id][0] for a in rig.alternatives) == 3 * REPLIES
-    # A late reply to the withdrawn offer books nothing.
+    # A late reply to the withdrawn offer books nothing: the passenger is told they keep the flight.
     await rig.reply("sms", waiting, "1")
     assert (await rig.conversation(waiting)).status == Status.CLOSED
+    await rig.c.dispatcher.drain()
+    assert (await _messages(rig))[waiting.booking_id][-1] == "kept"
     async with rig.c.db.reading() as s:
         disruption = (await s.scalars(select(Disruption))).one()
     assert disruption.status == "settled"
