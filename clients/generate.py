@@ -57,7 +57,7 @@ def document() -> dict[str, Any]:
 
         settings = Settings(_env_file=None, sandbox=True, database_url="sqlite+aiosqlite://")  # type: ignore[call-arg]
         doc = create_app(build(settings)).openapi()
-    doc = json.loads(json.dumps(doc))
+    doc = dict(json.loads(json.dumps(doc)))
     doc["paths"] = {path: ops for path, ops in doc["paths"].items() if path.startswith(PREFIX)}
     for key, schema in doc.get("components", {}).get("schemas", {}).items():
         if "__" in key:

@@ -28,6 +28,7 @@ from typing import Annotated, Any, Final, Generic, TypeVar
 from fastapi import Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy.orm import QueryableAttribute
 
 #: A page holds at most this many items, whatever `limit` asks; without `limit`, DEFAULT_LIMIT.
 MAX_LIMIT: Final = 200
@@ -38,6 +39,9 @@ CURSOR_PATTERN: Final = r"^[A-Za-z0-9_-]+$"
 
 T = TypeVar("T")
 R = TypeVar("R")
+S = TypeVar("S", bound="Select[*tuple[Any, ...]]")
+#: A sort key: a mapped column (`Flight.id`) or an expression (`-Escalation.tier`).
+Key = ColumnElement[Any] | QueryableAttribute[Any]
 
 
 class Page(BaseModel, Generic[T]):
@@ -70,7 +74,7 @@ def decode(cursor: str) -> list[Any]:
     return values
 
 
-def _typed(value: Any, column: ColumnElement[Any]) -> Any:
+def _typed(value: Any, column: Key) -> Any:
     """A cursor value as the column's Python type, or BadCursor."""
     sql_type = getattr(column.type, "impl_instance", column.type)  # a TypeDecorator says `object`; its impl knows
     try:
@@ -94,7 +98,7 @@ def _typed(value: Any, column: ColumnElement[Any]) -> Any:
     return value
 
 
-def _past(columns: Sequence[ColumnElement[Any]], after: Sequence[Any], *, descending: bool) -> ColumnElement[bool]:
+def _past(columns: Sequence[Key], after: Sequence[Any], *, descending: bool) -> ColumnElement[bool]:
     """Rows after `after` in the order of `columns`, spelt out (a row-value comparison would bind the
     values untyped: a datetime then compares as the wrong text on SQLite)."""
     ways = []
@@ -112,7 +116,7 @@ class Paging:
     after: tuple[Any, ...] | None
     limit: int
 
-    def keyset(self, query: Select[Any], *columns: ColumnElement[Any], descending: bool = False) -> Select[Any]:
+    def keyset(self, query: S, *columns: Key, descending: bool = False) -> S:
         """`query` ordered by `columns` (unique together, the last usually the id), past the cursor, one row more than a page."""
         ordered = [c.desc() if descending else c.asc() for c in columns]
         query = query.order_by(*ordered).limit(self.limit + 1)
