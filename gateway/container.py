@@ -177,7 +177,14 @@ def build(
     inbound = InboundRouter(db, service, clock=clock)
 
     async def _assess(disruption_id: int) -> list[list[int]]:
-        return await assess(db, disruption_id, clock=clock, batch_size=settings.batch_size, carriers=service.config.carriers)
+        return await assess(
+            db,
+            disruption_id,
+            clock=clock,
+            batch_size=settings.batch_size,
+            delay_threshold=service.config.delay_threshold,
+            carriers=service.config.carriers,
+        )
 
     fanout = FanOut(service, batch_size=settings.batch_size)
 
