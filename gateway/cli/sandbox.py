@@ -14,6 +14,7 @@ import click
 
 from channels.sandbox import PROVIDER
 from conversations.message_log import SentEntry, sent_by
+from gateway.container import configure_keyring
 from gateway.settings import Settings
 from infra.db import Database
 
@@ -51,6 +52,8 @@ async def follow(
 def cmd_outbox(settings: Settings, *, newest: int, conversation: int | None, keep_following: bool, interval: float) -> int:
     if not settings.sandbox:
         click.echo("rebook: REBOOK_SANDBOX is not true: nothing is sent to the sandbox now (listing what it sent before)", err=True)
+
+    configure_keyring(settings)  # the texts are encrypted at rest
 
     async def run() -> None:
         db = Database(settings.database_url)

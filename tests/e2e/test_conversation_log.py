@@ -22,6 +22,7 @@ from gateway.container import Container, build
 from gateway.http.app import create_app
 from gateway.migrate import upgrade_async
 from gateway.settings import Settings
+from infra import crypto
 from infra.db import Database
 from infra.orm import Base
 from rebooking_core.importer import import_bookings, import_schedule, parse_bookings, parse_schedule
@@ -345,6 +346,7 @@ async def test_rebook_sandbox_outbox_prints_what_was_sent_and_follows_new_messag
     await log.disrupt()
     monkeypatch.setenv("REBOOK_DATABASE_URL", log.url)
     monkeypatch.setenv("REBOOK_SANDBOX", "true")
+    monkeypatch.setattr(crypto, "_keyring", None)  # a fresh process: the command sets up its own keys
     assert await asyncio.to_thread(cli, ["sandbox", "outbox", "--limit", "50"]) == 0
     printed = capsys.readouterr().out
     (offer,) = log.sandbox.inbox("sms", LENA_SMS)
