@@ -9,7 +9,6 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 from sqlalchemy import func, select, text, update
 
 from consent.retention import ANSWERS_KEPT
@@ -18,6 +17,7 @@ from gateway.http.idempotency import REPLAYED, fingerprint, key_hash
 from gateway.worker.privacy import run_purge
 from rebooking_core.models import Disruption, Flight
 from tests.gateway.conftest import OPS_KEY, Gateway, World, running
+from tests.gateway.http.test_api_conventions import assert_problem as problem
 from tests.gateway.http.test_feeds import mvt_delay
 
 
@@ -40,14 +40,6 @@ async def two_gateways(db_url: str, world: World) -> AsyncIterator[tuple[Gateway
     """Two app instances (each its own container, engine and pool) on one database, as two `serve` processes."""
     async with running(db_url, world) as first, running(db_url, world, load=False) as second:
         yield first, second
-
-
-def problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    return body
 
 
 async def test_a_retry_through_another_process_replays_the_first_answer_without_running_again(db_url: str, world: World) -> None:
