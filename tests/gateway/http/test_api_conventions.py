@@ -338,3 +338,11 @@ async def test_every_list_walks_page_by_page_to_the_same_items_once(conventions:
                 break
         assert walked == whole, f"{path}: the pages of {size} do not make the whole list"
         assert pages == max(1, -(-len(whole) // size)), (path, pages, len(whole))
+
+
+async def test_past_the_rate_limit_is_a_429_problem_with_retry_after(db_url: str, world: World) -> None:
+    async with running(db_url, world, load=False, rate_limit={"per_key_per_minute": 1, "per_ip_per_minute": 0}) as g:
+        assert (await g.client.get("/v1/disruptions")).status_code == 200
+        refused = await g.client.get("/v1/disruptions")
+        assert_problem(refused, 429)
+        assert int(refused.headers["Retry-After"]) >= 1
