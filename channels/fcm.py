@@ -21,6 +21,7 @@ from typing import Final
 import firebase_admin
 import httpx
 from firebase_admin import _http_client, _retry, credentials, exceptions, messaging
+from google.auth import credentials as google_credentials
 from google.auth import exceptions as auth_exceptions
 from google.auth.transport import requests as auth_requests
 
@@ -77,6 +78,11 @@ def classify(error: exceptions.FirebaseError) -> ChannelError:
     return MessageRejected(text, code=code)
 
 
+def _token_refused(error: exceptions.FirebaseError | None) -> bool:
+    """A 401 about our OAuth token (not THIRD_PARTY_AUTH_ERROR, the app's APNs key as FCM holds it)."""
+    return isinstance(error, exceptions.UnauthenticatedError) and not isinstance(error, messaging.ThirdPartyAuthError)
+
+
 def _retry_after(error: exceptions.FirebaseError) -> float | None:
     response = error.http_response
     value = response.headers.get("retry-after") if response is not None else None
@@ -101,7 +107,24 @@ def aim(app: firebase_admin.App, api_base: str, project_id: str) -> messaging._M
     service._async_client = _http_client.HttpxAsyncClient(
         credential=service._credential, retry_config=_retry.HttpxRetry(max_retries=0, status_forcelist=[]), timeout=10
     )
+    service._async_client.async_client.auth = _LoopSafeAuth(service._credential)
     return service
+
+
+class _LoopSafeAuth(_http_client.GoogleAuthCredentialFlow):  # type: ignore[misc]  # firebase_admin ships no stubs
+    """The SDK's auth flow without its own token renewals: each is a blocking HTTP call inside the event loop.
+
+    The SDK renews before a request when the token has lapsed and again on each 401; here a request
+    only carries the current token, and FcmChannel renews it in a thread (ahead of expiry, and once
+    after a 401 before its one retry).
+    """
+
+    def __init__(self, credential: google_credentials.Credentials) -> None:
+        super().__init__(credential)
+        self._max_refresh_attempts = 0
+
+    def apply_auth_headers(self, request: httpx.Request, auth_request: auth_requests.Request) -> None:
+        self._credential.apply(request.headers)
 
 
 class FcmChannel:
@@ -131,10 +154,13 @@ class FcmChannel:
 
     async def _fresh_credential(self) -> None:
         """A valid OAuth token before the SDK looks: its own renewal is a blocking HTTP call on the event loop."""
-        if self._credential_fresh():
-            return
+        if not self._credential_fresh():
+            await self._renew(self._credential.token)
+
+    async def _renew(self, stale: str | None) -> None:
+        """A new OAuth token fetched in a thread, unless a concurrent send already replaced `stale` with a fresh one."""
         async with self._renewing:
-            if self._credential_fresh():
+            if self._credential.token != stale and self._credential_fresh():
                 return
             try:
                 await asyncio.to_thread(self._credential.refresh, auth_requests.Request())
@@ -169,11 +195,19 @@ class FcmChannel:
     async def send(self, message: OutboundMessage) -> SendResult:
         note, _ = fit(message, dt.datetime.fromtimestamp(self.clock(), dt.UTC), self.encode(message))
         await self._fresh_credential()
-        batch = await messaging.send_each_async([self.message(message, note)], app=self.app)
-        [answer] = batch.responses
+        used = self._credential.token
+        answer = await self._send_one(self.message(message, note))
+        if _token_refused(answer.exception):
+            # Google no longer takes the token (revoked, clocks apart): one new token, one more try.
+            await self._renew(used)
+            answer = await self._send_one(self.message(message, note))
         if answer.exception is not None:
             raise classify(answer.exception)
         return SendResult(provider=PROVIDER, provider_message_id=str(answer.message_id), text=shown_text(note))
+
+    async def _send_one(self, fcm_message: messaging.Message) -> messaging.SendResponse:
+        [answer] = (await messaging.send_each_async([fcm_message], app=self.app)).responses
+        return answer
 
     async def aclose(self) -> None:
         if self._closed:

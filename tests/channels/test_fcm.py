@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import tempfile
@@ -140,11 +141,65 @@ async def test_unavailable_and_internal_are_transient_and_not_retried_by_the_sdk
 async def test_credential_errors_are_invalid_credentials(fcm: FcmChannel, google: tuple[FakeFcm, str, Path], status: int, code: str) -> None:
     fake, _, _ = google
     fake.fail_next(status, code)
-    fake.fail_next(status, code)
-    fake.fail_next(status, code)
     with pytest.raises(InvalidCredentials) as info:
         await fcm.send(offer())
     assert info.value.code == code
+    assert (fake.attempts, fake.token_requests) == (1, 1), "not our OAuth token: a new one would not help"
+
+
+class RefreshSpy:
+    """Wraps the credential's `refresh` (a blocking HTTP call) and notes whether each ran on a thread with an event loop."""
+
+    def __init__(self, channel: FcmChannel) -> None:
+        self.inside_loop: list[bool] = []
+        self._refresh = channel._credential.refresh
+        channel._credential.refresh = self
+
+    def __call__(self, request: object) -> None:
+        try:
+            asyncio.get_running_loop()
+            self.inside_loop.append(True)
+        except RuntimeError:
+            self.inside_loop.append(False)
+        self._refresh(request)
+
+
+async def test_a_401_renews_the_oauth_token_in_a_thread_and_retries_once(fcm: FcmChannel, google: tuple[FakeFcm, str, Path]) -> None:
+    fake, _, _ = google
+    await fcm.send(offer(idempotency_key="k0"))
+    spy = RefreshSpy(fcm)
+    fake.issued.clear()  # Google stops taking the token the channel holds (revoked, or its clock ran ahead)
+
+    result = await fcm.send(offer(idempotency_key="k1"))
+
+    assert result.provider_message_id.endswith("%fake")
+    assert (fake.attempts, len(fake.sends), fake.token_requests) == (3, 2, 2), "sent, refused with 401, renewed, sent"
+    assert spy.inside_loop == [False], "the renewal ran in a worker thread, never inside the event loop"
+    assert fake.sends[0].authorization != fake.sends[1].authorization
+
+
+async def test_a_token_refused_again_after_renewal_is_invalid_credentials(fcm: FcmChannel, google: tuple[FakeFcm, str, Path]) -> None:
+    fake, _, _ = google
+    spy = RefreshSpy(fcm)
+    fake.fail_next(401, "UNAUTHENTICATED")
+    fake.fail_next(401, "UNAUTHENTICATED")
+    with pytest.raises(InvalidCredentials) as info:
+        await fcm.send(offer())
+    assert info.value.code == "UNAUTHENTICATED"
+    assert (fake.attempts, fake.token_requests) == (2, 2), "one renewal, one retry, no more"
+    assert spy.inside_loop == [False, False]
+
+
+async def test_a_token_near_its_expiry_is_renewed_in_a_thread_before_the_send(fcm: FcmChannel, google: tuple[FakeFcm, str, Path]) -> None:
+    fake, _, _ = google
+    await fcm.send(offer(idempotency_key="k0"))
+    spy = RefreshSpy(fcm)
+    fcm._credential.expiry = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(seconds=60)
+
+    await fcm.send(offer(idempotency_key="k1"))
+
+    assert (fake.attempts, fake.token_requests) == (2, 2), "renewed ahead, no 401"
+    assert spy.inside_loop == [False]
 
 
 async def test_a_service_account_google_refuses_is_invalid_credentials(google: tuple[FakeFcm, str, Path]) -> None:
