@@ -29,7 +29,8 @@ from rebooking_core.importer import import_bookings, import_schedule, parse_book
 
 OPS_KEY = "k-ops-log"
 DSR_KEY = "k-dsr-log"
-KEYS = f"{OPS_KEY}:ops,{DSR_KEY}:dsr:export+dsr:erase"
+AGENT_KEY = "k-agent-log"
+KEYS = f"{OPS_KEY}:ops,{DSR_KEY}:dsr:export+dsr:erase,{AGENT_KEY}:agents"
 DAY = dt.date.today() + dt.timedelta(days=2)
 LENA_SMS = "+4915112345678"
 LENA_EMAIL = "lena.tester@example.org"
@@ -201,6 +202,26 @@ async def test_a_whatsapp_tap_is_logged_as_the_option_and_the_template_by_name(l
     assert lucia["status"] == "booked"
     shown = log.sandbox.inbox("whatsapp", LUCIA_WA)[-1]
     assert shown.text in _outgoing(lucia, "booked")["text"], "inside the window: the text as WhatsApp showed it"
+
+
+async def test_an_agents_message_is_logged_under_the_agents_name(log: Log) -> None:
+    await log.disrupt()
+    lena = await log.conversation("LENAAA")
+    assert (await log.reply({"conversation_id": lena["id"], "text": "AGENT"})).status_code == 202
+    agent = {"Authorization": f"Bearer {AGENT_KEY}", "Rebook-Agent": "anna"}
+    (escalation,) = (await log.http.get("/v1/escalations", headers=agent)).json()["items"]
+    assert (await log.http.post(f"/v1/escalations/{escalation['id']}/claim", headers=agent)).status_code == 200
+    r = await log.http.post(
+        f"/v1/escalations/{escalation['id']}/reply",
+        json={"text": "Anna here: I can move you to the 12:00 flight."},
+        headers={**agent, "Idempotency-Key": "anna-1"},
+    )
+    assert r.status_code == 202, r.text
+    await log.work()
+    lena = await log.conversation("LENAAA")
+    written = _outgoing(lena, "agent_text")
+    assert (written["sender"], written["text"]) == ("agent:api:anna", "Anna here: I can move you to the 12:00 flight.")
+    assert [m["sender"] for m in lena["messages"]] == ["bot", "passenger", "bot", "agent:api:anna"], "offer, AGENT, hand-over notice, the agent"
 
 
 async def test_conversations_are_found_by_locator_phone_email_disruption_and_status_page_by_page(log: Log) -> None:
