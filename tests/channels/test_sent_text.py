@@ -10,21 +10,16 @@ import pytest
 
 from channels.sandbox import Sandbox, SandboxChannel
 from conversations.ports import ChoiceView, OutboundMessage, TemplateCall
-from tests.channels.rigs import PASSENGER, Rig, apns_rig, fcm_rig, graph_rig, sandbox_rig, smtp_rig, telegram_rig, twilio_rig
+from tests.channels.rigs import PASSENGER, Rig
+from tests.channels.rigs import RIGS as ALL_RIGS
 
 CHOICES = (
     ChoiceView(token="opt:7:71", number=1, title="IB3161 at 18:05", description="arrives 21:05"),
     ChoiceView(token="opt:7:72", number=2, title="IB3163 at 20:40", description="arrives 23:40, via BCN"),
 )
+#: Every adapter that renders for a passenger (Slack is for agents).
 RIGS: dict[str, Callable[[], AbstractContextManager[Rig]]] = {
-    "sms": twilio_rig,
-    "whatsapp": graph_rig,
-    "email": smtp_rig,
-    "telegram": telegram_rig,
-    "apns": apns_rig,
-    "fcm": fcm_rig,
-    "sandbox-sms": lambda: sandbox_rig("sms"),
-    "sandbox-whatsapp": lambda: sandbox_rig("whatsapp"),
+    name: ALL_RIGS[name] for name in ("sms", "whatsapp", "email", "telegram", "apns", "fcm", "sandbox-sms", "sandbox-whatsapp")
 }
 
 

@@ -26,30 +26,16 @@ from infra import crypto
 from infra.db import Database
 from infra.orm import Base
 from rebooking_core.importer import import_bookings, import_schedule, parse_bookings, parse_schedule
+from tests.e2e.test_http_flow import DAY, _flight
 
 OPS_KEY = "k-ops-log"
 DSR_KEY = "k-dsr-log"
 AGENT_KEY = "k-agent-log"
 KEYS = f"{OPS_KEY}:ops,{DSR_KEY}:dsr:export+dsr:erase,{AGENT_KEY}:agents"
-DAY = dt.date.today() + dt.timedelta(days=2)
 LENA_SMS = "+4915112345678"
 LENA_EMAIL = "lena.tester@example.org"
 LUCIA_WA = "+34600111222"
 OMAR_SMS = "+447911123456"
-
-
-def _flight(number: str, dep_hour: int, seats: int) -> dict[str, Any]:
-    dep = dt.datetime.combine(DAY, dt.time(dep_hour), dt.UTC)
-    return {
-        "carrier": "RB",
-        "number": number,
-        "date": DAY.isoformat(),
-        "origin": "FRA",
-        "destination": "MAD",
-        "departure": dep.isoformat(),
-        "arrival": (dep + dt.timedelta(hours=2, minutes=30)).isoformat(),
-        "cabins": {"Y": seats, "J": 0},
-    }
 
 
 def _booking(locator: str, name: str, contacts: list[tuple[str, str]]) -> dict[str, Any]:
