@@ -12,7 +12,7 @@ import datetime as dt
 import itertools
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +30,7 @@ from conversations.engine import (
     MakeOffer,
     MessageKind,
     OfferReason,
+    OffersReady,
     Send,
     SetConsent,
     StartTimer,
@@ -68,6 +69,10 @@ class Batch:
     escalations: list[dict[str, Any]] = field(default_factory=list)
     #: Escalations by tier and reason, reported once the batch has committed.
     escalated: Counter[tuple[int, str]] = field(default_factory=Counter)
+    #: What a MakeOffer of each conversation comes to (OffersReady or NoOptions), planned and held for the whole batch.
+    offers: dict[int, Event] = field(default_factory=dict)
+    #: Offers the batch already superseded (their seats released) before planning: a Withdraw of one is done.
+    retired: set[int] = field(default_factory=set)
 
 
 class CommandApplier:
@@ -89,12 +94,31 @@ class CommandApplier:
                 follow.append(event)
         return follow
 
-    def apply_bulk(self, s: AsyncSession, conv: Conversation, decision: Decision, now: dt.datetime, batch: Batch) -> None:
-        """The commands a first offer can cause, their rows added to `batch`; anything else means the table changed under us."""
+    def apply_bulk(self, s: AsyncSession, conv: Conversation, decision: Decision, now: dt.datetime, batch: Batch) -> list[Event]:
+        """The commands a batch can cause, their rows added to `batch`; the events they cause (a new offer the batch made).
+
+        A MakeOffer takes the offer the batch planned for the conversation and a Withdraw one the batch
+        retired; anything else means the table changed under us.
+        """
         seq = itertools.count(1)
+        follow: list[Event] = []
         for command in decision.commands:
-            if not self._change(s, conv, command, now, seq, batch):
-                raise RuntimeError(f"a first offer cannot cause {command!r}; use ConversationService.run")
+            if self._change(s, conv, command, now, seq, batch):
+                continue
+            match command:
+                case MakeOffer(reason=reason) if conv.id in batch.offers:
+                    made = batch.offers.pop(conv.id)
+                    if isinstance(made, OffersReady):
+                        made = replace(made, reason=reason)
+                        conv.offer_id, conv.first_offer_at = made.offer_id, conv.first_offer_at or now
+                    else:
+                        conv.offer_id = None
+                    follow.append(made)
+                case Withdraw() if conv.offer_id is None or conv.offer_id in batch.retired:
+                    pass
+                case _:
+                    raise RuntimeError(f"a batch cannot cause {command!r} here; use ConversationService.run")
+        return follow
 
     def _change(
         self,

@@ -50,6 +50,7 @@ __all__ = [
     "lower_capacity",
     "release_holds",
     "supersede_offer",
+    "supersede_offers",
 ]
 
 
@@ -506,17 +507,25 @@ def _options_of(offer_ids: Iterable[int] | Select[Any]) -> Select[Any]:
 
 async def supersede_offer(session: AsyncSession, *, offer_id: int) -> bool:
     """Retire an open offer (a fresher one replaces it) and free its seats; False if not open."""
+    return bool(await supersede_offers(session, [offer_id]))
+
+
+async def supersede_offers(session: AsyncSession, offer_ids: Iterable[int]) -> set[int]:
+    """Retire many open offers at once and free their seats (two statements and one per leg); the ids that were open."""
+    ids = list(offer_ids)
+    if not ids:
+        return set()
     result = await session.execute(
         update(Offer)
-        .where(Offer.id == offer_id, Offer.status == OfferStatus.OPEN.value)
+        .where(Offer.id.in_(ids), Offer.status == OfferStatus.OPEN.value)
         .values(status=OfferStatus.SUPERSEDED.value)
         .returning(Offer.id)
         .execution_options(synchronize_session=False)
     )
-    if result.scalar_one_or_none() is None:
-        return False
-    await release_holds(session, option_ids=_options_of([offer_id]))
-    return True
+    retired = set(result.scalars())
+    if retired:
+        await release_holds(session, option_ids=_options_of(sorted(retired)))
+    return retired
 
 
 async def expire_offers(session: AsyncSession, *, now: dt.datetime, limit: int = 500) -> int:

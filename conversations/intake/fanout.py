@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
@@ -38,6 +39,7 @@ from conversations.models import CONVERSATIONS, ESCALATIONS, OUTBOX, Conversatio
 from conversations.outbound_events import announce
 from conversations.service import MAX_CONNECTION, ConversationService, pending_demand
 from infra.transient import retryable
+from rebooking_core.impact import ImpactedBooking
 from rebooking_core.models import Disruption
 from rebooking_core.network_store import load_network
 from rebooking_core.offers import (
@@ -50,6 +52,8 @@ from rebooking_core.offers import (
 )
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class SeatsMoved(Exception):
@@ -84,31 +88,33 @@ class FanOut:
 
     async def _run(self, disruption_id: int, conversation_ids: list[int] | None) -> Step:
         selected: list[int] = list(conversation_ids or [])  # what the last attempt picked, for the fallback
-        for _ in range(self.attempts):
-            try:
-                step = await self._attempt(disruption_id, conversation_ids, selected)
-            except SeatsMoved:
-                self.stats["replans"] += 1
-                continue
-            except DBAPIError as exc:
-                if not retryable(exc):
-                    raise
-                self.stats["retries"] += 1
-                continue
+        step = await self.attempt(lambda: self._attempt(disruption_id, conversation_ids, selected))
+        if step is not None:
             self.stats["batches" if step.offered else "idle"] += 1
             if step.offered:
                 self.service.wake()
             return step
-        self.stats["fallbacks"] += 1
         log.info("batch contended %d times; offering booking by booking", self.attempts)
         offered = await self.service.offer_batch(selected)
         # A chain goes on after a fallback: the next link finds out cheaply whether anyone is left.
         return Step(offered, conversation_ids is None and bool(selected))
 
+    async def attempt(self, run: Callable[[], Awaitable[T]]) -> T | None:
+        """Run one batch's transaction, again on fresh counts when seats moved or the database asked; None when it never got through."""
+        for _ in range(self.attempts):
+            try:
+                return await run()
+            except SeatsMoved:
+                self.stats["replans"] += 1
+            except DBAPIError as exc:
+                if not retryable(exc):
+                    raise
+                self.stats["retries"] += 1
+        self.stats["fallbacks"] += 1
+        return None
+
     async def _attempt(self, disruption_id: int, conversation_ids: list[int] | None, selected: list[int]) -> Step:
         service = self.service
-        config = service.config
-        now = service.clock()
         async with service.db.transaction() as s:
             if not await self._claim_disruption(s, disruption_id):
                 self.stats["busy"] += 1
@@ -127,52 +133,64 @@ class FanOut:
                 return Step(0, False)
             for conv in convs:  # changed in memory, written back with one bulk UPDATE below
                 s.expunge(conv)
-            impacts = [impact_from_json(c.impact) for c in convs]
-            start = max(min(i.not_before for i in impacts), now)
-            end = max(max(i.not_before for i in impacts), now) + config.search_window + MAX_CONNECTION
-            network = await load_network(s, start=start, end=end, schedules=service.schedules)
             disruption = await s.get(Disruption, disruption_id)
             demand = await pending_demand(s, disruption_id)
-            plans: list[PlannedOffer | None] = []
-            cache: RankingCache = {}
-            for conv, impacted in zip(convs, impacts, strict=True):
-                demand[conv.origin] = demand.get(conv.origin, 0) - conv.passengers
-                plans.append(
-                    plan_offer(
-                        impacted,
-                        network,
-                        now=now,
-                        disruption_kind=disruption.kind if disruption else "cancelled",
-                        reason_code=disruption.reason if disruption else None,
-                        carrier_is_eu=config.carrier_is_eu,
-                        max_options=config.max_options,
-                        weights=config.weights,
-                        extra_reserve=max(demand[conv.origin], 0),
-                        cache=cache,
-                    )
-                )
-            planned = [p for p in plans if p is not None]
-            if not await hold_planned(s, planned):
-                raise SeatsMoved
-            created = iter(await persist_planned(s, planned, now=now, hold_ttl=config.hold_ttl))
+            made = await self.offer_in(s, disruption, [(c, impact_from_json(c.impact)) for c in convs], demand)
             batch = Batch()
-            for conv, plan in zip(convs, plans, strict=True):
-                offer = next(created) if plan is not None else None
-                self._decide(s, conv, _event(offer), offer, batch)
-            # Core INSERTs: every row names the same columns, so each is one statement (NULLs sent as such).
-            if batch.outbox:
-                await s.execute(insert(OUTBOX), batch.outbox)
-            if batch.escalations:
-                await s.execute(insert(ESCALATIONS), batch.escalations)
+            for conv, offer in zip(convs, made, strict=True):
+                decide_in_batch(service, s, conv, made_offer(offer), batch)
+            await write_batch(s, batch)
             await s.execute(_WRITE_FIRST_OFFER, [_written(conv) for conv in convs])
             await s.execute(
                 update(Disruption)
                 .where(Disruption.id == disruption_id)
                 .values(batches_done=Disruption.batches_done + 1, offered_at=service.clock())
             )
-        for (tier, reason), count in batch.escalated.items():
-            service.telemetry.escalated(tier=tier, reason=reason, count=count)
+        report_escalations(service, batch)
         return Step(len(convs), conversation_ids is None and len(convs) >= self.batch_size)
+
+    async def offer_in(
+        self,
+        s: AsyncSession,
+        disruption: Disruption | None,
+        wanted: Sequence[tuple[Conversation, ImpactedBooking]],
+        demand: dict[str, int],
+    ) -> list[CreatedOffer | None]:
+        """Plan every booking's options in memory on one network snapshot, best priority first, and hold them all at once.
+
+        `demand` is the passengers still to be offered by airport (each booking's extras leave room for
+        them); raises SeatsMoved when another writer took seats since the snapshot (roll back, plan again).
+        """
+        if not wanted:
+            return []
+        config = self.service.config
+        now = self.service.clock()
+        start = max(min(i.not_before for _, i in wanted), now)
+        end = max(max(i.not_before for _, i in wanted), now) + config.search_window + MAX_CONNECTION
+        network = await load_network(s, start=start, end=end, schedules=self.service.schedules)
+        plans: list[PlannedOffer | None] = []
+        cache: RankingCache = {}
+        for conv, impacted in wanted:
+            demand[conv.origin] = demand.get(conv.origin, 0) - conv.passengers
+            plans.append(
+                plan_offer(
+                    impacted,
+                    network,
+                    now=now,
+                    disruption_kind=disruption.kind if disruption else "cancelled",
+                    reason_code=disruption.reason if disruption else None,
+                    carrier_is_eu=config.carrier_is_eu,
+                    max_options=config.max_options,
+                    weights=config.weights,
+                    extra_reserve=max(demand[conv.origin], 0),
+                    cache=cache,
+                )
+            )
+        planned = [p for p in plans if p is not None]
+        if not await hold_planned(s, planned):
+            raise SeatsMoved
+        created = iter(await persist_planned(s, planned, now=now, hold_ttl=config.hold_ttl))
+        return [next(created) if plan is not None else None for plan in plans]
 
     async def _claim_disruption(self, s: AsyncSession, disruption_id: int) -> bool:
         """PostgreSQL: whether no other batch of this disruption is running (held until commit)."""
@@ -180,20 +198,37 @@ class FanOut:
             return True
         return bool(await s.scalar(select(func.pg_try_advisory_xact_lock(FANOUT_LOCK, disruption_id))))
 
-    def _decide(
-        self, s: AsyncSession, conv: Conversation, event: Event, offer: CreatedOffer | None, batch: Batch
-    ) -> None:
-        service = self.service
-        at = service.clock()
-        decision = decide(Snapshot(status=Status(conv.status), now=at), event, service.config.policy)
-        conv.status = decision.status
-        if offer is not None:
-            conv.offer_id = offer.offer_id
+
+
+def decide_in_batch(service: ConversationService, s: AsyncSession, conv: Conversation, event: Event, batch: Batch) -> None:
+    """One conversation of a batch through the pure `decide()`, and the events its commands cause (the offer the batch made)."""
+    at = service.clock()
+    pending = [event]
+    while pending:
+        current = pending.pop(0)
+        if isinstance(current, OffersReady) and conv.offer_id != current.offer_id:
+            conv.offer_id = current.offer_id
             conv.first_offer_at = conv.first_offer_at or at
-        service.commands.apply_bulk(s, conv, decision, at, batch)
-        announce(s, conv, event, decision, at)
-        conv.version += 1
-        conv.updated_at = at
+        decision = decide(Snapshot(status=Status(conv.status), now=at), current, service.config.policy)
+        conv.status = decision.status
+        announce(s, conv, current, decision, at)
+        pending += service.commands.apply_bulk(s, conv, decision, at, batch)
+    conv.version += 1
+    conv.updated_at = at
+
+
+async def write_batch(s: AsyncSession, batch: Batch) -> None:
+    """The batch's messages and hand-overs, one Core INSERT per table (every row names the same columns)."""
+    if batch.outbox:
+        await s.execute(insert(OUTBOX), batch.outbox)
+    if batch.escalations:
+        await s.execute(insert(ESCALATIONS), batch.escalations)
+
+
+def report_escalations(service: ConversationService, batch: Batch) -> None:
+    """Escalations by tier and reason, told to telemetry once the batch has committed."""
+    for (tier, reason), count in batch.escalated.items():
+        service.telemetry.escalated(tier=tier, reason=reason, count=count)
 
 
 #: A Core executemany by primary key: the ORM's bulk UPDATE spends ~20 µs of Python a row on bookkeeping.
@@ -215,7 +250,8 @@ def _written(conv: Conversation) -> dict[str, object]:
     }
 
 
-def _event(offer: CreatedOffer | None) -> Event:
+def made_offer(offer: CreatedOffer | None) -> Event:
+    """What a made offer is to the engine (a MakeOffer's command gives its own reason)."""
     if offer is None:
         return NoOptions()
     return OffersReady(
@@ -224,3 +260,4 @@ def _event(offer: CreatedOffer | None) -> Event:
         expires_at=offer.expires_at,
         reason=OfferReason.INITIAL,
     )
+

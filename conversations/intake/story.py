@@ -1,35 +1,36 @@
 """A flight's story: every update (delay, bigger delay, cancel, reinstate...) moves its one live disruption on.
 
-Each feed's `FlightUpdate` is applied once per (source, message id) in one transaction: the
-flight's times and status change, and the live disruption of that flight is re-assessed, so each
+Each feed's `FlightUpdate` is applied once per (source, message id): in one transaction the
+flight's times and status change and the update is recorded `applying`; then the live disruption
+of that flight is re-assessed and its conversations follow in priority batches (`replan`), so each
 booking keeps one conversation. A booking the flight still disrupts, whose impact changed, gets
-`DisruptionUpdated` (its offer superseded, its holds released as the new offer's are held, one
-message saying what changed); one it no longer disrupts gets `OffersWithdrawn` (keep the flight);
-one newly hit gets a pending conversation for the fan-out. Booked and closed conversations are
-left alone. An update older than the flight's last applied one is ignored and logged.
+`DisruptionUpdated` (its offer superseded, its holds released in the batch that holds the new
+offer's, one message saying what changed); one it no longer disrupts gets `OffersWithdrawn` (keep
+the flight); one newly hit gets a pending conversation for the fan-out. Booked and closed
+conversations are left alone. An update older than the flight's last applied one is ignored and
+logged. The same update again after a crash finishes what the first left (see `replan`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy import update as sa_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import locales
 from conversations.clock import utcnow
-from conversations.desk.models import QueueCard
-from conversations.engine import DisruptionUpdated, OffersWithdrawn, Status
+from conversations.engine import Status
 from conversations.impact_json import impact_to_json
 from conversations.intake import disruption_events
-from conversations.models import CONVERSATIONS, Conversation
+from conversations.intake.replan import APPLYING, replan
+from conversations.models import Conversation
 from conversations.service import ConversationService
-from rebooking_core import claims
 from rebooking_core.allocation import order_for_allocation
 from rebooking_core.flight_updates import FlightRef, FlightUpdate, UpdateKind
 from rebooking_core.impact import (
@@ -56,21 +57,6 @@ log = logging.getLogger(__name__)
 
 #: Conversations that are over: the disruption settles when all of its conversations are.
 TERMINAL = (Status.BOOKED.value, Status.CLOSED.value, Status.OPTED_OUT.value)
-#: Conversations an update may move on (an agent's or a booking in flight are left to finish).
-_FOLLOWS = (Status.OFFERED.value, Status.ESCALATED.value)
-#: Conversations an agent holds or waits for: the desk hears of the story's changes to them.
-_WITH_DESK = (Status.ESCALATED.value, Status.AGENT.value)
-_LIFTABLE = (Status.PENDING.value, Status.OFFERED.value, Status.ESCALATED.value, Status.OPTED_OUT.value)
-#: What in a booking's impact, when it changes, makes its current offer no longer fit (its cause among them).
-_MATERIAL = (
-    "cause",
-    "rebook_from",
-    "not_before",
-    "replaced_segment_ids",
-    "missed_connection",
-    "destination",
-    "expected_departure",
-)
 DIVERTED = "diverted"
 
 
@@ -99,6 +85,8 @@ class Applied:
     updated: int = 0
     withdrawn: int = 0
     added: int = 0
+    #: The disruption's conversations are still to follow (`replan`, after the update's transaction commits).
+    following: bool = False
 
     @property
     def needs_fanout(self) -> bool:
@@ -192,13 +180,38 @@ async def apply_update(service: ConversationService, update: FlightUpdate) -> Ap
     validate(update)
     async with service.db.transaction() as s:
         applied = await apply_in(s, service, update)
-    if applied.updated or applied.withdrawn:
+    return await follow(service, applied)
+
+
+async def follow(service: ConversationService, applied: Applied) -> Applied:
+    """After the update's commit: its disruption's conversations follow it, batch by batch (a no-op unless `following`)."""
+    if not applied.following or applied.disruption_id is None:
+        return applied
+    done = await replan(service, applied.disruption_id)
+    if done.updated or done.withdrawn:
         service.wake()
-    return applied
+    return replace(applied, updated=done.updated, withdrawn=done.withdrawn, added=done.added, following=done.superseded)
 
 
 async def apply_in(s: AsyncSession, service: ConversationService, update: FlightUpdate) -> Applied:
-    """`apply_update` inside the caller's transaction (the ops API's request for a flight with a live disruption)."""
+    """`apply_update` inside the caller's transaction (the ops API's request for a flight with a live disruption).
+
+    The caller passes the result to `follow` once committed. A disruption an earlier update left
+    unfinished (a crash between batches) is followed too, whatever this update comes to.
+    """
+    applied = await _apply_in(s, service, update)
+    if applied.disruption_id is not None and not applied.following:
+        unfinished = await s.scalar(
+            select(DisruptionUpdate.id)
+            .where(DisruptionUpdate.disruption_id == applied.disruption_id, DisruptionUpdate.outcome == APPLYING)
+            .limit(1)
+        )
+        if unfinished is not None:
+            applied = replace(applied, following=True)
+    return applied
+
+
+async def _apply_in(s: AsyncSession, service: ConversationService, update: FlightUpdate) -> Applied:
     now = service.clock()
     flight = await find_flight(s, update.flight)
     validate(update, flight.dep_utc)
@@ -207,18 +220,20 @@ async def apply_in(s: AsyncSession, service: ConversationService, update: Flight
     if claim is None:
         previous = (
             await s.execute(
-                select(DisruptionUpdate.disruption_id).where(
+                select(DisruptionUpdate.disruption_id, DisruptionUpdate.outcome).where(
                     DisruptionUpdate.source == update.source, DisruptionUpdate.message_id == update.message_id
                 )
             )
-        ).scalar_one_or_none()
-        return Applied(Outcome.DUPLICATE, previous)
+        ).one()
+        if previous.outcome == APPLYING:  # cut off after its flight moved: finish it now
+            return Applied(Outcome.APPLIED, previous.disruption_id, following=True)
+        return Applied(Outcome.DUPLICATE, previous.disruption_id)
     row = claim
     last = await s.scalar(
         select(func.max(DisruptionUpdate.issued_at)).where(
             DisruptionUpdate.flight_id == flight.id,
             DisruptionUpdate.id != row.id,
-            DisruptionUpdate.outcome.in_([Outcome.APPLIED.value, Outcome.UNCHANGED.value]),
+            DisruptionUpdate.outcome.in_([Outcome.APPLIED.value, APPLYING, Outcome.UNCHANGED.value]),
         )
     )
     if last is not None and update.issued_at < last:
@@ -268,7 +283,8 @@ async def apply_in(s: AsyncSession, service: ConversationService, update: Flight
     disruption_events.updated(s, disruption, flight, update.kind.value, now)
     if disruption.status == "received":
         return Applied(Outcome.APPLIED, disruption.id)  # not assessed yet: the assess job reads the new state
-    return await reassess(s, service, disruption)
+    row.outcome = APPLYING
+    return Applied(Outcome.APPLIED, disruption.id, following=True)
 
 
 async def _claim(s: AsyncSession, update: FlightUpdate, flight_id: int, now: dt.datetime) -> DisruptionUpdate | None:
@@ -376,74 +392,6 @@ async def _change_capacity(s: AsyncSession, flight: Flight, update: FlightUpdate
         if link is not None and link.capacity != dict(update.capacity):
             changed = True
     return changed
-
-
-async def reassess(s: AsyncSession, service: ConversationService, disruption: Disruption) -> Applied:
-    """Follow the disruption's new state in its conversations: re-offer, lift or add, one booking at a time.
-
-    The conversations are locked first: a reply booking one of them (mid-confirmation) finishes before,
-    and its booking counts in the assessment. An agent's conversation follows silently (its options are
-    re-planned, the passenger hears only the agent) and the desk's queue card shows what changed; one
-    confirming keeps the new impact for its booking's outcome (a failed booking is re-offered on it).
-    """
-    now = service.clock()
-    query = select(Conversation).where(Conversation.disruption_id == disruption.id).order_by(Conversation.id)
-    if not service.db.is_sqlite:
-        query = query.with_for_update()
-    convs = {c.booking_id: c for c in (await s.scalars(query)).all()}
-    impacted, spilled = await impacted_now(s, disruption, now=now, delay_threshold=service.config.delay_threshold)
-    by_booking = {i.booking_id: i for i in impacted}
-    updated = withdrawn = added = 0
-    desk_news = False
-    for booking_id, conv in convs.items():
-        new = by_booking.get(booking_id)
-        if conv.status in _WITH_DESK and (new is None or _material(conv.impact, impact_json(new, spilled, disruption))):
-            desk_news = True
-        if new is None:
-            if conv.status in _LIFTABLE:
-                conv.impact = {**conv.impact, "lifted": True}
-                await service.run(s, conv, OffersWithdrawn())
-                withdrawn += 1
-            elif conv.status in (Status.AGENT.value, Status.CONFIRMING.value) and not conv.impact.get("lifted"):
-                conv.impact = {**conv.impact, "lifted": True}  # the agent (or the booking's outcome) decides
-            continue
-        fresh = impact_json(new, spilled, disruption)
-        if conv.status in (Status.AGENT.value, Status.CONFIRMING.value) and _material(conv.impact, fresh):
-            conv.impact = fresh
-            if conv.status == Status.AGENT.value:
-                await service.run(s, conv, DisruptionUpdated())
-            continue
-        if conv.status == Status.CLOSED.value and conv.impact.get("lifted"):
-            # Lifted before (reinstated, say) and hit again: the same conversation starts over.
-            conv.impact, conv.status, conv.offer_id = fresh, Status.PENDING.value, None
-            conv.timer_at = conv.timer_kind = None
-            added += 1
-            continue
-        if conv.status == Status.PENDING.value:
-            conv.impact = fresh
-            continue
-        if conv.status in _FOLLOWS and _material(conv.impact, fresh):
-            conv.impact = fresh
-            decisions = await service.run(s, conv, DisruptionUpdated())
-            updated += bool(decisions and decisions[0].commands)
-    rows = new_rows(disruption, [i for i in order_for_allocation(impacted) if i.booking_id not in convs], now, spilled)
-    if rows:
-        await s.execute(insert(CONVERSATIONS), rows)
-        added += len(rows)
-    await claims.record(s, disruption, impacted, now=now, carriers=service.config.carriers)
-    disruption.impacted_passengers = sum(i.passengers for i in impacted)
-    if added:
-        disruption.status = "offering"
-    if desk_news:
-        await s.execute(
-            sa_update(QueueCard).where(QueueCard.disruption_id == disruption.id).values(dirty=True).execution_options(synchronize_session=False)
-        )
-    await settle(s, disruption)
-    return Applied(Outcome.APPLIED, disruption.id, updated=updated, withdrawn=withdrawn, added=added)
-
-
-def _material(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    return any(old.get(k) != new.get(k) for k in _MATERIAL)
 
 
 class Cause(StrEnum):

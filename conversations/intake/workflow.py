@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import replace
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,8 +14,10 @@ from conversations.engine import Status
 from conversations.intake import disruption_events
 from conversations.intake.ports import DisruptionRequest, FlightKey, Recorded, UnknownFlight
 from conversations.intake.story import (
+    Applied,
     InvalidUpdate,
     apply_in,
+    follow,
     impacted_now,
     live_disruption,
     lock_flight,
@@ -58,9 +61,12 @@ async def record_disruption(
     now = clock()
     async with db.transaction() as s:
         found = await _story(s, service, request, now) if service is not None else None
-        recorded = found or await _record_new(s, request, now)
+        recorded = found[0] if found is not None else await _record_new(s, request, now)
     if found is not None and service is not None:
         service.wake()  # the update's messages are committed: send them
+        followed = [await follow(service, applied) for applied in found[1]]
+        if any(a.needs_fanout for a in followed):
+            recorded = replace(recorded, fanout=True)
     return recorded
 
 
@@ -107,16 +113,18 @@ async def _record_new(s: AsyncSession, request: DisruptionRequest, now: dt.datet
     return Recorded(disruption_id, True)
 
 
-async def _story(s: AsyncSession, service: ConversationService, request: DisruptionRequest, now: dt.datetime) -> Recorded | None:
+async def _story(
+    s: AsyncSession, service: ConversationService, request: DisruptionRequest, now: dt.datetime
+) -> tuple[Recorded, list[Applied]] | None:
     """Validate every flight; when one has a live disruption, or the kind is one only the story knows (diverted,
-    equipment, time change, reinstated), apply the request as updates. None: record a new one."""
+    equipment, time change, reinstated), apply the request as updates (each to `follow` once committed). None: record a new one."""
     flights = [await _find_flight(s, key) for key in request.flights]
     for flight in sorted(flights, key=lambda f: f.id):
         await lock_flight(s, flight.id)
     if request.idempotency_key:
         known = await s.scalar(select(Disruption.id).where(Disruption.idempotency_key == request.idempotency_key))
         if known is not None:
-            return Recorded(int(known), False)
+            return Recorded(int(known), False), []
     kind = request.update or (UpdateKind.CANCELLATION if request.kind is DisruptionKind.CANCELLED else UpdateKind.DELAY)
     updates = [
         FlightUpdate(
@@ -141,7 +149,7 @@ async def _story(s: AsyncSession, service: ConversationService, request: Disrupt
     first = next((r for r in results if r.disruption_id is not None), None)
     if first is None or first.disruption_id is None:
         raise InvalidUpdate("the request changes nothing and names no disruption")
-    return Recorded(first.disruption_id, any(r.created for r in results), any(r.needs_fanout for r in results))
+    return Recorded(first.disruption_id, any(r.created for r in results), any(r.needs_fanout for r in results)), results
 
 
 async def assess(
