@@ -487,6 +487,8 @@ _PACING_DEFAULTS: dict[str, dict[str, Any]] = {
     "sms": {"rate": 1, "reserve": 4},
     "slack": {"recipient_rate": 1},  # chat.postMessage: ~1/s per channel
     "telegram": {"rate": 30, "recipient_rate": 1},  # 30/s per bot, 1/s per chat
+    # No published rate; 429 TooManyRequests is one device sent too much (its message waits, not the lane).
+    "apns": {"recipient_limit_codes": ["TooManyRequests"]},
 }
 
 
@@ -499,7 +501,7 @@ class PacingSettings(BaseModel):
     slack: ChannelPacing = Field(default_factory=lambda: ChannelPacing(**_PACING_DEFAULTS["slack"]))
     telegram: ChannelPacing = Field(default_factory=lambda: ChannelPacing(**_PACING_DEFAULTS["telegram"]))
     fcm: ChannelPacing = Field(default_factory=ChannelPacing)
-    apns: ChannelPacing = Field(default_factory=ChannelPacing)
+    apns: ChannelPacing = Field(default_factory=lambda: ChannelPacing(**_PACING_DEFAULTS["apns"]))
 
     @model_validator(mode="before")
     @classmethod

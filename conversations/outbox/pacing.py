@@ -111,6 +111,10 @@ class Pacer:
         self._max_nap = max_nap_s
         self.jitter_s = jitter_s
 
+    def pace(self, channel: str, sender: str = "") -> ChannelPace | None:
+        """A lane's pace: its sender's own where the sender is a service with limits of its own (`push:apns`), else its channel's."""
+        return (self.paces.get(f"{channel}:{sender}") if sender else None) or self.paces.get(channel)
+
     def _sender_bucket(self, channel: str, pace: ChannelPace, sender: str = "") -> str:
         return f"{channel}:{sender or pace.sender_id}"
 
@@ -122,7 +126,7 @@ class Pacer:
     ) -> list[_Turn]:
         """Narrowest first: a recipient's turn is settled before a sender-wide token is spent. A send leaves the
         sender's reserve unless it answers a passenger, and pays a long SMS's other segments when its turn comes."""
-        pace = self.paces.get(channel)
+        pace = self.pace(channel, sender)
         if pace is None:
             return []
         out: list[_Turn] = []
@@ -153,7 +157,7 @@ class Pacer:
         already claimed and waiting (`in_flight`); with none, the seconds until one more fits. Takes nothing:
         each send takes its own token. Answers may use the reserve; other rows leave it.
         """
-        pace = self.paces.get(channel)
+        pace = self.pace(channel, sender)
         if pace is None or pace.per_sender is None or want <= 0:
             return max(want, 0), 0.0
         limit = pace.per_sender
@@ -168,7 +172,7 @@ class Pacer:
 
     async def settle(self, channel: str, recipient: str, segments: int, sender: str = "", *, paid: int = 1) -> None:
         """An SMS of n segments costs n tokens; its turn paid `paid`, and whatever the provider counted beyond is charged here."""
-        pace = self.paces.get(channel)
+        pace = self.pace(channel, sender)
         if pace is None or not pace.count_segments or pace.per_sender is None or segments <= paid:
             return
         await self.store.charge(self._sender_bucket(channel, pace, sender), pace.per_sender, segments - paid)
@@ -177,7 +181,7 @@ class Pacer:
         self, channel: str, recipient: str, seconds: float, code: str | None = None, sender: str = ""
     ) -> None:
         """A provider answered 429: every worker stops using the bucket it named for `seconds`."""
-        pace = self.paces.get(channel)
+        pace = self.pace(channel, sender)
         if pace is None or seconds <= 0:
             return
         if code is not None and code in pace.recipient_codes:
