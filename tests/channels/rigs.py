@@ -14,6 +14,7 @@ from typing import Protocol
 from channels.apns import ApnsChannel
 from channels.email import EmailChannel
 from channels.fcm import FcmChannel
+from channels.push import SandboxPush
 from channels.sandbox import Sandbox, SandboxChannel
 from channels.sms import SmsChannel
 from channels.telegram import TelegramChannel
@@ -268,7 +269,8 @@ class SandboxRig:
     def __init__(self, name: str) -> None:
         self.name = name
         self.box = Sandbox()
-        self.channel: Channel = SandboxChannel(name, self.box)
+        # The sandbox's push is fitted as APNs and FCM fit theirs, so it has its own adapter.
+        self.channel: Channel = SandboxPush(self.box) if name == "push" else SandboxChannel(name, self.box)
         self.scripted = 0
 
     def provider_calls(self) -> int:
@@ -438,4 +440,5 @@ RIGS: dict[str, Callable[[], AbstractContextManager[Rig]]] = {
     "sandbox-sms": lambda: sandbox_rig("sms"),
     "sandbox-whatsapp": lambda: sandbox_rig("whatsapp"),
     "sandbox-telegram": lambda: sandbox_rig("telegram"),
+    "sandbox-push": lambda: sandbox_rig("push"),
 }
