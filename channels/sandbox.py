@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from channels.email import EmailChannel, render_text
 from channels.sms import SmsChannel, render_sms
+from channels.telegram import TelegramChannel, render_telegram
 from channels.whatsapp import WhatsAppChannel, render_whatsapp
 from channels.whatsapp.render import shown_text
 from conversations.ports import (
@@ -118,7 +119,11 @@ class SandboxChannel:
     provider = PROVIDER
 
     def __init__(self, name: str, sandbox: Sandbox, *, max_segments: int = 4, senders: tuple[str, ...] = ()) -> None:
-        real: Capabilities = {"sms": SmsChannel.capabilities, "email": EmailChannel.capabilities}.get(name, WhatsAppChannel.capabilities)
+        real: Capabilities = {
+            "sms": SmsChannel.capabilities,
+            "email": EmailChannel.capabilities,
+            "telegram": TelegramChannel.capabilities,
+        }.get(name, WhatsAppChannel.capabilities)
         self.name = name
         self.senders = senders
         self.capabilities = replace(real, rate_per_second=0.0, max_segments=max_segments if name == "sms" else 0)
@@ -138,6 +143,10 @@ class SandboxChannel:
             kind, text = "email", render_text(message)
             shown = text
             tokens = tuple(c.token for c in message.choices)
+        elif self.name == "telegram":  # the chat's text; the buttons carry the choice tokens (signed only on the wire)
+            view = render_telegram(message)
+            kind, text, shown = "text", view.text, view.text
+            tokens = tuple(token for _, token in view.buttons)
         else:
             payload = render_whatsapp(message, now)
             kind = payload.kind

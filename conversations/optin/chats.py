@@ -63,7 +63,7 @@ class ChatOptIn:
                 channel=event.channel,
                 purpose=ledger.SERVICE,
                 granted=True,
-                source=event.provider,
+                source=event.channel,  # "telegram": the ledger names where consent was given
                 evidence=f"update:{event.event_id}",
                 legal_basis="consent",
                 at=now,

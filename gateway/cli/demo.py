@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
+import re
 import shutil
 import statistics
 import time
@@ -17,10 +18,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.sandbox import Sandbox, SandboxMessage
+from consent.models import ConsentEvent
 from conversations.app.actions import AppEvents
 from conversations.models import Conversation, Escalation, InboundMessage, OutboxMessage
+from conversations.optin.chats import ChatOptIn
+from conversations.optin.ports import ChatLinked, LinkOutcome
 from gateway.container import Container, build
 from gateway.http.app import create_app
 from gateway.migrate import upgrade_async
@@ -30,8 +35,15 @@ from rebooking_core.generate import generate
 from rebooking_core.importer import import_bookings, import_schedule
 from rebooking_core.models import Disruption, Flight, Inventory, OfferOption, Passenger, Segment
 
+_PAGE_LINK = re.compile(r"/p/([0-9A-Za-z]{22})")
+_DEEP_LINK = re.compile(r"https://t\.me/[A-Za-z0-9_]+\?start=([A-Za-z0-9_-]+)")
+#: The demo's bot: the page and confirmations link it, the sandbox plays Telegram.
+DEMO_BOT = "RebookDemoBot"
+
 PERSONAS = (
-    ("tap", 0.42),
+    ("tap", 0.32),
+    # Opens the page an offer links, follows its Telegram deep link, and taps a button there.
+    ("telegram", 0.10),
     ("second", 0.10),
     ("agent", 0.08),
     ("stop", 0.05),
@@ -76,6 +88,10 @@ class Passengers:
     steps: dict[str, int] = field(default_factory=dict)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     late: list[SandboxMessage] = field(default_factory=list)
+    #: The app's passenger pages (the deep link is read off them) and the Telegram webhook's opt-in.
+    pages: httpx.AsyncClient | None = None
+    links: ChatOptIn | None = None
+    chats: dict[str, str] = field(default_factory=dict)
 
     def persona(self, to: str) -> str:
         if to not in self.personas:
@@ -104,7 +120,7 @@ class Passengers:
         if message.channel == "push":
             await self._tap_push(message, pick)
             return
-        if message.channel == "whatsapp":
+        if message.channel in ("whatsapp", "telegram"):  # a tapped button carries its token
             await self._send(message, token=pick)
         else:
             await self._send(message, text=pick)
@@ -117,6 +133,8 @@ class Passengers:
         if not message.tokens:
             return
         persona = self.persona(message.to)
+        if persona == "telegram" and message.channel != "telegram" and await self._join_telegram(message):
+            return  # the offer comes again on Telegram, where they tap
         step = self.steps.get(message.to, 0)
         self.steps[message.to] = step + 1
         await asyncio.sleep(self.rng.uniform(0, 0.02))
@@ -141,6 +159,20 @@ class Passengers:
             await self._choose(message, 0)
         else:
             await self._choose(message, 1 if persona == "second" else 0)
+
+    async def _join_telegram(self, message: SandboxMessage) -> bool:
+        """Open the page the message links, follow its t.me link: Telegram's /start reaches the opt-in."""
+        page = _PAGE_LINK.search(message.text)
+        if page is None or self.pages is None or self.links is None or message.to in self.chats:
+            return False
+        shown = await self.pages.get(f"/p/{page.group(1)}")
+        deep = _DEEP_LINK.search(shown.text)
+        if deep is None:
+            return False
+        chat = self.chats[message.to] = str(700_000_000 + len(self.chats))
+        self.personas[chat] = "tap"
+        event = ChatLinked("sandbox", self.sandbox.next_id("tg"), "telegram", chat, deep.group(1), self.clock())
+        return await self.links.link(event) is LinkOutcome.LINKED
 
     async def answer_late(self) -> None:
         """Late passengers answer the offer they got long ago, after it expired."""
@@ -209,6 +241,12 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+async def _by_channel(s: AsyncSession, column: Any, *where: Any) -> dict[str, int]:
+    """How many rows each channel carried (sent messages, passenger replies)."""
+    rows = await s.execute(select(column, func.count()).where(column.is_not(None), *where).group_by(column).order_by(column))
+    return {str(channel): int(n) for channel, n in rows.all()}
+
+
 async def summarize(c: Container, started: float) -> dict[str, Any]:
     async with c.db.reading() as s:
         def total(*conds: Any) -> Any:
@@ -270,6 +308,16 @@ async def summarize(c: Container, started: float) -> dict[str, Any]:
                 or 0
             ),
             "oversold_seats": int(oversold or 0),
+            "messages_by_channel": await _by_channel(s, OutboxMessage.channel, OutboxMessage.status == "sent"),
+            "replies_by_channel": await _by_channel(s, InboundMessage.channel),
+            "telegram_opt_ins": int(
+                await s.scalar(
+                    select(func.count()).select_from(ConsentEvent).where(
+                        ConsentEvent.channel == "telegram", ConsentEvent.state == "granted"
+                    )
+                )
+                or 0
+            ),
         }
     latencies = [(sent - created).total_seconds() * 1000 for sent, created in rows if sent is not None]
     summary["time_to_first_option_ms"] = {
@@ -289,7 +337,7 @@ async def run_demo(options: DemoOptions) -> dict[str, Any]:
     workdir.mkdir(parents=True, exist_ok=True)
     url = f"sqlite+aiosqlite:///{workdir / 'rebook.db'}"
     clock = SimClock()
-    settings = Settings(sandbox=True, database_url=url, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(sandbox=True, database_url=url, telegram={"bot_username": DEMO_BOT}, _env_file=None)  # type: ignore[call-arg]
     sandbox = Sandbox()
     rng = random.Random(options.seed)
     await upgrade_async(url)
@@ -315,6 +363,7 @@ async def run_demo(options: DemoOptions) -> dict[str, Any]:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://demo", headers={"Authorization": f"Bearer {DEV_OPS_KEY}"}
         ) as ops:
+            people.pages, people.links = ops, ChatOptIn(c.db, c.service, clock=clock)
             await _app_users(ops, c, rng)
             for n, group in enumerate(g for g in groups if g):
                 for k, (flight, _) in enumerate(group):

@@ -39,3 +39,8 @@ def test_demo_small_json(tmp_path: Path) -> None:
     assert summary["booked"] > 0 and summary["escalated"] > 0 and summary["opted_out"] > 0
     assert summary["messages_sent"] >= summary["bookings_impacted"] - summary["bookings_unreachable"]
     assert 0 < summary["time_to_first_option_ms"]["p50"] <= summary["time_to_first_option_ms"]["p95"]
+    # Counted by channel; Telegram users opted in through the page's deep link and tapped a button there.
+    assert sum(summary["messages_by_channel"].values()) == summary["messages_sent"]
+    assert summary["telegram_opt_ins"] > 0
+    assert summary["messages_by_channel"]["telegram"] >= summary["telegram_opt_ins"]
+    assert 0 < summary["replies_by_channel"]["telegram"] <= summary["telegram_opt_ins"] * 2

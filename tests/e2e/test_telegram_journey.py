@@ -306,3 +306,21 @@ async def test_telegrams_429_retry_after_blocks_the_bots_bucket(journey: Journey
     assert row is not None and row.status == "pending" and row.last_error == "RateLimited"
     assert row.next_attempt_at >= journey.c.clock() + dt.timedelta(seconds=25)
 
+
+
+async def test_the_chat_id_is_exported_and_erased_with_the_passenger(journey: Journey) -> None:
+    conv = await journey.offered()
+    await journey.join(conv)
+    exported = await journey.http.get(f"/v1/passengers/{conv.passenger_id}/export")
+    assert exported.status_code == 200
+    chats = [c for c in exported.json()["tables"]["contact_points"] if c["channel"] == "telegram"]
+    assert [c["address"] for c in chats] == [str(CHAT)]
+    assert (await journey.http.delete(f"/v1/passengers/{conv.passenger_id}")).status_code == 200
+    assert await journey.count(ContactPoint, ContactPoint.channel == "telegram") == 0
+    async with journey.c.db.reading() as s:
+        evidence = await s.scalars(select(ConsentEvent.evidence).where(ConsentEvent.channel == "telegram"))
+        assert all(e is None for e in evidence)
+    # A start token minted before the erasure binds nobody afterwards.
+    token = deep_links.mint(conv.passenger_id or 0, now=journey.c.clock())
+    assert (await journey.post(journey.bot.text_update(CHAT + 1, f"/start {token}"))).status_code == 200
+    assert await journey.count(ContactPoint, ContactPoint.channel == "telegram") == 0
