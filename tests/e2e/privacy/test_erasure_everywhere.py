@@ -6,12 +6,12 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import JSON, select, update
+from sqlalchemy import JSON, String, select, type_coerce, update
 
 from consent import privacy
 from conversations.desk.models import AgentDecision
 from conversations.lifecycles import EscalationStatus, OutboxStatus, allowed
-from conversations.models import OutboxMessage
+from conversations.models import Delivery, OutboxMessage
 from infra.orm import Base
 from tests.conversations.conftest import Rig
 from tests.e2e.desk.conftest import ESC, SECRET, Desk, desk, fake, slack_server  # noqa: F401  (fixtures)
@@ -79,8 +79,12 @@ async def test_a_passenger_taken_over_in_slack_is_erased_from_every_column_and_e
         )
     secrets = [*person.secrets, *WROTE, agent_text]
     before = await all_rows(rig)
-    assert agent_text not in dump(before), "the agent's text is stored encrypted"
+    assert agent_text not in dump(before["outbox"]), "the agent's text is stored encrypted in the message's parameters"
     assert agent_text in dump(readable(before)), "…but anyone with the live key can read it"
+    async with rig.c.db.reading() as s:
+        at_rest = (await s.scalars(select(type_coerce(Delivery.text, String)).where(Delivery.text.is_not(None)))).all()
+    assert at_rest and all(v.startswith("enc1:") for v in at_rest), "…and so is the conversation log's copy, as sent"
+    assert agent_text in [d["text"] for d in before["deliveries"]]
 
     exported = await desk.http.get(f"/v1/passengers/{person.pax.passenger_id}/export", headers=auth("all"))
     assert exported.status_code == 200
