@@ -346,3 +346,22 @@ async def test_past_the_rate_limit_is_a_429_problem_with_retry_after(db_url: str
         refused = await g.client.get("/v1/disruptions")
         assert_problem(refused, 429)
         assert int(refused.headers["Retry-After"]) >= 1
+
+
+TWILIO = {"account_sid": "AC" + "0" * 32, "auth_token": "twilio-secret", "from_number": "+15550100", "api_base": "http://127.0.0.1:9"}
+WHATSAPP = {"phone_number_id": "1234567890", "token": "wa-token", "app_secret": "wa-secret", "verify_token": "v", "api_base": "http://127.0.0.1:9"}
+
+
+async def test_webhooks_refuse_unsigned_requests_as_problems_never_as_plain_json(db_url: str, world: World) -> None:
+    async with running(db_url, world, load=False, twilio=TWILIO, whatsapp=WHATSAPP) as g:
+        hooks = [(m, p) for m, p, _ in routes(app_of(g)) if p.startswith("/webhooks/")]
+        assert {"/webhooks/twilio/sms", "/webhooks/whatsapp"} <= {p for _, p in hooks}
+        for method, path in hooks:
+            for body in (b"", b"{}", b"Body=1&From=%2B34600123456"):
+                response = await g.client.request(method, path, content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+                assert response.status_code >= 400, (method, path, response.status_code)
+                media = response.headers.get("content-type", "").split(";")[0]
+                # A provider-expected plain text (WhatsApp's handshake) is fine; FastAPI's {"detail": …} is not.
+                assert media in (PROBLEM_JSON, "text/plain"), (method, path, media, response.text[:200])
+                if media == PROBLEM_JSON:
+                    assert_problem(response, response.status_code, f"{method} {path}")
