@@ -205,7 +205,7 @@ class SlackSettings(BaseModel):
     def report(self) -> str:
         if self.enabled:
             return "enabled"
-        return "disabled: REBOOK_SLACK__BOT_TOKEN/SIGNING_SECRET not set (escalations stay on GET /v1/escalations)"
+        return "disabled: REBOOK_SLACK__BOT_TOKEN/SIGNING_SECRET not set (agents work escalations through /v1/escalations)"
 
 
 class PageSettings(BaseModel):
