@@ -14,6 +14,7 @@ and worked in the background; the work itself is idempotent on the Slack event i
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
@@ -45,6 +46,7 @@ from conversations.desk.ports import (
     DeskAction,
     DeskReply,
     ErasedCardView,
+    NoteView,
     OfferRefund,
     PassengerCardView,
     QueueCardView,
@@ -243,6 +245,19 @@ def passenger_card_blocks(card: PassengerCardView, locale: str = locales.DEFAULT
     return blocks
 
 
+def note_text(note: NoteView, locale: str = locales.DEFAULT) -> str:
+    """A desk note in the desk's language: phrases inside it rendered first, times in UTC."""
+
+    def shown(value: str | int | dt.datetime | NoteView) -> object:
+        if isinstance(value, NoteView):
+            return note_text(value, locale)
+        if isinstance(value, dt.datetime):
+            return format_datetime(value, "UTC", locale) + " UTC"
+        return value
+
+    return _t(note.key, locale, **{name: shown(value) for name, value in note.params})
+
+
 def passenger_card_text(card: PassengerCardView, locale: str = locales.DEFAULT) -> str:
     return f"{_t('slack.passenger', locale)} {card.locator}"
 
@@ -343,6 +358,9 @@ class SlackDesk:
 
     async def post_relay(self, route: str, thread_ts: str, text: str) -> str:
         return await self._post(route, _clip(f"{_t('slack.passenger', self.locale)}: {_escape(text)}", 3900), thread_ts=thread_ts)
+
+    async def post_note(self, route: str, thread_ts: str, note: NoteView) -> str:
+        return await self._post(route, _clip(note_text(note, self.locale), 3900), thread_ts=thread_ts)
 
     async def redact_passenger_card(self, route: str, ts: str, card: ErasedCardView) -> None:
         """chat.update to the erased card; a card already deleted in Slack has nothing left to redact."""

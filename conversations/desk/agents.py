@@ -23,7 +23,8 @@ from consent.privacy import REDACTED
 from conversations.clock import Clock
 from conversations.dedupe import claim_event
 from conversations.desk.cards import passenger_card, queue_card
-from conversations.desk.models import AgentDecision, AgentRelay, QueueCard
+from conversations.desk.models import AgentDecision, AgentRelay, DeskNote, QueueCard
+from conversations.desk.notes import note_view
 from conversations.desk.ports import (
     AgentDesk,
     CloseCase,
@@ -109,6 +110,8 @@ class PumpReport:
     queue_posts: int = 0
     queue_updates: int = 0
     relays: int = 0
+    #: Notes of the flight's story posted in passenger threads (each with its card refreshed).
+    notes: int = 0
     #: Slack messages about erased passengers redacted (cards updated, relays deleted).
     redacted: int = 0
     failed: list[str] = field(default_factory=list)
@@ -393,6 +396,7 @@ class AgentWorkflow:
             if await self._sync_passenger_card(esc_id):
                 report.cards_posted += 1
         report.relays = await self._post_relays(report)
+        report.notes = await self._post_notes(report)
         posts, updates = await self.refresh_queue_cards(report)
         report.queue_posts, report.queue_updates = posts, updates
         return report
@@ -556,6 +560,52 @@ class AgentWorkflow:
                 if done.rowcount != 1:
                     await s.execute(update(AgentRelay).where(erased).values(posted_at=self.clock()))
                     await _rearm_redaction(s, esc_id, str(thread_ts))
+            posted += 1
+        return posted
+
+    async def _post_notes(self, report: PumpReport, limit: int = 200) -> int:
+        """The flight's story for the agents: each passenger card refreshed (new situation and options), then its note in the thread, once."""
+        desk = self.desk
+        if desk is None:
+            return 0
+        # A note cut off on its way by a crash (claimed, never confirmed) is posted again: at least once.
+        due = or_(
+            DeskNote.status == "pending",
+            and_(DeskNote.status == POSTING, DeskNote.posted_at <= self.clock() - self.config.post_timeout),
+        )
+        async with self.db.reading() as s:
+            rows = (
+                await s.execute(
+                    select(DeskNote.id, DeskNote.escalation_id, Escalation.route, Escalation.card_ts, DeskNote.key, DeskNote.params)
+                    .join(Escalation, Escalation.id == DeskNote.escalation_id)
+                    .where(due, Escalation.card_ts.is_not(None), Escalation.card_ts.not_in([POSTING, REDACTED]))
+                    .order_by(DeskNote.id)
+                    .limit(limit)
+                )
+            ).all()
+        refreshed: set[int] = set()
+        posted = 0
+        for note_id, esc_id, route, thread_ts, key, params in rows:
+            async with self.db.transaction() as s:
+                won: CursorResult[tuple[()]] = await s.execute(  # type: ignore[assignment]
+                    update(DeskNote).where(DeskNote.id == note_id, due).values(status=POSTING, posted_at=self.clock())
+                )
+            if won.rowcount != 1:
+                continue
+            if esc_id not in refreshed:
+                await self._sync_passenger_card(esc_id)
+                refreshed.add(esc_id)
+            try:
+                await desk.post_note(str(route), str(thread_ts), note_view(key, params))
+            except Exception as exc:  # retried by the next pump
+                report.failed.append(type(exc).__name__)
+                async with self.db.transaction() as s:
+                    await s.execute(
+                        update(DeskNote).where(DeskNote.id == note_id, DeskNote.status == POSTING).values(status="pending", posted_at=None)
+                    )
+                continue
+            async with self.db.transaction() as s:
+                await s.execute(update(DeskNote).where(DeskNote.id == note_id).values(status="posted", posted_at=self.clock()))
             posted += 1
         return posted
 

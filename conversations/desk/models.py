@@ -54,3 +54,24 @@ class AgentDecision(Base):
     agent: Mapped[str] = mapped_column(String(SLACK_ID_COLUMN))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class DeskNote(Base):
+    """A note for the owning agent's passenger thread (the flight's story moved on), posted once with the card refreshed."""
+
+    __tablename__ = "desk_notes"
+    __table_args__ = (
+        UniqueConstraint("escalation_id", "once", name="one_note_per_change"),
+        Index("ix_desk_notes_status", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
+    #: What changed, so a re-run of the same change writes nothing (e.g. the disruption update's id).
+    once: Mapped[str] = mapped_column(String(40))
+    #: Catalog key of the note and its parameters (no personal data: a cause, a count, a time).
+    key: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -63,6 +63,15 @@ class PassengerCardView:
 
 
 @dataclass(frozen=True)
+class NoteView:
+    """A note for the agent in a passenger's thread: a catalog key the desk renders in its language, and its parameters."""
+
+    key: str
+    #: A value that is itself a note is rendered first (a phrase inside the sentence); a time is shown in UTC.
+    params: tuple[tuple[str, str | int | dt.datetime | NoteView], ...] = ()
+
+
+@dataclass(frozen=True)
 class ErasedCardView:
     """What a passenger card shows once the passenger was erased: nothing about them, only which escalation it was."""
 
@@ -84,6 +93,8 @@ class AgentDesk(Protocol):
     async def update_passenger_card(self, route: str, ts: str, card: PassengerCardView) -> None: ...
 
     async def post_relay(self, route: str, thread_ts: str, text: str) -> str: ...
+
+    async def post_note(self, route: str, thread_ts: str, note: NoteView) -> str: ...
 
     async def redact_passenger_card(self, route: str, ts: str, card: ErasedCardView) -> None: ...
 

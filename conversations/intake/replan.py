@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.commands import Batch
 from conversations.desk.models import QueueCard
+from conversations.desk.notes import StoryNote, tell_agents
 from conversations.engine import DisruptionUpdated, Event, OffersWithdrawn, Status
 from conversations.intake.fanout import (
     FanOut,
@@ -39,7 +40,7 @@ from conversations.service import ConversationService, pending_demand
 from rebooking_core import claims
 from rebooking_core.allocation import order_for_allocation
 from rebooking_core.impact import ImpactedBooking
-from rebooking_core.models import Disruption, DisruptionUpdate
+from rebooking_core.models import Disruption, DisruptionUpdate, OfferOption
 from rebooking_core.offers import supersede_offers
 
 if TYPE_CHECKING:
@@ -214,6 +215,7 @@ async def _batch(
             query = query.with_for_update()
         convs = list((await s.scalars(query)).all())
         events: list[tuple[Conversation, Event]] = []
+        marked: list[Conversation] = []
         for conv in convs:
             fresh = plan.fresh.get(conv.booking_id)
             step = step_for(conv.status, conv.impact, fresh)
@@ -225,6 +227,8 @@ async def _batch(
                 desk_news = True
             if step in (Change.LIFT, Change.MARK_LIFTED):
                 conv.impact = {**conv.impact, "lifted": True}
+                if step is Change.MARK_LIFTED:
+                    marked.append(conv)
                 if step is Change.LIFT:
                     events.append((conv, OffersWithdrawn()))
                 continue
@@ -248,6 +252,7 @@ async def _batch(
             for conv, event in events:
                 decide_in_batch(service, s, conv, event, batch)
             await write_batch(s, batch)
+        await tell_agents(s, await _agent_notes(s, marked + [c for c, e in events if isinstance(e, DisruptionUpdated)]), once=f"update-{plan.mark}", at=service.clock())
     if not one_by_one:
         plan.demand.clear()
         plan.demand.update(demand)
@@ -256,6 +261,29 @@ async def _batch(
     tally.updated += told
     tally.desk_news |= desk_news
     return True
+
+
+async def _agent_notes(s: AsyncSession, convs: list[Conversation]) -> list[StoryNote]:
+    """What the agents who own these conversations are told: re-planned (cause, options held) or lifted."""
+    mine = [c for c in convs if c.status == Status.AGENT.value]
+    offers = [c.offer_id for c in mine if c.offer_id is not None]
+    held: dict[int, int] = {}
+    if offers:
+        counted = await s.execute(
+            select(OfferOption.offer_id, func.count()).where(OfferOption.offer_id.in_(offers)).group_by(OfferOption.offer_id)
+        )
+        held = {int(offer_id): int(n) for offer_id, n in counted.all()}
+    return [
+        StoryNote(c.id, lifted=True)
+        if c.impact.get("lifted")
+        else StoryNote(
+            c.id,
+            cause=str(c.impact.get("cause", "cancelled")),
+            options=held.get(c.offer_id or 0, 0),
+            expected_departure=c.impact.get("expected_departure"),
+        )
+        for c in mine
+    ]
 
 
 def _impacted(plan: Assessment, conv: Conversation) -> ImpactedBooking:

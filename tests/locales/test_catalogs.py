@@ -102,6 +102,13 @@ CONTRACT: dict[str, frozenset[str]] = {
     "slack.broadcast_refused": frozenset({"reason"}),
     "slack.erased": frozenset(),
     "slack.erased_note": frozenset({"id"}),
+    "slack.story_replanned": frozenset({"what", "count"}),
+    "slack.story_no_options": frozenset({"what"}),
+    "slack.story_lifted": frozenset(),
+    "slack.story_cancelled": frozenset(),
+    "slack.story_diverted": frozenset(),
+    "slack.story_overflow": frozenset(),
+    "slack.story_delayed": frozenset({"time"}),
     # The passenger page and e-mail (issue #19).
     "page.title": frozenset({"airline"}),
     "page.skip": frozenset(),
