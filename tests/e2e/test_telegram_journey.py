@@ -324,3 +324,17 @@ async def test_the_chat_id_is_exported_and_erased_with_the_passenger(journey: Jo
     token = deep_links.mint(conv.passenger_id or 0, now=journey.c.clock())
     assert (await journey.post(journey.bot.text_update(CHAT + 1, f"/start {token}"))).status_code == 200
     assert await journey.count(ContactPoint, ContactPoint.channel == "telegram") == 0
+
+
+async def test_typed_replies_work_as_on_sms(journey: Journey) -> None:
+    conv = await journey.offered()
+    await journey.join(conv)
+    assert (await journey.post(journey.bot.text_update(CHAT, "agent"))).status_code == 200
+    async with journey.c.db.reading() as s:
+        waiting = await s.get(Conversation, conv.id)
+    assert waiting is not None and waiting.status == Status.ESCALATED.value
+    assert (await journey.post(journey.bot.text_update(CHAT, "1"))).status_code == 200
+    async with journey.c.db.reading() as s:
+        booked = await s.get(Conversation, conv.id)
+        first = await s.scalar(select(OfferOption.id).where(OfferOption.offer_id == booked.offer_id, OfferOption.rank == 1)) if booked else None
+    assert booked is not None and (booked.status, booked.booked_option_id) == (Status.BOOKED.value, first)
