@@ -193,6 +193,24 @@ async def follow(service: ConversationService, applied: Applied) -> Applied:
     return replace(applied, updated=done.updated, withdrawn=done.withdrawn, added=done.added, following=done.superseded)
 
 
+async def finish_cut_off(service: ConversationService, *, before: dt.datetime) -> int:
+    """Finish updates a crash left `applying` since before `before` and no feed sent again (the worker's recovery); how many disruptions."""
+    async with service.db.reading() as s:
+        left = list(
+            (
+                await s.scalars(
+                    select(DisruptionUpdate.disruption_id)
+                    .where(DisruptionUpdate.outcome == APPLYING, DisruptionUpdate.received_at < before)
+                    .distinct()
+                )
+            ).all()
+        )
+    for disruption_id in left:
+        if disruption_id is not None:
+            await follow(service, Applied(Outcome.APPLIED, disruption_id, following=True))
+    return len(left)
+
+
 async def apply_in(s: AsyncSession, service: ConversationService, update: FlightUpdate) -> Applied:
     """`apply_update` inside the caller's transaction (the ops API's request for a flight with a live disruption).
 

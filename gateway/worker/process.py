@@ -16,7 +16,7 @@ from taskiq.api import run_receiver_task
 
 from conversations.app.fallback import fall_back_unseen
 from conversations.engine import Status
-from conversations.intake.story import settle_finished
+from conversations.intake.story import finish_cut_off, settle_finished
 from conversations.models import Conversation
 from conversations.timers import fire_due_timers
 from gateway.container import Container
@@ -201,7 +201,7 @@ class Worker:
         return report.total
 
     async def recover(self) -> int:
-        """Re-drive work a crashed process left behind: unassessed disruptions, batches that stopped moving.
+        """Re-drive work a crashed process left behind: unassessed disruptions, batches that stopped moving, cut-off flight updates.
 
         Batches are idempotent, so re-driving one that is merely slow costs work, not correctness.
         """
@@ -223,7 +223,8 @@ class Worker:
             )
         for disruption_id in {*stalled_disruptions, *stalled}:
             await self.c.jobs.disruption_recorded(disruption_id)
-        return len(stalled_disruptions) + len(stalled)
+        cut_off = await finish_cut_off(self.c.service, before=cutoff)  # flight updates stopped between their batches
+        return len(stalled_disruptions) + len(stalled) + cut_off
 
     async def deliver_events(self) -> int:
         """Route new outbound events to their subscriptions and send what is due (docs/webhooks.md)."""

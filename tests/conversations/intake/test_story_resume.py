@@ -18,6 +18,7 @@ from conversations.intake.replan import APPLYING, replan
 from conversations.intake.story import Outcome, apply_in, apply_update
 from conversations.models import Conversation
 from conversations.service import ConversationService
+from gateway.worker.process import Worker
 from rebooking_core.flight_updates import FlightUpdate, UpdateKind
 from rebooking_core.impact import ImpactedBooking
 from rebooking_core.models import (
@@ -145,3 +146,18 @@ async def test_a_newer_update_finishes_what_a_cut_off_one_left(rig: Rig) -> None
         assert (await rig.conversation(p)).status == Status.CLOSED
         assert [m.key for m in await rig.outbox(p)][-1] == "disruption_lifted"
     assert all(held == 0 for _, held in (await rig.inventory()).values())
+
+
+async def test_the_workers_recovery_finishes_an_update_no_feed_sends_again(rig: Rig) -> None:
+    people, _, _ = await _delayed_then_cut_off_cancel(rig)
+    worker = Worker(rig.c)
+    await worker.recover()
+    assert await _outcomes(rig) == ["applied", APPLYING]  # still within the stall period: it may be running
+    rig.clock.advance(seconds=rig.c.settings.recover_stall_s + 1)
+    await worker.recover()
+    await rig.c.dispatcher.drain()
+    assert await _outcomes(rig) == ["applied", "applied"]
+    await _seat_safety(rig)
+    for p in people:
+        assert [m.key for m in await rig.outbox(p)] == ["offer", "offer_updated"]
+        assert (await rig.conversation(p)).impact["cause"] == "cancelled"
