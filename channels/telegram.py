@@ -312,6 +312,18 @@ class Tapped:
     language: str | None
     received_at: dt.datetime
 
+    def choice(self) -> InboundText:
+        """The tap as the engine reads any channel's choice (only for a token we signed)."""
+        return InboundText(
+            provider=PROVIDER,
+            event_id=self.event_id,
+            channel=CHANNEL,
+            sender=self.chat,
+            text=None,
+            choice_token=self.token,
+            received_at=self.received_at,
+        )
+
 
 TelegramUpdate = InboundText | ChatLinked | Tapped
 

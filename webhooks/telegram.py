@@ -16,7 +16,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
 import locales
-from channels.telegram import PROVIDER, Tapped, TelegramChannel, parse_update
+from channels.telegram import Tapped, TelegramChannel, parse_update
 from conversations.optin.ports import ChatLinked, ChatLinkSink
 from conversations.ports import InboundSink, InboundText
 from webhooks.whatsapp import load_payload
@@ -64,19 +64,7 @@ def router(*, sink: InboundSink, links: ChatLinkSink, bot: TelegramChannel, webh
             await bot.answer_callback(tap.callback_id, locales.render("telegram.invalid_button", loc))
             return
         await bot.answer_callback(tap.callback_id)
-        await sink.accept(
-            [
-                InboundText(
-                    provider=PROVIDER,
-                    event_id=tap.event_id,
-                    channel=bot.name,
-                    sender=tap.chat,
-                    text=None,
-                    choice_token=tap.token,
-                    received_at=tap.received_at,
-                )
-            ]
-        )
+        await sink.accept([tap.choice()])
         if tap.message_id is not None:
             chosen = locales.render("telegram.chosen", loc, choice=tap.label) if tap.label else ""
             shown = "\n\n".join(part for part in (tap.text, chosen) if part) or None
