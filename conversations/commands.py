@@ -36,7 +36,6 @@ from conversations.engine import (
     StartTimer,
     Withdraw,
 )
-from conversations.impact_json import impact_from_json
 from conversations.lifecycles import EscalationStatus
 from conversations.models import OUTBOX, Conversation, Escalation
 from conversations.outbox.ports import Telemetry
@@ -44,7 +43,6 @@ from conversations.outbox.rows import outbox_row
 from conversations.outbox.telemetry import Origins, since, trace_of
 from infra.commit_rows import insert_at_commit
 from infra.db import insert_ignore
-from rebooking_core import claims
 from rebooking_core.booking import book_option
 from rebooking_core.offers import lower_capacity, supersede_offer
 
@@ -203,7 +201,6 @@ class CommandApplier:
         if result.status in ("booked", "already_booked") and result.option_id is not None:
             if result.status == "booked":
                 audit_conversation(s, conv, "booking.confirmed", now, option_id=result.option_id)
-                await claims.settle(s, impact_from_json(conv.impact), option_id=result.option_id, now=now)
                 if target := conv.impact.get("capacity_target"):
                     # An equipment change's overflow moved off: the smaller aircraft's capacity follows.
                     await lower_capacity(s, flight_id=int(target[0]), cabin=str(target[1]), target=int(target[2]))

@@ -3,8 +3,9 @@
 `record` runs where a disruption's impacted bookings are first written (intake's assessment and
 a story's re-assessment): each passenger gets a claim decided by `rebooking_core.rights` for the
 journey as it stands (a cancellation not yet rerouted, a delayed flight's estimated arrival).
-`settle` runs when a booking is confirmed on a new itinerary: the claims are decided again with
-that arrival (a rerouting can halve or lift them). Paid and disputed claims are never changed.
+`settle` decides again, with the new arrival, the claims of bookings confirmed on a new itinerary
+(a rerouting can halve or lift them); the worker's sweep calls it in batches, so a booking reply
+pays nothing for it. Paid and disputed claims are never changed.
 Functions here never commit; the caller owns the transaction.
 """
 
@@ -17,19 +18,19 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rebooking_core.impact_rules import ImpactedBooking
-from rebooking_core.models import CLAIMS, Claim, Disruption, Flight, OfferOption, Passenger
+from rebooking_core.models import CLAIMS, Claim, Disruption, Flight, Passenger
 from rebooking_core.rights.carriers import Carriers
 from rebooking_core.rights.engine import NONE, assess
 from rebooking_core.rights.facts import CarrierSize, Incident, Journey, Licence, Reroute
 from rebooking_core.rights.outcome import Outcome
 from rebooking_core.types import DisruptionKind
 
-__all__ = ["ClaimStatus", "Total", "record", "settle", "totals"]
+__all__ = ["Booked", "ClaimStatus", "OPEN", "Total", "record", "settle", "totals"]
 
 
 class ClaimStatus(StrEnum):
@@ -40,7 +41,7 @@ class ClaimStatus(StrEnum):
 
 
 #: Claims a new itinerary may still change.
-_OPEN = (ClaimStatus.OWED.value, ClaimStatus.NOT_OWED.value)
+OPEN = (ClaimStatus.OWED.value, ClaimStatus.NOT_OWED.value)
 
 
 def decide(
@@ -134,28 +135,43 @@ def _as_it_stands(impacted: ImpactedBooking, disruption: Disruption, flight: Fli
     return Reroute(arrival=flight.est_arr_utc, departure=flight.est_dep_utc)
 
 
-async def settle(s: AsyncSession, impacted: ImpactedBooking, *, option_id: int, now: dt.datetime) -> int:
-    """The booking now travels on option `option_id`: decide its open claims for the disruption again; how many changed."""
-    claims = (
-        await s.execute(
-            select(Claim.licence, Claim.carrier_size).where(
-                Claim.disruption_id == impacted.disruption_id, Claim.booking_id == impacted.booking_id, Claim.status.in_(_OPEN)
-            )
-        )
-    ).first()
-    option = await s.get(OfferOption, option_id)
-    disruption = await s.get(Disruption, impacted.disruption_id)
-    if claims is None or option is None or disruption is None:
+@dataclasses.dataclass(frozen=True)
+class Booked:
+    """A booking now on option `option_id` whose open claims were decided for another itinerary (or none)."""
+
+    impacted: ImpactedBooking
+    disruption: Disruption
+    option_id: int
+    reroute: Reroute
+    licence: Licence
+    size: CarrierSize
+
+
+async def settle(s: AsyncSession, booked: Sequence[Booked], *, now: dt.datetime) -> int:
+    """Decide these bookings' open claims again with their new itinerary, in one statement; how many bookings.
+
+    The worker's sweep (`conversations.claims_sweep`) finds them, off the booking reply's path.
+    """
+    if not booked:
         return 0
-    reroute = Reroute(arrival=option.arr_utc, departure=option.dep_utc)
-    outcome = decide(impacted, disruption, Licence(claims.licence), CarrierSize(claims.carrier_size), reroute)
-    result = await s.execute(
-        update(Claim)
-        .where(Claim.disruption_id == impacted.disruption_id, Claim.booking_id == impacted.booking_id, Claim.status.in_(_OPEN))
-        .values(**_values(outcome, now))
-        .execution_options(synchronize_session=False)
+    rows = [
+        {
+            "_disruption": b.impacted.disruption_id,
+            "_booking": b.impacted.booking_id,
+            "decided_option_id": b.option_id,
+            **_values(decide(b.impacted, b.disruption, b.licence, b.size, b.reroute), now),
+        }
+        for b in booked
+    ]
+    await s.execute(
+        update(CLAIMS).where(
+            CLAIMS.c.disruption_id == bindparam("_disruption"),
+            CLAIMS.c.booking_id == bindparam("_booking"),
+            CLAIMS.c.status.in_(OPEN),
+        ),
+        rows,
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return len(rows)
 
 
 @dataclasses.dataclass(frozen=True)

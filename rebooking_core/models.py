@@ -256,6 +256,8 @@ class Claim(Base):
     #: The operating carrier's licence and APPR size when the claim was made, so a booking can settle it alone.
     licence: Mapped[str] = mapped_column(String(8))
     carrier_size: Mapped[str] = mapped_column(String(8))
+    #: The option the booking was confirmed on when the claim was last decided (none: as it stood), for the worker's sweep.
+    decided_option_id: Mapped[int | None] = mapped_column(BigId, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 

@@ -15,6 +15,7 @@ from taskiq import InMemoryBroker
 from taskiq.api import run_receiver_task
 
 from conversations.app.fallback import fall_back_unseen
+from conversations.claims_sweep import settle_booked
 from conversations.engine import Status
 from conversations.intake.story import finish_cut_off, settle_finished
 from conversations.models import Conversation
@@ -36,6 +37,10 @@ _FANOUT_POLL_S = 0.2
 _FANOUT_ANNOUNCE_S = 1.0
 #: How often a worker looks for tables a wave left full of dead rows (see `infra.vacuum`).
 _TIDY_EVERY_S = 2.0
+#: How often a worker decides again the claims of bookings confirmed since (reads of claims lag by this much).
+_CLAIMS_EVERY_S = 5.0
+#: Batches of claims one sweep decides at most, so a backlog cannot hold a sweep forever.
+_CLAIMS_BATCHES = 100
 
 
 class Worker:
@@ -235,6 +240,17 @@ class Worker:
         async with self.c.db.transaction() as s:
             await settle_finished(s, self.c.clock())
 
+    async def settle_claims(self) -> int:
+        """Bookings confirmed on a new itinerary get their open claims decided again, a batch per transaction."""
+        bookings = 0
+        for _ in range(_CLAIMS_BATCHES):
+            async with self.c.db.transaction() as s:
+                batch = await settle_booked(s, now=self.c.clock())
+            bookings += batch
+            if not batch:
+                break
+        return bookings
+
     async def desk_pump(self) -> int:
         """Route escalations, post due Slack cards and relays, refresh debounced queue cards."""
         if self.c.desk is None or self.c.desk.agents is None:
@@ -259,6 +275,7 @@ class Worker:
             self.every(1.0, self.desk_pump),
             self.every(self.c.settings.webhooks.poll_s, self.deliver_events),
             self.every(5.0, self.settle_disruptions),
+            self.every(_CLAIMS_EVERY_S, self.settle_claims),
             self.every(0.5, self.broadcast),
             self.every(self.c.settings.retention.purge_every_minutes * 60, self.purge),
         ]

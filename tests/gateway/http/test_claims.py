@@ -1,13 +1,15 @@
-"""Claims (#21.6): one per passenger and disruption, listed with filters and pages or as CSV, totalled, settled by a booking, anonymised on erasure."""
+"""Claims (#21.6): one per passenger and disruption, listed with filters and pages or as CSV, totalled, settled by the worker's sweep after a booking, anonymised on erasure."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from conversations.models import Conversation
+from gateway.worker.process import Worker
 from rebooking_core.models import Claim, Passenger
 from tests.gateway.conftest import Gateway
 from tests.gateway.http.pages import every
@@ -85,20 +87,56 @@ async def test_metrics_total_claims_per_disruption_and_regime(gateway: Gateway) 
     assert f'rebook_claims_amount{{currency="EUR",disruption="{disruption}",regime="eu261",status="owed"}} {float(sum(c.amount for c in owed))}' in text
 
 
-async def test_a_booking_settles_its_claims_on_the_new_arrival(gateway: Gateway) -> None:
-    await disrupted(gateway)
-    before = {c.id: c for c in await claims_in_db(gateway)}
-    message = next(m for m in gateway.sandbox.messages if m.channel == "sms" and m.tokens)
-    await gateway.say(message, "1")
-    async with gateway.container.db.reading() as s:
+async def booked_once(g: Gateway) -> tuple[Conversation, dict[int, Claim]]:
+    """The first passenger with an SMS offer books option 1; the booked conversation and the claims before it."""
+    await disrupted(g)
+    before = {c.id: c for c in await claims_in_db(g)}
+    message = next(m for m in g.sandbox.messages if m.channel == "sms" and m.tokens)
+    await g.say(message, "1")
+    async with g.container.db.reading() as s:
         conv = (await s.scalars(select(Conversation).where(Conversation.booked_option_id.is_not(None)))).first()
     assert conv is not None
+    return conv, before
+
+
+async def test_the_sweep_settles_a_bookings_claims_on_the_new_arrival(gateway: Gateway) -> None:
+    conv, before = await booked_once(gateway)
+    # the reply itself leaves the claims as they were: the worker's sweep settles them
+    assert {c.id: (c.reason, c.amount, c.decided_option_id) for c in await claims_in_db(gateway)} == {
+        c.id: (c.reason, c.amount, None) for c in before.values()
+    }
+    assert await Worker(gateway.container).settle_claims() == 1
     after = {c.id: c for c in await claims_in_db(gateway)}
     mine = [c for c in after.values() if c.booking_id == conv.booking_id]
     assert mine and all(c.reason in ("cancelled", "reroute_halved", "notice_under_7d_reroute", "notice_7d_reroute") for c in mine)
-    assert all(c.updated_at >= before[c.id].updated_at for c in mine)
+    assert all(c.decided_option_id == conv.booked_option_id and c.updated_at >= before[c.id].updated_at for c in mine)
     others = [c for c in after.values() if c.booking_id != conv.booking_id]
-    assert all((c.reason, c.amount) == (before[c.id].reason, before[c.id].amount) for c in others if c.booking_id is not None)
+    assert all((c.reason, c.amount, c.decided_option_id) == (before[c.id].reason, before[c.id].amount, None) for c in others)
+
+
+async def test_a_second_sweep_changes_nothing_and_paid_or_disputed_claims_are_never_decided(gateway: Gateway) -> None:
+    conv, before = await booked_once(gateway)
+    mine = sorted(c.id for c in before.values() if c.booking_id == conv.booking_id)
+    assert len(mine) > 2, "the seeded world's first booked booking has passengers left open besides a paid and a disputed one"
+    frozen = {mine[0]: "paid", mine[1]: "disputed"}
+    async with gateway.container.db.transaction() as s:
+        for claim_id, status in frozen.items():
+            await s.execute(update(Claim).where(Claim.id == claim_id).values(status=status, amount=123, reason="kept"))
+    worker = Worker(gateway.container)
+    assert await worker.settle_claims() == 1
+    once = {c.id: c for c in await claims_in_db(gateway)}
+    assert all(once[i].decided_option_id == conv.booked_option_id for i in mine if i not in frozen)
+    for claim_id, status in frozen.items():
+        kept = once[claim_id]
+        assert (kept.status, kept.amount, kept.reason, kept.decided_option_id) == (status, 123, "kept", None)
+        assert kept.updated_at == before[claim_id].updated_at
+
+    gateway.container.clock = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    assert await worker.settle_claims() == 0
+    twice = {c.id: c for c in await claims_in_db(gateway)}
+    assert {i: (c.status, c.amount, c.reason, c.updated_at) for i, c in twice.items()} == {
+        i: (c.status, c.amount, c.reason, c.updated_at) for i, c in once.items()
+    }
 
 
 async def test_erasure_unlinks_the_claim_and_keeps_the_totals_export_shows_it(gateway: Gateway) -> None:
