@@ -249,6 +249,11 @@ POLICY: Mapping[str, TablePolicy] = {
         "first name and messages), kept 24 h; not linked to passengers, so the erasure route deletes them all",
     ),
     "queue_cards": TablePolicy(False, why="agent-desk cards per disruption and route"),
+    "desk_notes": TablePolicy(
+        False,
+        why="notes to the agent of an escalation that the flight's story moved on (a catalog key, a cause, a count of options, "
+        "a time): nothing about the passenger; the desk posts none for an erased passenger and its redaction deletes the thread",
+    ),
     "flights": TablePolicy(False, why="schedule"),
     "inventory": TablePolicy(False, why="seat counters"),
     "disruptions": TablePolicy(False, why="operational events"),

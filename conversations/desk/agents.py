@@ -568,6 +568,11 @@ class AgentWorkflow:
         desk = self.desk
         if desk is None:
             return 0
+        erased = exists(
+            select(Passenger.id)
+            .join(Conversation, Conversation.passenger_id == Passenger.id)
+            .where(Conversation.id == Escalation.conversation_id, Passenger.erased_at.is_not(None))
+        )
         # A note cut off on its way by a crash (claimed, never confirmed) is posted again: at least once.
         due = or_(
             DeskNote.status == "pending",
@@ -578,7 +583,7 @@ class AgentWorkflow:
                 await s.execute(
                     select(DeskNote.id, DeskNote.escalation_id, Escalation.route, Escalation.card_ts, DeskNote.key, DeskNote.params)
                     .join(Escalation, Escalation.id == DeskNote.escalation_id)
-                    .where(due, Escalation.card_ts.is_not(None), Escalation.card_ts.not_in([POSTING, REDACTED]))
+                    .where(due, Escalation.card_ts.is_not(None), Escalation.card_ts.not_in([POSTING, REDACTED]), ~erased)
                     .order_by(DeskNote.id)
                     .limit(limit)
                 )

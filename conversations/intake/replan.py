@@ -89,7 +89,7 @@ class Change(Enum):
     RESTART = "restart"
 
 
-def step_for(status: str, impact: dict[str, Any], fresh: dict[str, Any] | None) -> Change | None:
+def change_for(status: str, impact: dict[str, Any], fresh: dict[str, Any] | None) -> Change | None:
     """The one rule of what an update does to a conversation in `status` whose impact becomes `fresh` (None: not hit)."""
     if fresh is None:
         if status in _LIFTABLE:
@@ -114,12 +114,12 @@ def step_for(status: str, impact: dict[str, Any], fresh: dict[str, Any] | None) 
 @dataclass
 class Tally:
     """What the re-plan did: re-offered with one message (an agent's passenger is not told), lifted, newly pending;
-    whether a newer update took over."""
+    whether a newer update overtook it (and finishes the job)."""
 
     updated: int = 0
     withdrawn: int = 0
     added: int = 0
-    superseded: bool = False
+    overtaken: bool = False
     desk_news: bool = False
     steps: Counter[Change] = field(default_factory=Counter)
 
@@ -166,7 +166,7 @@ async def replan(service: ConversationService, disruption_id: int, *, fanout: Fa
         demand = await pending_demand(s, disruption_id)
     work: list[int] = []
     for conv_id, booking_id, status, impact, origin, passengers in rows:
-        step = step_for(status, impact, fresh.get(booking_id))
+        step = change_for(status, impact, fresh.get(booking_id))
         if step is not None:
             work.append(conv_id)
             if step is Change.REPLAN:
@@ -179,7 +179,7 @@ async def replan(service: ConversationService, disruption_id: int, *, fanout: Fa
         if done is None:
             done = await _batch(service, fanout, plan, ids, tally, one_by_one=True)
         if not done:
-            tally.superseded = True
+            tally.overtaken = True
             return tally
     await _finish(service, plan, tally)
     return tally
@@ -218,7 +218,7 @@ async def _batch(
         marked: list[Conversation] = []
         for conv in convs:
             fresh = plan.fresh.get(conv.booking_id)
-            step = step_for(conv.status, conv.impact, fresh)
+            step = change_for(conv.status, conv.impact, fresh)
             if step is None:
                 continue
             steps[step] += 1
@@ -246,13 +246,14 @@ async def _batch(
         else:
             batch.retired = await supersede_offers(s, [c.offer_id for c, _ in events if c.offer_id is not None])
             replans = [c for c, e in events if isinstance(e, DisruptionUpdated)]
-            wanted = [(c, _impacted(plan, c)) for c in replans]
+            wanted = [(c, plan.by_booking[c.booking_id]) for c in replans]
             made = await fanout.offer_in(s, await s.get(Disruption, plan.disruption_id), wanted, demand)
             batch.offers = {c.id: made_offer(o) for c, o in zip(replans, made, strict=True)}
             for conv, event in events:
                 decide_in_batch(service, s, conv, event, batch)
             await write_batch(s, batch)
-        await tell_agents(s, await _agent_notes(s, marked + [c for c, e in events if isinstance(e, DisruptionUpdated)]), once=f"update-{plan.mark}", at=service.clock())
+        replanned = [c for c, e in events if isinstance(e, DisruptionUpdated)]
+        await tell_agents(s, await _agent_notes(s, marked + replanned), once=f"update-{plan.mark}", at=service.clock())
     if not one_by_one:
         plan.demand.clear()
         plan.demand.update(demand)
@@ -284,10 +285,6 @@ async def _agent_notes(s: AsyncSession, convs: list[Conversation]) -> list[Story
         )
         for c in mine
     ]
-
-
-def _impacted(plan: Assessment, conv: Conversation) -> ImpactedBooking:
-    return plan.by_booking[conv.booking_id]
 
 
 async def _finish(service: ConversationService, plan: Assessment, tally: Tally) -> None:

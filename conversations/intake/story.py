@@ -190,7 +190,7 @@ async def follow(service: ConversationService, applied: Applied) -> Applied:
     done = await replan(service, applied.disruption_id)
     if done.updated or done.withdrawn:
         service.wake()
-    return replace(applied, updated=done.updated, withdrawn=done.withdrawn, added=done.added, following=done.superseded)
+    return replace(applied, updated=done.updated, withdrawn=done.withdrawn, added=done.added, following=done.overtaken)
 
 
 async def finish_cut_off(service: ConversationService, *, before: dt.datetime) -> int:

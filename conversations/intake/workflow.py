@@ -64,7 +64,9 @@ async def record_disruption(
         recorded = found[0] if found is not None else await _record_new(s, request, now)
     if found is not None and service is not None:
         service.wake()  # the update's messages are committed: send them
-        followed = [await follow(service, applied) for applied in found[1]]
+        # One re-plan per disruption covers all of its flights' updates.
+        following = {applied.disruption_id: applied for applied in found[1] if applied.following}
+        followed = [await follow(service, applied) for applied in following.values()]
         if any(a.needs_fanout for a in followed):
             recorded = replace(recorded, fanout=True)
     return recorded

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.engine import Status
@@ -25,13 +25,11 @@ from rebooking_core.models import (
     Disruption,
     DisruptionUpdate,
     Inventory,
-    Offer,
-    OfferOption,
-    SeatHold,
 )
 from rebooking_core.offers import CreatedOffer
 from tests.conversations.conftest import Pax, Rig
 from tests.conversations.intake.test_story import _update, apply
+from tests.e2e.test_flight_story import _invariants
 
 PASSENGERS = 6
 
@@ -55,27 +53,6 @@ class CrashingFanOut(FanOut):
         if self.calls == self.crash_at:
             raise Crash("the worker died here")
         return await super().offer_in(s, disruption, wanted, demand)
-
-
-async def _seat_safety(rig: Rig) -> None:
-    async with rig.c.db.reading() as s:
-        held_by_closed = await s.scalar(
-            select(func.count())
-            .select_from(SeatHold)
-            .join(OfferOption, OfferOption.id == SeatHold.option_id)
-            .join(Offer, Offer.id == OfferOption.offer_id)
-            .where(SeatHold.status == "held", Offer.status != "open")
-        )
-        assert held_by_closed == 0, "a superseded offer still holds seats"
-        held = dict(
-            (await s.execute(select(SeatHold.flight_id, func.sum(SeatHold.seats)).where(SeatHold.status == "held").group_by(SeatHold.flight_id))).all()
-        )
-        for inv in (await s.scalars(select(Inventory))).all():
-            assert inv.sold + inv.held <= inv.capacity
-            assert inv.held == int(held.get(inv.flight_id, 0) or 0)
-        open_offers = set((await s.scalars(select(Offer.id).where(Offer.status == "open"))).all())
-        current = set((await s.scalars(select(Conversation.offer_id))).all())
-        assert open_offers <= current, "an open offer no conversation shows"
 
 
 async def _outcomes(rig: Rig) -> list[str]:
@@ -108,7 +85,7 @@ async def test_a_crash_between_batches_leaves_old_or_new_offers_and_the_same_upd
     people, cancel, old = await _delayed_then_cut_off_cancel(rig)
     await rig.c.dispatcher.drain()
     assert await _outcomes(rig) == ["applied", APPLYING]
-    await _seat_safety(rig)
+    await _invariants(rig)
     moved = []
     for p in people:
         conv = await rig.conversation(p)
@@ -125,7 +102,7 @@ async def test_a_crash_between_batches_leaves_old_or_new_offers_and_the_same_upd
     assert (again.outcome, again.updated) == (Outcome.APPLIED, PASSENGERS - 2)
     await rig.c.dispatcher.drain()
     assert await _outcomes(rig) == ["applied", "applied"]
-    await _seat_safety(rig)
+    await _invariants(rig)
     for p in people:
         conv = await rig.conversation(p)
         assert conv.status == Status.OFFERED and conv.impact["cause"] == "cancelled" and conv.offer_id != old[p.booking_id]
@@ -141,7 +118,7 @@ async def test_a_newer_update_finishes_what_a_cut_off_one_left(rig: Rig) -> None
     back = await apply(rig, _update(rig, UpdateKind.REINSTATEMENT))
     assert back.withdrawn == PASSENGERS
     assert await _outcomes(rig) == ["applied", "applied", "applied"]
-    await _seat_safety(rig)
+    await _invariants(rig)
     for p in people:
         assert (await rig.conversation(p)).status == Status.CLOSED
         assert [m.key for m in await rig.outbox(p)][-1] == "disruption_lifted"
@@ -157,7 +134,7 @@ async def test_the_workers_recovery_finishes_an_update_no_feed_sends_again(rig: 
     await worker.recover()
     await rig.c.dispatcher.drain()
     assert await _outcomes(rig) == ["applied", "applied"]
-    await _seat_safety(rig)
+    await _invariants(rig)
     for p in people:
         assert [m.key for m in await rig.outbox(p)] == ["offer", "offer_updated"]
         assert (await rig.conversation(p)).impact["cause"] == "cancelled"
