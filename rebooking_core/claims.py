@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -167,7 +167,7 @@ async def settle(s: AsyncSession, booked: Sequence[Booked], *, now: dt.datetime)
         update(CLAIMS).where(
             CLAIMS.c.disruption_id == bindparam("_disruption"),
             CLAIMS.c.booking_id == bindparam("_booking"),
-            CLAIMS.c.status.in_(OPEN),
+            or_(*(CLAIMS.c.status == status for status in OPEN)),  # an IN list cannot be sent with executemany
         ),
         rows,
     )

@@ -87,35 +87,38 @@ async def test_metrics_total_claims_per_disruption_and_regime(gateway: Gateway) 
     assert f'rebook_claims_amount{{currency="EUR",disruption="{disruption}",regime="eu261",status="owed"}} {float(sum(c.amount for c in owed))}' in text
 
 
-async def booked_once(g: Gateway) -> tuple[Conversation, dict[int, Claim]]:
-    """The first passenger with an SMS offer books option 1; the booked conversation and the claims before it."""
+async def booked(g: Gateway, passengers: int = 1) -> tuple[list[Conversation], dict[int, Claim]]:
+    """The first `passengers` with an SMS offer book option 1; their booked conversations and the claims before."""
     await disrupted(g)
     before = {c.id: c for c in await claims_in_db(g)}
-    message = next(m for m in g.sandbox.messages if m.channel == "sms" and m.tokens)
-    await g.say(message, "1")
+    offers = list({m.to: m for m in g.sandbox.messages if m.channel == "sms" and m.tokens}.values())[:passengers]
+    for message in offers:
+        await g.say(message, "1")
     async with g.container.db.reading() as s:
-        conv = (await s.scalars(select(Conversation).where(Conversation.booked_option_id.is_not(None)))).first()
-    assert conv is not None
-    return conv, before
+        convs = list((await s.scalars(select(Conversation).where(Conversation.booked_option_id.is_not(None)))).all())
+    assert len(convs) == passengers
+    return convs, before
 
 
-async def test_the_sweep_settles_a_bookings_claims_on_the_new_arrival(gateway: Gateway) -> None:
-    conv, before = await booked_once(gateway)
+async def test_the_sweep_settles_the_bookings_claims_on_their_new_arrival(gateway: Gateway) -> None:
+    convs, before = await booked(gateway, passengers=2)
     # the reply itself leaves the claims as they were: the worker's sweep settles them
     assert {c.id: (c.reason, c.amount, c.decided_option_id) for c in await claims_in_db(gateway)} == {
         c.id: (c.reason, c.amount, None) for c in before.values()
     }
-    assert await Worker(gateway.container).settle_claims() == 1
+    assert await Worker(gateway.container).settle_claims() == 2
     after = {c.id: c for c in await claims_in_db(gateway)}
-    mine = [c for c in after.values() if c.booking_id == conv.booking_id]
-    assert mine and all(c.reason in ("cancelled", "reroute_halved", "notice_under_7d_reroute", "notice_7d_reroute") for c in mine)
-    assert all(c.decided_option_id == conv.booked_option_id and c.updated_at >= before[c.id].updated_at for c in mine)
-    others = [c for c in after.values() if c.booking_id != conv.booking_id]
+    option_of = {conv.booking_id: conv.booked_option_id for conv in convs}
+    mine = [c for c in after.values() if c.booking_id in option_of]
+    assert {c.booking_id for c in mine} == set(option_of)
+    assert all(c.reason in ("cancelled", "reroute_halved", "notice_under_7d_reroute", "notice_7d_reroute") for c in mine)
+    assert all(c.decided_option_id == option_of[c.booking_id] and c.updated_at >= before[c.id].updated_at for c in mine)
+    others = [c for c in after.values() if c.booking_id not in option_of]
     assert all((c.reason, c.amount, c.decided_option_id) == (before[c.id].reason, before[c.id].amount, None) for c in others)
 
 
 async def test_a_second_sweep_changes_nothing_and_paid_or_disputed_claims_are_never_decided(gateway: Gateway) -> None:
-    conv, before = await booked_once(gateway)
+    (conv,), before = await booked(gateway)
     mine = sorted(c.id for c in before.values() if c.booking_id == conv.booking_id)
     assert len(mine) > 2, "the seeded world's first booked booking has passengers left open besides a paid and a disputed one"
     frozen = {mine[0]: "paid", mine[1]: "disputed"}
