@@ -52,6 +52,9 @@ PERSONAS = (
     ("double", 0.05),
     ("late", 0.08),
 )
+#: A passenger answers this many messages at most, then gives up, as a person would when each choice comes back
+#: as another offer (today a booking two disruptions hit re-offers its second conversation after every tap).
+MAX_ANSWERS = 5
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,8 @@ class Passengers:
         if persona == "telegram" and message.channel != "telegram" and await self._join_telegram(message):
             return  # the offer comes again on Telegram, where they tap
         step = self.steps.get(message.to, 0)
+        if step >= MAX_ANSWERS:
+            return
         self.steps[message.to] = step + 1
         await asyncio.sleep(self.rng.uniform(0, 0.02))
         if message.kind == "template":
@@ -247,6 +252,18 @@ async def _by_channel(s: AsyncSession, column: Any, *where: Any) -> dict[str, in
     return {str(channel): int(n) for channel, n in rows.all()}
 
 
+async def _booked_by_channel(s: AsyncSession) -> dict[str, int]:
+    """Booked conversations by the channel their passenger chose on (a push action is `push`)."""
+    rows = await s.execute(
+        select(InboundMessage.channel, func.count(func.distinct(Conversation.id)))
+        .join(Conversation, Conversation.id == InboundMessage.conversation_id)
+        .where(Conversation.status == "booked", InboundMessage.interpreted_as == "OptionChosen")
+        .group_by(InboundMessage.channel)
+        .order_by(InboundMessage.channel)
+    )
+    return {str(channel): int(n) for channel, n in rows.all()}
+
+
 async def summarize(c: Container, started: float) -> dict[str, Any]:
     async with c.db.reading() as s:
         def total(*conds: Any) -> Any:
@@ -310,6 +327,7 @@ async def summarize(c: Container, started: float) -> dict[str, Any]:
             "oversold_seats": int(oversold or 0),
             "messages_by_channel": await _by_channel(s, OutboxMessage.channel, OutboxMessage.status == "sent"),
             "replies_by_channel": await _by_channel(s, InboundMessage.channel),
+            "booked_by_channel": await _booked_by_channel(s),
             "telegram_opt_ins": int(
                 await s.scalar(
                     select(func.count()).select_from(ConsentEvent).where(
@@ -364,7 +382,7 @@ async def run_demo(options: DemoOptions) -> dict[str, Any]:
             transport=httpx.ASGITransport(app=app), base_url="http://demo", headers={"Authorization": f"Bearer {DEV_OPS_KEY}"}
         ) as ops:
             people.pages, people.links = ops, ChatOptIn(c.db, c.service, clock=clock)
-            await _app_users(ops, c, rng)
+            app_users = await _app_users(ops, c, rng)
             for n, group in enumerate(g for g in groups if g):
                 for k, (flight, _) in enumerate(group):
                     delayed = n == 1 and k == 0
@@ -399,6 +417,7 @@ async def run_demo(options: DemoOptions) -> dict[str, Any]:
     summary = await summarize(c, started)
     summary["disruptions"] = sum(1 for g in groups if g)
     summary["flights_disrupted"] = len(flights)
+    summary["app_users"] = app_users
     await c.aclose()
     if not options.as_json:
         _print(console, summary)

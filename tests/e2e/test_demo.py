@@ -44,3 +44,8 @@ def test_demo_small_json(tmp_path: Path) -> None:
     assert summary["telegram_opt_ins"] > 0
     assert summary["messages_by_channel"]["telegram"] >= summary["telegram_opt_ins"]
     assert 0 < summary["replies_by_channel"]["telegram"] <= summary["telegram_opt_ins"] * 2
+    # App users: their devices were registered, offers went by push, and tapped push actions booked.
+    assert summary["app_users"] > 0
+    assert summary["messages_by_channel"]["push"] > 0 and summary["replies_by_channel"]["push"] > 0
+    assert summary["booked_by_channel"]["push"] > 0, "a push action books"
+    assert sum(summary["booked_by_channel"].values()) <= summary["bookings_impacted"]
