@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -22,7 +23,6 @@ from channels.fcm import FcmChannel
 from channels.push import PushChannel
 from channels.sandbox import Sandbox
 from conversations.app.devices import Device, register
-from conversations.models import OutboxMessage
 from conversations.outbox.pacing import Pacer
 from conversations.outbox.ports import ChannelPace, Limit
 from gateway.container import build
@@ -33,11 +33,12 @@ from infra.ratelimit import RedisBuckets
 from rebooking_core.models import Passenger
 from tests.conversations.conftest import Clock, Pax, Rig, _network
 from tests.conversations.outbox.pacing.conftest import PACING_REDIS_URL
+from tests.conversations.outbox.pacing.test_dispatcher_providers import _planned, _row
 from tests.fakes.apns_api import KEY_ID, TEAM_ID, TOPIC, FakeApns, LocalApns, p8_key
 from tests.fakes.fcm_api import PROJECT, FakeFcm, rsa_key, service_account
 from tests.fakes.server import LocalServer
 
-KEYS = {
+KEYS: dict[str, Any] = {
     "pii_keys": SecretStr("k1:test-pii-key-0123456789-abcdefghijklmnopqrstuvwxyz"),
     "blind_index_key": SecretStr("test-blind-key-0123456789-abcdefghijklmnopqrstuvwxyz"),
     "ops_api_keys": SecretStr("ops-key-0123456789-abcdefghijklmnopqrstuvwxyz"),
@@ -100,16 +101,6 @@ async def _app_user(rig: Rig, platform: str, token: str) -> Pax:
     return who
 
 
-async def _offered(rig: Rig, *people: Pax) -> None:
-    ids = await rig.disrupt()
-    assert await rig.c.service.offer_batch(ids) == len(people)
-
-
-async def _row(rig: Rig, who: Pax) -> OutboxMessage:
-    [row] = await rig.outbox(who)
-    return row
-
-
 def _pacer(rig: Rig) -> Pacer:
     pacer = rig.c.dispatcher.pacer
     assert isinstance(pacer, Pacer)
@@ -154,7 +145,7 @@ async def test_each_service_is_paced_by_its_own_settings() -> None:
 async def test_a_configured_apns_rate_is_paid_from_the_apns_lane_only(rig: Rig, services: Services, redis: Redis) -> None:
     ios = [await _app_user(rig, "ios", f"{n:02d}" * 32) for n in range(3)]
     android = await _app_user(rig, "android", "fcmTok-" + "Zq9XkL2mPq7RvT4w" * 4)
-    await _offered(rig, *ios, android)
+    await _planned(rig, *ios, android)
 
     await rig.c.dispatcher.drain()
 
@@ -167,7 +158,7 @@ async def test_a_configured_apns_rate_is_paid_from_the_apns_lane_only(rig: Rig, 
 async def test_an_fcm_quota_error_closes_the_fcm_lane_for_its_retry_after_and_nothing_is_lost(rig: Rig, services: Services) -> None:
     android = await _app_user(rig, "android", "fcmTok-" + "Zq9XkL2mPq7RvT4w" * 4)
     ios = await _app_user(rig, "ios", "ab" * 32)
-    await _offered(rig, android, ios)
+    await _planned(rig, android, ios)
     services.google.fail_next(429, "QUOTA_EXCEEDED", {"Retry-After": "2"})
     t0 = rig.clock()
     pacer = _pacer(rig)
@@ -195,7 +186,7 @@ async def test_an_fcm_quota_error_closes_the_fcm_lane_for_its_retry_after_and_no
 
 async def test_apples_provider_wide_429_closes_the_apns_lane(rig: Rig, services: Services) -> None:
     ios = await _app_user(rig, "ios", "ab" * 32)
-    await _offered(rig, ios)
+    await _planned(rig, ios)
     services.apple.fail_next(429, "TooManyProviderTokenUpdates", {"retry-after": "2"})
     pacer = _pacer(rig)
 
@@ -213,7 +204,7 @@ async def test_apples_provider_wide_429_closes_the_apns_lane(rig: Rig, services:
 
 async def test_one_device_sent_too_much_waits_alone_and_the_apns_lane_stays_open(rig: Rig, services: Services) -> None:
     people = [await _app_user(rig, "ios", f"{n:02d}" * 32) for n in range(3)]
-    await _offered(rig, *people)
+    await _planned(rig, *people)
     services.apple.fail_next(429, "TooManyRequests", {"retry-after": "5"})
     t0 = rig.clock()
 
