@@ -33,6 +33,8 @@ class MessageKind(StrEnum):
     DISRUPTION_LIFTED = "disruption_lifted"
     #: A reply after the flight operates again: the passenger keeps the original flight.
     KEPT = "kept"
+    #: A choice found the disrupted flight no longer on the booking (changed elsewhere): nothing to offer again.
+    BOOKING_CHANGED = "booking_changed"
     REMINDER = "reminder"
     BOOKED = "booked"
     ALREADY_BOOKED = "already_booked"
@@ -359,6 +361,10 @@ def _refunded(s: Snapshot, e: Event, p: Policy) -> bool:
     return isinstance(e, AgentReleased) and e.refunded
 
 
+def _booking_changed(s: Snapshot, e: Event, p: Policy) -> bool:
+    return isinstance(e, BookingFailed) and e.reason == "changed"
+
+
 def _near_stop(s: Snapshot, e: Event, p: Policy) -> bool:
     return isinstance(e, TextReceived) and e.near_keyword is Keyword.STOP
 
@@ -376,6 +382,7 @@ GUARDS: dict[str, Guard] = {
     "deadline, protect": _deadline_protects,
     "near STOP": _near_stop,
     "refunded": _refunded,
+    "booking changed": _booking_changed,
 }
 
 
@@ -477,6 +484,7 @@ ACTIONS: dict[str, Action] = {
     "withdraw offer": lambda s, e, p: (Withdraw(),),
     "send lifted": _send(MessageKind.DISRUPTION_LIFTED),
     "send kept": _send(MessageKind.KEPT),
+    "send booking changed": _send(MessageKind.BOOKING_CHANGED),
     "escalate no options": _escalate("no_options"),
     "escalate request": _escalate("passenger_request"),
     "escalate deadline": _escalate("deadline"),
@@ -513,6 +521,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.OFFERED, DeliveryFailed, None, S.ESCALATED, ("escalate unreachable", "cancel timer")),
     # Booking in flight (run inside the same transaction).
     Transition(S.CONFIRMING, BookingConfirmed, None, S.BOOKED, ("send booked",)),
+    # The disrupted flight is no longer on the booking (another disruption's rebooking moved it): say so and
+    # stop, or every choice would fail and be offered again forever.
+    Transition(S.CONFIRMING, BookingFailed, "booking changed", S.CLOSED, ("send booking changed",)),
     Transition(S.CONFIRMING, BookingFailed, None, S.OFFERED, ("re-offer",)),
     Transition(S.CONFIRMING, OptionChosen, None, None, ("send already booked",)),
     # Done: a second answer is acknowledged, never booked twice.

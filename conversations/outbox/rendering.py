@@ -56,6 +56,7 @@ _SIMPLE = {
     MessageKind.HELP: "keyword.help",
     MessageKind.DISRUPTION_LIFTED: "story.lifted",
     MessageKind.KEPT: "story.kept",
+    MessageKind.BOOKING_CHANGED: "booking.changed",
 }
 
 

@@ -65,7 +65,7 @@ async def _book(session: AsyncSession, store: BookingStore, head: Any, choice: C
     rewrite = plan_rewrite(choice, current)
     if rewrite is None:
         await retire(session, head.offer_id)
-        return _result(BookingStatus.EXPIRED, choice)
+        return _result(BookingStatus.CHANGED, choice)
     holds = await store.take_holds(session, head, choice, current)
     if not await store.move(session, plan_moves(choice, holds, rewrite.replaced)):
         await store.keep_holds(session, holds)

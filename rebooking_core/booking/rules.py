@@ -36,6 +36,8 @@ class BookingStatus(StrEnum):
     BOOKED = "booked"
     ALREADY_BOOKED = "already_booked"
     EXPIRED = "expired"
+    #: The booking changed elsewhere (an agent, the PSS, another disruption's rebooking): nothing left to replace.
+    CHANGED = "changed"
     UNAVAILABLE = "unavailable"
     UNKNOWN = "unknown"
 

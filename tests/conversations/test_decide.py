@@ -137,6 +137,8 @@ CASES: tuple[Case, ...] = (
     # booking in flight
     Case("booked", snap(S.CONFIRMING), BookingConfirmed(72), S.BOOKED, (Send(MessageKind.BOOKED),)),
     Case("seat gone", snap(S.CONFIRMING), BookingFailed("unavailable"), S.OFFERED, (MakeOffer(OfferReason.SEAT_GONE),)),
+    Case("booking changed elsewhere", snap(S.CONFIRMING), BookingFailed("changed"), S.CLOSED,
+         (Send(MessageKind.BOOKING_CHANGED),)),
     Case("second choice while confirming", snap(S.CONFIRMING), chosen(71), S.CONFIRMING,
          (Send(MessageKind.ALREADY_BOOKED),)),
     # done

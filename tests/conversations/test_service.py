@@ -8,14 +8,14 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from conversations.engine import AgentSentVoucher, OptionChosen, Status, TimerKind
 from conversations.impact_json import impact_from_json, impact_to_json
 from conversations.models import Conversation, OutboxMessage
 from conversations.timers import fire_due_timers
 from rebooking_core.impact import ImpactedBooking
-from rebooking_core.models import Flight, Offer, SeatHold
+from rebooking_core.models import Flight, Offer, SeatHold, Segment
 from rebooking_core.types import DisruptionKind
 from tests.conversations.conftest import Rig
 
@@ -221,3 +221,23 @@ def test_an_impact_survives_its_json_column_unchanged() -> None:
     assert isinstance(back.replaced_segment_ids, tuple) and isinstance(back.original_departure, dt.datetime)
     unset = dataclasses.replace(impacted, original_departure=None, replaced_flight_ids=())
     assert impact_from_json(json.loads(json.dumps(impact_to_json(unset)))) == unset
+
+
+async def test_a_choice_on_a_booking_changed_elsewhere_closes_the_conversation_once_instead_of_offering_again(rig: Rig) -> None:
+    """Another disruption's rebooking (or an agent, or the PSS) took the disrupted flight off the booking: a choice
+    finds nothing to replace. The passenger is told once and the conversation closes; before, every choice failed
+    and was answered with a fresh offer, forever."""
+    a = await rig.add_pax(("sms",))
+    await rig.offered(a)
+    async with rig.c.db.transaction() as s:
+        await s.execute(update(Segment).where(Segment.booking_id == a.booking_id).values(status="HX"))
+
+    await rig.reply("sms", a, "1")
+    await rig.reply("sms", a, "1")
+
+    conv = await rig.conversation(a)
+    assert conv.status == Status.CLOSED.value
+    assert [m.key for m in await rig.outbox(a)] == ["offer", "booking_changed"]
+    assert "held" not in await rig.holds()
+    async with rig.c.db.reading() as s:
+        assert (await s.scalars(select(Offer.status))).all() == ["superseded"]

@@ -28,6 +28,7 @@ CONTRACT: dict[str, frozenset[str]] = {
     "offer.updated_delayed": frozenset({"airline", "flight", "new_time"}),
     "story.lifted": frozenset({"airline", "flight"}),
     "story.kept": frozenset({"airline", "flight", "contact"}),
+    "booking.changed": frozenset({"airline", "flight", "contact"}),
     "offer.overflow": frozenset({"airline", "flight", "origin", "destination", "date"}),
     "offer.diverted": frozenset({"airline", "flight", "origin", "destination", "date"}),
     "offer.updated_overflow": frozenset({"airline", "flight"}),

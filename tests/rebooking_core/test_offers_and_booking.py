@@ -390,7 +390,7 @@ async def test_booking_changed_elsewhere_retires_the_offer(engine: AsyncEngine, 
         await session.execute(update(Segment).where(Segment.flight_id.in_(flights)).values(status="HX"))
     async with sm() as session, session.begin():
         result = await book_option(session, option_id=created.options[0].option_id, now=NOW)
-        assert result.status == BookingStatus.EXPIRED
+        assert result.status == BookingStatus.CHANGED
     async with sm() as session:
         assert (await session.get(Offer, created.offer_id)).status == "superseded"  # type: ignore[union-attr]
         assert await held_by_counters(session) == await held_by_rows(session) == {}

@@ -46,7 +46,8 @@ async def test_every_event_type_from_real_flows_arrives_verified_and_in_order(de
     booked = await rig.add_pax(("whatsapp",))
     failing = await rig.add_pax(("whatsapp",))
     helped = await rig.add_pax(("whatsapp",))
-    await rig.offered(booked, failing, helped)
+    refunding = await rig.add_pax(("whatsapp",))
+    await rig.offered(booked, failing, helped, refunding)
     flight = rig.disrupted
 
     # The ops API moves the live disruption on: a cancelled flight now leaves late instead.
@@ -55,7 +56,7 @@ async def test_every_event_type_from_real_flows_arrives_verified_and_in_order(de
     assert (await http.post("/v1/disruptions", json=body, headers=OPS)).status_code == 202
     await rig.c.dispatcher.drain()
 
-    # A reply books; a booking changed elsewhere (the PSS cancelled the segment) fails and is offered again.
+    # A reply books; a booking changed elsewhere (the PSS cancelled the segment) fails and its conversation closes.
     await rig.reply("whatsapp", booked, "1")
     async with rig.c.db.transaction() as s:
         await s.execute(update(Segment).where(Segment.booking_id == failing.booking_id).values(status="HX"))
@@ -73,15 +74,15 @@ async def test_every_event_type_from_real_flows_arrives_verified_and_in_order(de
         await desk.click(action, str(esc.id))
         await desk.settle()
 
-    # The failed booking's passenger asks for a refund on the page; then STOP; then the booked passenger is erased.
-    fconv = await rig.conversation(failing)
+    # Another passenger asks for a refund on the page, then sends STOP; then the booked passenger is erased.
+    rconv = await rig.conversation(refunding)
     async with rig.c.db.transaction() as s:
-        token = links.mint(s, booking_id=failing.booking_id, disruption_id=fconv.disruption_id, now=rig.clock(), ttl=dt.timedelta(days=1))
+        token = links.mint(s, booking_id=refunding.booking_id, disruption_id=rconv.disruption_id, now=rig.clock(), ttl=dt.timedelta(days=1))
     page = await http.get(f"/p/{token}")
     csrf = _CSRF.search(page.text)
     assert csrf is not None, page.text
     assert (await http.post(f"/p/{token}/refund", data={"csrf": csrf.group(1)})).status_code in (200, 303)
-    await rig.reply("whatsapp", failing, "STOP")
+    await rig.reply("whatsapp", refunding, "STOP")
     assert (await http.delete(f"/v1/passengers/{booked.passenger_id}", headers=OPS)).status_code == 200
 
     # Every conversation is over: the worker's sweep settles the disruption; then it delivers.
@@ -99,7 +100,9 @@ async def test_every_event_type_from_real_flows_arrives_verified_and_in_order(de
     mine = of(booked.booking_id)
     assert mine.index("offer.sent") < mine.index("option.chosen") < mine.index("booking.confirmed")
     failed = of(failing.booking_id)
-    assert failed.index("option.chosen") < failed.index("booking.failed") < failed.index("refund.requested")
+    assert failed.index("option.chosen") < failed.index("booking.failed")
+    refunded = of(refunding.booking_id)
+    assert refunded.index("offer.sent") < refunded.index("refund.requested")
     helped_types = of(helped.booking_id)
     assert helped_types.index("conversation.escalated") < helped_types.index("agent.decided")
     decisions = [g.data["decision"] for g in got if g.type == "agent.decided"]
@@ -111,7 +114,7 @@ async def test_every_event_type_from_real_flows_arrives_verified_and_in_order(de
     disruption_order = [g.type for g in got if g.data.get("disruption_id") == created.data["disruption_id"] and g.type.startswith("disruption.")]
     assert disruption_order == ["disruption.created", "disruption.updated", "disruption.settled"]
     consent = [g.data for g in got if g.type == "consent.changed"]
-    assert {"passenger_id": failing.passenger_id, "channel": "whatsapp", "purpose": "service", "state": "withdrawn", "source": "keyword"} in consent
+    assert {"passenger_id": refunding.passenger_id, "channel": "whatsapp", "purpose": "service", "state": "withdrawn", "source": "keyword"} in consent
     erased = [g.data for g in got if g.type == "passenger.erased"]
     assert erased == [{"passenger_id": booked.passenger_id, "booking_id": booked.booking_id, "locator": None}], "erased: no locator"
 
@@ -120,7 +123,7 @@ async def test_every_event_type_from_real_flows_arrives_verified_and_in_order(de
     assert {g.data["locator"] for g in offers if g.data["booking_id"] == failing.booking_id} == {failing.locator}
     for g in got:
         text = g.body.decode()
-        assert all(p.phone not in text and p.phone[1:] not in text for p in (booked, failing, helped))
+        assert all(p.phone not in text and p.phone[1:] not in text for p in (booked, failing, helped, refunding))
         assert "Given0" not in text and "Family" not in text
     async with rig.c.db.reading() as s:
         rows = (await s.execute(select(Segment.status).where(Segment.booking_id == booked.booking_id))).all()
