@@ -16,6 +16,7 @@ from consent import ledger
 from consent.keywords import Keyword, classify, near_keyword
 from conversations.clock import Clock
 from conversations.dedupe import claim_event
+from conversations.delivery_history import apply_receipt
 from conversations.desk.agents import relay_to_agent
 from conversations.engine import (
     Event,
@@ -26,7 +27,7 @@ from conversations.engine import (
     Status,
     TextReceived,
 )
-from conversations.models import INBOUND_MESSAGES, Conversation, Delivery, InboundMessage
+from conversations.models import INBOUND_MESSAGES, Conversation, InboundMessage
 from conversations.outbox.dispatcher import fall_back
 from conversations.ports import DeliveryReceipt, DeliveryState, IdentityChanged, InboundText
 from conversations.provider_values import error_code, event_id, provider_id, storable_text
@@ -72,12 +73,6 @@ _OPEN_CONVERSATION = select(Conversation).where(Conversation.id == _newest_open(
 _OPEN_CONVERSATION_LOCKED = _OPEN_CONVERSATION.with_for_update(of=Conversation)
 _OPEN_BY_BSUID = select(Conversation).where(Conversation.id == _newest_open(_BY_ADDRESS_OR_BSUID))
 _OPEN_BY_BSUID_LOCKED = _OPEN_BY_BSUID.with_for_update(of=Conversation)
-_ORDER = [DeliveryState.QUEUED, DeliveryState.SENT, DeliveryState.DELIVERED, DeliveryState.READ]
-#: A receipt only moves a delivery forward (receipts arrive out of order); failure ends it.
-_EARLIER = {
-    state: [s.value for s in _ORDER[: _ORDER.index(state)]] if state in _ORDER else [s.value for s in _ORDER]
-    for state in DeliveryState
-}
 
 
 #: The sender a passenger last wrote to answers them (a sender pool's stickiness); unchanged, nothing is written.
@@ -270,19 +265,12 @@ class InboundRouter:
         async with self.db.transaction() as s:
             if not await claim_event(s, r.provider, r.event_id, at=self.clock()):
                 return
-            moved = await s.execute(
-                update(Delivery)
-                .where(
-                    Delivery.provider == r.provider,
-                    Delivery.provider_message_id == r.provider_message_id,
-                    Delivery.status.in_(_EARLIER[r.state]),
-                )
-                .values(status=r.state.value, error_code=r.error_code, reason_class=r.reason_class, updated_at=r.at)
-                .returning(Delivery.channel, Delivery.created_at)
-            )
+            moved = await s.execute(apply_receipt(r))
             channels: set[str] = set()
-            for channel, handed_over in moved.all():
+            for channel, handed_over, status in moved.all():
                 channels.add(channel)
+                if status != r.state.value:  # a late receipt: its time recorded, the status already past it
+                    continue
                 seconds = max((r.at - handed_over).total_seconds(), 0.0)
                 self.service.telemetry.receipt(channel=channel, provider=r.provider, state=r.state.value, seconds=seconds)
             if r.recipient and r.recipient_bsuid:

@@ -17,6 +17,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.delivery_history import Reached, history
 from conversations.engine import MessageKind
 from conversations.models import Conversation, Delivery, Escalation, InboundMessage, OutboxMessage
 from infra.sql import padded
@@ -43,6 +44,8 @@ class Handover:
     reason_class: str | None
     at: dt.datetime
     updated_at: dt.datetime
+    #: sent (the hand-over), delivered, read, failed: each state reached and when, in time order.
+    history: tuple[Reached, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,9 @@ def _outgoing(row: OutboxMessage, went: list[Delivery], agents: dict[int, str]) 
         status=row.status,
         sent_at=row.sent_at,
         deliveries=tuple(
-            Handover(d.channel, d.provider, d.provider_message_id, d.status, d.error_code, d.reason_class, d.created_at, d.updated_at)
+            Handover(
+                d.channel, d.provider, d.provider_message_id, d.status, d.error_code, d.reason_class, d.created_at, d.updated_at, history(d)
+            )
             for d in went
         ),
     )

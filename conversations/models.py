@@ -157,6 +157,11 @@ class Delivery(Base):
     segments: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: The delivery history (migration 0020): when a receipt first said so; sent is the hand-over, `created_at`.
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    #: A handed-over message a receipt (or the unseen-push sweep) failed; None on one refused at hand-over (it never went).
+    failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     #: What went, as the channel rendered it at send time (the conversation log); PII, like what passengers write.
     text: Mapped[str | None] = mapped_column(EncryptedString(TEXT_COLUMN), default=None)
 

@@ -35,7 +35,7 @@ async def fall_back_unseen(db: Database, *, clock: Clock, after: dt.timedelta, l
         found = list(await s.scalars(query if db.is_sqlite else query.with_for_update(skip_locked=True)))
         for delivery in found:
             delivery.status, delivery.error_code = "failed", NOT_ACTED_ON
-            delivery.reason_class, delivery.updated_at = ReasonClass.PERMANENT.value, now
+            delivery.reason_class, delivery.updated_at, delivery.failed_at = ReasonClass.PERMANENT.value, now, now
             if delivery.provider_message_id is not None:
                 await fall_back(s, provider=delivery.provider, provider_message_id=delivery.provider_message_id, at=now)
     return len(found)

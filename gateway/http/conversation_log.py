@@ -25,6 +25,13 @@ from rebooking_core.models import Booking, Disruption, Offer, OfferOption
 router = APIRouter(prefix="/v1", dependencies=[Depends(require_scope(OPS))], tags=["conversations"], responses=responses(401, 403))
 
 
+class ReachedOut(BaseModel):
+    """A state the hand-over reached and when: sent (handed over), delivered, read, failed."""
+
+    state: Literal["sent", "delivered", "read", "failed"]
+    at: dt.datetime
+
+
 class DeliveryOut(BaseModel):
     """One hand-over to a provider and the state its receipts moved it to (queued, sent, delivered, read, failed)."""
 
@@ -36,6 +43,10 @@ class DeliveryOut(BaseModel):
     reason_class: str | None
     at: dt.datetime
     updated_at: dt.datetime
+    history: list[ReachedOut] = Field(
+        description="each state reached, in time order; a receipt arriving late still records its time (never after a later"
+        " state's), a repeated one changes nothing; a send refused at hand-over shows only `failed`"
+    )
 
 
 class MessageOut(BaseModel):

@@ -4,6 +4,7 @@ lookups by locator, phone and e-mail, pages, erasure and export, retention; SQLi
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
@@ -15,7 +16,7 @@ import pytest
 
 from channels.sandbox import Sandbox
 from consent.retention import RetentionPolicy, purge
-from conversations.ports import DeliveryState
+from conversations.ports import DeliveryReceipt, DeliveryState, RecipientUnreachable
 from gateway.cli import sandbox as sandbox_cli
 from gateway.cli.main import main as cli
 from gateway.container import Container, build
@@ -170,6 +171,101 @@ async def test_a_sandbox_journey_is_in_the_log_as_sent_and_a_sandbox_reply_books
     lena = await log.conversation("LENAAA")
     assert [d["status"] for d in _outgoing(lena, "booked")["deliveries"]] == ["delivered"]
     assert [d["status"] for d in _outgoing(lena, "offer")["deliveries"]] == ["read"]
+
+
+def _history(delivery: dict[str, Any]) -> list[tuple[str, dt.datetime]]:
+    return [(step["state"], dt.datetime.fromisoformat(step["at"])) for step in delivery["history"]]
+
+
+def _at(receipt: DeliveryReceipt, at: dt.datetime, event_id: str | None = None) -> DeliveryReceipt:
+    """A receipt as the provider timed it (and, for a repeat under a new id, named it)."""
+    return dataclasses.replace(receipt, at=at, event_id=event_id or receipt.event_id)
+
+
+async def test_each_delivery_shows_when_it_was_sent_delivered_and_read_and_a_repeated_receipt_changes_nothing(log: Log) -> None:
+    await log.disrupt()
+    (sms,) = log.sandbox.inbox("sms", LENA_SMS)
+    (handover,) = _outgoing(await log.conversation("LENAAA"), "offer")["deliveries"]
+    handed = dt.datetime.fromisoformat(handover["at"])
+    assert _history(handover) == [("sent", handed)], "handed over: sent, at the hand-over"
+
+    minute = dt.timedelta(minutes=1)
+    await log.c.inbound.accept([_at(log.sandbox.receipt(sms, state), handed + n * minute) for state, n in (
+        (DeliveryState.SENT, 0.5), (DeliveryState.DELIVERED, 1), (DeliveryState.READ, 3)
+    )])
+    (moved,) = _outgoing(await log.conversation("LENAAA"), "offer")["deliveries"]
+    assert moved["status"] == "read"
+    assert _history(moved) == [("sent", handed), ("delivered", handed + minute), ("read", handed + 3 * minute)]
+
+    # The same receipts again, under their own ids and under new ones with later times: nothing moves.
+    await log.c.inbound.accept([_at(log.sandbox.receipt(sms, DeliveryState.DELIVERED), handed + minute)])
+    await log.c.inbound.accept([
+        _at(log.sandbox.receipt(sms, DeliveryState.DELIVERED), handed + 9 * minute, "again:delivered"),
+        _at(log.sandbox.receipt(sms, DeliveryState.READ), handed + 10 * minute, "again:read"),
+    ])
+    (again,) = _outgoing(await log.conversation("LENAAA"), "offer")["deliveries"]
+    assert again == moved
+
+
+async def test_a_receipt_out_of_order_still_records_its_state_in_order(log: Log) -> None:
+    await log.disrupt()
+    minute = dt.timedelta(minutes=1)
+    (omar_sms,) = log.sandbox.inbox("sms", OMAR_SMS)
+    (omar,) = _outgoing(await log.conversation("OMARAA"), "offer")["deliveries"]
+    omar_handed = dt.datetime.fromisoformat(omar["at"])
+    # Read arrives first; the delivered sent before it (the provider's time says so) arrives after it.
+    await log.c.inbound.accept([_at(log.sandbox.receipt(omar_sms, DeliveryState.READ), omar_handed + 2 * minute)])
+    await log.c.inbound.accept([_at(log.sandbox.receipt(omar_sms, DeliveryState.DELIVERED), omar_handed + minute)])
+    (omar,) = _outgoing(await log.conversation("OMARAA"), "offer")["deliveries"]
+    assert omar["status"] == "read", "a late receipt never moves the status back"
+    assert omar["updated_at"] == omar["history"][-1]["at"], "nor its time"
+    assert _history(omar) == [("sent", omar_handed), ("delivered", omar_handed + minute), ("read", omar_handed + 2 * minute)]
+
+    # A delivered timed after the read already kept is delivered by then at the latest; one timed before
+    # the hand-over (a provider clock behind ours) happened at it at the earliest.
+    (lucia_wa,) = log.sandbox.inbox("whatsapp", LUCIA_WA)
+    (lucia,) = _outgoing(await log.conversation("LUCIAA"), "offer")["deliveries"]
+    handed = dt.datetime.fromisoformat(lucia["at"])
+    await log.c.inbound.accept([_at(log.sandbox.receipt(lucia_wa, DeliveryState.READ), handed - minute)])
+    (lucia,) = _outgoing(await log.conversation("LUCIAA"), "offer")["deliveries"]
+    assert _history(lucia) == [("sent", handed), ("read", handed)]
+    await log.c.inbound.accept([_at(log.sandbox.receipt(lucia_wa, DeliveryState.DELIVERED), handed + 5 * minute)])
+    (lucia,) = _outgoing(await log.conversation("LUCIAA"), "offer")["deliveries"]
+    assert _history(lucia) == [("sent", handed), ("delivered", handed), ("read", handed)], "in the order they happen"
+
+
+async def test_a_fallback_shows_when_the_first_channel_failed_and_how_the_next_one_went(log: Log) -> None:
+    await log.disrupt()
+    minute = dt.timedelta(minutes=1)
+    (sms,) = log.sandbox.inbox("sms", LENA_SMS)
+    (first,) = _outgoing(await log.conversation("LENAAA"), "offer")["deliveries"]
+    handed = dt.datetime.fromisoformat(first["at"])
+    await log.c.inbound.accept([_at(log.sandbox.receipt(sms, DeliveryState.DELIVERED), handed + minute)])
+    await log.c.inbound.accept([_at(log.sandbox.receipt(sms, DeliveryState.FAILED, code="30008"), handed + 2 * minute)])
+    await log.work()
+    (email,) = log.sandbox.inbox("email", LENA_EMAIL)
+    (sent_sms, sent_email) = _outgoing(await log.conversation("LENAAA"), "offer")["deliveries"]
+    email_handed = dt.datetime.fromisoformat(sent_email["at"])
+    await log.c.inbound.accept([_at(log.sandbox.receipt(email, DeliveryState.DELIVERED), email_handed + minute)])
+    # A late receipt for the failed hand-over records nothing: failure ends it.
+    await log.c.inbound.accept([_at(log.sandbox.receipt(sms, DeliveryState.READ), handed + 3 * minute)])
+
+    offer = _outgoing(await log.conversation("LENAAA"), "offer")
+    (failed, delivered) = offer["deliveries"]
+    assert (failed["channel"], failed["status"], failed["error_code"]) == ("sms", "failed", "30008")
+    assert _history(failed) == [("sent", handed), ("delivered", handed + minute), ("failed", handed + 2 * minute)]
+    assert (delivered["channel"], delivered["status"]) == ("email", "delivered")
+    assert _history(delivered) == [("sent", email_handed), ("delivered", email_handed + minute)]
+    assert offer["status"] == "sent" and offer["channel"] == "email"
+
+
+async def test_a_send_refused_at_hand_over_shows_only_that_it_failed(log: Log) -> None:
+    log.sandbox.fail_next("sms", LENA_SMS, RecipientUnreachable("no such number", code="21211"))
+    await log.disrupt()
+    (refused, sent) = _outgoing(await log.conversation("LENAAA"), "offer")["deliveries"]
+    assert (refused["channel"], refused["status"], refused["error_code"]) == ("sms", "failed", "21211")
+    assert _history(refused) == [("failed", dt.datetime.fromisoformat(refused["at"]))], "it never went"
+    assert sent["channel"] == "email" and _history(sent) == [("sent", dt.datetime.fromisoformat(sent["at"]))]
 
 
 async def test_a_whatsapp_tap_is_logged_as_the_option_and_the_template_by_name(log: Log) -> None:
