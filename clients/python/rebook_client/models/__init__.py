@@ -72,6 +72,8 @@ from .passenger_summary import PassengerSummary
 from .problem import Problem
 from .put_consent_channel import PutConsentChannel
 from .put_consent_purpose import PutConsentPurpose
+from .reached_out import ReachedOut
+from .reached_out_state import ReachedOutState
 from .redacted import Redacted
 from .replay_in import ReplayIn
 from .replayed import Replayed
@@ -157,6 +159,8 @@ __all__ = (
     "Problem",
     "PutConsentChannel",
     "PutConsentPurpose",
+    "ReachedOut",
+    "ReachedOutState",
     "Redacted",
     "Replayed",
     "ReplayIn",

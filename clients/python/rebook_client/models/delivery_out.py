@@ -2,10 +2,14 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+if TYPE_CHECKING:
+    from ..models.reached_out import ReachedOut
+
 
 T = TypeVar("T", bound="DeliveryOut")
 
@@ -18,6 +22,8 @@ class DeliveryOut:
         at (datetime.datetime):
         channel (str):
         error_code (None | str):
+        history (list[ReachedOut]): each state reached, in time order; a receipt arriving late still records its time
+            (never after a later state's), a repeated one changes nothing; a send refused at hand-over shows only `failed`
         provider (str):
         provider_message_id (None | str):
         reason_class (None | str):
@@ -28,6 +34,7 @@ class DeliveryOut:
     at: datetime.datetime
     channel: str
     error_code: None | str
+    history: list[ReachedOut]
     provider: str
     provider_message_id: None | str
     reason_class: None | str
@@ -42,6 +49,11 @@ class DeliveryOut:
 
         error_code: None | str
         error_code = self.error_code
+
+        history = []
+        for history_item_data in self.history:
+            history_item = history_item_data.to_dict()
+            history.append(history_item)
 
         provider = self.provider
 
@@ -62,6 +74,7 @@ class DeliveryOut:
                 "at": at,
                 "channel": channel,
                 "error_code": error_code,
+                "history": history,
                 "provider": provider,
                 "provider_message_id": provider_message_id,
                 "reason_class": reason_class,
@@ -74,6 +87,8 @@ class DeliveryOut:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.reached_out import ReachedOut  # noqa: PLC0415
+
         d = dict(src_dict)
         at = datetime.datetime.fromisoformat(d.pop("at"))
 
@@ -85,6 +100,13 @@ class DeliveryOut:
             return cast(None | str, data)
 
         error_code = _parse_error_code(d.pop("error_code"))
+
+        history = []
+        _history = d.pop("history")
+        for history_item_data in _history:
+            history_item = ReachedOut.from_dict(history_item_data)
+
+            history.append(history_item)
 
         provider = d.pop("provider")
 
@@ -110,6 +132,7 @@ class DeliveryOut:
             at=at,
             channel=channel,
             error_code=error_code,
+            history=history,
             provider=provider,
             provider_message_id=provider_message_id,
             reason_class=reason_class,
