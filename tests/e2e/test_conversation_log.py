@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from channels.sandbox import Sandbox
+from channels.sandbox import Sandbox, SandboxMessage
 from consent.retention import RetentionPolicy, purge
-from conversations.ports import DeliveryReceipt, DeliveryState, RecipientUnreachable
+from conversations.ports import DeliveryState, RecipientUnreachable
 from gateway.cli import sandbox as sandbox_cli
 from gateway.cli.main import main as cli
 from gateway.container import Container, build
@@ -104,6 +104,16 @@ class Log:
         await self.work()
         return r
 
+    async def offer_deliveries(self, locator: str) -> list[dict[str, Any]]:
+        return list(_outgoing(await self.conversation(locator), "offer")["deliveries"])
+
+    async def receipt(
+        self, message: SandboxMessage, state: DeliveryState, at: dt.datetime, *, code: str | None = None, event_id: str | None = None
+    ) -> None:
+        """The provider's receipt for `message`, timed as the provider timed it (and, for a repeat under a new id, named)."""
+        r = self.sandbox.receipt(message, state, code=code)
+        await self.c.inbound.accept([dataclasses.replace(r, at=at, event_id=event_id or r.event_id)])
+
 
 def _settings(url: str, **extra: Any) -> Settings:
     return Settings(_env_file=None, sandbox=True, database_url=url, ops_api_keys=KEYS, **extra)  # type: ignore[call-arg]
@@ -177,95 +187,87 @@ def _history(delivery: dict[str, Any]) -> list[tuple[str, dt.datetime]]:
     return [(step["state"], dt.datetime.fromisoformat(step["at"])) for step in delivery["history"]]
 
 
-def _at(receipt: DeliveryReceipt, at: dt.datetime, event_id: str | None = None) -> DeliveryReceipt:
-    """A receipt as the provider timed it (and, for a repeat under a new id, named it)."""
-    return dataclasses.replace(receipt, at=at, event_id=event_id or receipt.event_id)
+def _handed(delivery: dict[str, Any]) -> dt.datetime:
+    return dt.datetime.fromisoformat(delivery["at"])
+
+
+MINUTE = dt.timedelta(minutes=1)
 
 
 async def test_each_delivery_shows_when_it_was_sent_delivered_and_read_and_a_repeated_receipt_changes_nothing(log: Log) -> None:
     await log.disrupt()
     (sms,) = log.sandbox.inbox("sms", LENA_SMS)
-    (handover,) = _outgoing(await log.conversation("LENAAA"), "offer")["deliveries"]
-    handed = dt.datetime.fromisoformat(handover["at"])
+    (handover,) = await log.offer_deliveries("LENAAA")
+    handed = _handed(handover)
     assert _history(handover) == [("sent", handed)], "handed over: sent, at the hand-over"
 
-    minute = dt.timedelta(minutes=1)
-    await log.c.inbound.accept([_at(log.sandbox.receipt(sms, state), handed + n * minute) for state, n in (
-        (DeliveryState.SENT, 0.5), (DeliveryState.DELIVERED, 1), (DeliveryState.READ, 3)
-    )])
-    (moved,) = _outgoing(await log.conversation("LENAAA"), "offer")["deliveries"]
+    for state, minutes in ((DeliveryState.SENT, 0.5), (DeliveryState.DELIVERED, 1), (DeliveryState.READ, 3)):
+        await log.receipt(sms, state, handed + minutes * MINUTE)
+    (moved,) = await log.offer_deliveries("LENAAA")
     assert moved["status"] == "read"
-    assert _history(moved) == [("sent", handed), ("delivered", handed + minute), ("read", handed + 3 * minute)]
+    assert _history(moved) == [("sent", handed), ("delivered", handed + MINUTE), ("read", handed + 3 * MINUTE)]
 
-    # The same receipts again, under their own ids and under new ones with later times: nothing moves.
-    await log.c.inbound.accept([_at(log.sandbox.receipt(sms, DeliveryState.DELIVERED), handed + minute)])
-    await log.c.inbound.accept([
-        _at(log.sandbox.receipt(sms, DeliveryState.DELIVERED), handed + 9 * minute, "again:delivered"),
-        _at(log.sandbox.receipt(sms, DeliveryState.READ), handed + 10 * minute, "again:read"),
-    ])
-    (again,) = _outgoing(await log.conversation("LENAAA"), "offer")["deliveries"]
-    assert again == moved
+    # The same receipt again, and the same states under new ids with later times: nothing moves.
+    await log.receipt(sms, DeliveryState.DELIVERED, handed + MINUTE)
+    await log.receipt(sms, DeliveryState.DELIVERED, handed + 9 * MINUTE, event_id="again:delivered")
+    await log.receipt(sms, DeliveryState.READ, handed + 10 * MINUTE, event_id="again:read")
+    assert await log.offer_deliveries("LENAAA") == [moved]
 
 
 async def test_a_receipt_out_of_order_still_records_its_state_in_order(log: Log) -> None:
     await log.disrupt()
-    minute = dt.timedelta(minutes=1)
     (omar_sms,) = log.sandbox.inbox("sms", OMAR_SMS)
-    (omar,) = _outgoing(await log.conversation("OMARAA"), "offer")["deliveries"]
-    omar_handed = dt.datetime.fromisoformat(omar["at"])
+    (omar,) = await log.offer_deliveries("OMARAA")
+    handed = _handed(omar)
     # Read arrives first; the delivered sent before it (the provider's time says so) arrives after it.
-    await log.c.inbound.accept([_at(log.sandbox.receipt(omar_sms, DeliveryState.READ), omar_handed + 2 * minute)])
-    await log.c.inbound.accept([_at(log.sandbox.receipt(omar_sms, DeliveryState.DELIVERED), omar_handed + minute)])
-    (omar,) = _outgoing(await log.conversation("OMARAA"), "offer")["deliveries"]
+    await log.receipt(omar_sms, DeliveryState.READ, handed + 2 * MINUTE)
+    await log.receipt(omar_sms, DeliveryState.DELIVERED, handed + MINUTE)
+    (omar,) = await log.offer_deliveries("OMARAA")
     assert omar["status"] == "read", "a late receipt never moves the status back"
     assert omar["updated_at"] == omar["history"][-1]["at"], "nor its time"
-    assert _history(omar) == [("sent", omar_handed), ("delivered", omar_handed + minute), ("read", omar_handed + 2 * minute)]
+    assert _history(omar) == [("sent", handed), ("delivered", handed + MINUTE), ("read", handed + 2 * MINUTE)]
 
-    # A delivered timed after the read already kept is delivered by then at the latest; one timed before
+    # A delivered timed after the read already kept is delivered by then at the latest; a read timed before
     # the hand-over (a provider clock behind ours) happened at it at the earliest.
     (lucia_wa,) = log.sandbox.inbox("whatsapp", LUCIA_WA)
-    (lucia,) = _outgoing(await log.conversation("LUCIAA"), "offer")["deliveries"]
-    handed = dt.datetime.fromisoformat(lucia["at"])
-    await log.c.inbound.accept([_at(log.sandbox.receipt(lucia_wa, DeliveryState.READ), handed - minute)])
-    (lucia,) = _outgoing(await log.conversation("LUCIAA"), "offer")["deliveries"]
-    assert _history(lucia) == [("sent", handed), ("read", handed)]
-    await log.c.inbound.accept([_at(log.sandbox.receipt(lucia_wa, DeliveryState.DELIVERED), handed + 5 * minute)])
-    (lucia,) = _outgoing(await log.conversation("LUCIAA"), "offer")["deliveries"]
-    assert _history(lucia) == [("sent", handed), ("delivered", handed), ("read", handed)], "in the order they happen"
+    handed = _handed((await log.offer_deliveries("LUCIAA"))[0])
+    await log.receipt(lucia_wa, DeliveryState.READ, handed - MINUTE)
+    assert [_history(d) for d in await log.offer_deliveries("LUCIAA")] == [[("sent", handed), ("read", handed)]]
+    await log.receipt(lucia_wa, DeliveryState.DELIVERED, handed + 5 * MINUTE)
+    assert [_history(d) for d in await log.offer_deliveries("LUCIAA")] == [
+        [("sent", handed), ("delivered", handed), ("read", handed)]
+    ], "in the order they happen"
 
 
 async def test_a_fallback_shows_when_the_first_channel_failed_and_how_the_next_one_went(log: Log) -> None:
     await log.disrupt()
-    minute = dt.timedelta(minutes=1)
     (sms,) = log.sandbox.inbox("sms", LENA_SMS)
-    (first,) = _outgoing(await log.conversation("LENAAA"), "offer")["deliveries"]
-    handed = dt.datetime.fromisoformat(first["at"])
-    await log.c.inbound.accept([_at(log.sandbox.receipt(sms, DeliveryState.DELIVERED), handed + minute)])
-    await log.c.inbound.accept([_at(log.sandbox.receipt(sms, DeliveryState.FAILED, code="30008"), handed + 2 * minute)])
+    handed = _handed((await log.offer_deliveries("LENAAA"))[0])
+    await log.receipt(sms, DeliveryState.DELIVERED, handed + MINUTE)
+    await log.receipt(sms, DeliveryState.FAILED, handed + 2 * MINUTE, code="30008")
     await log.work()
     (email,) = log.sandbox.inbox("email", LENA_EMAIL)
-    (sent_sms, sent_email) = _outgoing(await log.conversation("LENAAA"), "offer")["deliveries"]
-    email_handed = dt.datetime.fromisoformat(sent_email["at"])
-    await log.c.inbound.accept([_at(log.sandbox.receipt(email, DeliveryState.DELIVERED), email_handed + minute)])
+    email_handed = _handed((await log.offer_deliveries("LENAAA"))[1])
+    await log.receipt(email, DeliveryState.DELIVERED, email_handed + MINUTE)
     # A late receipt for the failed hand-over records nothing: failure ends it.
-    await log.c.inbound.accept([_at(log.sandbox.receipt(sms, DeliveryState.READ), handed + 3 * minute)])
+    await log.receipt(sms, DeliveryState.READ, handed + 3 * MINUTE)
 
     offer = _outgoing(await log.conversation("LENAAA"), "offer")
     (failed, delivered) = offer["deliveries"]
     assert (failed["channel"], failed["status"], failed["error_code"]) == ("sms", "failed", "30008")
-    assert _history(failed) == [("sent", handed), ("delivered", handed + minute), ("failed", handed + 2 * minute)]
+    assert _history(failed) == [("sent", handed), ("delivered", handed + MINUTE), ("failed", handed + 2 * MINUTE)]
     assert (delivered["channel"], delivered["status"]) == ("email", "delivered")
-    assert _history(delivered) == [("sent", email_handed), ("delivered", email_handed + minute)]
+    assert _history(delivered) == [("sent", email_handed), ("delivered", email_handed + MINUTE)]
     assert offer["status"] == "sent" and offer["channel"] == "email"
 
 
 async def test_a_send_refused_at_hand_over_shows_only_that_it_failed(log: Log) -> None:
     log.sandbox.fail_next("sms", LENA_SMS, RecipientUnreachable("no such number", code="21211"))
     await log.disrupt()
-    (refused, sent) = _outgoing(await log.conversation("LENAAA"), "offer")["deliveries"]
+    (refused, sent) = await log.offer_deliveries("LENAAA")
     assert (refused["channel"], refused["status"], refused["error_code"]) == ("sms", "failed", "21211")
-    assert _history(refused) == [("failed", dt.datetime.fromisoformat(refused["at"]))], "it never went"
-    assert sent["channel"] == "email" and _history(sent) == [("sent", dt.datetime.fromisoformat(sent["at"]))]
+    assert _history(refused) == [("failed", _handed(refused))], "it never went"
+    assert sent["channel"] == "email" and _history(sent) == [("sent", _handed(sent))]
 
 
 async def test_a_whatsapp_tap_is_logged_as_the_option_and_the_template_by_name(log: Log) -> None:
