@@ -216,8 +216,8 @@ class Escalation(Base):
 
 import conversations.broadcasts.models  # noqa: E402, F401  (register the broadcast table with every import of the models)
 import conversations.desk.models  # noqa: E402, F401  (register the desk tables with every import of the models)
-import conversations.page.models  # noqa: E402, F401  (register the page links with every import of the models)
 import conversations.idempotent_answers  # noqa: E402, F401  (register the kept API answers with every import of the models)
+import conversations.page.models  # noqa: E402, F401  (register the page links with every import of the models)
 
 #: The tables that Core statements and `insert_at_commit` write to directly.
 #: Bulk writes of many rows go through these too: the ORM's bulk paths cost ~20 µs of Python a row.

@@ -20,10 +20,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 import locales
 from conversations.engine import Status
+from conversations.optin import deep_links
 from conversations.page import actions, links
 from conversations.page.actions import Outcome
 from conversations.page.models import PageLink
-from conversations.optin import deep_links
 from conversations.page.view import PageView, page_view
 from gateway.container import Container
 from gateway.http.html import TEMPLATES, html, message, redirect, render

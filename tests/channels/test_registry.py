@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.registry import CHANNELS
 from channels.push import SandboxPush
+from channels.registry import CHANNELS
 from channels.sandbox import Sandbox, SandboxChannel
 from channels.sms import SmsChannel
 from channels.whatsapp import WhatsAppChannel

@@ -10,7 +10,13 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from infra import crypto
-from rebooking_core.importer import ImportFailed, import_bookings, import_schedule, parse_bookings, parse_schedule
+from rebooking_core.importer import (
+    ImportFailed,
+    import_bookings,
+    import_schedule,
+    parse_bookings,
+    parse_schedule,
+)
 from rebooking_core.models import ContactPoint
 from tests.rebooking_core.test_importer import _booking, _flight
 
