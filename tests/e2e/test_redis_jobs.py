@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import time
 
 import redis.asyncio as aioredis
@@ -23,7 +24,7 @@ from rebooking_core.importer import import_bookings, import_schedule
 from rebooking_core.models import Flight, Inventory
 from rebooking_core.types import DisruptionKind
 
-REDIS_URL = "redis://127.0.0.1:6379/13"
+REDIS_URL = os.environ.get("REBOOK_TEST_JOBS_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
 async def test_disruption_fans_out_through_redis_streams(fresh_pg_url: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from tests.e2e.privacy.journey import (
     primary_keys,
 )
 
-REDIS_URL = "redis://127.0.0.1:6379/12"
+REDIS_URL = os.environ.get("REBOOK_TEST_PRIVACY_REDIS_URL", "redis://127.0.0.1:6379/12")
 SCHEMA = Path(__file__).resolve().parents[3] / "docs" / "export.schema.json"
 #: Operational tables a disruption writes that describe flights, not people.
 REFERENCE = {"flights", "inventory", "disruptions", "disruption_flights"}
