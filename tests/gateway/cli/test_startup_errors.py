@@ -244,5 +244,6 @@ def test_the_start_line_names_database_queue_channels_and_public_url_without_pas
     [line] = [r.getMessage() for r in caplog.records if r.name == "gateway.cli.main"]
     assert line == (
         "worker: database db.internal:6543/rebook, queue redis cache.internal:6380/2,"
-        " channels: sms sandbox, whatsapp sandbox, email sandbox, public URL https://rebook.example.test"
+        " channels: sms sandbox, whatsapp sandbox, email sandbox, telegram sandbox, push sandbox,"
+        " public URL https://rebook.example.test"
     )
