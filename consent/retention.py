@@ -88,6 +88,10 @@ class _Purger:
         await self.remove("segments", t["segments"].c.booking_id.in_(ids))
         for table in ("consent_events", "consent_state", "contact_points"):
             await self.remove(table, t[table].c.passenger_id.in_(pax))
+        if "claims" in t:
+            # A claim outlives its booking anonymised, as on erasure: the totals stay (docs/claims.md).
+            await self.clear("claims", "passenger_id", t["claims"].c.passenger_id.in_(pax))
+            await self.clear("claims", "booking_id", t["claims"].c.booking_id.in_(ids))
         await self.remove("passengers", t["passengers"].c.booking_id.in_(ids))
         await self.remove("bookings", t["bookings"].c.id.in_(ids))
 

@@ -48,7 +48,7 @@ async def test_each_route_needs_its_scope(rig: Rig, api: httpx.AsyncClient) -> N
 
 def test_scoped_keys_parse_and_a_bare_key_keeps_every_scope() -> None:
     keys = parse_api_keys(" plain , reader:consent:read+dsr:export ")
-    assert keys[0] == ApiKey("plain", frozenset({"ops", "consent:read", "consent:write", "dsr:export", "dsr:erase", "feeds", "agents", "app"}))
+    assert keys[0] == ApiKey("plain", frozenset({"ops", "consent:read", "consent:write", "dsr:export", "dsr:erase", "feeds", "agents", "app", "webhooks"}))
     assert keys[1] == ApiKey("reader", frozenset({"consent:read", "dsr:export"}))
     assert keys[0].key_id != keys[1].key_id and "plain" not in keys[0].key_id
     s = Settings(_env_file=None, sandbox=True, ops_api_keys="a,b:ops")  # type: ignore[call-arg, arg-type]

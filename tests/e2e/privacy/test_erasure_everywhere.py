@@ -25,6 +25,7 @@ JSON_WITHOUT_PII = {
     ("outbox", "tried_channels"): "channel names",
     ("offer_options", "flight_ids"): "flight ids",
     ("audit_log", "details"): "ids and counts only; append-only and hash-chained",
+    ("outbound_events", "data"): "ids, codes, statuses and times; a locator is looked up at delivery, never after erasure",
 }
 WROTE = ("Is there a later flight? My son Caspian has the same booking", "You can also write to me on Signal")
 

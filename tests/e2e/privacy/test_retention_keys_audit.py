@@ -61,15 +61,17 @@ async def test_purge_removes_exactly_what_is_past_retention(rig: Rig) -> None:
     start = primary_keys(await all_rows(rig))
     first_conv = (await rig.conversation(first.pax)).id
 
-    # Before the content period ends, only webhook dedupe ids (30 days) and delivery rows (90 days
-    # from when they were sent, which was before the journey ended) are due.
+    # Before the content period ends, only webhook dedupe ids and outbound events (30 days) and delivery rows
+    # (90 days from when they were sent, which was before the journey ended) are due.
     just_before = end + POLICY.content - dt.timedelta(seconds=1)
-    due = {"processed_events": len(start["processed_events"]), "deliveries": len(start["deliveries"])}
+    due = {t: len(start[t]) for t in ("processed_events", "deliveries", "outbound_events") if start[t]}
+    assert due["processed_events"] and due["deliveries"] and due["outbound_events"]
     assert await _purge(rig, just_before, dry_run=True) == due
     assert primary_keys(await all_rows(rig)) == start, "a dry run changes nothing"
     await _purge(rig, just_before, dry_run=False)
     kept = primary_keys(await all_rows(rig))
-    assert kept["processed_events"] == kept["deliveries"] == set() and _removed(start, kept) == due
+    assert kept["processed_events"] == kept["deliveries"] == kept["outbound_events"] == set()
+    assert _removed(start, kept) == due
 
     # One second after it, the first passenger's conversation goes with everything hanging off it.
     after = end + POLICY.content + dt.timedelta(seconds=1)
@@ -93,6 +95,8 @@ async def test_purge_removes_exactly_what_is_past_retention(rig: Rig) -> None:
     assert {r["id"] for r in left["passengers"]} == {late.passenger_id}
     assert {r["booking_id"] for r in left["segments"]} == {late.booking_id}
     assert gone["bookings"] == 1 and gone["contact_points"] == 4 and gone["consent_events"] == 4
+    assert gone["claims.passenger_id"] >= 1, "the purged passengers' claims stay, anonymised (they held a foreign key)"
+    assert all(r["booking_id"] in (None, late.booking_id) for r in left["claims"])
     assert gone["audit_log"] >= 1, "audit entries older than seven years go too"
     async with rig.c.db.reading() as s:
         assert (await audit.verify(s)).ok, "a purge records where the chain now starts"
@@ -102,7 +106,7 @@ async def test_purge_runs_from_the_worker_job_with_the_settings_periods(rig: Rig
     await journey(rig)
     retention = rig.c.settings.retention
     report = await run_purge(rig.c.db, retention, clock=lambda: rig.clock() + dt.timedelta(days=retention.event_days + 1), dry_run=False)
-    assert report.removed == {"processed_events": report.removed["processed_events"]}
+    assert report.removed["processed_events"] and set(report.removed) <= {"processed_events", "outbound_events"}
 
 
 async def test_key_rotation_reencrypts_everything_and_every_record_stays_readable(rig: Rig) -> None:
