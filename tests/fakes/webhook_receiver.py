@@ -2,7 +2,8 @@
 
 The verifier is the PyPI reference implementation of Standard Webhooks, not rebook's signing code:
 a delivery counts as received only if it verifies (and its timestamp is within the package's five
-minutes). `fail_next(n, status)` answers the next n requests with `status`; `always(status)` until
+minutes). `fail_next(n, status)` answers the next n requests with `status` (only those whose body holds
+`matching`, when given: deliveries run concurrently, so "the next" alone is a race); `always(status)` until
 told otherwise. Everything is recorded: `received` (verified bodies with their `webhook-id`),
 `rejected` (why), and `requests` (every answer given).
 """
@@ -40,13 +41,13 @@ class WebhookReceiver:
     received: list[tuple[str, Received]] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
     answers: list[tuple[str, int]] = field(default_factory=list)
-    _script: dict[str, list[int]] = field(default_factory=dict)
+    _script: dict[str, list[tuple[int, bytes]]] = field(default_factory=dict)
     _always: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def fail_next(self, name: str, count: int, status: int = 500) -> None:
+    def fail_next(self, name: str, count: int, status: int = 500, matching: str = "") -> None:
         with self._lock:
-            self._script.setdefault(name, []).extend([status] * count)
+            self._script.setdefault(name, []).extend([(status, matching.encode())] * count)
 
     def always(self, name: str, status: int | None) -> None:
         with self._lock:
@@ -70,8 +71,9 @@ class WebhookReceiver:
         body = await request.body()
         headers = dict(request.headers)
         with self._lock:
-            scripted = self._script.get(name)
-            status = scripted.pop(0) if scripted else self._always.get(name)
+            scripted = self._script.get(name, [])
+            hit = next((i for i, (_, matching) in enumerate(scripted) if matching in body), None)
+            status = scripted.pop(hit)[0] if hit is not None else self._always.get(name)
         if status is not None:
             with self._lock:
                 self.answers.append((name, status))
