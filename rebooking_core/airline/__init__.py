@@ -1,0 +1,1 @@
+"""The airline's own systems as ports: seat inventory, reservations (the PSS) and loyalty."""
