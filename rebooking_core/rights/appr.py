@@ -49,7 +49,7 @@ from rebooking_core.rights.territory import Territory
 from rebooking_core.rights.waiting import overnight
 from rebooking_core.types import DisruptionKind
 
-__all__ = ["APPR", "OUTSIDE_CONTROL", "SAFETY", "WITHIN_CONTROL", "Appr"]
+__all__ = ["AMOUNTS", "APPR", "OUTSIDE_CONTROL", "SAFETY", "WITHIN_CONTROL", "Appr"]
 
 TITLE = "Air Passenger Protection Regulations, SOR/2019-150"
 
@@ -104,6 +104,8 @@ WITHIN_CONTROL: MappingProxyType[str, str] = MappingProxyType(
 
 _BANDS = (dt.timedelta(hours=3), dt.timedelta(hours=6), dt.timedelta(hours=9))
 _AMOUNTS = {CarrierSize.LARGE: (400, 700, 1000), CarrierSize.SMALL: (125, 250, 500)}
+#: s. 19(1) amounts per carrier size and delay band (3-6 h, 6-9 h, 9 h+): the rights page shows this table.
+AMOUNTS = MappingProxyType(_AMOUNTS)
 _NOTICE = dt.timedelta(days=14)
 _CARE_AFTER = dt.timedelta(hours=2)
 _REBOOK_WITHIN = dt.timedelta(hours=48)
