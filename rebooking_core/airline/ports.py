@@ -74,7 +74,11 @@ class PnrSegment:
 
 @dataclass(frozen=True)
 class PnrChange:
-    """Replace `cancel` by `sell` on one PNR; `version` is the PNR version the change was planned on (None: any)."""
+    """Replace `cancel` by `sell` on one PNR; `version` is the PNR version the change was planned on (None: any).
+
+    The version is the one `Reservations.read` reported for this PNR (each implementation keeps its
+    own: the built-in store counts segment rows, a remote PSS sends its own); a stale one is REFUSED.
+    """
 
     locator: str
     cancel: tuple[PnrSegment, ...]
@@ -108,6 +112,8 @@ class PnrView:
     version: int
     segments: tuple[PnrSegment, ...]
     passengers: int
+    #: The ticket re-issue status, when the PSS reports one (as in `PnrOutcome.ticket`).
+    ticket: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,8 @@ class RefundRequest:
 
 @dataclass(frozen=True)
 class RefundOutcome:
+    """CONFIRMED: accepted, to be paid by the airline's own process; PENDING: under review; REFUSED: not refundable."""
+
     state: PnrState
     reference: str | None = None
     reason: str | None = None
