@@ -27,11 +27,13 @@ def impact_to_json(impacted: ImpactedBooking) -> dict[str, Any]:
 
 
 def impact_from_json(data: dict[str, Any]) -> ImpactedBooking:
-    values: dict[str, Any] = {name: data.get(name) for name in _IMPACT_FIELDS}
+    # A field the JSON lacks (written before the field existed, e.g. loyalty miles) takes its default.
+    values: dict[str, Any] = {name: data[name] for name in _IMPACT_FIELDS if name in data}
     for name in _IMPACT_TIMES:
-        if isinstance(value := values[name], str):
+        if isinstance(value := values.get(name), str):
             values[name] = dt.datetime.fromisoformat(value)
     for name in _IMPACT_TUPLES:
-        if isinstance(value := values[name], list):
-            values[name] = tuple(value)
+        if isinstance(value := values.get(name), list):
+            # Preferences are pairs: hashable again, as the ranking cache's key needs them.
+            values[name] = tuple(tuple(v) if isinstance(v, list) else v for v in value)
     return ImpactedBooking(**values)

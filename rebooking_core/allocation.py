@@ -8,7 +8,9 @@ Fairness rule (the order in which bookings of one disruption are offered seats):
 2. Then loyalty tier, highest first (platinum, gold, silver, none), by the booking's best tier.
 3. Then larger parties first, because they are the hardest to place and a party is never split:
    a booking gets seats for all its passengers on every leg, or nothing on that itinerary.
-4. Then booking id, so the order is deterministic and replayable.
+4. Then loyalty miles, highest first (the party's highest balance): among bookings equal on all
+   of the above, the airline's most loyal customer picks first. Without miles (0) nothing changes.
+5. Then booking id, so the order is deterministic and replayable.
 
 `priority_inversions` counts pairs that break this order in a result, so tests and benchmarks
 can compare allocations (greedy, optimal, A/B variants) on one number.
@@ -28,10 +30,10 @@ from rebooking_core.ranking import DEFAULT_WEIGHTS, RankedOption, RankingWeights
 __all__ = ["Allocation", "allocate", "order_for_allocation", "priority_inversions", "priority_key"]
 
 
-def priority_key(impacted: ImpactedBooking) -> tuple[int, int, int, int]:
+def priority_key(impacted: ImpactedBooking) -> tuple[int, int, int, int, int]:
     """Sort key: smaller goes first."""
     urgency = int(impacted.missed_connection) + int(impacted.has_ssr)
-    return (-urgency, -impacted.tier, -impacted.passengers, impacted.booking_id)
+    return (-urgency, -impacted.tier, -impacted.passengers, -impacted.miles, impacted.booking_id)
 
 
 def order_for_allocation(impacted: Iterable[ImpactedBooking]) -> list[ImpactedBooking]:
@@ -95,6 +97,7 @@ def allocate(
                     original_arrival=booking.original_arrival,
                     cabin=booking.cabin,
                     weights=weights,
+                    preferences=booking.preferences,
                 )
                 if _fits(snapshot, r.itinerary, booking.passengers)
             ),

@@ -27,6 +27,7 @@ from rebooking_core.impact_rules import (
     segments_to_replace,
 )
 from rebooking_core.models import Booking, Disruption, DisruptionFlight, Flight, Passenger, Segment
+from rebooking_core.preferences import normalised
 from rebooking_core.types import DisruptionKind, FlightStatus
 
 __all__ = [
@@ -89,6 +90,8 @@ async def load_passengers(session: AsyncSession, *, booking_ids: Any) -> list[Pa
             Passenger.language,
             Passenger.ssr,
             Passenger.is_contact,
+            Passenger.miles,
+            Passenger.preferences,
         )
         .join(Booking, Booking.id == Passenger.booking_id)
         .where(Passenger.booking_id.in_(booking_ids))
@@ -103,6 +106,8 @@ async def load_passengers(session: AsyncSession, *, booking_ids: Any) -> list[Pa
             language=r.language,
             ssr=r.ssr,
             is_contact=bool(r.is_contact),
+            miles=r.miles,
+            preferences=normalised(r.preferences),
         )
         for r in pax_rows
     ]

@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from rebooking_core.preferences import NO_PREFERENCES, Preferences
 from rebooking_core.types import DisruptionKind, SegmentStatus
 
 __all__ = [
@@ -83,6 +84,9 @@ class PassengerRow:
     language: str
     ssr: str | None
     is_contact: bool
+    miles: int | None = None
+    #: Normalised (`rebooking_core.preferences`): only what ranking understands.
+    preferences: Preferences = NO_PREFERENCES
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,10 @@ class ImpactedBooking:
     journey_origin: str = ""
     original_departure: dt.datetime | None = None
     replaced_flight_ids: tuple[int, ...] = ()
+    #: The party's highest loyalty miles balance (0: none known): breaks ties between equal tiers in allocation.
+    miles: int = 0
+    #: The contact's travel preferences ranking understands, as `rebooking_core.preferences.Preferences` pairs.
+    preferences: tuple[tuple[str, str], ...] = NO_PREFERENCES
 
 
 @dataclass(frozen=True)
@@ -276,6 +284,8 @@ def _impacted(
         journey_origin=journey[0].origin,
         original_departure=replaced[0].dep_utc,
         replaced_flight_ids=tuple(s.flight_id for s in replaced),
+        miles=max(p.miles or 0 for p in people),
+        preferences=contact.preferences,
     )
 
 

@@ -150,6 +150,8 @@ def _text_problem(value: object, path: str) -> tuple[str, str] | None:
         children: Iterable[tuple[str, object]] = ((name, getattr(value, name)) for name in type(value).model_fields)
     elif isinstance(value, (list, tuple)):
         children = ((str(i), item) for i, item in enumerate(value))
+    elif isinstance(value, dict):  # a passenger's loyalty preferences
+        children = ((str(k), item) for k, item in value.items())
     else:
         return None
     for name, child in children:
@@ -487,6 +489,9 @@ async def import_bookings(session: AsyncSession, records: Sequence[BookingRecord
                     "language": p.language,
                     "ssr": p.ssr,
                     "is_contact": i == 0,
+                    "loyalty_status": p.loyalty_status,
+                    "miles": p.miles,
+                    "preferences": p.preferences,
                 }
             )
     pax_ids = await _insert_passengers(session, pax_rows)

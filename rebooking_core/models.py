@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -78,6 +79,10 @@ class Passenger(Base):
     ssr: Mapped[str | None] = mapped_column(String(16), default=None)
     is_contact: Mapped[bool] = mapped_column(default=False)
     erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    #: The loyalty programme's level name, miles balance and travel preferences (docs/loyalty.md): kept out of logs.
+    loyalty_status: Mapped[str | None] = mapped_column(String(32), default=None)
+    miles: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    preferences: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
 
 
 class ContactPoint(Base):

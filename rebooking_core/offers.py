@@ -173,6 +173,7 @@ def _ranked(
         cabin=impacted.cabin,
         weights=weights,
         eu261_amount=lambda it: outcomes[it].amount_eur,
+        preferences=impacted.preferences,
     )
     return ranked, outcomes
 
@@ -293,6 +294,7 @@ def _search(
         impacted.original_departure,
         impacted.journey_origin,
         tuple(impacted.replaced_flight_ids),
+        impacted.preferences,
     )
     found = cache.get(key) if cache is not None else None
     if found is None:

@@ -18,6 +18,9 @@ TierName = Literal["none", "silver", "gold", "platinum"]
 CabinCode = Literal["Y", "J"]
 SegmentStatusCode = Literal["HK", "HX", "TK", "UN"]
 
+PreferenceKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+PreferenceValue = Annotated[str, Field(min_length=1, max_length=64)]
+
 #: Segment statuses that occupy a seat (and so count towards `inventory.sold`).
 SEAT_TAKING_STATUSES: frozenset[str] = frozenset({"HK", "TK"})
 
@@ -159,6 +162,13 @@ class PassengerRecord(_Record):
     contacts: list[ContactRecord] = Field(default_factory=list, max_length=5)
     preferred_channels: list[Channel] | None = Field(
         default=None, description="contact order; channels not listed follow in list order"
+    )
+    loyalty_status: str | None = Field(default=None, min_length=1, max_length=32, description="the loyalty programme's level name, e.g. Senator")
+    miles: int | None = Field(default=None, ge=0, le=10**12, description="loyalty miles balance: breaks ties between equal tiers in allocation")
+    preferences: dict[PreferenceKey, PreferenceValue] | None = Field(
+        default=None,
+        max_length=16,
+        description="travel preferences ranking can use (docs/loyalty.md): cabin (Y/J), time (morning/afternoon/evening/night), avoid_connection (yes)",
     )
 
     @model_validator(mode="after")
