@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
+import hmac
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -26,8 +28,8 @@ FlightKey = tuple[str, str, dt.date]
 
 CONSENT_SOURCE = "booking_import"
 LEGAL_BASIS = {"service": "contract", "marketing": "consent"}
-CSV_COLUMNS = ("carrier", "number", "date", "origin", "destination", "departure", "arrival", "aircraft", "cabin_y", "cabin_j")
-_CSV_OPTIONAL = frozenset({"aircraft"})
+CSV_COLUMNS = ("carrier", "number", "date", "origin", "destination", "departure", "arrival", "aircraft", "cabin_y", "cabin_j", "status")
+_CSV_OPTIONAL = frozenset({"aircraft", "status"})
 _CSV_FIELD = {("cabins", "Y"): "cabin_y", ("cabins", "J"): "cabin_j"}
 _CSV_COLUMN = {"cabins.Y": "cabin_y", "cabins.J": "cabin_j"}
 _CHUNK = 5000
@@ -235,8 +237,9 @@ def _parse_schedule_csv(lines: Iterable[str | bytes]) -> RecordList[ScheduleReco
         if None in row:
             raise ImportFailed(n, "record: more values than columns")
         data: dict[str, Any] = {k: v for k, v in row.items() if k in CSV_COLUMNS and k not in ("cabin_y", "cabin_j")}
-        if not data.get("aircraft"):
-            data.pop("aircraft", None)
+        for optional in _CSV_OPTIONAL:
+            if not data.get(optional):
+                data.pop(optional, None)
         data["cabins"] = {"Y": row.get("cabin_y"), "J": row.get("cabin_j")}
         try:
             record = ScheduleRecord.model_validate(data, strict=False)
@@ -258,6 +261,16 @@ def parse_schedule(lines: Iterable[str | bytes], *, fmt: Literal["jsonl", "csv"]
 def parse_bookings(lines: Iterable[str | bytes]) -> list[BookingRecord]:
     """Validate a whole bookings file (bytes or text lines); raises ImportFailed at the first bad line."""
     return _parse_jsonl(lines, BookingRecord)
+
+
+def content_hash(record: BookingRecord) -> str:
+    """Keyed SHA-256 of a booking record without its version: an upsert of the same content is `unchanged`.
+
+    Keyed (the blind-index key) because the record holds names and numbers; a key rotation only
+    makes the next upsert of each booking count as `changed`.
+    """
+    body = record.model_dump_json(exclude={"version"}).encode()
+    return hmac.new(crypto.keyring().blind_key, body, hashlib.sha256).hexdigest()
 
 
 def _line_numbers(records: Sequence[Any]) -> list[int]:
@@ -329,6 +342,8 @@ async def import_schedule(session: AsyncSession, records: Sequence[ScheduleRecor
         key = (rec.carrier, rec.number, rec.date)
         if key in seen:
             raise ImportFailed(n, f"flight {_flight_label(key)} already on line {seen[key]}")
+        if rec.status == "removed":
+            raise ImportFailed(n, "status: removed is for --mode upsert")
         seen[key] = n
     existing = await _flights(session, set(seen))
     for n, rec in zip(lines, records, strict=True):
@@ -427,7 +442,7 @@ async def _take_seats(
     demand: dict[tuple[int, str], list[tuple[int, int, int]]] = defaultdict(list)
     for n, rec, booking_legs in zip(lines, records, legs, strict=True):
         for i, (seg, leg) in enumerate(zip(rec.segments, booking_legs, strict=True)):
-            if seg.status in SEAT_TAKING_STATUSES:
+            if rec.segment_status(seg) in SEAT_TAKING_STATUSES:
                 demand[(leg.id, seg.cabin)].append((n, i, len(rec.passengers)))
     take = text(
         "UPDATE inventory SET sold = sold + :n "
@@ -475,7 +490,11 @@ async def import_bookings(session: AsyncSession, records: Sequence[BookingRecord
 
     now = dt.datetime.now(dt.UTC)
     booking_ids = await _insert_bookings(
-        session, [{"locator": r.locator, "group_name": r.group, "created_at": now} for r in records]
+        session,
+        [
+            {"locator": r.locator, "group_name": r.group, "created_at": now, "version": r.version or 0, "content_hash": content_hash(r)}
+            for r in records
+        ],
     )
     pax_rows: list[dict[str, Any]] = []
     for bid, rec in zip(booking_ids, records, strict=True):
@@ -538,7 +557,9 @@ async def import_bookings(session: AsyncSession, records: Sequence[BookingRecord
                         }
                     )
         for seq, (seg, leg) in enumerate(zip(rec.segments, booking_legs, strict=True), start=1):
-            segments.append({"booking_id": bid, "flight_id": leg.id, "cabin": seg.cabin, "seq": seq, "status": seg.status})
+            segments.append(
+                {"booking_id": bid, "flight_id": leg.id, "cabin": seg.cabin, "seq": seq, "status": rec.segment_status(seg)}
+            )
 
     for model, rows in ((ContactPoint, contacts), (Segment, segments)):
         if rows:

@@ -65,6 +65,10 @@ class Booking(Base):
     locator: Mapped[str] = mapped_column(String(6), unique=True)
     group_name: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: The PSS's version of the PNR (0: loaded without one); an upsert applies only a newer one.
+    version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    #: SHA-256 of the imported record (version left out): an upsert of the same content is `unchanged`.
+    content_hash: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class Passenger(Base):

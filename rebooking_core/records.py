@@ -81,6 +81,9 @@ class ScheduleRecord(_Record):
     arrival: AwareDatetime = Field(description="scheduled arrival, ISO 8601 with offset or Z")
     aircraft: str = Field(default="320", pattern=r"^[A-Z0-9]{3,4}$", description="IATA aircraft type code")
     cabins: Cabins
+    status: Literal["scheduled", "removed"] = Field(
+        default="scheduled", description="removed: `--mode upsert` deletes the flight (only one no booking has a segment on)"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ScheduleRecord:
@@ -200,6 +203,15 @@ class BookingRecord(_Record):
 
     locator: str = Field(pattern=r"^[A-Z0-9]{6}$", description="record locator (PNR)")
     group: str | None = Field(default=None, min_length=1, max_length=64, description="group name, for group bookings")
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**62,
+        description="the PSS's version of this PNR; required by `--mode upsert`, where only a newer version changes a booking",
+    )
+    status: Literal["active", "cancelled"] = Field(
+        default="active", description="cancelled: every segment is given up (HX) and its seats go back"
+    )
     passengers: list[PassengerRecord] = Field(min_length=1, max_length=9)
     segments: list[SegmentRecord] = Field(min_length=1, max_length=4)
 
@@ -212,6 +224,10 @@ class BookingRecord(_Record):
         if dates != sorted(dates):
             raise ValueError("segments: not in travel order")
         return self
+
+    def segment_status(self, segment: SegmentRecord) -> str:
+        """The status a segment is stored with: a cancelled booking gives up every segment."""
+        return "HX" if self.status == "cancelled" else segment.status
 
 
 SCHEMA_FILES: dict[str, type[BaseModel]] = {
