@@ -11,6 +11,7 @@ from types import MappingProxyType
 from channels.registry import CHANNELS, Wiring
 from channels.sandbox import Sandbox
 from conversations.broadcasts.broadcaster import BroadcastNotices
+from conversations.choices import ChoiceConfig
 from conversations.clock import utcnow
 from conversations.engine import Policy
 from conversations.inbound import InboundRouter
@@ -18,6 +19,8 @@ from conversations.intake.fanout import FanOut
 from conversations.intake.workflow import assess
 from conversations.outbox.dispatcher import DispatchConfig, Dispatcher
 from conversations.outbox.rendering import Branding, MessageRenderer
+from conversations.pnr_changes.pump import PnrChangePump
+from conversations.pnr_changes.record import record_intent
 from conversations.ports import Channel
 from conversations.service import ConversationService, EngineConfig
 from gateway.desk import DeskParts, build_desk
@@ -26,12 +29,16 @@ from gateway.observability.tracing import Tracing
 from gateway.outbound.delivery import Deliverer, DeliveryConfig
 from gateway.outbound.retries import RetryPolicy
 from gateway.pacing import build_pacer, close_pacer
+from gateway.pss.wiring import AirlinePorts, airline_ports
 from gateway.settings import Settings
 from gateway.worker.jobs import Jobs, make_broker
 from infra import crypto
 from infra.db import Database
 from infra.doorbell import Doorbell
 from rebooking_core import airports
+from rebooking_core.airline.ports import Inventory, Loyalty, Reservations
+from rebooking_core.loyalty_profiles import ProfileSource
+from rebooking_core.ranking import LoyaltyWeights, RankingWeights
 from rebooking_core.rights.carriers import Carriers
 from rebooking_core.rights.facts import CarrierSize, Licence
 
@@ -76,6 +83,27 @@ class Container:
     doorbell: Doorbell | None = None
     #: Signed outbound events to the airline's webhook subscriptions (routed and sent by the worker).
     outbound: Deliverer | None = None
+    #: Against a remote PSS: sends the PNR changes choices recorded and feeds back its answers (the worker runs it).
+    pnr_changes: PnrChangePump | None = None
+    #: The airline's systems (`REBOOK_PSS__*`, docs/pss.md): the built-in tables by default, or `HttpPss`.
+    airline: AirlinePorts | None = None
+
+    @property
+    def pss(self) -> Reservations:
+        return self._airline().reservations
+
+    @property
+    def inventory_port(self) -> Inventory:
+        return self._airline().inventory
+
+    @property
+    def loyalty(self) -> Loyalty:
+        return self._airline().loyalty
+
+    def _airline(self) -> AirlinePorts:
+        if self.airline is None:
+            raise RuntimeError("the airline ports are wired by build()")
+        return self.airline
 
     def wake(self) -> None:
         for listener in self.listeners:
@@ -86,7 +114,7 @@ class Container:
         airports.preload()  # now, not inside the first disruption's option search (~0.1 s of CSV a process)
 
     async def aclose(self) -> None:
-        await self.jobs.broker.shutdown()
+        await self.jobs.shutdown()
         for channel in self.channels.values():
             await channel.aclose()
         await close_pacer(self.dispatcher.pacer)
@@ -96,8 +124,17 @@ class Container:
             await self.doorbell.aclose()
         if self.outbound is not None:
             await self.outbound.aclose()
+        if self.airline is not None and self.airline.remote is not None:
+            await self.airline.remote.aclose()
         await self.db.dispose()
         self.tracing.shutdown()
+
+
+def loyalty_profiles(settings: Settings, airline: AirlinePorts | None) -> ProfileSource | None:
+    """A remote loyalty system is asked while assessing; the built-in store's columns are read with the passengers already."""
+    if airline is None or airline.remote is None:
+        return None
+    return ProfileSource(airline.loyalty, concurrency=settings.ranking.loyalty_concurrency, timeout_s=settings.ranking.loyalty_timeout_s)
 
 
 def engine_config(settings: Settings) -> EngineConfig:
@@ -107,12 +144,21 @@ def engine_config(settings: Settings) -> EngineConfig:
             deadline_after=dt.timedelta(minutes=settings.deadline_minutes),
             max_reminders=settings.max_reminders,
             on_deadline=settings.on_deadline,
+            first_contact=settings.first_contact,
+            change_cutoff=dt.timedelta(minutes=settings.change_cutoff_minutes),
         ),
         max_options=settings.max_options,
         hold_ttl=dt.timedelta(minutes=settings.hold_minutes),
         carrier_is_eu=settings.airline_carrier_is_eu,
+        weights=RankingWeights(loyalty=LoyaltyWeights(**settings.ranking.loyalty_weights.model_dump())),
         delay_threshold=dt.timedelta(minutes=settings.delay_threshold_minutes),
         carriers=carriers(settings),
+        choices=ChoiceConfig(
+            enabled=settings.choices.enabled,
+            refund_by_policy=settings.choices.refund_by_policy,
+            later_days=settings.choices.later_days,
+            carriers=carriers(settings),
+        ),
     )
 
 
@@ -156,8 +202,10 @@ def build(
         page_ttl=settings.page.token_ttl,
         telegram_bot=(settings.telegram.bot_username or "") if "telegram" in chans else "",
         telegram_link_ttl=settings.telegram.link_ttl,
+        rights_base_url=settings.public_base_url,
     )
-    renderer = MessageRenderer(branding, clock=clock)
+    renderer = MessageRenderer(branding, clock=clock, carriers=carriers(settings))
+    renderer.choices = service.config.choices
     dispatcher = Dispatcher(
         db,
         channels=chans,
@@ -184,6 +232,7 @@ def build(
             batch_size=settings.batch_size,
             delay_threshold=service.config.delay_threshold,
             carriers=service.config.carriers,
+            profiles=loyalty_profiles(settings, container.airline),
         )
 
     fanout = FanOut(service, batch_size=settings.batch_size)
@@ -204,6 +253,9 @@ def build(
         tracing=tracing,
     )
     container.desk = build_desk(settings, db=db, service=service, clock=clock, wake=container.wake)
+    container.airline = airline_ports(settings.pss, db, clock=clock)
+    if settings.pss.adapter != "sql":
+        container.pnr_changes = pnr_change_pump(settings, service, container.pss, clock=clock, metrics=metrics)
     container.outbound = Deliverer(
         db, config=delivery_config(settings), clock=clock, on_outcome=lambda outcome: metrics.event_deliveries.labels(outcome).inc()
     )
@@ -212,6 +264,23 @@ def build(
         container.listeners.append(container.doorbell.ring)
     holder.append(container)
     return container
+
+
+def pnr_change_pump(
+    settings: Settings, service: ConversationService, pss: Reservations, *, clock: Callable[[], dt.datetime], metrics: Metrics
+) -> PnrChangePump:
+    """Two-phase booking (docs/booking-two-phase.md): a choice records the change, the worker's pump asks the PSS."""
+    service.commands.record_intent = record_intent
+    booking = settings.pss_booking
+    return PnrChangePump(
+        service,
+        pss,
+        policy=booking.policy(),
+        clock=clock,
+        batch=booking.batch,
+        concurrency=booking.concurrency,
+        on_outcome=lambda outcome: metrics.pnr_changes.labels(outcome).inc(),
+    )
 
 
 def delivery_config(settings: Settings) -> DeliveryConfig:

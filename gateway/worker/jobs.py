@@ -141,3 +141,15 @@ class Jobs:
         if isinstance(self.broker, InMemoryBroker):
             while self.broker._running_tasks:
                 await self.broker.wait_all()
+
+    async def shutdown(self, grace_s: float = 30.0) -> None:
+        """Let in-process jobs finish (then cancel them) before the broker stops: one still running at dispose keeps its connection open."""
+        if isinstance(self.broker, InMemoryBroker) and self.broker._running_tasks:
+            try:
+                await asyncio.wait_for(self.wait_idle(), grace_s)
+            except TimeoutError:
+                running = list(self.broker._running_tasks)
+                for task in running:
+                    task.cancel()
+                await asyncio.gather(*running, return_exceptions=True)
+        await self.broker.shutdown()
