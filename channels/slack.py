@@ -46,6 +46,7 @@ from conversations.desk.ports import (
     DeskAction,
     DeskReply,
     ErasedCardView,
+    LoyaltyView,
     NoteView,
     OfferRefund,
     PassengerCardView,
@@ -65,7 +66,7 @@ from conversations.ports import (
     RateLimited,
 )
 from infra.http import DEFAULT_MAX_CONNECTIONS, client_session
-from locales.formatting import format_datetime
+from locales.formatting import format_datetime, format_number
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +208,7 @@ def passenger_card_blocks(card: PassengerCardView, locale: str = locales.DEFAULT
         return MarkdownTextObject(text=f"*{_t(key, locale)}*\n{value}")
 
     name = card.first_name or _t("slack.passenger", locale)
+    loyalty = [field("slack.loyalty", _clip(loyalty_text(card.loyalty, locale), 1900))] if card.loyalty is not None else []
     blocks: list[Block] = [
         HeaderBlock(text=_clip(f"{name} · {_t('slack.tier', locale, tier=card.tier)} · {card.locator}", 150)),
         SectionBlock(
@@ -217,6 +219,7 @@ def passenger_card_blocks(card: PassengerCardView, locale: str = locales.DEFAULT
                 field("slack.owner", owner),
                 field("slack.conversation", card.conversation_status),
                 field("slack.escalation", f"{card.escalation_status}{resolution}"),
+                *loyalty,
             ]
         ),
         SectionBlock(text=MarkdownTextObject(text=_clip(f"*{_t('slack.options', locale)}*\n{options}", 3000))),
@@ -243,6 +246,17 @@ def passenger_card_blocks(card: PassengerCardView, locale: str = locales.DEFAULT
         blocks.append(ActionsBlock(elements=buttons))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_t("slack.thread_hint", locale, prefix="`note:`"))]))
     return blocks
+
+
+def loyalty_text(loyalty: LoyaltyView, locale: str = locales.DEFAULT) -> str:
+    """Status · miles · preferences, each only when known; the airline's own words shown, never interpreted."""
+    parts = [_escape(loyalty.status)] if loyalty.status else []
+    if loyalty.miles is not None:
+        parts.append(_t("slack.miles", locale, miles=format_number(loyalty.miles, locale)))
+    if loyalty.preferences:
+        listed = ", ".join(f"{_escape(k)} {_escape(v)}" for k, v in loyalty.preferences)
+        parts.append(_t("slack.preferences", locale, preferences=listed))
+    return " · ".join(parts)
 
 
 def note_text(note: NoteView, locale: str = locales.DEFAULT) -> str:

@@ -131,7 +131,7 @@ POLICY: Mapping[str, TablePolicy] = {
         True,
         Link("id"),
         Erase.NULL,
-        {"given_name": None, "family_name": None, "ssr": None},
+        {"given_name": None, "family_name": None, "ssr": None, "loyalty_status": None, "miles": None, "preferences": None},
         why="the passenger; kept as an anonymous row so bookings and counts stay consistent",
     ),
     "contact_points": TablePolicy(

@@ -417,6 +417,24 @@ class WebhooksSettings(BaseModel):
         return tuple(float(part) for part in self.retry_schedule.split(",") if part.strip())
 
 
+class LoyaltyWeightSettings(BaseModel):
+    """Minutes of arrival delay a met loyalty preference is worth in ranking (docs/loyalty.md); 0 turns one off."""
+
+    preferred_cabin: float = Field(default=60.0, ge=0, le=600)
+    departure_window: float = Field(default=45.0, ge=0, le=600)
+    nonstop: float = Field(default=45.0, ge=0, le=600)
+
+
+class RankingSettings(BaseModel):
+    """How loyalty enters ranking (docs/loyalty.md), and how hard a remote loyalty system is asked while assessing."""
+
+    loyalty_weights: LoyaltyWeightSettings = Field(default_factory=LoyaltyWeightSettings)
+    #: Profile calls in flight at once to a remote loyalty system (`REBOOK_PSS__ADAPTER=http`).
+    loyalty_concurrency: int = Field(default=16, ge=1, le=256)
+    #: The whole fetch's budget per disruption: contacts not answered by then keep the imported tier, miles and preferences.
+    loyalty_timeout_s: float = Field(default=2.0, gt=0, le=60)
+
+
 class RightsSettings(BaseModel):
     """Who licensed the operating carriers: it decides which passenger-rights regime (EU261, UK261, APPR) a claim falls under."""
 
@@ -602,6 +620,7 @@ class Settings(BaseSettings):
     flightstatus: FlightStatusSettings = Field(default_factory=FlightStatusSettings)
     webhooks: WebhooksSettings = Field(default_factory=WebhooksSettings)
     rights: RightsSettings = Field(default_factory=RightsSettings)
+    ranking: RankingSettings = Field(default_factory=RankingSettings)
 
     @field_validator("database_url")
     @classmethod

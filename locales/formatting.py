@@ -81,6 +81,11 @@ def _datetime(when_utc: datetime, tz: str, locale: str) -> str:
     return glue.replace("{1}", _date(when_utc, tz, locale)).replace("{0}", _time(when_utc, tz, locale))
 
 
+def format_number(value: int, locale: str) -> str:
+    """A whole number with the locale's grouping ("412,000", "412.000")."""
+    return _plain(babel_numbers.format_decimal(value, locale=_locale(locale)))
+
+
 def format_money(amount: Decimal | int, currency: str, locale: str) -> str:
     """Amount in the locale's currency format; whole amounts drop the decimals ("€600")."""
     if isinstance(amount, bool) or not isinstance(amount, Decimal | int):

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.desk.ports import (
+    LoyaltyView,
     OptionView,
     PassengerCardView,
     QueueCardView,
@@ -64,7 +65,8 @@ async def passenger_card(s: AsyncSession, esc: Escalation) -> PassengerCardView:
         raise LookupError(f"escalation {esc.id} names a missing conversation")
     booking = await s.get(Booking, conv.booking_id)
     person = await s.get(Passenger, conv.passenger_id) if conv.passenger_id is not None else None
-    first_name = (person.given_name or "") if person is not None and person.erased_at is None else ""
+    known = person if person is not None and person.erased_at is None else None
+    first_name = (known.given_name or "") if known is not None else ""
     return PassengerCardView(
         escalation_id=esc.id,
         route=esc.route or "",
@@ -81,6 +83,18 @@ async def passenger_card(s: AsyncSession, esc: Escalation) -> PassengerCardView:
         resolution=esc.resolution,
         options=await _options(s, conv),
         transcript=await _transcript(s, conv),
+        loyalty=_loyalty(known),
+    )
+
+
+def _loyalty(person: Passenger | None) -> LoyaltyView | None:
+    """The programme's status, miles and preferences; None for an erased passenger (erasure clears them too) or none known."""
+    if person is None or (person.loyalty_status is None and person.miles is None and not person.preferences):
+        return None
+    return LoyaltyView(
+        status=person.loyalty_status,
+        miles=person.miles,
+        preferences=tuple(sorted((str(k), str(v)) for k, v in (person.preferences or {}).items())),
     )
 
 

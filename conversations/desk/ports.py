@@ -42,8 +42,17 @@ class TranscriptLine:
 
 
 @dataclass(frozen=True)
+class LoyaltyView:
+    """What the loyalty programme knows of the passenger: level name, miles, and preferences as given (sorted pairs)."""
+
+    status: str | None
+    miles: int | None
+    preferences: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class PassengerCardView:
-    """No more PII than the agent needs: first name, tier, locator."""
+    """No more PII than the agent needs: first name, tier, locator; loyalty (None once erased or when unknown)."""
 
     escalation_id: int
     route: str
@@ -60,6 +69,7 @@ class PassengerCardView:
     resolution: str | None
     options: tuple[OptionView, ...]
     transcript: tuple[TranscriptLine, ...]
+    loyalty: LoyaltyView | None = None
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from rebooking_core import claims
 from rebooking_core.allocation import order_for_allocation
 from rebooking_core.flight_updates import FlightRef, FlightUpdate, UpdateKind
 from rebooking_core.impact_rules import DEFAULT_REBOOK_DELAY_THRESHOLD
+from rebooking_core.loyalty_profiles import ProfileSource
 from rebooking_core.models import Disruption, DisruptionFlight, Flight
 from rebooking_core.rights.carriers import Carriers
 from rebooking_core.types import DisruptionKind, FlightStatus
@@ -162,8 +163,13 @@ async def assess(
     batch_size: int = 100,
     delay_threshold: dt.timedelta = DEFAULT_REBOOK_DELAY_THRESHOLD,
     carriers: Carriers | None = None,
+    profiles: ProfileSource | None = None,
 ) -> list[list[int]]:
-    """Create one pending conversation per impacted booking; returns the batches still to offer."""
+    """Create one pending conversation per impacted booking; returns the batches still to offer.
+
+    `profiles`: a remote loyalty system, asked for the contacts' miles and preferences before the
+    priority order is set (bounded by its timeout); the built-in store's columns are read already.
+    """
     async with db.transaction() as s:
         disruption = await s.get(Disruption, disruption_id)
         if disruption is None:
@@ -171,6 +177,8 @@ async def assess(
         if disruption.status == "received":
             now = clock()
             found, spilled = await impacted_now(s, disruption, now=now, delay_threshold=delay_threshold)
+            if profiles is not None:
+                found = await profiles.enrich(found)
             impacted = order_for_allocation(found)
             rows = new_rows(disruption, impacted, now, spilled)
             if rows:

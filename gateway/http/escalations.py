@@ -145,10 +145,22 @@ class TranscriptLineOut(BaseModel):
     text: str
 
 
+class LoyaltyOut(BaseModel):
+    """The loyalty programme's view of the passenger, as imported (or as the airline's loyalty system gives it)."""
+
+    #: The programme's level name, e.g. "Senator" (the numeric `tier` orders the queue).
+    status: str | None
+    miles: int | None
+    #: Free keys as the airline gives them; ranking uses cabin, time and avoid_connection (docs/loyalty.md).
+    preferences: dict[str, str]
+
+
 class EscalationCard(EscalationSummary):
-    """What the Slack passenger card shows: the summary, the first name, options and the latest transcript lines."""
+    """What the Slack passenger card shows: the summary, the first name, loyalty, options and the latest transcript lines."""
 
     first_name: str
+    #: Null when the programme knows nothing of the passenger, or once the passenger is erased.
+    loyalty: LoyaltyOut | None
     options: list[OptionOut]
     transcript: list[TranscriptLineOut]
 
@@ -244,6 +256,11 @@ async def escalation_card(c: Container, escalation_id: int) -> EscalationCard:
     return EscalationCard(
         **found[0].model_dump(),
         first_name=view.first_name,
+        loyalty=(
+            LoyaltyOut(status=view.loyalty.status, miles=view.loyalty.miles, preferences=dict(view.loyalty.preferences))
+            if view.loyalty is not None
+            else None
+        ),
         options=[OptionOut(**asdict(o)) for o in view.options],
         transcript=[TranscriptLineOut(**asdict(line)) for line in view.transcript],
     )

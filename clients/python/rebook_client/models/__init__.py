@@ -62,6 +62,8 @@ from .list_claims_regime_type_0 import ListClaimsRegimeType0
 from .list_claims_status_type_0 import ListClaimsStatusType0
 from .list_disruptions_status_type_0 import ListDisruptionsStatusType0
 from .list_escalations_status_type_0 import ListEscalationsStatusType0
+from .loyalty_out import LoyaltyOut
+from .loyalty_out_preferences import LoyaltyOutPreferences
 from .message_out import MessageOut
 from .message_out_direction import MessageOutDirection
 from .offer_out import OfferOut
@@ -149,6 +151,8 @@ __all__ = (
     "ListClaimsStatusType0",
     "ListDisruptionsStatusType0",
     "ListEscalationsStatusType0",
+    "LoyaltyOut",
+    "LoyaltyOutPreferences",
     "MessageOut",
     "MessageOutDirection",
     "OfferOut",

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from ..models.disruption_named import DisruptionNamed
     from ..models.escalations_flight_named import EscalationsFlightNamed
     from ..models.escalations_option_out import EscalationsOptionOut
+    from ..models.loyalty_out import LoyaltyOut
     from ..models.passenger_summary import PassengerSummary
     from ..models.transcript_line_out import TranscriptLineOut
 
@@ -20,7 +21,7 @@ T = TypeVar("T", bound="EscalationCard")
 
 @_attrs_define
 class EscalationCard:
-    """What the Slack passenger card shows: the summary, the first name, options and the latest transcript lines.
+    """What the Slack passenger card shows: the summary, the first name, loyalty, options and the latest transcript lines.
 
     Attributes:
         airport (str):
@@ -33,6 +34,7 @@ class EscalationCard:
         flight (EscalationsFlightNamed):
         hold_expires_at (datetime.datetime | None):
         id (int):
+        loyalty (LoyaltyOut | None):
         missed_connection (bool):
         options (list[EscalationsOptionOut]):
         owner (None | str):
@@ -56,6 +58,7 @@ class EscalationCard:
     flight: EscalationsFlightNamed
     hold_expires_at: datetime.datetime | None
     id: int
+    loyalty: LoyaltyOut | None
     missed_connection: bool
     options: list[EscalationsOptionOut]
     owner: None | str
@@ -69,6 +72,8 @@ class EscalationCard:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.loyalty_out import LoyaltyOut  # noqa: PLC0415
+
         airport = self.airport
 
         claimed_at: None | str
@@ -96,6 +101,12 @@ class EscalationCard:
             hold_expires_at = self.hold_expires_at
 
         id = self.id
+
+        loyalty: dict[str, Any] | None
+        if isinstance(self.loyalty, LoyaltyOut):
+            loyalty = self.loyalty.to_dict()
+        else:
+            loyalty = self.loyalty
 
         missed_connection = self.missed_connection
 
@@ -143,6 +154,7 @@ class EscalationCard:
                 "flight": flight,
                 "hold_expires_at": hold_expires_at,
                 "id": id,
+                "loyalty": loyalty,
                 "missed_connection": missed_connection,
                 "options": options,
                 "owner": owner,
@@ -163,6 +175,7 @@ class EscalationCard:
         from ..models.disruption_named import DisruptionNamed  # noqa: PLC0415
         from ..models.escalations_flight_named import EscalationsFlightNamed  # noqa: PLC0415
         from ..models.escalations_option_out import EscalationsOptionOut  # noqa: PLC0415
+        from ..models.loyalty_out import LoyaltyOut  # noqa: PLC0415
         from ..models.passenger_summary import PassengerSummary  # noqa: PLC0415
         from ..models.transcript_line_out import TranscriptLineOut  # noqa: PLC0415
 
@@ -212,6 +225,21 @@ class EscalationCard:
         hold_expires_at = _parse_hold_expires_at(d.pop("hold_expires_at"))
 
         id = d.pop("id")
+
+        def _parse_loyalty(data: object) -> LoyaltyOut | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                loyalty_type_0 = LoyaltyOut.from_dict(data)
+
+                return loyalty_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(LoyaltyOut | None, data)
+
+        loyalty = _parse_loyalty(d.pop("loyalty"))
 
         missed_connection = d.pop("missed_connection")
 
@@ -277,6 +305,7 @@ class EscalationCard:
             flight=flight,
             hold_expires_at=hold_expires_at,
             id=id,
+            loyalty=loyalty,
             missed_connection=missed_connection,
             options=options,
             owner=owner,
