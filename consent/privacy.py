@@ -161,6 +161,10 @@ POLICY: Mapping[str, TablePolicy] = {
     "offers": TablePolicy(True, Link("booking_id", "bookings"), why="what was offered to the booking, no PII"),
     "offer_options": TablePolicy(True, Link("offer_id", "offers"), why="options offered, no PII"),
     "seat_holds": TablePolicy(True, Link("option_id", "offer_options"), why="seats held for the options, no PII"),
+    "airline_requests": TablePolicy(
+        True, Link("booking_id", "bookings"), why="PNR changes and refunds asked of the built-in reservations port: codes only"
+    ),
+    "airline_holds": TablePolicy(False, why="seats held through the built-in inventory port: flight, cabin, counts"),
     "conversations": TablePolicy(
         True,
         Link("passenger_id", "passengers"),

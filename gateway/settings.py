@@ -435,6 +435,27 @@ class RankingSettings(BaseModel):
     loyalty_timeout_s: float = Field(default=2.0, gt=0, le=60)
 
 
+class PssSettings(BaseModel):
+    """The airline's PSS, inventory and loyalty (docs/pss.md): the built-in tables, or `HttpPss` on docs/pss.openapi.yaml."""
+
+    #: sql: rebook's own tables are the airline's systems (the default); http: a PSS behind the REST contract.
+    adapter: Literal["sql", "http"] = "sql"
+    base_url: str | None = None
+    token: SecretStr | None = None
+    #: Connections the one pooled client keeps to the PSS at most (requests beyond it wait up to `pool_timeout_s`).
+    pool_size: int = Field(default=16, ge=1)
+    connect_timeout_s: float = Field(default=3, gt=0)
+    #: A PSS answering later than this is taken as unavailable: the outcome is asked again, never assumed.
+    read_timeout_s: float = Field(default=10, gt=0)
+    pool_timeout_s: float = Field(default=5, gt=0)
+
+    @model_validator(mode="after")
+    def _http_needs_where_and_who(self) -> PssSettings:
+        if self.adapter == "http" and (not self.base_url or self.token is None or not self.token.get_secret_value()):
+            raise ValueError("adapter http needs REBOOK_PSS__BASE_URL and REBOOK_PSS__TOKEN")
+        return self
+
+
 class RightsSettings(BaseModel):
     """Who licensed the operating carriers: it decides which passenger-rights regime (EU261, UK261, APPR) a claim falls under."""
 
@@ -620,6 +641,7 @@ class Settings(BaseSettings):
     flightstatus: FlightStatusSettings = Field(default_factory=FlightStatusSettings)
     webhooks: WebhooksSettings = Field(default_factory=WebhooksSettings)
     rights: RightsSettings = Field(default_factory=RightsSettings)
+    pss: PssSettings = Field(default_factory=PssSettings)
     ranking: RankingSettings = Field(default_factory=RankingSettings)
 
     @field_validator("database_url")

@@ -11,6 +11,7 @@ import consent.models  # noqa: F401  (register tables)
 import conversations.models  # noqa: F401
 import gateway.outbound.models  # noqa: F401
 import infra.event_log  # noqa: F401
+import rebooking_core.airline.tables  # noqa: F401
 import rebooking_core.models  # noqa: F401
 from infra.db import make_engine
 from infra.orm import Base
