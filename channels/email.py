@@ -141,6 +141,10 @@ def render_text(message: OutboundMessage) -> str:
             lines.append(f"   {label}: {url}")
     if page:
         lines += ["", f"{locales.render('email.open_page', message.locale)}: {page}"]
+    if message.rights is not None:
+        lines += ["", message.rights.text]
+        if message.rights.link:
+            lines.append(f"{locales.render('rights.read_more', message.locale)}: {message.rights.link}")
     if message.footer:
         lines += ["", message.footer]
     lines += ["", "--", locales.render("email.footer", message.locale)]
@@ -182,6 +186,12 @@ def render_html(message: OutboundMessage, unsubscribe: str | None) -> str:
     if page:
         label = locales.render("email.open_page", loc)
         parts.append(f'<p><a href="{esc(page)}" style="color:#0b3d6b;font-weight:bold">{esc(label)}</a></p>')
+    if message.rights is not None:
+        notice = esc(message.rights.text)
+        if message.rights.link:
+            more = esc(locales.render("rights.read_more", loc))
+            notice += f' <a href="{esc(message.rights.link)}" style="color:#0b3d6b">{more}</a>'
+        parts.append(f"<p>{notice}</p>")
     if message.footer:
         parts.append(f"<p>{esc(message.footer)}</p>")
     parts.append(f'<hr><p style="font-size:90%">{esc(locales.render("email.footer", loc))}')

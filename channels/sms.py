@@ -45,6 +45,7 @@ from conversations.ports import (
     RateLimited,
     ReasonClass,
     RecipientUnreachable,
+    RightsNotice,
     SendResult,
 )
 from infra.http import DEFAULT_MAX_CONNECTIONS, client_session
@@ -153,7 +154,7 @@ class _Menu:
 
     def __init__(self, message: OutboundMessage) -> None:
         self.message = message
-        self._marks: dict[tuple[int, bool], tuple[str, str]] = {}
+        self._marks: dict[tuple[int, bool, bool], tuple[str, str]] = {}
 
     def marks(self, options: tuple[ChoiceView, ...], with_desc: bool, with_link: bool) -> tuple[str, str]:
         """Dash and ellipsis stay GSM-7 when the shown content is, so they cost nothing."""
@@ -162,7 +163,7 @@ class _Menu:
         if found is None:
             message = self.message
             prompt = message.choices_prompt if options else ""
-            shown = [message.body, prompt, (message.page_link or "") if with_link else ""]
+            shown = [message.body, prompt, (message.page_link or "") if with_link else "", _notice(message)]
             shown += [o.title + (o.description if with_desc else "") for o in options]
             found = self._marks[key] = (" - ", "...") if encoding("".join(shown)) == "GSM-7" else (" — ", "…")
         return found
@@ -183,16 +184,27 @@ class _Menu:
                 desc = opt.description if desc_limit is None else _cut(opt.description, desc_limit, ellipsis)
                 line += dash + desc
             lines.append(line)
-        lines.extend(part for part in (prompt, message.page_link if with_link else None) if part)
+        lines.extend(part for part in (prompt, _notice(message), message.page_link if with_link else None) if part)
         return "\n".join(lines)
 
 
+def _notice(message: OutboundMessage) -> str:
+    """The short notice of rights and its link, before the page link: never cut, so options go before it does."""
+    rights = message.rights
+    if rights is None:
+        return ""
+    return f"{rights.short} {rights.link}".strip()
+
+
 def render_sms(message: OutboundMessage, max_segments: int) -> str:
-    """Numbered menu in the segment budget: cut descriptions, then drop the page link, then trailing options, then cut the body."""
+    """Numbered menu in the segment budget: cut descriptions, then drop the page link, then trailing options, then cut the body.
+
+    A first message's notice of rights (short version and link) stays whole, after the prompt.
+    """
     if max_segments < 1:
         raise ValueError("max_segments must be at least 1")
     shown = tuple((c.number, c.title, c.description) for c in message.choices[:MAX_CHOICES])
-    return _render_shown(message.body, message.choices_prompt, message.page_link, shown, max_segments)
+    return _render_shown(message.body, message.choices_prompt, message.page_link, shown, max_segments, message.rights)
 
 
 @lru_cache(maxsize=4096)
@@ -202,11 +214,12 @@ def _render_shown(
     page_link: str | None,
     shown: tuple[tuple[int, str, str], ...],
     max_segments: int,
+    rights: RightsNotice | None = None,
 ) -> str:
     """Fitting is pure in what the SMS shows (not the recipient or tokens), and many passengers share it."""
     choices = tuple(ChoiceView(token="", number=n, title=t, description=d) for n, t, d in shown)
     content = OutboundMessage(
-        idempotency_key="", to="", locale="", body=body, choices=choices, choices_prompt=prompt, page_link=page_link
+        idempotency_key="", to="", locale="", body=body, choices=choices, choices_prompt=prompt, page_link=page_link, rights=rights
     )
     return _fit(_Menu(content), max_segments)
 

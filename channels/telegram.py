@@ -121,7 +121,8 @@ def _layout(message: OutboundMessage, body: str, described: bool) -> str:
         for o in options:
             lines.append(f"{o.number}) {o.title}" + (f" — {o.description}" if described and o.description else ""))
         lines.append("")
-    tail = [part for part in ((message.choices_prompt if options else ""), message.footer, message.page_link or "") if part]
+    notice = f"{message.rights.text}\n{message.rights.link}".strip() if message.rights is not None else ""
+    tail = [part for part in ((message.choices_prompt if options else ""), message.footer, notice, message.page_link or "") if part]
     return "\n".join(lines + tail).strip()
 
 

@@ -107,6 +107,18 @@ class TemplateCall:
 
 
 @dataclass(frozen=True)
+class RightsNotice:
+    """The passenger's rights under the regime covering the journey (Reg. 261/2004 Art. 14, APPR s. 5), and where the full text is.
+
+    `text` is one or two lines; `short` the SMS version; each channel shows one with the link within its limits.
+    """
+
+    text: str
+    short: str
+    link: str
+
+
+@dataclass(frozen=True)
 class OutboundMessage:
     """A rich message rendered in the passenger's language, before channel degradation."""
 
@@ -131,6 +143,8 @@ class OutboundMessage:
     expires_at: dt.datetime | None = None
     #: Signed, single-use token the airline's app posts back with a tapped option (`POST /v1/app/actions`).
     action_token: str | None = None
+    #: A first message's notice of rights (None on every other message).
+    rights: RightsNotice | None = None
 
 
 @dataclass(frozen=True)

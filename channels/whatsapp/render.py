@@ -175,7 +175,7 @@ def _render_buttons(
     return WhatsAppPayload(
         kind="buttons",
         to=to,
-        text=_interactive_body(message, [lines, message.choices_prompt, message.page_link or ""]),
+        text=_interactive_body(message, [lines, message.choices_prompt, _notice(message), message.page_link or ""]),
         header=clip(message.header, MAX_HEADER),
         footer=clip(message.footer, MAX_FOOTER),
         buttons=buttons,
@@ -201,13 +201,25 @@ def _render_list(
     return WhatsAppPayload(
         kind="list",
         to=to,
-        text=_interactive_body(message, [message.choices_prompt, message.page_link or ""]),
+        text=_interactive_body(message, [message.choices_prompt, _notice(message), message.page_link or ""]),
         header=clip(message.header, MAX_HEADER),
         footer=clip(message.footer, MAX_FOOTER),
         list_button=clip(label, MAX_LIST_BUTTON),
         section_title=clip(" ".join((message.choices_prompt or label).split()), MAX_SECTION_TITLE),
         rows=rows,
     )
+
+
+def _notice(message: OutboundMessage) -> str:
+    """A first message's notice of rights and its link, kept whole before the page link (the body is cut first).
+
+    Outside the 24 h window a first message is an approved template whose text Meta fixed: the notice
+    then reaches the passenger on the page the template's button opens, and on the options that follow.
+    """
+    rights = message.rights
+    if rights is None:
+        return ""
+    return f"{rights.text}\n{rights.link}".strip()
 
 
 def _interactive_body(message: OutboundMessage, extras: list[str]) -> str:
@@ -233,7 +245,7 @@ def render_whatsapp(message: OutboundMessage, now: dt.datetime) -> WhatsAppPaylo
     if not choices:
         text = _compose(
             "\n\n".join(p for p in (message.header, message.body, message.footer) if p),
-            [message.page_link or ""],
+            [_notice(message), message.page_link or ""],
             MAX_TEXT,
         )
         if not text:

@@ -15,6 +15,7 @@ from conversations.clock import Clock, utcnow
 from conversations.engine import MessageKind
 from conversations.models import Conversation, OutboxMessage
 from conversations.optin import deep_links
+from conversations.outbox.rights_notice import rights_notice
 from conversations.page import links
 from conversations.ports import ChoiceView, OutboundMessage, TemplateCall
 from infra import crypto
@@ -22,6 +23,7 @@ from infra.sql import padded
 from locales.formatting import format_date, format_datetime, format_money, format_time
 from rebooking_core import airports
 from rebooking_core.models import Booking, Disruption, Flight, Offer, OfferOption
+from rebooking_core.rights.carriers import Carriers
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class Branding:
     #: The Telegram bot's username while Telegram runs: confirmations on other channels end with its deep link.
     telegram_bot: str = ""
     telegram_link_ttl: dt.timedelta = deep_links.DEFAULT_TTL
+    #: Where the public rights pages live (PUBLIC_BASE_URL): a first message's notice links there. "" links none.
+    rights_base_url: str = ""
 
 
 _OFFER_KINDS = {
@@ -44,6 +48,9 @@ _OFFER_KINDS = {
     MessageKind.OFFER_UPDATED,
     MessageKind.REMINDER,
 }
+#: A passenger's first message of a disruption carries the notice of their rights (Reg. 261/2004 Art. 14(2)):
+#: the offer, the no-options escalation, and protect first's "we have moved you" ("protected", by value).
+_FIRST = {MessageKind.OFFER.value, MessageKind.ESCALATED_NO_OPTIONS.value, "protected"}
 _ESCALATIONS = {MessageKind.ESCALATED_AGENT, MessageKind.ESCALATED_NO_OPTIONS, MessageKind.ESCALATED_DEADLINE}
 _SIMPLE = {
     MessageKind.ESCALATED_AGENT: "escalated.agent",
@@ -117,9 +124,11 @@ class _Wanted:
 class MessageRenderer:
     """Knows which catalog keys and parameters each MessageKind needs."""
 
-    def __init__(self, branding: Branding, *, clock: Clock = utcnow) -> None:
+    def __init__(self, branding: Branding, *, clock: Clock = utcnow, carriers: Carriers | None = None) -> None:
         self.branding = branding
         self.clock = clock
+        #: Who licensed the operating carriers: with the journey, it decides which regime's notice a first message carries.
+        self.carriers = carriers or Carriers()
 
     async def prefetch(
         self, s: AsyncSession, rows: Iterable[OutboxMessage], convs: Mapping[int, Conversation]
@@ -183,6 +192,8 @@ class MessageRenderer:
             page_link=f"{self.branding.page_base_url.rstrip('/')}/p/{token}" if token else None,
             thread=f"conversation-{conv.id}",
         )
+        if kind.value in _FIRST:
+            shell = replace(shell, rights=rights_notice(conv, flight, self.carriers, self.branding.rights_base_url))
         if kind in _OFFER_KINDS and row.offer_id is not None:
             return self._offer(data, shell, kind, row.offer_id, conv, flight, base)
         if kind in (MessageKind.BOOKED, MessageKind.ALREADY_BOOKED):

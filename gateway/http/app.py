@@ -29,6 +29,7 @@ from gateway.http import (
     page,
     privacy,
     problems,
+    rights_page,
     sandbox_replies,
     slack,
     unsubscribe,
@@ -126,6 +127,7 @@ def create_app(
     app.include_router(broadcasts.router)
     app.include_router(page.router(c))
     app.include_router(unsubscribe.router(c))
+    app.include_router(rights_page.router(c))
     if c.desk is not None and c.desk.slack is not None:
         secret = settings.slack.signing_secret.get_secret_value() if settings.slack.signing_secret else ""
         app.include_router(slack.router(c.desk.slack, SlackScreen(secret)))

@@ -24,9 +24,11 @@ from conversations.optin import deep_links
 from conversations.page import actions, links
 from conversations.page.actions import Outcome
 from conversations.page.models import PageLink
+from conversations.page.rights import rights_view
 from conversations.page.view import PageView, page_view
 from gateway.container import Container
 from gateway.http.html import TEMPLATES, html, message, redirect, render
+from rebooking_core.models import Flight
 
 NOTICES: Mapping[str, str] = {
     Outcome.BOOKED: "page.notice_booked",
@@ -132,6 +134,10 @@ def router(c: Container) -> APIRouter:
             if conv is None:
                 return _expired(request, c, token)
             view = await page_view(s, link, conv, now=c.clock(), locale=conv.locale)
+            flight = await s.get(Flight, conv.flight_id)
+            rights = await rights_view(
+                s, conv, flight, disruption_id=link.disruption_id, carriers=c.service.config.carriers, locale=view.locale
+            ) if flight is not None else None
         csrf = links.csrf_token(link.token_hash)
         if option_id is not None:
             option = next((o for o in view.options if o.id == option_id), None)
@@ -150,6 +156,7 @@ def router(c: Container) -> APIRouter:
                 notice=locales.render(key, view.locale) if key else None,
                 status_text=locales.render(STATUS_TEXT.get(view.status, "page.status_waiting"), view.locale),
                 telegram=_telegram_link(c, view, conv.passenger_id),
+                rights=rights,
             )
         )
 

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 
 from rebooking_core.rights.appr import AMOUNTS as APPR_AMOUNTS
 from rebooking_core.rights.appr import APPR
+from rebooking_core.rights.appr import TITLE as APPR_TITLE
 from rebooking_core.rights.engine import REGIMES, applicable
 from rebooking_core.rights.eu261 import EU261
 from rebooking_core.rights.facts import CarrierSize, Journey, Licence
 from rebooking_core.rights.uk261 import UK261
 
-__all__ = ["NOTICES", "Band", "Notice", "bands", "notice_for", "page_path"]
+__all__ = ["LEGAL_TITLES", "NOTICES", "Band", "Notice", "bands", "notice_for", "page_path"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,14 @@ class Notice:
 #: Every regime with a notice, by name.
 NOTICES: dict[str, Notice] = {
     r.name: Notice(r.name, r.notice_key, f"{r.notice_key}.sms") for r in REGIMES
+}
+
+
+#: The official title of each regime's legal text, as its page names its basis.
+LEGAL_TITLES: dict[str, str] = {
+    EU261.name: EU261.title,
+    UK261.name: UK261.title,
+    APPR.name: APPR_TITLE,
 }
 
 
