@@ -246,6 +246,13 @@ POLICY: Mapping[str, TablePolicy] = {
         {"passenger_id": None, "booking_id": None},
         why="compensation owed or paid; erasure unlinks the passenger and booking, the amounts stay for the totals (docs/claims.md)",
     ),
+    "care_vouchers": TablePolicy(
+        True,
+        Link("passenger_id", "passengers"),
+        why="meal, hotel and transfer vouchers owed while waiting: codes, amounts, a hotel's name; nothing about the person",
+    ),
+    "hotel_rooms": TablePolicy(False, why="rooms contracted hotels give the airline per night, and how many are taken"),
+    "hotel_reservations": TablePolicy(False, why="rooms reserved under a caller's key: no passenger named"),
     "broadcasts": TablePolicy(False, why="ops notices to a flight or an airport, written by staff"),
     "idempotent_answers": TablePolicy(
         False,

@@ -92,6 +92,8 @@ class _Purger:
             # A claim outlives its booking anonymised, as on erasure: the totals stay (docs/claims.md).
             await self.clear("claims", "passenger_id", t["claims"].c.passenger_id.in_(pax))
             await self.clear("claims", "booking_id", t["claims"].c.booking_id.in_(ids))
+        if "care_vouchers" in t:
+            await self.remove("care_vouchers", t["care_vouchers"].c.booking_id.in_(ids))
         await self.remove("passengers", t["passengers"].c.booking_id.in_(ids))
         await self.remove("bookings", t["bookings"].c.id.in_(ids))
 

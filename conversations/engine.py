@@ -49,6 +49,8 @@ class MessageKind(StrEnum):
     AGENT_TEXT = "agent_text"
     AGENT_REFUND = "agent_refund"
     AGENT_VOUCHER = "agent_voucher"
+    #: Care while waiting (conversations/care_sweep.py): meal, hotel and transfer vouchers with their codes.
+    CARE_VOUCHER = "care_voucher"
 
 
 class OfferReason(StrEnum):

@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from consent.retention import RetentionPolicy
 from gateway.auth import ApiKey, parse_api_keys
+from gateway.care_settings import CareSettings
 from infra.db import async_url
 
 log = logging.getLogger(__name__)
@@ -641,6 +642,7 @@ class Settings(BaseSettings):
     flightstatus: FlightStatusSettings = Field(default_factory=FlightStatusSettings)
     webhooks: WebhooksSettings = Field(default_factory=WebhooksSettings)
     rights: RightsSettings = Field(default_factory=RightsSettings)
+    care: CareSettings = Field(default_factory=CareSettings)
     pss: PssSettings = Field(default_factory=PssSettings)
     ranking: RankingSettings = Field(default_factory=RankingSettings)
 

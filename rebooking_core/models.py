@@ -272,3 +272,6 @@ class Claim(Base):
 
 
 CLAIMS = cast(Table, Claim.__table__)
+
+
+import rebooking_core.care.models  # noqa: E402, F401  (register the care tables with every import of the models)

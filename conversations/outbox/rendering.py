@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import locales
+from conversations.care_message import care_body
 from conversations.clock import Clock, utcnow
 from conversations.engine import MessageKind
 from conversations.models import Conversation, OutboxMessage
@@ -117,7 +118,7 @@ class _Wanted:
                 self.options.add(conv.booked_option_id)
         elif kind is MessageKind.AGENT_REFUND:
             self.bookings.add(conv.booking_id)
-        elif kind not in (MessageKind.AGENT_TEXT, MessageKind.AGENT_VOUCHER) and conv.offer_id is not None:
+        elif kind not in (MessageKind.AGENT_TEXT, MessageKind.AGENT_VOUCHER, MessageKind.CARE_VOUCHER) and conv.offer_id is not None:
             self.counted_offers.add(conv.offer_id)
 
 
@@ -203,6 +204,9 @@ class MessageRenderer:
             return replace(shell, body=crypto.keyring().decrypt(str(row.params["text"])))
         if kind in (MessageKind.AGENT_REFUND, MessageKind.AGENT_VOUCHER):
             return replace(shell, body=self._agent_decision(data, conv, kind, row.params, base))
+        if kind is MessageKind.CARE_VOUCHER:
+            vouchers = list(row.params.get("vouchers", ()))
+            return replace(shell, body=care_body(vouchers, loc, airline=self.branding.airline, flight=str(base["flight"])))
         params = dict(base)
         params["count"] = len(data.options.get(conv.offer_id, ())) if conv.offer_id is not None else 0
         body = self._text(_SIMPLE.get(kind, "escalated.agent"), loc, params)

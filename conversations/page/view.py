@@ -13,6 +13,7 @@ import locales
 from consent.models import ConsentState
 from conversations.engine import Status
 from conversations.models import Conversation
+from conversations.page.care_view import VoucherView, care_vouchers
 from conversations.page.models import PageLink
 from locales.formatting import format_date, format_datetime, format_money, format_time
 from rebooking_core import airports
@@ -78,6 +79,8 @@ class PageView:
     booked: OptionView | None
     locator: str
     channels: tuple[ChannelChoice, ...]
+    #: Meal, hotel and transfer vouchers issued while the passenger waits (conversations/care_sweep.py).
+    care: tuple[VoucherView, ...] = ()
 
     @property
     def can_choose(self) -> bool:
@@ -197,4 +200,5 @@ async def page_view(s: AsyncSession, link: PageLink, conv: Conversation, *, now:
         booked=_option(booked_row, flights, set(), loc) if booked_row is not None else None,
         locator=booking.locator,
         channels=await _channels(s, conv.passenger_id),
+        care=await care_vouchers(s, booking_id=link.booking_id, disruption_id=link.disruption_id, loc=loc),
     )

@@ -15,6 +15,7 @@ from taskiq import InMemoryBroker
 from taskiq.api import run_receiver_task
 
 from conversations.app.fallback import fall_back_unseen
+from conversations.care_sweep import sweep_care
 from conversations.claims_sweep import settle_booked
 from conversations.engine import Status
 from conversations.intake.story import finish_cut_off, settle_finished
@@ -26,6 +27,7 @@ from gateway.worker.flightstatus import poll_forever
 from gateway.worker.privacy import run_purge, run_seal
 from infra.heap import settle_heap_again
 from infra.vacuum import tidy
+from rebooking_core.care.hotels import TableHotels
 from rebooking_core.models import Disruption
 from rebooking_core.offers import expire_offers
 
@@ -251,6 +253,23 @@ class Worker:
                 break
         return bookings
 
+    async def care(self) -> int:
+        """Passengers whose wait has earned meal, hotel or transfer vouchers get them once, and are told (a page per transaction)."""
+        settings = self.c.settings.care
+        policy, allotments = settings.policy(), settings.allotments()
+        now = self.c.clock()
+        after: int | None = 0
+        vouchers = 0
+        while after is not None:
+            async with self.c.db.transaction() as s:
+                swept, after = await sweep_care(s, now=now, policy=policy, hotels=lambda s: TableHotels(s, allotments, now=now), after=after)
+            vouchers += swept.vouchers
+            if swept.messages:
+                self.c.wake()
+            for airport, count in swept.at_desk.items():
+                log.warning("care: %d hotel voucher(s) at %s found no contracted room; the desk books them", count, airport)
+        return vouchers
+
     async def desk_pump(self) -> int:
         """Route escalations, post due Slack cards and relays, refresh debounced queue cards."""
         if self.c.desk is None or self.c.desk.agents is None:
@@ -276,6 +295,7 @@ class Worker:
             self.every(self.c.settings.webhooks.poll_s, self.deliver_events),
             self.every(5.0, self.settle_disruptions),
             self.every(_CLAIMS_EVERY_S, self.settle_claims),
+            self.every(self.c.settings.care.sweep_s, self.care),
             self.every(0.5, self.broadcast),
             self.every(self.c.settings.retention.purge_every_minutes * 60, self.purge),
         ]

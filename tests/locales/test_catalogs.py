@@ -53,6 +53,12 @@ CONTRACT: dict[str, frozenset[str]] = {
     "template.escalation_notice": frozenset({"airline", "flight"}),
     "agent.refund": frozenset({"airline", "locator"}),
     "agent.voucher": frozenset({"airline", "amount"}),
+    "care.voucher": frozenset({"airline", "flight"}),
+    "care.meal": frozenset({"amount", "time", "code"}),
+    "care.hotel": frozenset({"hotel", "code"}),
+    "care.hotel_desk": frozenset({"airline", "code"}),
+    "care.transfer": frozenset({"amount", "code"}),
+    "page.care": frozenset(),
     "broadcast.weather": frozenset({"airline", "origin", "flight"}),
     "broadcast.check_status": frozenset({"airline", "origin", "flight"}),
     "slack.take_next": frozenset(),
@@ -253,6 +259,8 @@ SAMPLE: dict[str, object] = {
     "text": "Check in opens at 6 AM.",
     "link": "https://t.me/IberiaRebookBot?start=2n9c-1kq3x7c-0f1e2d3c4b5a69788796a5b4c3d2e1f0",
     "choice": "1) 2:05 PM IB3170",
+    "code": "K7QX-M2ZD-9HRT",
+    "hotel": "Hotel Aeropuerto Barajas Terminal 4",
 }
 
 # GSM 03.38 default alphabet plus its extension table: what fits 160 characters per SMS segment.
