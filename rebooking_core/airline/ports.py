@@ -150,7 +150,15 @@ class Inventory(Protocol):
 
     async def availability(self, flights: Sequence[FlightKey]) -> list[Availability]: ...
 
-    async def hold(self, flight: FlightKey, cabin: str, seats: int, *, expires_at: dt.datetime, idempotency_key: str) -> RemoteHold | None:
+    async def hold(
+        self,
+        flight: FlightKey,
+        cabin: str,
+        seats: int,
+        *,
+        expires_at: dt.datetime,
+        idempotency_key: str,
+    ) -> RemoteHold | None:
         """None when the seats are not there."""
 
     async def release(self, reference: str) -> None: ...

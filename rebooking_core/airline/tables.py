@@ -39,7 +39,9 @@ class PortRequest(Base):
     __tablename__ = "airline_requests"
 
     idempotency_key: Mapped[str] = mapped_column(String(128), primary_key=True)
-    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    booking_id: Mapped[int] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), index=True
+    )
     #: change or refund.
     kind: Mapped[str] = mapped_column(String(8))
     #: A `PnrState` value.

@@ -18,9 +18,13 @@ from tests.fakes.server import LocalServer
 LX100 = FlightKey("LX", "100", dt.date(2031, 3, 1))
 LX104 = FlightKey("LX", "104", dt.date(2031, 3, 1))
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-SEG = {"flight": {"carrier": "LX", "number": "100", "date": "2031-03-01"}, "cabin": "Y"}
-SELL = {"flight": {"carrier": "LX", "number": "104", "date": "2031-03-01"}, "cabin": "Y"}
-GOOD = {"version": 1, "cancel": [SEG], "sell": [SELL], "passengers": 1}
+FLIGHT = {"carrier": "LX", "number": "104", "date": "2031-03-01"}
+SEG: dict[str, Any] = {
+    "flight": {"carrier": "LX", "number": "100", "date": "2031-03-01"},
+    "cabin": "Y",
+}
+SELL: dict[str, Any] = {"flight": FLIGHT, "cabin": "Y"}
+GOOD: dict[str, Any] = {"version": 1, "cancel": [SEG], "sell": [SELL], "passengers": 1}
 
 
 @pytest.fixture
@@ -76,7 +80,7 @@ async def test_a_change_without_an_idempotency_key_is_400_and_changes_nothing(
         {**GOOD, "sell": []},
         {**GOOD, "passengers": 0},
         {**GOOD, "sell": [{**SELL, "cabin": "economy"}]},
-        {**GOOD, "sell": [{**SELL, "flight": {**SELL["flight"], "date": "1 March"}}]},
+        {**GOOD, "sell": [{**SELL, "flight": {**FLIGHT, "date": "1 March"}}]},
         {**GOOD, "surprise": True},
         ["not", "an", "object"],
     ],
