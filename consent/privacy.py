@@ -198,6 +198,11 @@ POLICY: Mapping[str, TablePolicy] = {
         {"text": None, "provider_message_id": None},
         why="what the passenger wrote or tapped (the conversation log); the text and the provider's message id go",
     ),
+    "pnr_changes": TablePolicy(
+        True,
+        Link("conversation_id", "conversations"),
+        why="PNR changes sent to a remote PSS (two-phase booking): ids, the locator, flight codes, states; no PII",
+    ),
     "escalations": TablePolicy(
         True,
         Link("conversation_id", "conversations"),

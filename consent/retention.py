@@ -73,6 +73,8 @@ class _Purger:
         await self.remove("outbox", t["outbox"].c.conversation_id.in_(ids))
         await self.remove("inbound_messages", t["inbound_messages"].c.conversation_id.in_(ids))
         await self.remove("escalations", t["escalations"].c.conversation_id.in_(ids))
+        if "pnr_changes" in t:
+            await self.remove("pnr_changes", t["pnr_changes"].c.conversation_id.in_(ids))
         await self.remove("conversations", t["conversations"].c.id.in_(ids))
 
     async def bookings(self, ids: Select[Any]) -> None:

@@ -40,14 +40,16 @@ from conversations.lifecycles import EscalationStatus
 from conversations.models import OUTBOX, Conversation, Escalation
 from conversations.outbox.ports import Telemetry
 from conversations.outbox.rows import outbox_row
-from conversations.outbox.telemetry import Origins, since, trace_of
+from conversations.outbox.telemetry import Origin, Origins, since, trace_of
 from infra.commit_rows import insert_at_commit
 from infra.db import insert_ignore
-from rebooking_core.booking import book_option
+from rebooking_core.booking import BookingResult, book_option
 from rebooking_core.offers import lower_capacity, supersede_offer
 
 #: Makes a fresh offer for the conversation and says what came of it (OffersReady or NoOptions).
 OfferMaker = Callable[[AsyncSession, Conversation, OfferReason], Awaitable[Event]]
+#: Against a remote PSS: reserves the chosen option and records the change to send (None), or says why not.
+IntentRecorder = Callable[[AsyncSession, Conversation, int, dt.datetime, Any], Awaitable[BookingResult | None]]
 
 
 @dataclass
@@ -76,10 +78,14 @@ class Batch:
 class CommandApplier:
     """Runs the engine's commands; the only code that turns them into rows, for single replies and bulk alike."""
 
-    def __init__(self, *, telemetry: Telemetry, origins: Origins, make_offer: OfferMaker) -> None:
+    def __init__(
+        self, *, telemetry: Telemetry, origins: Origins, make_offer: OfferMaker, record_intent: IntentRecorder | None = None
+    ) -> None:
         self.telemetry = telemetry
         self.origins = origins
         self.make_offer = make_offer
+        #: Set when a remote PSS confirms bookings (two-phase, conversations/pnr_changes); None: book at once.
+        self.record_intent = record_intent
 
     async def apply(self, s: AsyncSession, conv: Conversation, decision: Decision, now: dt.datetime, run: Run) -> list[Event]:
         """Run every command now, in order; the events they cause, to be decided next."""
@@ -187,14 +193,26 @@ class CommandApplier:
                     )
         return None
 
-    async def _book(self, s: AsyncSession, conv: Conversation, option_id: int, now: dt.datetime, run: Run) -> Event:
+    async def _book(self, s: AsyncSession, conv: Conversation, option_id: int, now: dt.datetime, run: Run) -> Event | None:
         origin = await self.origins.get(s, conv.disruption_id)
         with self.telemetry.span("booking", parent=trace_of(origin), conversation_id=conv.id, option_id=option_id):
             head = next((r for r in run.offers.get(conv.offer_id or 0, ()) if r.id == option_id), None)
-            result = await book_option(s, option_id=option_id, now=now, head=head)
+            if self.record_intent is not None:
+                recorded = await self.record_intent(s, conv, option_id, now, head)
+                run.offers.clear()
+                if recorded is None:  # the PSS is asked outside this transaction; the conversation waits in CONFIRMING
+                    conv.chosen_at = conv.chosen_at or now
+                    return None
+                result = recorded
+            else:
+                result = await book_option(s, option_id=option_id, now=now, head=head)
         run.offers.clear()
         if result.status in ("booked", "already_booked") and conv.offer_id is not None:
             run.offers[conv.offer_id] = ()  # accepted: no longer open, nothing to re-read
+        return await self.booking_outcome(s, conv, result, now, origin)
+
+    async def booking_outcome(self, s: AsyncSession, conv: Conversation, result: BookingResult, now: dt.datetime, origin: Origin | None) -> Event:
+        """Record what a booking came to on the conversation (audit, counters, telemetry) and the event it feeds the engine."""
         first = result.status == "booked" and conv.booked_at is None
         self.telemetry.booking(outcome=result.status, seconds=since(origin, now) if first else None)
         conv.chosen_at = conv.chosen_at or now

@@ -133,6 +133,11 @@ class BookingFailed:
 
 
 @dataclass(frozen=True)
+class BookingUnconfirmed:
+    """The airline's PSS never confirmed the change within the cap (two-phase booking): the desk checks the PNR."""
+
+
+@dataclass(frozen=True)
 class TimerFired:
     kind: TimerKind
 
@@ -209,6 +214,7 @@ Event = (
     | KeywordReceived
     | BookingConfirmed
     | BookingFailed
+    | BookingUnconfirmed
     | TimerFired
     | DeliveryFailed
     | AgentClaimed
@@ -491,6 +497,7 @@ ACTIONS: dict[str, Action] = {
     "escalate request": _escalate("passenger_request"),
     "escalate deadline": _escalate("deadline"),
     "escalate unreachable": _escalate("unreachable"),
+    "escalate pss unconfirmed": _escalate("pss_unconfirmed"),
     "opt out": _consent(False),
     "opt in": _consent(True),
 }
@@ -528,6 +535,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.CONFIRMING, BookingFailed, "booking changed", S.CLOSED, ("send booking changed",)),
     Transition(S.CONFIRMING, BookingFailed, None, S.OFFERED, ("re-offer",)),
     Transition(S.CONFIRMING, OptionChosen, None, None, ("send already booked",)),
+    # Against a remote PSS the booking waits for its answer; none came within the cap.
+    Transition(S.CONFIRMING, BookingUnconfirmed, None, S.ESCALATED, ("send escalated", "escalate pss unconfirmed")),
     # Done: a second answer is acknowledged, never booked twice.
     Transition(S.BOOKED, OptionChosen, None, None, ("send already booked",)),
     Transition(S.BOOKED, KeywordReceived, "agent", S.ESCALATED, ("send escalated", "escalate request")),

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+import conversations.pnr_changes.models  # noqa: F401  (registers pnr_changes with the conversation tables)
 from conversations.provider_values import (
     ERROR_CODE_COLUMN,
     EVENT_ID_COLUMN,

@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from consent.retention import RetentionPolicy
 from gateway.auth import ApiKey, parse_api_keys
+from gateway.pss_booking import PssBookingSettings
 from gateway.care_settings import CareSettings
 from infra.db import async_url
 
@@ -641,6 +642,8 @@ class Settings(BaseSettings):
     ses: SesSettings = Field(default_factory=SesSettings)
     flightstatus: FlightStatusSettings = Field(default_factory=FlightStatusSettings)
     webhooks: WebhooksSettings = Field(default_factory=WebhooksSettings)
+    #: Two-phase booking against a remote PSS (docs/booking-two-phase.md); used only when the PSS is not the built-in store.
+    pss_booking: PssBookingSettings = Field(default_factory=PssBookingSettings)
     rights: RightsSettings = Field(default_factory=RightsSettings)
     care: CareSettings = Field(default_factory=CareSettings)
     pss: PssSettings = Field(default_factory=PssSettings)

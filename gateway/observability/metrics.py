@@ -115,6 +115,9 @@ class Metrics:
             "rebook_time_to_booking_seconds", "Disruption recorded to the passenger's confirmed booking", buckets=BOOKING_BUCKETS, registry=r
         )
         self.bookings = Counter("rebook_bookings_total", "Booking attempts, by outcome", ["outcome"], registry=r)
+        self.pnr_changes = Counter(
+            "rebook_pnr_changes_total", "Two-phase booking: PSS answers to PNR changes (confirmed, pending, refused, escalated, no_answer)", ["outcome"], registry=r
+        )
         self.event_deliveries = Counter(
             "rebook_event_deliveries_total", "Outbound webhook attempts: delivered, retry, dead", ["outcome"], registry=r
         )

@@ -270,6 +270,10 @@ class Worker:
                 log.warning("care: %d hotel voucher(s) at %s found no contracted room; the desk books them", count, airport)
         return vouchers
 
+    async def send_pnr_changes(self) -> int:
+        """Two-phase booking: send recorded PNR changes to the remote PSS and record its answers (conversations/pnr_changes)."""
+        return await self.c.pnr_changes.run_once() if self.c.pnr_changes is not None else 0
+
     async def desk_pump(self) -> int:
         """Route escalations, post due Slack cards and relays, refresh debounced queue cards."""
         if self.c.desk is None or self.c.desk.agents is None:
@@ -292,6 +296,7 @@ class Worker:
             self.every(1.0, self.seal_audit),
             self.every(min(15.0, self.c.settings.recover_stall_s), self.recover),
             self.every(1.0, self.desk_pump),
+            self.every(self.c.settings.pss_booking.every_s, self.send_pnr_changes),
             self.every(self.c.settings.webhooks.poll_s, self.deliver_events),
             self.every(5.0, self.settle_disruptions),
             self.every(_CLAIMS_EVERY_S, self.settle_claims),

@@ -21,6 +21,7 @@ from conversations.engine import (
     Book,
     BookingConfirmed,
     BookingFailed,
+    BookingUnconfirmed,
     CancelTimer,
     Command,
     Decision,
@@ -137,6 +138,13 @@ CASES: tuple[Case, ...] = (
     # booking in flight
     Case("booked", snap(S.CONFIRMING), BookingConfirmed(72), S.BOOKED, (Send(MessageKind.BOOKED),)),
     Case("seat gone", snap(S.CONFIRMING), BookingFailed("unavailable"), S.OFFERED, (MakeOffer(OfferReason.SEAT_GONE),)),
+    Case(
+        "pss never confirmed",
+        snap(S.CONFIRMING),
+        BookingUnconfirmed(),
+        S.ESCALATED,
+        (Send(MessageKind.ESCALATED_AGENT), Escalate("pss_unconfirmed")),
+    ),
     Case("booking changed elsewhere", snap(S.CONFIRMING), BookingFailed("changed"), S.CLOSED,
          (Send(MessageKind.BOOKING_CHANGED),)),
     Case("second choice while confirming", snap(S.CONFIRMING), chosen(71), S.CONFIRMING,
