@@ -23,6 +23,8 @@ from conversations.engine import (
     BookingConfirmed,
     BookingFailed,
     CancelTimer,
+    Change,
+    ChangeConfirmed,
     Command,
     Decision,
     Escalate,
@@ -41,6 +43,7 @@ from conversations.models import OUTBOX, Conversation, Escalation
 from conversations.outbox.ports import Telemetry
 from conversations.outbox.rows import outbox_row
 from conversations.outbox.telemetry import Origin, Origins, since, trace_of
+from conversations.rechoose import run_change
 from infra.commit_rows import insert_at_commit
 from infra.db import insert_ignore
 from rebooking_core.booking import BookingResult, book_option
@@ -173,6 +176,13 @@ class CommandApplier:
                 await insert_ignore(s, OUTBOX, outbox_row(conv, kind, 0, now, params=dict(params), once=once))
             case Book(option_id=option_id):
                 return await self._book(s, conv, option_id, now, run)
+            case Change():
+                run.offers.clear()
+                replaced = conv.booked_option_id
+                changed = await run_change(s, conv, command, now)
+                if isinstance(changed, ChangeConfirmed):
+                    audit_conversation(s, conv, "booking.changed", now, option_id=changed.option_id, replaced_option_id=replaced)
+                return changed
             case MakeOffer(reason=reason):
                 run.offers.clear()
                 return await self.make_offer(s, conv, reason)

@@ -37,6 +37,12 @@ class MessageKind(StrEnum):
     BOOKING_CHANGED = "booking_changed"
     REMINDER = "reminder"
     BOOKED = "booked"
+    #: Protect first: the first message says we already moved the passenger, and what else they may choose.
+    PROTECTED = "protected"
+    #: A change after booking asked too close to departure (past the policy's cut-off): the booking stands.
+    CHANGE_CLOSED = "change_closed"
+    #: Fresh options asked for after booking, and none has a seat: the booking stands.
+    CHANGE_NO_OPTIONS = "change_no_options"
     ALREADY_BOOKED = "already_booked"
     ESCALATED_AGENT = "escalated_agent"
     ESCALATED_NO_OPTIONS = "escalated_no_options"
@@ -133,6 +139,28 @@ class BookingFailed:
 
 
 @dataclass(frozen=True)
+class Protected:
+    """Protect first: the fan-out booked the best option at once; the offer's other options stay a choice."""
+
+    offer_id: int
+    option_id: int
+
+
+@dataclass(frozen=True)
+class ChangeConfirmed:
+    """A booked passenger's new choice replaced the earlier seat (released and sold in one transaction)."""
+
+    option_id: int
+
+
+@dataclass(frozen=True)
+class ChangeFailed:
+    """A change after booking was refused ("unavailable", "too_late", ...): the earlier booking stands."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class BookingUnconfirmed:
     """The airline's PSS never confirmed the change within the cap (two-phase booking): the desk checks the PNR."""
 
@@ -214,6 +242,9 @@ Event = (
     | KeywordReceived
     | BookingConfirmed
     | BookingFailed
+    | Protected
+    | ChangeConfirmed
+    | ChangeFailed
     | BookingUnconfirmed
     | TimerFired
     | DeliveryFailed
@@ -242,6 +273,15 @@ class Send:
 class Book:
     offer_id: int
     option_id: int
+
+
+@dataclass(frozen=True)
+class Change:
+    """Move a booked booking onto another option, unless either departs before `not_before` (the cut-off)."""
+
+    offer_id: int
+    option_id: int
+    not_before: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -276,7 +316,7 @@ class SetConsent:
     granted: bool
 
 
-Command = Send | Book | MakeOffer | Withdraw | Escalate | StartTimer | CancelTimer | SetConsent
+Command = Send | Book | Change | MakeOffer | Withdraw | Escalate | StartTimer | CancelTimer | SetConsent
 
 
 # ---- state seen by decide() ----
@@ -284,12 +324,18 @@ Command = Send | Book | MakeOffer | Withdraw | Escalate | StartTimer | CancelTim
 
 @dataclass(frozen=True)
 class Policy:
-    """Airline-configurable timing; `on_deadline` is "escalate" or "protect" (book the best option)."""
+    """Airline-configurable timing; `on_deadline` is "escalate" or "protect" (book the best option).
+
+    `first_contact` "protect" books the best option before the first message (conversations.protect);
+    a booked passenger may choose again until `change_cutoff` before departure.
+    """
 
     reminder_after: dt.timedelta = dt.timedelta(minutes=10)
     deadline_after: dt.timedelta = dt.timedelta(minutes=25)
     max_reminders: int = 1
     on_deadline: str = "escalate"
+    first_contact: str = "offer"
+    change_cutoff: dt.timedelta = dt.timedelta(hours=2)
 
 
 @dataclass(frozen=True)
@@ -302,6 +348,8 @@ class Snapshot:
     offered_at: dt.datetime | None = None
     reminders_sent: int = 0
     booked_option_id: int | None = None
+    #: Booked by protection (protect first), and the passenger has not chosen since: any other option of the offer is a change.
+    protected: bool = False
 
 
 @dataclass(frozen=True)
@@ -365,6 +413,21 @@ def _deadline_protects(s: Snapshot, e: Event, p: Policy) -> bool:
     return _deadline(s, e, p) and p.on_deadline == "protect" and bool(s.option_ids)
 
 
+def _change_chosen(s: Snapshot, e: Event, p: Policy) -> bool:
+    """After booking: an option of fresh options asked for since, or, on a protection, another option of its offer."""
+    if not isinstance(e, OptionChosen) or e.option_id == s.booked_option_id:
+        return False
+    return _choice_current(s, e, p) or (s.protected and e.offer_id == s.offer_id)
+
+
+def _change_unavailable(s: Snapshot, e: Event, p: Policy) -> bool:
+    return isinstance(e, ChangeFailed) and e.reason == "unavailable"
+
+
+def _change_too_late(s: Snapshot, e: Event, p: Policy) -> bool:
+    return isinstance(e, ChangeFailed) and e.reason == "too_late"
+
+
 def _refunded(s: Snapshot, e: Event, p: Policy) -> bool:
     return isinstance(e, AgentReleased) and e.refunded
 
@@ -391,6 +454,9 @@ GUARDS: dict[str, Guard] = {
     "near STOP": _near_stop,
     "refunded": _refunded,
     "booking changed": _booking_changed,
+    "change chosen": _change_chosen,
+    "change unavailable": _change_unavailable,
+    "change too late": _change_too_late,
 }
 
 
@@ -432,6 +498,12 @@ def _book(s: Snapshot, e: Event, p: Policy) -> tuple[Command, ...]:
     if isinstance(e, AgentBooked) and s.offer_id is not None:
         return (Book(s.offer_id, e.option_id),)
     return ()
+
+
+def _change(s: Snapshot, e: Event, p: Policy) -> tuple[Command, ...]:
+    if not isinstance(e, OptionChosen):
+        return ()
+    return (Change(e.offer_id, e.option_id, s.now + p.change_cutoff),)
 
 
 def _book_best(s: Snapshot, e: Event, p: Policy) -> tuple[Command, ...]:
@@ -486,6 +558,10 @@ ACTIONS: dict[str, Action] = {
     "cancel timer": lambda s, e, p: (CancelTimer(),),
     "book": _book,
     "book best": _book_best,
+    "change": _change,
+    "send protected": _send(MessageKind.PROTECTED),
+    "send change closed": _send(MessageKind.CHANGE_CLOSED),
+    "send change no options": _send(MessageKind.CHANGE_NO_OPTIONS),
     "refresh offer": lambda s, e, p: (MakeOffer(OfferReason.REFRESHED),),
     "re-offer": lambda s, e, p: (MakeOffer(OfferReason.SEAT_GONE),),
     "update offer": lambda s, e, p: (MakeOffer(OfferReason.UPDATED),),
@@ -513,6 +589,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     # First contact.
     Transition(S.PENDING, OffersReady, None, S.OFFERED, ("send offer", "start reminder")),
     Transition(S.PENDING, NoOptions, None, S.ESCALATED, ("send no options", "escalate no options")),
+    # Protect first: already booked, no timer — silence means the protection stands.
+    Transition(S.PENDING, Protected, None, S.BOOKED, ("send protected",)),
     # Waiting for a choice.
     Transition(S.OFFERED, OptionChosen, "choice current", S.CONFIRMING, ("cancel timer", "book")),
     Transition(S.OFFERED, OptionChosen, "choice stale", None, ("refresh offer",)),
@@ -537,8 +615,19 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.CONFIRMING, OptionChosen, None, None, ("send already booked",)),
     # Against a remote PSS the booking waits for its answer; none came within the cap.
     Transition(S.CONFIRMING, BookingUnconfirmed, None, S.ESCALATED, ("send escalated", "escalate pss unconfirmed")),
-    # Done: a second answer is acknowledged, never booked twice.
+    # Booked: choosing again (another option of a protection, or of fresh options asked for since) moves the
+    # booking in one transaction until the cut-off; a second answer to the offer the passenger chose from is
+    # acknowledged, never booked twice.
+    Transition(S.BOOKED, OptionChosen, "change chosen", None, ("change",)),
     Transition(S.BOOKED, OptionChosen, None, None, ("send already booked",)),
+    Transition(S.BOOKED, ChangeConfirmed, None, None, ("send booked",)),
+    Transition(S.BOOKED, ChangeFailed, "change unavailable", None, ("re-offer",)),
+    Transition(S.BOOKED, ChangeFailed, "change too late", None, ("send change closed",)),
+    Transition(S.BOOKED, ChangeFailed, None, None, ("send already booked",)),
+    Transition(S.BOOKED, OptionsRequested, None, None, ("refresh offer",)),
+    Transition(S.BOOKED, KeywordReceived, "more", None, ("refresh offer",)),
+    Transition(S.BOOKED, OffersReady, None, None, ("send offer",)),
+    Transition(S.BOOKED, NoOptions, None, None, ("send change no options",)),
     Transition(S.BOOKED, KeywordReceived, "agent", S.ESCALATED, ("send escalated", "escalate request")),
     Transition(S.BOOKED, KeywordReceived, "help", None, ("send help",)),
     # Waiting for an agent: the passenger may still choose for themselves.

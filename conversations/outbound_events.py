@@ -22,12 +22,15 @@ from conversations.engine import (
     Book,
     BookingConfirmed,
     BookingFailed,
+    Change,
+    ChangeConfirmed,
     Decision,
     Escalate,
     Event,
     MessageKind,
     OffersReady,
     OptionChosen,
+    Protected,
     Send,
     TimerFired,
 )
@@ -78,12 +81,12 @@ def _facts(conv: Conversation, event: Event, decision: Decision) -> list[tuple[E
                         },
                     )
                 )
-            case Book(offer_id=offer_id, option_id=option_id):
+            case Book(offer_id=offer_id, option_id=option_id) | Change(offer_id=offer_id, option_id=option_id):
                 facts.append((EventType.OPTION_CHOSEN, {"offer_id": offer_id, "option_id": option_id, **_chooser(event)}))
             case Escalate(reason=reason):
                 facts.append((EventType.CONVERSATION_ESCALATED, {"reason": reason, "tier": conv.tier}))
     match event:
-        case BookingConfirmed(option_id=option_id):
+        case BookingConfirmed(option_id=option_id) | ChangeConfirmed(option_id=option_id) | Protected(option_id=option_id):
             facts.append((EventType.BOOKING_CONFIRMED, {"option_id": option_id, "offer_id": conv.offer_id}))
         case BookingFailed(reason=reason):
             facts.append((EventType.BOOKING_FAILED, {"reason": reason, "offer_id": conv.offer_id}))

@@ -30,6 +30,7 @@ from conversations.models import Conversation
 from conversations.outbound_events import announce
 from conversations.outbox.ports import Telemetry
 from conversations.outbox.telemetry import NO_TELEMETRY, Origins
+from conversations.rechoose import without_booked
 from infra.db import Database
 from infra.transient import retryable
 from rebooking_core.booking import OPTION_HEAD
@@ -229,6 +230,7 @@ class ConversationService:
             offered_at=conv.first_offer_at,
             reminders_sent=conv.reminders_sent,
             booked_option_id=conv.booked_option_id,
+            protected=conv.booked_option_id is not None and conv.chosen_at is None,
         )
 
     async def _make_offer(
@@ -245,6 +247,8 @@ class ConversationService:
         if conv.offer_id is not None:
             await supersede_offer(s, offer_id=conv.offer_id)
         impacted = impacted or impact_from_json(conv.impact)
+        if conv.booked_option_id is not None:  # fresh options after booking fly other flights than the booked ones
+            impacted = await without_booked(s, conv.booked_option_id, impacted)
         disruption = disruption or await s.get(Disruption, conv.disruption_id)
         not_before = max(impacted.not_before, now)
         if network is None:

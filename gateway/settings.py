@@ -590,6 +590,11 @@ class Settings(BaseSettings):
     deadline_minutes: float = 25
     max_reminders: int = 1
     on_deadline: Literal["escalate", "protect"] = "escalate"
+    #: "protect": the fan-out books each booking's best option before the first message, which says so and offers
+    #: the other options (docs/protect-first.md); silence keeps the protection. "offer": the passenger chooses first.
+    first_contact: Literal["offer", "protect"] = "offer"
+    #: A booked passenger may choose again (the earlier seat released, the new one sold at once) until this long before departure.
+    change_cutoff_minutes: float = Field(default=120, ge=0)
     hold_minutes: float = 40
     #: A delay (or a growing one) re-offers a booking once it reaches this, or breaks a connection; shorter delays are only told.
     delay_threshold_minutes: float = Field(default=180, gt=0)

@@ -37,6 +37,7 @@ from conversations.impact_json import impact_from_json
 from conversations.intake.ports import Step
 from conversations.models import CONVERSATIONS, ESCALATIONS, OUTBOX, Conversation
 from conversations.outbound_events import announce
+from conversations.protect import protect_batch
 from conversations.service import MAX_CONNECTION, ConversationService, pending_demand
 from infra.transient import retryable
 from rebooking_core.impact import ImpactedBooking
@@ -136,9 +137,12 @@ class FanOut:
             disruption = await s.get(Disruption, disruption_id)
             demand = await pending_demand(s, disruption_id)
             made = await self.offer_in(s, disruption, [(c, impact_from_json(c.impact)) for c in convs], demand)
+            protected = await protect_batch(
+                s, service.config.policy, convs, made, disruption_id=disruption_id, now=service.clock(), telemetry=service.telemetry
+            )
             batch = Batch()
             for conv, offer in zip(convs, made, strict=True):
-                decide_in_batch(service, s, conv, made_offer(offer), batch)
+                decide_in_batch(service, s, conv, protected.get(conv.id) or made_offer(offer), batch)
             await write_batch(s, batch)
             await s.execute(_WRITE_FIRST_OFFER, [_written(conv) for conv in convs])
             await s.execute(
@@ -246,6 +250,8 @@ def _written(conv: Conversation) -> dict[str, object]:
         "timer_at": conv.timer_at,
         "timer_kind": conv.timer_kind,
         "escalation_reason": conv.escalation_reason,
+        "booked_option_id": conv.booked_option_id,
+        "booked_at": conv.booked_at,
         "updated_at": conv.updated_at,
     }
 

@@ -65,6 +65,8 @@ _SIMPLE = {
     MessageKind.DISRUPTION_LIFTED: "story.lifted",
     MessageKind.KEPT: "story.kept",
     MessageKind.BOOKING_CHANGED: "booking.changed",
+    MessageKind.CHANGE_CLOSED: "change.closed",
+    MessageKind.CHANGE_NO_OPTIONS: "change.none",
 }
 
 
@@ -112,6 +114,11 @@ class _Wanted:
             self.offers.add(row.offer_id)
             if kind in (MessageKind.OFFER, MessageKind.OFFER_UPDATED):
                 self.disruptions.add(conv.disruption_id)
+        elif kind is MessageKind.PROTECTED and row.offer_id is not None:
+            self.offers.add(row.offer_id)
+            self.bookings.add(conv.booking_id)
+            if conv.booked_option_id:
+                self.options.add(conv.booked_option_id)
         elif kind in (MessageKind.BOOKED, MessageKind.ALREADY_BOOKED):
             self.bookings.add(conv.booking_id)
             if conv.booked_option_id:
@@ -197,6 +204,8 @@ class MessageRenderer:
             shell = replace(shell, rights=rights_notice(conv, flight, self.carriers, self.branding.rights_base_url))
         if kind in _OFFER_KINDS and row.offer_id is not None:
             return self._offer(data, shell, kind, row.offer_id, conv, flight, base)
+        if kind is MessageKind.PROTECTED and row.offer_id is not None:
+            return self._protected(data, shell, row.offer_id, conv, flight, base)
         if kind in (MessageKind.BOOKED, MessageKind.ALREADY_BOOKED):
             return replace(shell, body=self._booked(data, conv, kind) + self._telegram_invite(conv, kind))
         if kind is MessageKind.AGENT_TEXT:
@@ -280,6 +289,43 @@ class MessageRenderer:
             choices_prompt=self._text("offer.prompt", loc, params),
             list_button=_localized("offer.list_button", loc),
             footer=self._text("offer.expires", loc, params),
+            template=template,
+        )
+
+    def _protected(
+        self, data: RenderData, shell: OutboundMessage, offer_id: int, conv: Conversation, flight: Flight, base: dict[str, object]
+    ) -> OutboundMessage:
+        """Protect first: where we moved the passenger, and the offer's other options to choose instead (numbered by rank)."""
+        loc = conv.locale
+        booked = data.options_by_id.get(conv.booked_option_id) if conv.booked_option_id else None
+        booking = data.bookings.get(conv.booking_id)
+        legs = [data.flights[fid] for fid in booked.flight_ids if fid in data.flights] if booked is not None else []
+        if booked is None or booking is None or not legs:
+            return replace(shell, body=self._text("escalated.agent", loc, {}))
+        cause = conv.impact.get("cause") or "cancelled"
+        params = dict(base)
+        params.update(
+            flights="+".join(flight_code(f) for f in legs),
+            dep=format_datetime(booked.dep_utc, airports.get(legs[0].origin).tz, loc),
+            locator=booking.locator,
+            new_time=format_time(flight.est_dep_utc or flight.dep_utc, airports.get(flight.origin).tz, loc),
+            route=f"{flight.origin}–{flight.destination}",
+            date=format_date(flight.dep_utc, airports.get(flight.origin).tz, loc),
+        )
+        others = [o for o in data.options.get(offer_id, []) if o.id != booked.id]
+        template = TemplateCall(
+            key="disruption_notice",
+            locale=loc,
+            params=tuple(str(params[k]) for k in ("airline", "flight", "route", "date")),
+            quick_reply_payload=more_token(offer_id),
+            quick_reply_title=_localized("template.see_options", loc),
+        )
+        return replace(
+            shell,
+            body=self._text(f"protected.{cause}" if cause in ("cancelled", "delayed") else "protected.moved", loc, params),
+            choices=tuple(self._choice(offer_id, o, data.flights, loc) for o in others),
+            choices_prompt=_localized("protected.prompt", loc) if others else "",
+            list_button=_localized("offer.list_button", loc),
             template=template,
         )
 

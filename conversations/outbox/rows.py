@@ -17,7 +17,13 @@ from conversations.models import Conversation, Priority
 
 #: What the passenger did not ask for just now: a fan-out's first contacts and what timers send.
 _FIRST_WAVE = frozenset(
-    {MessageKind.OFFER, MessageKind.ESCALATED_NO_OPTIONS, MessageKind.REMINDER, MessageKind.ESCALATED_DEADLINE}
+    {
+        MessageKind.OFFER,
+        MessageKind.PROTECTED,
+        MessageKind.ESCALATED_NO_OPTIONS,
+        MessageKind.REMINDER,
+        MessageKind.ESCALATED_DEADLINE,
+    }
 )
 #: The `key` of a broadcast row (the notice is rendered from the broadcast, not from the catalog).
 NOTICE_KEY = "broadcast"
