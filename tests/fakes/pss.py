@@ -21,6 +21,9 @@ hold, release, read, modify, status, ticket, refund, loyalty; None: any):
   (or refused by `refuse(locator, key, reason)`), or by itself on the `polls`-th status request.
 - `refuse_next(reason)`: a modification answers 422 with `reason` (e.g. ticket_not_reissuable).
 
+It checks its own answers against the contract's responses as well: any status or body the YAML
+does not list is appended to `violations` (assert it empty).
+
 Look: `applied` (one (locator, key) per change that took effect), `pnr(locator)`, `seats(flight, cabin)`,
 `requests` ((operation, status) per answer), `connections` (client sockets seen: pooling shows here),
 `peak_in_flight`.
@@ -52,6 +55,18 @@ SPEC = Path(__file__).resolve().parents[2] / "docs" / "pss.openapi.yaml"
 TOKEN = "pss-test-token"
 _KEY = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _LOCATOR = re.compile(r"^[A-Z0-9]{5,8}$")
+#: The contract's operationIds by the short names scripts use.
+_OPERATIONS = {
+    "searchAvailability": "availability",
+    "holdSeats": "hold",
+    "releaseHold": "release",
+    "readPnr": "read",
+    "modifyPnr": "modify",
+    "modificationStatus": "status",
+    "ticketStatus": "ticket",
+    "requestRefund": "refund",
+    "loyaltyProfile": "loyalty",
+}
 #: The operations that change something, so carry an Idempotency-Key (an availability search changes nothing).
 _CHANGES = frozenset({"hold", "modify", "refund"})
 
@@ -152,11 +167,6 @@ class _Problem(Exception):
             body["detail"] = self.detail
         return body
 
-    def response(self) -> Response:
-        return JSONResponse(
-            self.body(), status_code=self.status, media_type="application/problem+json"
-        )
-
 
 class FakePss:
     """One PSS in memory behind the REST contract; its state is guarded by one lock (uvicorn runs it in a thread)."""
@@ -177,6 +187,14 @@ class FakePss:
         self._lock = threading.Lock()
         spec = yaml.safe_load(SPEC.read_text())
         self._components = spec["components"]
+        self._responses = {
+            _OPERATIONS[op["operationId"]]: op["responses"]
+            for path in spec["paths"].values()
+            for method, op in path.items()
+            if method in ("get", "post", "delete")
+        }
+        #: Answers this fake gave outside the contract's responses (a bug in the fake or in the YAML): tests assert none.
+        self.violations: list[str] = []
         self.app = Starlette(
             routes=[
                 Route(
@@ -332,7 +350,8 @@ class FakePss:
             with self._lock:
                 status, payload = self._once(op, request, body, key, script, handler)
         except _Problem as problem:
-            return problem.response()
+            status, payload = problem.status, problem.body()
+        self._check_answer(op, status, payload)
         if script is not None and script.kind == "stall":
             await asyncio.sleep(script.seconds)
         if status == 204:
@@ -340,6 +359,28 @@ class FakePss:
         if status >= 400 and payload is not None:
             return JSONResponse(payload, status_code=status, media_type="application/problem+json")
         return JSONResponse(payload, status_code=status)
+
+    def _check_answer(self, op: str, status: int, payload: dict[str, Any] | None) -> None:
+        """Hold the fake to the contract's responses too: a status the operation lists, a body its schema allows."""
+        responses = self._responses[op]
+        answer = responses.get(str(status)) or responses.get(f"{str(status)[0]}XX")
+        if answer is None:
+            self.violations.append(f"{op}: status {status} is not in the contract")
+            return
+        if "$ref" in answer:
+            answer = self._components["responses"][answer["$ref"].rsplit("/", 1)[1]]
+        content = answer.get("content")
+        if not content:
+            return
+        schema = next(iter(content.values()))["schema"]
+        validator = Draft202012Validator(
+            {**schema, "components": self._components},
+            format_checker=Draft202012Validator.FORMAT_CHECKER,
+        )
+        for error in validator.iter_errors(payload):
+            self.violations.append(
+                f"{op} {status}: {'/'.join(map(str, error.absolute_path))}: {error.message}"
+            )
 
     def _take(self, op: str) -> _Script | None:
         with self._lock:
@@ -386,7 +427,7 @@ class FakePss:
         """Run the handler, or replay the first answer to this key on this path (never a second change)."""
         if op not in _CHANGES or key is None:
             if script is not None and script.kind == "stall" and not script.apply:
-                return 504, None
+                return 504, _Problem(504, "unavailable").body()
             return handler(request, body)  # type: ignore[no-any-return]
         slot = (op, request.url.path, key)
         canonical = json.dumps(body, sort_keys=True)
@@ -403,7 +444,7 @@ class FakePss:
                     return self._modification_answer(mod)
             return status, payload
         if script is not None and script.kind == "stall" and not script.apply:
-            return 504, None
+            return 504, _Problem(504, "unavailable").body()
         try:
             if op == "modify" and script is not None and script.kind in ("accept", "refuse"):
                 status, payload = self._scripted_modify(request, body or {}, key, script)

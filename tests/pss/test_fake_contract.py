@@ -40,6 +40,7 @@ def fake() -> FakePss:
 def server(fake: FakePss) -> Iterator[LocalServer]:
     with LocalServer(fake.app) as srv:
         yield srv
+    assert fake.violations == []  # every answer the fake gave is one the contract lists
 
 
 @pytest.fixture

@@ -54,6 +54,7 @@ def fake() -> FakePss:
 def server(fake: FakePss) -> Iterator[LocalServer]:
     with LocalServer(fake.app) as srv:
         yield srv
+    assert fake.violations == []  # every answer the fake gave is one the contract lists
 
 
 async def _where(passenger_id: int) -> tuple[str, int] | None:

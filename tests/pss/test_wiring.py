@@ -26,6 +26,7 @@ def server() -> Iterator[tuple[FakePss, LocalServer]]:
     fake.add_pnr("ABC123", [(LX100, "Y")])
     with LocalServer(fake.app) as srv:
         yield fake, srv
+    assert fake.violations == []
 
 
 def _settings(tmp_path: Path) -> Settings:
