@@ -55,7 +55,26 @@ from gateway.container import build  # noqa: E402
 from gateway.migrate import upgrade_async  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 from rebooking_core.flight_updates import FlightRef, FlightUpdate, UpdateKind  # noqa: E402
-from rebooking_core.models import Inventory, Offer  # noqa: E402
+from rebooking_core.models import Inventory, Offer, Passenger  # noqa: E402
+
+#: Loyalty profiles handed to contacts in turn with --loyalty: each preference ranking reads, one it ignores, none.
+PROFILES: tuple[dict[str, str] | None, ...] = (
+    {"time": "morning"},
+    {"time": "evening", "avoid_connection": "yes"},
+    {"cabin": "J"},
+    {"avoid_connection": "yes"},
+    {"seat": "aisle"},
+    None,
+)
+
+
+async def _give_loyalty(c: Any) -> int:
+    """Miles and preferences on every contact (bulk UPDATE by primary key): ranking and allocation then use them."""
+    async with c.db.transaction() as s:
+        ids = (await s.scalars(select(Passenger.id).where(Passenger.is_contact.is_(True)))).all()
+        rows = [{"id": i, "miles": (i * 7919) % 500_000, "preferences": PROFILES[i % len(PROFILES)]} for i in ids]
+        await s.execute(sa_update(Passenger), rows)
+    return len(rows)
 
 
 class _Statements:
@@ -90,6 +109,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         day = dt.date.today() + dt.timedelta(days=1)
         await _seed(c, seed=args.seed, start=day, days=args.days)
         flights = await _pick(c, day, args.passengers, stride=2)
+        loyal = await _give_loyalty(c) if args.loyalty else 0
         if args.spare:
             async with c.db.transaction() as s:
                 await s.execute(
@@ -140,6 +160,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         return {
             "path": "story.apply_update(cancellation) re-offering every offered conversation of delayed flights",
             "flights": len(flights),
+            "contacts_with_loyalty": loyal,
             "passengers": passengers,
             "conversations_offered_after_delay": offered,
             "conversations_after_delay": {str(k): int(v) for k, v in by_status.items()},
@@ -166,6 +187,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=21)
     p.add_argument("--spare", type=int, default=0, help="seats added to every flight not disrupted")
     p.add_argument("--days", type=int, default=1, help="days of schedule and bookings (a second day gives the last flights alternatives)")
+    p.add_argument("--loyalty", action="store_true", help="give every contact miles and one of PROFILES' preferences (docs/loyalty.md)")
     print(json.dumps(asyncio.run(run(p.parse_args())), indent=2))
 
 

@@ -154,16 +154,18 @@ class _Menu:
 
     def __init__(self, message: OutboundMessage) -> None:
         self.message = message
-        self._marks: dict[tuple[int, bool, bool], tuple[str, str]] = {}
+        #: The notice of rights as shown now: its short text and link, or (`compact`) its tag and link.
+        self.notice = _notice(message, compact=False)
+        self._marks: dict[tuple[int, bool, bool, str], tuple[str, str]] = {}
 
     def marks(self, options: tuple[ChoiceView, ...], with_desc: bool, with_link: bool) -> tuple[str, str]:
         """Dash and ellipsis stay GSM-7 when the shown content is, so they cost nothing."""
-        key = (len(options), with_desc, with_link)
+        key = (len(options), with_desc, with_link, self.notice)
         found = self._marks.get(key)
         if found is None:
             message = self.message
             prompt = message.choices_prompt if options else ""
-            shown = [message.body, prompt, (message.page_link or "") if with_link else "", _notice(message)]
+            shown = [message.body, prompt, (message.page_link or "") if with_link else "", self.notice]
             shown += [o.title + (o.description if with_desc else "") for o in options]
             found = self._marks[key] = (" - ", "...") if encoding("".join(shown)) == "GSM-7" else (" — ", "…")
         return found
@@ -184,22 +186,30 @@ class _Menu:
                 desc = opt.description if desc_limit is None else _cut(opt.description, desc_limit, ellipsis)
                 line += dash + desc
             lines.append(line)
-        lines.extend(part for part in (prompt, _notice(message), message.page_link if with_link else None) if part)
+        lines.extend(part for part in (prompt, self.notice, message.page_link if with_link else None) if part)
         return "\n".join(lines)
 
 
-def _notice(message: OutboundMessage) -> str:
-    """The short notice of rights and its link, before the page link: never cut, so options go before it does."""
+def _notice(message: OutboundMessage, *, compact: bool) -> str:
+    """The notice of rights before the page link: its short text and link, or (compact) the regime's tag and one link.
+
+    The compact link is the passenger's page when there is one (it shows the notice, links the full text
+    and lists every option), so one line stands for both links.
+    """
     rights = message.rights
     if rights is None:
         return ""
+    if compact and rights.tag:
+        return f"{rights.tag}: {message.page_link or rights.link}".strip()
     return f"{rights.short} {rights.link}".strip()
 
 
 def render_sms(message: OutboundMessage, max_segments: int) -> str:
     """Numbered menu in the segment budget: cut descriptions, then drop the page link, then trailing options, then cut the body.
 
-    A first message's notice of rights (short version and link) stays whole, after the prompt.
+    A first message's notice of rights (short text and link) is never cut: when the page link is gone and
+    it still does not fit, it shrinks to the regime's tag and the page link ("EU261: <page>", where the
+    notice and its full text are) before any option or the body loses a word.
     """
     if max_segments < 1:
         raise ValueError("max_segments must be at least 1")
@@ -231,6 +241,12 @@ def _fit(menu: _Menu, max_segments: int) -> str:
     links = (True, False) if menu.message.page_link else (False,)
     for with_link in links:
         found = _fit_descriptions(menu, options, max_segments, with_link)
+        if found is not None:
+            return found
+    compact = _notice(menu.message, compact=True)
+    if compact != menu.notice:
+        menu.notice = compact
+        found = _fit_descriptions(menu, options, max_segments, False)
         if found is not None:
             return found
     while len(options) > 1:

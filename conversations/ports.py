@@ -110,12 +110,14 @@ class TemplateCall:
 class RightsNotice:
     """The passenger's rights under the regime covering the journey (Reg. 261/2004 Art. 14, APPR s. 5), and where the full text is.
 
-    `text` is one or two lines; `short` the SMS version; each channel shows one with the link within its limits.
+    `text` is one or two lines; `short` the SMS version; `tag` the regime's name for an SMS with no room left
+    ("EU261"); each channel shows one with the link within its limits.
     """
 
     text: str
     short: str
     link: str
+    tag: str = ""
 
 
 @dataclass(frozen=True)

@@ -46,5 +46,8 @@ def _notice(
         return None
     link = base_url.rstrip("/") + page_path(found.regime, lang) if base_url else ""
     return RightsNotice(
-        text=locales.render(found.key, lang), short=locales.render(found.short_key, lang), link=link
+        text=locales.render(found.key, lang),
+        short=locales.render(found.short_key, lang),
+        link=link,
+        tag=locales.render(found.tag_key, lang),
     )

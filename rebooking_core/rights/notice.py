@@ -24,16 +24,18 @@ __all__ = ["LEGAL_TITLES", "NOTICES", "Band", "Notice", "bands", "notice_for", "
 
 @dataclass(frozen=True)
 class Notice:
-    """The regime covering a journey and the catalog keys of its short notice (`key`) and SMS version (`short_key`)."""
+    """The regime covering a journey and the catalog keys of its short notice (`key`), SMS version (`short_key`) and tag."""
 
     regime: str
     key: str
     short_key: str
+    tag_key: str
 
 
 #: Every regime with a notice, by name.
 NOTICES: dict[str, Notice] = {
-    r.name: Notice(r.name, r.notice_key, f"{r.notice_key}.sms") for r in REGIMES
+    r.name: Notice(r.name, r.notice_key, f"{r.notice_key}.sms", f"{r.notice_key}.tag")
+    for r in REGIMES
 }
 
 

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
-from gateway.container import engine_config
+from gateway.container import engine_config, loyalty_profiles
+from gateway.pss.wiring import airline_ports
 from gateway.settings import Settings
+from infra.db import Database
 from rebooking_core.ranking import DEFAULT_WEIGHTS, LoyaltyWeights
+
+
+def _now() -> dt.datetime:
+    return dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 
 
 def _settings() -> Settings:
@@ -43,3 +52,27 @@ def test_nonsense_is_refused_at_start(
     with pytest.raises(ValidationError):
         _settings()
 
+
+async def test_only_a_remote_loyalty_system_is_asked_for_profiles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/x.db")
+    try:
+        settings = _settings()
+        assert loyalty_profiles(settings, airline_ports(settings.pss, db, clock=_now)) is None
+        assert loyalty_profiles(settings, None) is None
+        monkeypatch.setenv("REBOOK_PSS__ADAPTER", "http")
+        monkeypatch.setenv("REBOOK_PSS__BASE_URL", "http://127.0.0.1:9/pss")
+        monkeypatch.setenv("REBOOK_PSS__TOKEN", "t")
+        monkeypatch.setenv("REBOOK_RANKING__LOYALTY_TIMEOUT_S", "0.5")
+        remote = _settings()
+        ports = airline_ports(remote.pss, db, clock=_now)
+        try:
+            source = loyalty_profiles(remote, ports)
+            assert source is not None and source.loyalty is ports.loyalty
+            assert (source.concurrency, source.timeout_s) == (16, 0.5)
+        finally:
+            assert ports.remote is not None
+            await ports.remote.aclose()
+    finally:
+        await db.dispose()

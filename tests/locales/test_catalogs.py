@@ -199,10 +199,13 @@ CONTRACT: dict[str, frozenset[str]] = {
     # Notice of rights (issue #21 point 4): first messages, the passenger page, the rights page, the desk's amount hold.
     "rights.notice.eu261": frozenset(),
     "rights.notice.eu261.sms": frozenset(),
+    "rights.notice.eu261.tag": frozenset(),
     "rights.notice.uk261": frozenset(),
     "rights.notice.uk261.sms": frozenset(),
+    "rights.notice.uk261.tag": frozenset(),
     "rights.notice.appr": frozenset(),
     "rights.notice.appr.sms": frozenset(),
+    "rights.notice.appr.tag": frozenset(),
     "rights.amount": frozenset({"amount"}),
     "rights.read_more": frozenset(),
     "rights.page.title.eu261": frozenset(),
