@@ -27,6 +27,7 @@ from conversations.outbox.telemetry import Origins, since
 from gateway.observability.tracing import Tracing
 from infra.db import Database
 from rebooking_core import claims
+from rebooking_core.care import vouchers as care_vouchers
 from rebooking_core.models import Disruption
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,12 @@ class Metrics:
             ["disruption", "regime", "currency", "status"],
             registry=r,
         )
+        self.care_at_desk = Gauge(
+            "rebook_care_hotels_at_desk",
+            "Valid hotel vouchers that found no contracted room: passengers the airline's desk must house, by airport",
+            ["airport"],
+            registry=r,
+        )
         self.worker_loop_age = Gauge(
             "rebook_worker_loop_age_seconds", "Seconds since this worker's dispatcher last finished a pass (grows when it is stuck)", registry=r
         )
@@ -218,6 +225,7 @@ class Metrics:
             await self._queues(s)
             await self._kpis(s, now - self.kpi_window)
             await self._claims(s, now - self.kpi_window)
+            await self._care(s, now)
         if queue is not None:
             try:
                 waiting, unacked = await queue.depth()
@@ -310,6 +318,12 @@ class Metrics:
             self.claims_amount.labels(str(t.disruption_id), t.regime, t.currency, t.status).set(t.amount)
         for (disruption, regime, state), n in counts.items():
             self.claims.labels(disruption, regime, state).set(n)
+
+    async def _care(self, s: AsyncSession, now: dt.datetime) -> None:
+        """Hotel vouchers left to the desk (docs/care.md): how the desk is told that rooms ran out."""
+        self.care_at_desk.clear()
+        for airport, n in (await care_vouchers.at_desk(s, now=now)).items():
+            self.care_at_desk.labels(airport).set(n)
 
 
 class JobTelemetry:

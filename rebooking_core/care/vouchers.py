@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.db import insert_ignore
@@ -24,7 +24,7 @@ from rebooking_core.care.ports import HotelInventory
 from rebooking_core.care.thresholds import CareKind, due
 from rebooking_core.rights.outcome import Care
 
-__all__ = ["Waiting", "for_booking", "issue", "new_code"]
+__all__ = ["Waiting", "at_desk", "for_booking", "issue", "new_code"]
 
 #: 32 symbols without 0/O and 1/I: read aloud at a counter without mistakes, 5 bits each.
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -130,3 +130,18 @@ async def for_booking(s: AsyncSession, booking_id: int, disruption_id: int) -> l
         CareVoucher.booking_id == booking_id, CareVoucher.disruption_id == disruption_id
     )
     return list(await s.scalars(query.order_by(CareVoucher.id)))
+
+
+async def at_desk(s: AsyncSession, *, now: dt.datetime) -> dict[str, int]:
+    """Per airport, hotel vouchers still valid that found no contracted room: passengers the desk must house."""
+    query = (
+        select(CareVoucher.airport, func.count())
+        .where(
+            CareVoucher.kind == CareKind.HOTEL.value,
+            CareVoucher.hotel.is_(None),
+            CareVoucher.state == "issued",
+            CareVoucher.valid_until > now,
+        )
+        .group_by(CareVoucher.airport)
+    )
+    return {str(airport): int(n) for airport, n in await s.execute(query)}

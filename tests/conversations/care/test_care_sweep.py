@@ -167,6 +167,9 @@ async def test_overnight_gives_hotel_and_transfer_and_the_desk_gets_those_no_roo
     assert [v.hotel for v in hotels] == ["Airport Inn", "Runway Lodge", None]
     assert [(v.kind, v.amount) for v in vouchers if v.kind == "transfer"] == [("transfer", 40)] * 3
     assert swept.at_desk == {"FRA": 1}
+    metrics = rig.c.metrics
+    await metrics.refresh(rig.c.db, now=rig.clock())
+    assert 'rebook_care_hotels_at_desk{airport="FRA"} 1.0' in metrics.render().decode()
     async with rig.c.db.reading() as s:
         assert sorted(
             (await s.execute(select(HotelRoom.hotel, HotelRoom.rooms, HotelRoom.taken))).all()
