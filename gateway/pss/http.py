@@ -18,10 +18,11 @@ No locator, name or body is logged: only operations, status codes and reasons.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -58,6 +59,30 @@ _REFUND_STATES = {"accepted": PnrState.CONFIRMED, "pending": PnrState.PENDING}
 
 class PssContractError(Exception):
     """The PSS answered outside the contract (or refused a read as malformed): a bug on one side, not a refusal."""
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _parsed(
+    operation: str,
+) -> Callable[[Callable[_P, Coroutine[Any, Any, _R]]], Callable[_P, Coroutine[Any, Any, _R]]]:
+    """An answer missing a field the contract requires, or mistyping one, is a PssContractError, not a KeyError."""
+
+    def wrap(call: Callable[_P, Coroutine[Any, Any, _R]]) -> Callable[_P, Coroutine[Any, Any, _R]]:
+        @functools.wraps(call)
+        async def parsed(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            try:
+                return await call(*args, **kwargs)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise PssContractError(
+                    f"{operation}: the answer is outside the contract ({type(exc).__name__}: {exc})"
+                ) from exc
+
+        return parsed
+
+    return wrap
 
 
 @dataclass(frozen=True)
@@ -105,6 +130,7 @@ class HttpPss:
 
     # -- Inventory ---------------------------------------------------------------------------
 
+    @_parsed("availability")
     async def availability(self, flights: Sequence[FlightKey]) -> list[Availability]:
         if not flights:
             return []
@@ -117,6 +143,7 @@ class HttpPss:
             for row in _body(answer, "availability")["availability"]
         ]
 
+    @_parsed("hold")
     async def hold(
         self,
         flight: FlightKey,
@@ -146,6 +173,7 @@ class HttpPss:
             _instant(got["expires_at"]),
         )
 
+    @_parsed("release")
     async def release(self, reference: str) -> None:
         answer = await self._send("release", "DELETE", f"holds/{_path(reference)}")
         if answer.status_code == 404:
@@ -154,6 +182,7 @@ class HttpPss:
 
     # -- Reservations ------------------------------------------------------------------------
 
+    @_parsed("change")
     async def change(self, change: PnrChange, *, idempotency_key: str) -> PnrOutcome:
         version = change.version
         if version is None:  # "any version": the one the PSS has now
@@ -180,6 +209,7 @@ class HttpPss:
         _expect(answer, "change", 200, 202)
         return _modification(_body(answer, "change"))
 
+    @_parsed("change_status")
     async def change_status(self, locator: str, idempotency_key: str) -> PnrOutcome:
         answer = await self._send(
             "change_status", "GET", f"pnrs/{_path(locator)}/modifications/{_path(idempotency_key)}"
@@ -187,6 +217,7 @@ class HttpPss:
         _expect(answer, "change_status", 200)
         return _modification(_body(answer, "change_status"))
 
+    @_parsed("refund")
     async def refund(self, request: RefundRequest, *, idempotency_key: str) -> RefundOutcome:
         body = {
             "segments": [_segment(s) for s in request.segments],
@@ -210,6 +241,7 @@ class HttpPss:
             raise PssContractError(f"refund: status {got.get('status')!r} is not in the contract")
         return RefundOutcome(state, reference=str(got["reference"]))
 
+    @_parsed("read")
     async def read(self, locator: str) -> PnrView | None:
         answer = await self._send("read", "GET", f"pnrs/{_path(locator)}")
         if answer.status_code == 404:
@@ -225,6 +257,7 @@ class HttpPss:
             ticket=str(ticket["status"]) if isinstance(ticket, Mapping) else None,
         )
 
+    @_parsed("ticket")
     async def ticket(self, locator: str) -> str | None:
         """The ticket status of a PNR (reissued, pending, not_required, not_reissuable); None for an unknown PNR."""
         answer = await self._send("ticket", "GET", f"pnrs/{_path(locator)}/ticket")
@@ -235,6 +268,7 @@ class HttpPss:
 
     # -- Loyalty -----------------------------------------------------------------------------
 
+    @_parsed("profile")
     async def profile(self, passenger_id: int) -> LoyaltyProfile | None:
         where = await self.passenger_in_pnr(passenger_id)
         if where is None:

@@ -7,8 +7,12 @@ import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
-from gateway.pss.http import HttpPss, PssConfig
+from gateway.pss.http import HttpPss, PssConfig, PssContractError
 from rebooking_core.airline.ports import (
     Availability,
     FlightKey,
@@ -316,3 +320,40 @@ async def test_one_pooled_client_reuses_its_connections_and_keeps_to_the_pool_si
         await client.aclose()
     assert len(fake.connections) <= 2
     assert fake.peak_in_flight == 2
+
+
+def _off_contract() -> Starlette:
+    """A PSS that answers 200 with bodies the contract does not allow."""
+
+    async def pnr(request: Request) -> JSONResponse:
+        return JSONResponse({"locator": "ABC123", "segments": []})  # no version, no passengers
+
+    async def modify(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "maybe"})
+
+    async def teapot(request: Request) -> JSONResponse:
+        return JSONResponse({"status": 418, "reason": "teapot"}, status_code=418)
+
+    return Starlette(
+        routes=[
+            Route("/pnrs/ABC123", pnr),
+            Route("/pnrs/ABC123/modifications", modify, methods=["POST"]),
+            Route("/pnrs/ABC123/ticket", teapot),
+        ]
+    )
+
+
+async def test_an_answer_outside_the_contract_is_a_contract_error_never_a_result() -> None:
+    with LocalServer(_off_contract()) as srv:
+        client = HttpPss(
+            PssConfig(srv.url, TOKEN, read_timeout_s=READ_TIMEOUT_S), passenger_in_pnr=_where
+        )
+        try:
+            with pytest.raises(PssContractError, match="read"):
+                await client.read("ABC123")
+            with pytest.raises(PssContractError, match="'maybe'"):
+                await client.change(move(), idempotency_key="k")
+            with pytest.raises(PssContractError, match="418"):
+                await client.ticket("ABC123")
+        finally:
+            await client.aclose()
