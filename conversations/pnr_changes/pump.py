@@ -41,7 +41,7 @@ from conversations.pnr_changes.rules import (
 from conversations.service import ConversationService
 from rebooking_core.airline.ports import PnrOutcome, PnrState, PssUnavailable, Reservations
 from rebooking_core.booking import BookingStatus
-from rebooking_core.booking.two_phase import complete, give_back
+from rebooking_core.booking.two_phase import complete, give_back, keep_version
 
 log = logging.getLogger(__name__)
 
@@ -232,16 +232,24 @@ class PnrChangePump:
             conv = await self._lock(s, c.conversation_id)
             if conv is None:
                 return
-            event = await self._event(s, conv, c, step, now)
+            event = await self._event(s, conv, c, step, outcome, now)
             await self.service.run(s, conv, event)
 
     async def _event(
-        self, s: AsyncSession, conv: Conversation, c: _Claimed, step: Next, now: dt.datetime
+        self,
+        s: AsyncSession,
+        conv: Conversation,
+        c: _Claimed,
+        step: Next,
+        outcome: PnrOutcome | None,
+        now: dt.datetime,
     ) -> Event:
         """What the final answer tells the conversation, with the seats and the offer moved to match."""
         if step.state is IntentState.CONFIRMED:
             result = await complete(s, option_id=c.option_id)
             if result.status is BookingStatus.BOOKED:
+                if outcome is not None and outcome.version is not None:
+                    await keep_version(s, booking_id=conv.booking_id, version=outcome.version)
                 origin = await self.service.origins.get(s, conv.disruption_id)
                 return await self.service.commands.booking_outcome(s, conv, result, now, origin)
             # The PSS booked what rebook can no longer book here (the booking changed meanwhile): the desk reconciles.

@@ -44,7 +44,7 @@ from rebooking_core.models import Booking, Flight, Offer, SeatHold
 from rebooking_core.offers import OfferStatus
 from rebooking_core.types import HoldStatus, SegmentStatus
 
-__all__ = ["Reserved", "complete", "give_back", "reserve"]
+__all__ = ["Reserved", "complete", "give_back", "keep_version", "reserve"]
 
 _holds = cast(Table, SeatHold.__table__)
 
@@ -90,11 +90,13 @@ async def reserve(
     keys = await _flight_keys(
         session, {s.flight_id for s in rewrite.replaced} | set(choice.flight_ids)
     )
-    locator = (
-        await session.execute(select(Booking.locator).where(Booking.id == choice.booking_id))
-    ).scalar_one()
+    pnr = (
+        await session.execute(
+            select(Booking.locator, Booking.version).where(Booking.id == choice.booking_id)
+        )
+    ).one()
     change = PnrChange(
-        locator=locator,
+        locator=pnr.locator,
         cancel=tuple(
             PnrSegment(keys[s.flight_id], s.cabin, SegmentStatus.HX.value) for s in rewrite.replaced
         ),
@@ -102,6 +104,8 @@ async def reserve(
             PnrSegment(keys[f], choice.cabin, SegmentStatus.HK.value) for f in choice.flight_ids
         ),
         passengers=choice.seats,
+        # The PNR version the airline's last import carried: a PNR changed at the airline since is refused (409).
+        version=int(pnr.version) or None,
     )
     return Reserved(head.offer_id, choice.booking_id, option_id, change)
 
@@ -144,6 +148,16 @@ async def give_back(session: AsyncSession, *, offer_id: int) -> None:
         update(Offer)
         .where(Offer.id == offer_id, Offer.status == OfferStatus.ACCEPTED.value)
         .values(status=OfferStatus.OPEN.value, accepted_option_id=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def keep_version(session: AsyncSession, *, booking_id: int, version: int) -> None:
+    """The PNR's version after the PSS applied our change, so the next change is planned on it (never moved back)."""
+    await session.execute(
+        update(Booking)
+        .where(Booking.id == booking_id, Booking.version < version)
+        .values(version=version)
         .execution_options(synchronize_session=False)
     )
 
