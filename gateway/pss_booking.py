@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from conversations.pnr_changes.rules import IntentPolicy
 
@@ -14,10 +14,10 @@ class PssBookingSettings(BaseModel):
 
     #: Seconds a worker holds a change while it calls the PSS; longer than two calls' timeouts (a status question and a send).
     lease_s: float = Field(default=60.0, gt=0)
-    #: Seconds before asking again after no answer (the n-th entry after the n-th attempt; the last repeats).
-    retry_s: list[float] = Field(default_factory=lambda: [2.0, 5.0, 15.0, 30.0, 60.0], min_length=1)
-    #: Seconds between status questions while the PSS holds a change pending (202).
-    poll_s: list[float] = Field(default_factory=lambda: [2.0, 5.0, 10.0, 30.0, 60.0], min_length=1)
+    #: Seconds before asking again after no answer, comma-separated (the n-th after the n-th attempt; the last repeats).
+    retry_s: str = "2,5,15,30,60"
+    #: Seconds between status questions while the PSS holds a change pending (202), likewise.
+    poll_s: str = "2,5,10,30,60"
     #: After this many attempts, or this many minutes, without a confirmation the desk takes over (`pss_unconfirmed`).
     max_attempts: int = Field(default=20, ge=1)
     give_up_minutes: float = Field(default=30.0, gt=0)
@@ -26,11 +26,24 @@ class PssBookingSettings(BaseModel):
     batch: int = Field(default=50, ge=1)
     concurrency: int = Field(default=8, ge=1)
 
+    @field_validator("retry_s", "poll_s")
+    @classmethod
+    def _seconds(cls, value: str) -> str:
+        """At least one step, each a number of seconds above 0."""
+        steps = _steps(value)
+        if not steps or any(step <= 0 for step in steps):
+            raise ValueError("give one or more seconds above 0, comma-separated (e.g. 2,5,15)")
+        return value
+
     def policy(self) -> IntentPolicy:
         return IntentPolicy(
             lease=dt.timedelta(seconds=self.lease_s),
-            retry_s=tuple(self.retry_s),
-            poll_s=tuple(self.poll_s),
+            retry_s=_steps(self.retry_s),
+            poll_s=_steps(self.poll_s),
             max_attempts=self.max_attempts,
             give_up_after=dt.timedelta(minutes=self.give_up_minutes),
         )
+
+
+def _steps(value: str) -> tuple[float, ...]:
+    return tuple(float(part) for part in value.split(",") if part.strip())

@@ -48,7 +48,7 @@ def settings_overrides(pss_url: str) -> dict[str, Any]:
             "token": TOKEN,
             "read_timeout_s": READ_TIMEOUT_S,
         },
-        "pss_booking": {"retry_s": [2.0], "poll_s": [5.0], "max_attempts": 6},
+        "pss_booking": {"retry_s": "2", "poll_s": "5", "max_attempts": 6},
     }
 
 
@@ -147,6 +147,9 @@ async def test_the_pss_books_once_and_the_passenger_hears_only_after_it_confirme
     assert (await rig.conversation(a)).status == Status.BOOKED
     assert await _sent(rig, a) == ["offer", "booked"]
     assert await rig.segments(a) == [(rig.disrupted.id, "HX"), (flight, "HK")]
+    registry = rig.c.metrics.registry
+    assert registry.get_sample_value("rebook_pnr_changes_total", {"outcome": "confirmed"}) == 1
+    assert registry.get_sample_value("rebook_bookings_total", {"outcome": "booked"}) == 1
     assert (await rig.inventory())[flight] == (1, 0)
     await _counters_match(rig)
     await rig.reply("sms", a, "1")
@@ -168,6 +171,10 @@ async def test_a_pnr_changed_at_the_airline_is_refused_409_and_the_passenger_get
     await rig.c.dispatcher.drain()
 
     assert ("modify", 409) in fake.requests
+    assert (
+        rig.c.metrics.registry.get_sample_value("rebook_pnr_changes_total", {"outcome": "refused"})
+        == 1
+    )
     assert fake.applied == []
     assert _pss_segments(fake, a) == [(rig.disrupted.number, "HK")]
     conv = await rig.conversation(a)
