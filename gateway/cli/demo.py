@@ -11,7 +11,7 @@ import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from rich.console import Console
@@ -348,14 +348,35 @@ async def summarize(c: Container, started: float) -> dict[str, Any]:
 
 
 async def run_demo(options: DemoOptions) -> dict[str, Any]:
+    """The disruption twice on the same data: the passenger chooses first (the summary), then protect first; both escalation rates."""
     console = Console(stderr=True, quiet=options.as_json)
+    summary = await _run(options, console, first_contact="offer")
+    protect = await _run(options, console, first_contact="protect")
+    summary["escalation_rate"] = {"offer": escalation_rate(summary), "protect": escalation_rate(protect)}
+    summary["protect_first"] = {key: protect[key] for key in PROTECT_KEYS}
+    if not options.as_json:
+        _print(console, summary)
+    return summary
+
+
+#: What the summary shows of the protect-first run beside its escalation rate.
+PROTECT_KEYS = ("passengers_impacted", "booked", "accepted", "escalated", "escalations_by_reason", "oversold_seats", "elapsed_s")
+
+
+def escalation_rate(summary: dict[str, Any]) -> float:
+    """Passengers handed to an agent, per passenger impacted."""
+    return round(summary["escalated"] / summary["passengers_impacted"], 3) if summary["passengers_impacted"] else 0.0
+
+
+async def _run(options: DemoOptions, console: Console, *, first_contact: Literal["offer", "protect"]) -> dict[str, Any]:
+    """One run of the demo under a first-contact policy, in its own database."""
     started = time.perf_counter()
-    workdir = options.workdir / "demo"
+    workdir = options.workdir / ("demo" if first_contact == "offer" else f"demo-{first_contact}")
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True, exist_ok=True)
     url = f"sqlite+aiosqlite:///{workdir / 'rebook.db'}"
     clock = SimClock()
-    settings = Settings(sandbox=True, database_url=url, telegram={"bot_username": DEMO_BOT}, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(sandbox=True, database_url=url, telegram={"bot_username": DEMO_BOT}, first_contact=first_contact, _env_file=None)  # type: ignore[call-arg, arg-type]
     sandbox = Sandbox()
     rng = random.Random(options.seed)
     await upgrade_async(url)
@@ -419,8 +440,6 @@ async def run_demo(options: DemoOptions) -> dict[str, Any]:
     summary["flights_disrupted"] = len(flights)
     summary["app_users"] = app_users
     await c.aclose()
-    if not options.as_json:
-        _print(console, summary)
     return summary
 
 

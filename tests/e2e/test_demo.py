@@ -49,3 +49,12 @@ def test_demo_small_json(tmp_path: Path) -> None:
     assert summary["messages_by_channel"]["push"] > 0 and summary["replies_by_channel"]["push"] > 0
     assert summary["booked_by_channel"]["push"] > 0, "a push action books"
     assert sum(summary["booked_by_channel"].values()) <= summary["bookings_impacted"]
+    # Both first-contact policies ran on the same data (#21.5): protect first books everyone before the first
+    # message, so nobody is escalated for silence at the deadline, and fewer are escalated at all. (The passengers
+    # impacted differ a little: a protection moves a booking at once, before the other disruptions are assessed.)
+    protect = summary["protect_first"]
+    assert protect["passengers_impacted"] > 0 and protect["oversold_seats"] == 0
+    assert "deadline" not in protect["escalations_by_reason"] and summary["escalations_by_reason"]["deadline"] > 0
+    assert protect["booked"] > summary["booked"]
+    rates = summary["escalation_rate"]
+    assert 0 <= rates["protect"] < rates["offer"] <= 1
