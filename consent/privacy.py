@@ -238,6 +238,14 @@ POLICY: Mapping[str, TablePolicy] = {
         {"detail": {}},
         why="what an agent decided; free-form details go",
     ),
+    "amount_checks": TablePolicy(
+        True,
+        Link("conversation_id", "conversations"),
+        Erase.NULL,
+        {"text": ""},
+        why="agents' replies naming an amount, checked against the rights engine (held until confirmed): the text goes, "
+        "the amounts compared stay as the audit",
+    ),
     "page_links": TablePolicy(
         True,
         Link("booking_id", "bookings"),

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consent.privacy import REDACTED
 from conversations.clock import Clock
 from conversations.dedupe import claim_event
+from conversations.desk import amount_hold
 from conversations.desk.cards import passenger_card, queue_card
 from conversations.desk.models import AgentDecision, AgentRelay, DeskNote, QueueCard
 from conversations.desk.notes import note_view
@@ -343,7 +344,7 @@ class AgentWorkflow:
         await self._dirty(s, esc)
 
     async def _thread_reply(self, a: ThreadReply) -> DeskReply | None:
-        """An agent's reply in a passenger thread goes to the passenger; `note:` stays internal."""
+        """An agent's reply in a passenger thread goes to the passenger; `note:` stays internal; "confirm" sends a held reply."""
         if a.text.strip().lower().startswith("note:") or not a.text.strip():
             return None
         async with self.db.reading() as s:
@@ -352,6 +353,8 @@ class AgentWorkflow:
             ).first()
         if esc_id is None:
             return None
+        if a.text.strip().casefold() in amount_hold.confirm_words():
+            return await self.confirm_held(esc_id, a.agent)
         return await self._write(esc_id, a.agent, a.text, f"e{esc_id}-t{a.message_id}")
 
     async def _write(self, escalation_id: int, agent: str, text: str, once: str) -> DeskReply | None:
@@ -365,8 +368,34 @@ class AgentWorkflow:
             conv = await self._lock_conversation(s, esc.conversation_id)
             if conv is None or conv.status != Status.AGENT.value:
                 return DeskReply("not_claimed", owner=esc.agent)
-            reply = AgentReplied(agent, crypto.keyring().encrypt(text), once)
-            await self.service.handle(conv.id, reply, session=s)
+            sealed = crypto.keyring().encrypt(text)
+            verdict = await amount_hold.check(
+                s, escalation_id=esc.id, conv=conv, agent=agent, text=text, sealed=sealed, once=once, now=self.clock()
+            )
+            if verdict.held:
+                return DeskReply("amount_held", detail=str(verdict.hold_id))
+            await self.service.handle(conv.id, AgentReplied(agent, sealed, once), session=s)
+        self.service.wake()
+        return None
+
+    async def confirm_held(self, escalation_id: int, agent: str, check_id: int | None = None) -> DeskReply | None:
+        """Send a reply held for its amount, once, as written: its own agent confirms it (None: the latest held)."""
+        async with self.db.transaction() as s:
+            esc = await s.get(Escalation, escalation_id)
+            if esc is None:
+                return DeskReply("unknown")
+            if esc.status != EscalationStatus.CLAIMED or esc.agent != agent:
+                return DeskReply("owned" if esc.status == EscalationStatus.CLAIMED else "not_claimed", owner=esc.agent)
+            conv = await self._lock_conversation(s, esc.conversation_id)
+            if conv is None or conv.status != Status.AGENT.value:
+                return DeskReply("not_claimed", owner=esc.agent)
+            if check_id is None:
+                latest = await amount_hold.held_for(s, esc.id, agent)
+                check_id = latest.id if latest is not None else 0
+            held = await amount_hold.confirm(s, check_id, escalation_id=esc.id, agent=agent, now=self.clock())
+            if held is None:
+                return DeskReply("nothing_held")
+            await self.service.handle(conv.id, AgentReplied(agent, held.text, f"held-{held.id}"), session=s)
         self.service.wake()
         return None
 

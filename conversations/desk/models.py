@@ -75,3 +75,33 @@ class DeskNote(Base):
     status: Mapped[str] = mapped_column(String(10), default="pending")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class AmountCheck(Base):
+    """An agent's reply that names a money amount, checked against the rights engine's (`conversations.desk.amount_hold`).
+
+    `matched` went out at once; `held` waits for the agent's confirmation (then `confirmed`, sent once).
+    Every row stays as the audit of what was promised against what the engine computed.
+    """
+
+    __tablename__ = "amount_checks"
+    __table_args__ = (
+        UniqueConstraint("escalation_id", "once", name="one_check_per_reply"),
+        Index("ix_amount_checks_held", "escalation_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(BigId)
+    agent: Mapped[str] = mapped_column(String(SLACK_ID_COLUMN))
+    #: The reply's idempotency key (the API's Idempotency-Key, the Slack message ts): one check per reply.
+    once: Mapped[str] = mapped_column(String(160))
+    #: The reply as written, encrypted (message text is personal data); sent as written once confirmed.
+    text: Mapped[str] = mapped_column(String(8000))
+    #: The amounts the reply names, as written after normalising ("EUR 600", "USD? 400"): no personal data.
+    named: Mapped[str] = mapped_column(String(200))
+    engine_amount: Mapped[int | None] = mapped_column(Integer, default=None)
+    engine_currency: Mapped[str] = mapped_column(String(3), default="")
+    status: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)

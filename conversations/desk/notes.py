@@ -81,4 +81,6 @@ def note_view(key: str, params: dict[str, Any]) -> NoteView:
         shown.append(("what", NoteView(CAUSES.get(str(params["what"]), CAUSES["cancelled"]), inner)))
     if "count" in params:
         shown.append(("count", int(params["count"])))
+    # A held reply's note (conversations.desk.amount_hold): the amounts, already written as shown.
+    shown.extend((name, str(params[name])) for name in ("named", "engine") if name in params)
     return NoteView(key, tuple(shown))

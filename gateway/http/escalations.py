@@ -334,6 +334,17 @@ def _refusal(reply: DeskReply, card: EscalationCard, agent: str) -> HTTPExceptio
         return HTTPException(422, "option_id is not one of the passenger's current options")
     if reply.code == "already_booked":
         return HTTPException(409, f"escalation {eid}: the passenger is already booked on another option")
+    if reply.code == "amount_held":
+        # conversations/desk/amount_hold.py: an amount in free text must be the rights engine's, or confirmed.
+        confirm = f"/v1/escalations/{eid}/held/{reply.detail}/confirm"
+        return HTTPException(
+            409,
+            f"escalation {eid}: the reply names an amount other than the compensation the rights engine computed for this "
+            f"passenger (or it computed none); it is held, not sent. To send it as written: POST {confirm}",
+            headers={"Location": confirm},
+        )
+    if reply.code == "nothing_held":
+        return HTTPException(404, f"escalation {eid}: no reply of yours is held with that id (already sent, or never held)")
     if reply.code == "booking_failed":
         return HTTPException(409, f"escalation {eid}: the option could not be booked (seat gone); the passenger was offered fresh options")
     if card.status == EscalationStatus.CLAIMED and card.owner == agent:
@@ -387,6 +398,19 @@ async def reply(
     """Queue free text for the passenger in the outbox (sent on their channel, consent checked at send time)."""
     log.info("agent api: reply", extra={"escalation": escalation_id})
     return await _act(c, WriteToPassenger(escalation_id, agent, body.text, idempotency_key), escalation_id, agent, retried=_never)
+
+
+@router.post(
+    "/{escalation_id}/held/{check_id}/confirm", response_model=EscalationCard, status_code=status.HTTP_202_ACCEPTED, responses=ACTING, dependencies=ACTS
+)
+async def confirm_held_reply(escalation_id: PathId, check_id: PathId, c: Wired, agent: Agent) -> EscalationCard:
+    """Send a reply that was held because it names an amount the rights engine did not compute: once, as written, audited."""
+    log.info("agent api: confirm held reply", extra={"escalation": escalation_id, "check": check_id})
+    refused = await _agents(c).confirm_held(escalation_id, agent, check_id)
+    card = await escalation_card(c, escalation_id)
+    if refused is not None:
+        raise _refusal(refused, card, agent)
+    return card
 
 
 @router.post("/{escalation_id}/book", response_model=EscalationCard, responses=ACTING, dependencies=ACTS)

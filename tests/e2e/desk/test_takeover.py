@@ -124,10 +124,11 @@ async def test_refund_and_voucher_are_recorded_once_and_told_to_the_passenger(de
     await desk.click("take_next", str(conv.disruption_id))
     await desk.settle()
     [esc] = await rig.escalations(pax)
+    before = len(rig.inbox("sms", pax))  # the first offer's notice of rights names a refund too
     for action in ("refund", "refund", "voucher"):
         await desk.click(action, str(esc.id))
     await desk.settle()
-    texts = [m.text for m in rig.inbox("sms", pax)]
+    texts = [m.text for m in rig.inbox("sms", pax)[before:]]
     assert sum("refund" in t for t in texts) == 1
     assert sum("voucher" in t and "100" in t for t in texts) == 1
     await desk.click("release", str(esc.id))
