@@ -98,6 +98,11 @@ class OffersWithdrawn:
 
 
 @dataclass(frozen=True)
+class BookingChangedElsewhere:
+    """The PSS changed the booking (a delta import): the disrupted flight is no longer on it, so nothing is left to offer."""
+
+
+@dataclass(frozen=True)
 class RepliedAfterLift:
     """The passenger answered after their flight's disruption was lifted (reinstated, back on time) and the conversation closed."""
 
@@ -235,6 +240,7 @@ Event = (
     | NoOptions
     | DisruptionUpdated
     | OffersWithdrawn
+    | BookingChangedElsewhere
     | RepliedAfterLift
     | OptionChosen
     | OptionsRequested
@@ -662,6 +668,13 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.OFFERED, OffersWithdrawn, None, S.CLOSED, ("withdraw offer", "send lifted", "cancel timer")),
     Transition(S.ESCALATED, OffersWithdrawn, None, S.CLOSED, ("withdraw offer", "send lifted", "cancel timer")),
     Transition(S.OPTED_OUT, OffersWithdrawn, None, S.CLOSED, ("withdraw offer", "cancel timer")),
+    # The booking changed at the PSS and no longer holds the disrupted flight (rebooked at the airport):
+    # the offer goes with its seats; an agent who owns it gets a desk note instead (conversations/booking_changes.py).
+    Transition(S.PENDING, BookingChangedElsewhere, None, S.CLOSED, ("withdraw offer",)),
+    Transition(S.OFFERED, BookingChangedElsewhere, None, S.CLOSED, ("withdraw offer", "send booking changed", "cancel timer")),
+    Transition(S.ESCALATED, BookingChangedElsewhere, None, S.CLOSED, ("withdraw offer", "send booking changed", "cancel timer")),
+    Transition(S.OPTED_OUT, BookingChangedElsewhere, None, S.CLOSED, ("withdraw offer", "cancel timer")),
+    Transition(S.AGENT, BookingChangedElsewhere, None, S.CLOSED, ("withdraw offer", "cancel timer")),
     # An agent owns it: the options follow the story silently (the desk is told); a lift leaves it to the agent.
     Transition(S.AGENT, DisruptionUpdated, None, None, ("update offer",)),
     # Lifted and closed: the passenger keeps the flight; a reply is told so (the withdrawn options are gone).

@@ -252,7 +252,8 @@ def db_upgrade(revision: str) -> int:
 @click.argument("kind", type=click.Choice(["schedule", "bookings"]), metavar="KIND")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True, help="Schedule file format (a .csv file is read as CSV).")
-def import_(kind: str, file: Path, fmt: str) -> int:
+@click.option("--mode", type=click.Choice(["insert", "upsert"]), default="insert", show_default=True, help="insert: new locators and flights only; upsert: add, change and cancel by locator and version (flights by key).")
+def import_(kind: str, file: Path, fmt: str, mode: str) -> int:
     """Load a schedule or bookings FILE (see docs/data-formats.md); all of it or nothing."""
     from consent import audit
     from gateway.container import configure_keyring
@@ -292,6 +293,7 @@ def import_(kind: str, file: Path, fmt: str) -> int:
         finally:
             await db.dispose()
 
+    loading = False
     try:
         with steps(f"import {kind}", 3) as bar:
             with bar.step(f"reading {file.name}"):
@@ -303,9 +305,19 @@ def import_(kind: str, file: Path, fmt: str) -> int:
                 else:
                     records = parse_bookings(lines)
             with bar.step(f"loading {len(records):,} records"):
-                report = asyncio.run(load(records, raw))
+                loading = True
+                if mode == "upsert":
+                    from gateway.cli.upsert import upsert_file
+
+                    counts = asyncio.run(upsert_file(settings, kind, records, raw))
+                else:
+                    report = asyncio.run(load(records, raw))
     except ImportFailed as exc:
-        return fail(f"{file}: {exc} — nothing was loaded from this file", 1)
+        # Upsert follows `rebook ingest`: a malformed file is bad input (2), a refusal by the data it meets is 1.
+        return fail(f"{file}: {exc} — nothing was loaded from this file", 1 if mode == "insert" or loading else 2)
+    if mode == "upsert":
+        table(f"upserted {file.name}", ("outcome", "rows"), counts)
+        return 0
     table(f"imported {file.name}", ("loaded", "rows"), [(name, getattr(report, name)) for name in ("flights", "bookings", "passengers", "contacts", "segments")])
     return 0
 

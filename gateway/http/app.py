@@ -21,6 +21,7 @@ from gateway.container import Container
 from gateway.http import (
     api,
     app_routes,
+    bookings,
     broadcasts,
     claims,
     conversation_log,
@@ -121,6 +122,7 @@ def create_app(
     app.include_router(webhook_subscriptions.router)
     app.include_router(privacy.router)
     app.include_router(conversation_log.router)
+    app.include_router(bookings.router)
     if settings.sandbox:  # a passenger's answer without a provider; anywhere else the route does not exist (404)
         app.include_router(sandbox_replies.router)
     app.include_router(app_routes.router)

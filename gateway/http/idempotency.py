@@ -1,4 +1,4 @@
-"""The `Idempotency-Key` header of every creating POST: a retry gets the first answer, never a second run.
+"""The `Idempotency-Key` header of every creating POST (and PUT): a retry gets the first answer, never a second run.
 
 A route takes part by listing `IDEMPOTENT` in its dependencies (which also documents the header).
 With a key, the request is fingerprinted (method, path, query, body; JSON bodies canonicalised)
@@ -134,7 +134,7 @@ class KeepAnswers:
         self.c = container
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT"):
             await self.app(scope, receive, send)
             return
         pending = Pending()

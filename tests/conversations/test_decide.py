@@ -56,6 +56,7 @@ from conversations.engine import (
     Withdraw,
     decide,
 )
+from tests.conversations.booking_change_cases import BOOKING_CHANGE_CASES
 
 S = Status
 NOW = dt.datetime(2026, 6, 1, 8, 0, tzinfo=dt.UTC)
@@ -223,6 +224,9 @@ CASES: tuple[Case, ...] = (
     Case("lifted while an agent owns it: the agent decides", snap(S.AGENT), OffersWithdrawn(), S.AGENT, ()),
     Case("a reply after the lift: the flight is kept", snap(S.CLOSED), RepliedAfterLift("sms"), S.CLOSED, (Send(MessageKind.KEPT),)),
 )
+
+# A booking changed at the PSS (a delta import) closes a live conversation.
+CASES += tuple(Case(*case) for case in BOOKING_CHANGE_CASES)
 
 
 def row_label(t: Transition) -> str:

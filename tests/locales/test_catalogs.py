@@ -121,6 +121,7 @@ CONTRACT: dict[str, frozenset[str]] = {
     "slack.story_replanned": frozenset({"what", "count"}),
     "slack.story_no_options": frozenset({"what"}),
     "slack.story_lifted": frozenset(),
+    "slack.booking_changed": frozenset(),
     "slack.story_cancelled": frozenset(),
     "slack.story_diverted": frozenset(),
     "slack.story_overflow": frozenset(),

@@ -91,7 +91,7 @@ def keyed(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
 
 
 #: Values that satisfy a path parameter's pattern when the parameter is not an id.
-CANDIDATES = ("ZZ", "1", "2030-01-01", "sms", "service", "ZZ1", "x")
+CANDIDATES = ("ZZ", "1", "2030-01-01", "sms", "service", "ZZ1", "x", "ZZZZZ9")
 
 
 def sample(schema: dict[str, Any], *, unknown_id: int = UNKNOWN_ID) -> str:

@@ -4,6 +4,11 @@ from .action_in import ActionIn
 from .action_out import ActionOut
 from .api_flight_named import ApiFlightNamed
 from .book_in import BookIn
+from .booking_out import BookingOut
+from .booking_out_status import BookingOutStatus
+from .booking_upserted import BookingUpserted
+from .booking_upserted_outcome import BookingUpsertedOutcome
+from .booking_upserted_status import BookingUpsertedStatus
 from .broadcast_in import BroadcastIn
 from .broadcast_out import BroadcastOut
 from .cabin_inventory import CabinInventory
@@ -70,8 +75,34 @@ from .offer_out import OfferOut
 from .opened_in import OpenedIn
 from .passenger_found import PassengerFound
 from .passenger_page import PassengerPage
+from .passenger_ref import PassengerRef
 from .passenger_summary import PassengerSummary
 from .problem import Problem
+from .put_booking_booking_record import PutBookingBookingRecord
+from .put_booking_booking_record_passenger_record import PutBookingBookingRecordPassengerRecord
+from .put_booking_booking_record_passenger_record_contact_record import (
+    PutBookingBookingRecordPassengerRecordContactRecord,
+)
+from .put_booking_booking_record_passenger_record_contact_record_channel import (
+    PutBookingBookingRecordPassengerRecordContactRecordChannel,
+)
+from .put_booking_booking_record_passenger_record_contact_record_consent_flags import (
+    PutBookingBookingRecordPassengerRecordContactRecordConsentFlags,
+)
+from .put_booking_booking_record_passenger_record_contact_record_platform_type_0 import (
+    PutBookingBookingRecordPassengerRecordContactRecordPlatformType0,
+)
+from .put_booking_booking_record_passenger_record_preferences_type_0 import (
+    PutBookingBookingRecordPassengerRecordPreferencesType0,
+)
+from .put_booking_booking_record_passenger_record_preferred_channels_type_0_item import (
+    PutBookingBookingRecordPassengerRecordPreferredChannelsType0Item,
+)
+from .put_booking_booking_record_passenger_record_tier import PutBookingBookingRecordPassengerRecordTier
+from .put_booking_booking_record_segment_record import PutBookingBookingRecordSegmentRecord
+from .put_booking_booking_record_segment_record_cabin import PutBookingBookingRecordSegmentRecordCabin
+from .put_booking_booking_record_segment_record_status import PutBookingBookingRecordSegmentRecordStatus
+from .put_booking_booking_record_status import PutBookingBookingRecordStatus
 from .put_consent_channel import PutConsentChannel
 from .put_consent_purpose import PutConsentPurpose
 from .reached_out import ReachedOut
@@ -82,6 +113,7 @@ from .replayed import Replayed
 from .reply_accepted import ReplyAccepted
 from .sandbox_replies_reply_in import SandboxRepliesReplyIn
 from .sandbox_replies_reply_in_channel_type_0 import SandboxRepliesReplyInChannelType0
+from .segment_out import SegmentOut
 from .status import Status
 from .subscription_created import SubscriptionCreated
 from .subscription_in import SubscriptionIn
@@ -95,6 +127,11 @@ __all__ = (
     "ActionOut",
     "ApiFlightNamed",
     "BookIn",
+    "BookingOut",
+    "BookingOutStatus",
+    "BookingUpserted",
+    "BookingUpsertedOutcome",
+    "BookingUpsertedStatus",
     "BroadcastIn",
     "BroadcastOut",
     "CabinInventory",
@@ -159,8 +196,22 @@ __all__ = (
     "OpenedIn",
     "PassengerFound",
     "PassengerPage",
+    "PassengerRef",
     "PassengerSummary",
     "Problem",
+    "PutBookingBookingRecord",
+    "PutBookingBookingRecordPassengerRecord",
+    "PutBookingBookingRecordPassengerRecordContactRecord",
+    "PutBookingBookingRecordPassengerRecordContactRecordChannel",
+    "PutBookingBookingRecordPassengerRecordContactRecordConsentFlags",
+    "PutBookingBookingRecordPassengerRecordContactRecordPlatformType0",
+    "PutBookingBookingRecordPassengerRecordPreferencesType0",
+    "PutBookingBookingRecordPassengerRecordPreferredChannelsType0Item",
+    "PutBookingBookingRecordPassengerRecordTier",
+    "PutBookingBookingRecordSegmentRecord",
+    "PutBookingBookingRecordSegmentRecordCabin",
+    "PutBookingBookingRecordSegmentRecordStatus",
+    "PutBookingBookingRecordStatus",
     "PutConsentChannel",
     "PutConsentPurpose",
     "ReachedOut",
@@ -171,6 +222,7 @@ __all__ = (
     "ReplyAccepted",
     "SandboxRepliesReplyIn",
     "SandboxRepliesReplyInChannelType0",
+    "SegmentOut",
     "Status",
     "SubscriptionCreated",
     "SubscriptionIn",

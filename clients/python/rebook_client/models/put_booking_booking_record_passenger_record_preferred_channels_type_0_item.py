@@ -1,0 +1,12 @@
+from enum import StrEnum
+
+
+class PutBookingBookingRecordPassengerRecordPreferredChannelsType0Item(StrEnum):
+    EMAIL = "email"
+    PUSH = "push"
+    SMS = "sms"
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+
+    def __str__(self) -> str:
+        return str(self.value)
