@@ -62,7 +62,7 @@ class _StatementClock:
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
     pg_name, url = await _pg_create()
-    settings = Settings(sandbox=True, database_url=url, batch_size=args.batch_size, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(sandbox=True, database_url=url, batch_size=args.batch_size, first_contact=args.first_contact, _env_file=None)  # type: ignore[call-arg]
     await upgrade_async(url)
     c = build(settings)
     await c.start()
@@ -104,6 +104,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             bookings = int(await s.scalar(select(func.count()).select_from(Conversation)) or 0)
             offered = int(await s.scalar(select(func.count()).select_from(Conversation).where(Conversation.offer_id.is_not(None))) or 0)
             pending = int(await s.scalar(select(func.count()).select_from(Conversation).where(Conversation.status == "pending")) or 0)
+            booked = int(await s.scalar(select(func.count()).select_from(Conversation).where(Conversation.status == "booked")) or 0)
             chosen = (
                 await s.execute(
                     select(Offer.booking_id, OfferOption.rank, OfferOption.flight_ids, OfferOption.cabin, OfferOption.eu261_eur)
@@ -118,7 +119,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         per = list(done_at.values())
         return {
             "disruptions": len(recorded),
+            "first_contact": args.first_contact,
             "bookings": bookings,
+            "bookings_protected": booked,
             "bookings_with_held_options": offered,
             "still_pending": pending,
             "concurrency": args.concurrency,
@@ -146,6 +149,7 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--concurrency", type=int, default=4)
     p.add_argument("--seed", type=int, default=21)
+    p.add_argument("--first-contact", choices=("offer", "protect"), default="offer", help="protect: book the best option in each batch")
     p.add_argument("--statements", action="store_true", help="also print the slowest SQL statement shapes")
     print(json.dumps(asyncio.run(run(p.parse_args())), indent=2))
 
