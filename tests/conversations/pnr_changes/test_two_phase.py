@@ -8,6 +8,7 @@ in tests/e2e/test_pss_booking.py.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -321,3 +322,47 @@ async def test_without_a_remote_pss_a_choice_books_at_once_and_records_no_intent
     await _chosen(rig, a)
     assert (await rig.conversation(a)).status == Status.BOOKED
     assert await _intents(rig) == []
+
+
+async def test_two_workers_passing_at_once_send_each_change_once(
+    rig: Rig, pss: ScriptedPss, pump: PnrChangePump
+) -> None:
+    people = [await rig.add_pax(("sms",)) for _ in range(4)]
+    await rig.offered(*people)
+    for who in people:
+        await _chosen(rig, who)
+    first, second = (
+        PnrChangePump(rig.c.service, pss, policy=POLICY, clock=rig.clock, batch=2) for _ in range(2)
+    )
+
+    claimed = 0
+    for _ in range(3):
+        claimed += sum(await asyncio.gather(first.run_once(), second.run_once()))
+
+    assert claimed == 4, "every change claimed once, by one of the two"
+    sends = [key for call, key in pss.calls if call == "change"]
+    assert sorted(sends) == sorted(i.idempotency_key for i in await _intents(rig)), (
+        "each change sent once"
+    )
+    for who in people:
+        assert (await rig.conversation(who)).status == Status.BOOKED
+        assert _keys(await rig.outbox(who)) == ["offer", "booked"]
+
+
+async def test_a_stop_while_the_pss_is_asked_books_what_the_pss_booked_and_says_nothing(
+    rig: Rig, pss: ScriptedPss, pump: PnrChangePump
+) -> None:
+    a = await rig.add_pax(("sms",))
+    await rig.offered(a)
+    flight, option_id = await _chosen(rig, a)
+    await rig.reply("sms", a, "STOP")
+
+    await pump.drain()
+
+    conv = await rig.conversation(a)
+    assert conv.status == Status.OPTED_OUT and conv.booked_option_id == option_id
+    assert await rig.segments(a) == [(rig.disrupted.id, "HX"), (flight, "HK")], (
+        "the PSS has it, so rebook has it"
+    )
+    assert "booked" not in _keys(await rig.outbox(a))
+    assert (await rig.inventory())[flight] == (1, 0)
