@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.models import Conversation
 from conversations.pnr_changes.models import PnrChangeRow
-from conversations.pnr_changes.rules import IntentState, change_to_json, idempotency_key
-from rebooking_core.booking import BookingResult
+from conversations.pnr_changes.rules import LIVE, IntentState, change_to_json, idempotency_key
+from rebooking_core.booking import BookingResult, BookingStatus
 from rebooking_core.booking.two_phase import Reserved, reserve
 
 
@@ -23,7 +24,16 @@ async def record_intent(
     """
     reserved = await reserve(s, option_id=option_id, now=now, head=head)
     if not isinstance(reserved, Reserved):
+        if reserved.status is BookingStatus.ALREADY_BOOKED and await _in_flight(s, conv.id):
+            return (
+                None  # accepted for a change the PSS has not answered yet: not booked until it does
+            )
         return reserved
+    key = idempotency_key(reserved.offer_id, reserved.option_id)
+    again = await s.scalar(select(PnrChangeRow.id).where(PnrChangeRow.idempotency_key == key))
+    if again is not None:
+        await _restart(s, again, now)
+        return None
     s.add(
         PnrChangeRow(
             conversation_id=conv.id,
@@ -32,7 +42,7 @@ async def record_intent(
             option_id=reserved.option_id,
             locator=reserved.change.locator,
             change=change_to_json(reserved.change),
-            idempotency_key=idempotency_key(reserved.offer_id, reserved.option_id),
+            idempotency_key=key,
             state=IntentState.SENDING.value,
             attempts=0,
             next_at=now,
@@ -41,3 +51,36 @@ async def record_intent(
         )
     )
     return None
+
+
+async def _in_flight(s: AsyncSession, conversation_id: int) -> bool:
+    live = [state.value for state in LIVE]
+    found = await s.scalar(
+        select(PnrChangeRow.id)
+        .where(PnrChangeRow.conversation_id == conversation_id, PnrChangeRow.state.in_(live))
+        .limit(1)
+    )
+    return found is not None
+
+
+async def _restart(s: AsyncSession, intent_id: int, now: dt.datetime) -> None:
+    """The same option chosen again after the desk took over (its offer reopened): the same change, under the same key.
+
+    Its attempts start again at 1, not 0: the PSS has seen this key, so the pump asks it first (it
+    may have booked it late) rather than sending; the cap counts again from now.
+    """
+    await s.execute(
+        update(PnrChangeRow)
+        .where(PnrChangeRow.id == intent_id)
+        .values(
+            state=IntentState.SENDING.value,
+            attempts=1,
+            next_at=now,
+            lease_until=None,
+            claim=None,
+            reason=None,
+            created_at=now,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )

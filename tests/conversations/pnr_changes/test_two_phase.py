@@ -366,3 +366,35 @@ async def test_a_stop_while_the_pss_is_asked_books_what_the_pss_booked_and_says_
     )
     assert "booked" not in _keys(await rig.outbox(a))
     assert (await rig.inventory())[flight] == (1, 0)
+
+
+async def test_the_same_option_chosen_again_after_the_desk_took_over_asks_the_pss_under_the_same_key(
+    rig: Rig, pss: ScriptedPss, pump: PnrChangePump
+) -> None:
+    """The PSS stayed silent until the cap, then booked it after all: the passenger's second "1" finds that out."""
+    a = await rig.add_pax(("sms",))
+    await rig.offered(a)
+    pss.change_script.append(None)
+    pss.status_script.extend([None] * (POLICY.max_attempts - 1))
+    await _chosen(rig, a)
+    for _ in range(POLICY.max_attempts):
+        await pump.drain()
+        rig.clock.advance(seconds=2)
+    assert (await rig.conversation(a)).status == Status.ESCALATED
+    [before] = await _intents(rig)
+
+    await rig.reply(
+        "sms", a, "1"
+    )  # the offer reopened when the desk took over; still within its deadline
+    assert (await rig.conversation(a)).status == Status.CONFIRMING
+    await pump.drain()
+
+    [intent] = await _intents(rig)
+    assert (intent.id, intent.idempotency_key) == (before.id, before.idempotency_key)
+    assert (intent.state, intent.attempts) == ("confirmed", 2)
+    assert [c for c, k in pss.calls if k == intent.idempotency_key][-1] == "status", (
+        "asked first, not sent"
+    )
+    assert [c for c, _ in pss.calls].count("change") == 1
+    assert (await rig.conversation(a)).status == Status.BOOKED
+    assert _keys(await rig.outbox(a)) == ["offer", "escalated_agent", "booked"]
