@@ -50,8 +50,8 @@ _OFFER_KINDS = {
     MessageKind.REMINDER,
 }
 #: A passenger's first message of a disruption carries the notice of their rights (Reg. 261/2004 Art. 14(2)):
-#: the offer, the no-options escalation, and protect first's "we have moved you" ("protected", by value).
-_FIRST = {MessageKind.OFFER.value, MessageKind.ESCALATED_NO_OPTIONS.value, "protected"}
+#: the offer, the no-options escalation, and protect first's "we have moved you".
+_FIRST = {MessageKind.OFFER, MessageKind.ESCALATED_NO_OPTIONS, MessageKind.PROTECTED}
 _ESCALATIONS = {MessageKind.ESCALATED_AGENT, MessageKind.ESCALATED_NO_OPTIONS, MessageKind.ESCALATED_DEADLINE}
 _SIMPLE = {
     MessageKind.ESCALATED_AGENT: "escalated.agent",
@@ -200,7 +200,7 @@ class MessageRenderer:
             page_link=f"{self.branding.page_base_url.rstrip('/')}/p/{token}" if token else None,
             thread=f"conversation-{conv.id}",
         )
-        if kind.value in _FIRST:
+        if kind in _FIRST:
             shell = replace(shell, rights=rights_notice(conv, flight, self.carriers, self.branding.rights_base_url))
         if kind in _OFFER_KINDS and row.offer_id is not None:
             return self._offer(data, shell, kind, row.offer_id, conv, flight, base)
