@@ -18,6 +18,7 @@ from consent import audit, ledger
 from consent.keywords import Keyword
 from conversations.engine import (
     Book,
+    Change,
     Decision,
     Event,
     KeywordReceived,
@@ -79,6 +80,8 @@ async def choose(service: ConversationService, link: PageLink, option_id: int) -
     if decisions is None:
         return None
     commands = [c for d in decisions for c in d.commands]
+    if any(isinstance(c, Change) for c in commands) and Send(MessageKind.BOOKED) in commands:
+        return Outcome.BOOKED  # chosen again after booking: the booking moved
     if any(isinstance(c, Send) and c.kind is MessageKind.ALREADY_BOOKED for c in commands):
         return Outcome.ALREADY_BOOKED
     if any(isinstance(c, Book) for c in commands) and decisions[-1].status is Status.BOOKED:

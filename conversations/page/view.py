@@ -81,6 +81,8 @@ class PageView:
     channels: tuple[ChannelChoice, ...]
     #: Meal, hotel and transfer vouchers issued while the passenger waits (conversations/care_sweep.py).
     care: tuple[VoucherView, ...] = ()
+    #: Booked, and still free to choose again (docs/protect-first.md): a protection's other options, or fresh ones.
+    alternatives: tuple[OptionView, ...] = ()
 
     @property
     def can_choose(self) -> bool:
@@ -165,15 +167,21 @@ async def page_view(s: AsyncSession, link: PageLink, conv: Conversation, *, now:
     choosing = (
         status in CHOOSING and offer is not None and offer.status == "open" and now < offer.expires_at
     )
+    # Booked and free to choose again: a protection not answered yet, or fresh options asked for since.
+    changing = (
+        status is Status.BOOKED
+        and offer is not None
+        and ((offer.status == "accepted" and conv.chosen_at is None) or (offer.status == "open" and now < offer.expires_at))
+    )
     wanted_options: list[int] = []
     if conv.booked_option_id is not None:
         wanted_options.append(conv.booked_option_id)
     query = select(OfferOption).order_by(OfferOption.rank, OfferOption.id)
-    if choosing and offer is not None:
+    if (choosing or changing) and offer is not None:
         query = query.where((OfferOption.offer_id == offer.id) | OfferOption.id.in_(wanted_options))
     else:
         query = query.where(OfferOption.id.in_(wanted_options))
-    options: Sequence[OfferOption] = list(await s.scalars(query)) if choosing or wanted_options else []
+    options: Sequence[OfferOption] = list(await s.scalars(query)) if choosing or changing or wanted_options else []
     held = set(
         await s.scalars(
             select(SeatHold.option_id).where(
@@ -201,4 +209,9 @@ async def page_view(s: AsyncSession, link: PageLink, conv: Conversation, *, now:
         locator=booking.locator,
         channels=await _channels(s, conv.passenger_id),
         care=await care_vouchers(s, booking_id=link.booking_id, disruption_id=link.disruption_id, loc=loc),
+        alternatives=tuple(
+            _option(o, flights, held, loc)
+            for o in options
+            if changing and offer is not None and o.offer_id == offer.id and o.id != conv.booked_option_id
+        ),
     )

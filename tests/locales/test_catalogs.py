@@ -169,6 +169,7 @@ CONTRACT: dict[str, frozenset[str]] = {
     "telegram.chosen": frozenset({"choice"}),
     "telegram.invalid_button": frozenset(),
     "page.booked": frozenset(),
+    "page.change": frozenset(),
     "page.reference": frozenset({"locator"}),
     "page.notice_booked": frozenset(),
     "page.notice_already": frozenset(),
