@@ -19,9 +19,9 @@ def settings_overrides() -> dict[str, Any]:
     return {"first_contact": "protect"}
 
 
-async def _protected(rig: Rig, n: int = 1) -> list[Pax]:
+async def _protected(rig: Rig, n: int = 1, channels: tuple[str, ...] = ("sms",)) -> list[Pax]:
     """Passengers on the cancelled flight, protected by the fan-out and told so."""
-    people = [await rig.add_pax(("sms",)) for _ in range(n)]
+    people = [await rig.add_pax(channels) for _ in range(n)]
     ids = await rig.disrupt()
     async with rig.c.db.reading() as s:
         disruption_id = int((await s.scalars(select(Conversation.disruption_id))).first() or 0)
@@ -141,3 +141,22 @@ async def test_after_choosing_themselves_a_passenger_changes_through_fresh_optio
     assert inventory[target.flight_ids[0]] == (1, 0)
     assert sum(h for _, h in inventory.values()) == 0
     assert [m.key for m in await rig.outbox(who)][-2:] == ["offer_refreshed", "booked"]
+
+
+@pytest.mark.parametrize("channel", ["sms", "whatsapp", "email", "telegram", "push"])
+async def test_the_protection_is_told_on_every_channel_with_the_other_options(
+    rig: Rig, channel: str
+) -> None:
+    [who] = await _protected(rig, channels=(channel,))
+    booked, other = (await rig.options(who))[:2]
+    [message] = rig.inbox(channel, who)
+    # WhatsApp outside its 24 h window sends the approved template, whose button asks for the options.
+    if message.kind == "template":
+        assert message.tokens == (f"more:{booked.offer_id}",)
+        return
+    assert who.locator in message.text and "LH102" in message.text
+    tokens = set(message.tokens)
+    assert f"opt:{other.offer_id}:{other.id}" in tokens or str(other.rank) in tokens, tokens
+    assert f"opt:{booked.offer_id}:{booked.id}" not in tokens and "1" not in tokens, (
+        "the booked option is not offered again"
+    )
