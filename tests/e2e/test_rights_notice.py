@@ -314,3 +314,14 @@ async def test_the_page_shows_the_notice_and_an_amount_only_when_the_engine_owes
         else:
             assert 'class="amount"' not in page
             assert "£" not in page and "$" not in page  # no amount of any kind is promised
+        # The English SMS passenger's page: the same notice in English, the amount on the same terms.
+        (sms,) = world.sms_to(r.sms)
+        link = re.search(r"/p/[0-9A-Za-z]{22}", sms)
+        assert link is not None, sms
+        page_en = (await world.http.get(link.group(0))).text.replace("&#39;", "'")
+        assert locales.render(f"rights.notice.{r.regime}", "en") in page_en
+        assert f'href="/rights/{r.regime}?lang=en"' in page_en
+        amount_en = locales.render(
+            "rights.amount", "en", amount=format_money(owed.amount, owed.currency, "en")
+        )
+        assert (amount_en in page_en) is (r.regime == "eu261")
