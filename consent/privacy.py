@@ -259,6 +259,11 @@ POLICY: Mapping[str, TablePolicy] = {
         {"passenger_id": None, "booking_id": None},
         why="compensation owed or paid; erasure unlinks the passenger and booking, the amounts stay for the totals (docs/claims.md)",
     ),
+    "refund_requests": TablePolicy(
+        True,
+        Link("booking_id", "bookings"),
+        why="refunds passengers chose instead of rerouting: segment ids, the legal basis, the airline's answer; nothing about the person",
+    ),
     "care_vouchers": TablePolicy(
         True,
         Link("passenger_id", "passengers"),

@@ -96,6 +96,8 @@ class _Purger:
             await self.clear("claims", "booking_id", t["claims"].c.booking_id.in_(ids))
         if "care_vouchers" in t:
             await self.remove("care_vouchers", t["care_vouchers"].c.booking_id.in_(ids))
+        if "refund_requests" in t:
+            await self.remove("refund_requests", t["refund_requests"].c.booking_id.in_(ids))
         await self.remove("passengers", t["passengers"].c.booking_id.in_(ids))
         await self.remove("bookings", t["bookings"].c.id.in_(ids))
 

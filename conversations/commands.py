@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import audit, ledger
+from conversations.choice_effects import record_choice
 from conversations.engine import (
     Book,
     BookingConfirmed,
@@ -33,6 +34,7 @@ from conversations.engine import (
     MessageKind,
     OfferReason,
     OffersReady,
+    RecordChoice,
     Send,
     SetConsent,
     StartTimer,
@@ -51,6 +53,8 @@ from rebooking_core.offers import lower_capacity, supersede_offer
 
 #: Makes a fresh offer for the conversation and says what came of it (OffersReady or NoOptions).
 OfferMaker = Callable[[AsyncSession, Conversation, OfferReason], Awaitable[Event]]
+#: The same on one travel date the passenger named (a later date, conversations/choices.py).
+DatedOfferMaker = Callable[[AsyncSession, Conversation, dt.date], Awaitable[Event]]
 #: Against a remote PSS: reserves the chosen option and records the change to send (None), or says why not.
 IntentRecorder = Callable[[AsyncSession, Conversation, int, dt.datetime, Any], Awaitable[BookingResult | None]]
 
@@ -87,6 +91,8 @@ class CommandApplier:
         self.telemetry = telemetry
         self.origins = origins
         self.make_offer = make_offer
+        #: Set by the service: offers on a date the passenger named (None: such a MakeOffer searches as any other).
+        self.make_offer_on: DatedOfferMaker | None = None
         #: Set when a remote PSS confirms bookings (two-phase, conversations/pnr_changes); None: book at once.
         self.record_intent = record_intent
 
@@ -183,6 +189,13 @@ class CommandApplier:
                 if isinstance(changed, ChangeConfirmed):
                     audit_conversation(s, conv, "booking.changed", now, option_id=changed.option_id, replaced_option_id=replaced)
                 return changed
+            case MakeOffer(on=dt.date() as day) if self.make_offer_on is not None:
+                run.offers.clear()
+                return await self.make_offer_on(s, conv, day)
+            case RecordChoice(choice=choice, basis=basis):
+                run.offers.clear()
+                if entry := await record_choice(s, conv, choice, basis, now):
+                    audit_conversation(s, conv, entry[0], now, **entry[1])
             case MakeOffer(reason=reason):
                 run.offers.clear()
                 return await self.make_offer(s, conv, reason)

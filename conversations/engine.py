@@ -55,6 +55,14 @@ class MessageKind(StrEnum):
     AGENT_TEXT = "agent_text"
     AGENT_REFUND = "agent_refund"
     AGENT_VOUCHER = "agent_voucher"
+    #: The passenger's own choices (conversations/choices.py): a refund recorded, a delayed flight kept, a later date.
+    REFUND_RECORDED = "refund_recorded"
+    KEEP_CONFIRMED = "keep_confirmed"
+    ASK_DATE = "ask_date"
+    OFFER_ON_DATE = "offer_on_date"
+    DATE_OUT_OF_RANGE = "date_out_of_range"
+    CHOICE_NOT_OFFERED = "choice_not_offered"
+    CHOICE_ALREADY = "choice_already"
     #: Care while waiting (conversations/care_sweep.py): meal, hotel and transfer vouchers with their codes.
     CARE_VOUCHER = "care_voucher"
 
@@ -64,6 +72,8 @@ class OfferReason(StrEnum):
     REFRESHED = "refreshed"
     SEAT_GONE = "seat_gone"
     UPDATED = "updated"
+    #: Options on a date the passenger named (Reg. 261/2004 Art. 8(1)(c)).
+    LATER_DATE = "later_date"
 
 
 class TimerKind(StrEnum):
@@ -203,6 +213,54 @@ class AgentClosed:
     agent: str
 
 
+@dataclass(frozen=True)
+class RefundChosen:
+    """The passenger chose a refund instead of rerouting; `basis` is why it is theirs (the rights engine's, or policy)."""
+
+    channel: str
+    basis: str
+
+
+@dataclass(frozen=True)
+class KeepChosen:
+    """The passenger keeps their delayed flight."""
+
+    channel: str
+
+
+@dataclass(frozen=True)
+class LaterDateAsked:
+    """The passenger wants to travel on a later date of their choosing: ask which."""
+
+    channel: str
+
+
+@dataclass(frozen=True)
+class DateGiven:
+    """The passenger named a travel date; it may be searched when within [earliest, latest]."""
+
+    channel: str
+    day: dt.date
+    earliest: dt.date
+    latest: dt.date
+
+
+@dataclass(frozen=True)
+class ChoiceUnavailable:
+    """The passenger asked for a choice this conversation does not offer (e.g. a refund without a right to one)."""
+
+    channel: str
+    choice: str
+
+
+@dataclass(frozen=True)
+class RepliedAfterChoice:
+    """The passenger answered again after their refund or keep closed the conversation."""
+
+    channel: str
+    choice: str
+
+
 #: A message's parameters as (name, value) pairs: what the catalog text needs besides the conversation.
 Params = tuple[tuple[str, str | int], ...]
 
@@ -261,6 +319,12 @@ Event = (
     | AgentReplied
     | AgentOfferedRefund
     | AgentSentVoucher
+    | RefundChosen
+    | KeepChosen
+    | LaterDateAsked
+    | DateGiven
+    | ChoiceUnavailable
+    | RepliedAfterChoice
 )
 
 
@@ -293,6 +357,16 @@ class Change:
 @dataclass(frozen=True)
 class MakeOffer:
     reason: OfferReason
+    #: Search this travel date only (a later date the passenger named).
+    on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class RecordChoice:
+    """Close on the passenger's own choice: "refund" (recorded, segments cancelled, seats back) or "keep"; the offer's holds go back."""
+
+    choice: str
+    basis: str = ""
 
 
 @dataclass(frozen=True)
@@ -322,7 +396,7 @@ class SetConsent:
     granted: bool
 
 
-Command = Send | Book | Change | MakeOffer | Withdraw | Escalate | StartTimer | CancelTimer | SetConsent
+Command = Send | Book | Change | MakeOffer | Withdraw | Escalate | StartTimer | CancelTimer | SetConsent | RecordChoice
 
 
 # ---- state seen by decide() ----
@@ -446,6 +520,10 @@ def _near_stop(s: Snapshot, e: Event, p: Policy) -> bool:
     return isinstance(e, TextReceived) and e.near_keyword is Keyword.STOP
 
 
+def _date_in_range(s: Snapshot, e: Event, p: Policy) -> bool:
+    return isinstance(e, DateGiven) and e.earliest <= e.day <= e.latest
+
+
 GUARDS: dict[str, Guard] = {
     "stop": _is_keyword(Keyword.STOP),
     "start": _is_keyword(Keyword.START),
@@ -460,6 +538,7 @@ GUARDS: dict[str, Guard] = {
     "near STOP": _near_stop,
     "refunded": _refunded,
     "booking changed": _booking_changed,
+    "date in range": _date_in_range,
     "change chosen": _change_chosen,
     "change unavailable": _change_unavailable,
     "change too late": _change_too_late,
@@ -480,6 +559,7 @@ def _send_offer(s: Snapshot, e: Event, p: Policy) -> tuple[Command, ...]:
         OfferReason.REFRESHED: MessageKind.OFFER_REFRESHED,
         OfferReason.SEAT_GONE: MessageKind.OFFER_SEAT_GONE,
         OfferReason.UPDATED: MessageKind.OFFER_UPDATED,
+        OfferReason.LATER_DATE: MessageKind.OFFER_ON_DATE,
     }[reason]
     return (Send(kind),)
 
@@ -529,6 +609,32 @@ def _send_voucher(s: Snapshot, e: Event, p: Policy) -> tuple[Command, ...]:
     if not isinstance(e, AgentSentVoucher):
         return ()
     return (Send(MessageKind.AGENT_VOUCHER, (("amount", e.amount), ("currency", e.currency)), e.once),)
+
+
+def _record_choice(s: Snapshot, e: Event, p: Policy) -> tuple[Command, ...]:
+    if isinstance(e, RefundChosen):
+        return (RecordChoice("refund", e.basis),)
+    return (RecordChoice("keep"),) if isinstance(e, KeepChosen) else ()
+
+
+def _send_choice(kind: MessageKind) -> Action:
+    """A message about the choice the event names (refund, keep, later)."""
+
+    def action(s: Snapshot, e: Event, p: Policy) -> tuple[Command, ...]:
+        choice = e.choice if isinstance(e, ChoiceUnavailable | RepliedAfterChoice) else ""
+        return (Send(kind, (("choice", choice),)),)
+
+    return action
+
+
+def _offer_on_date(s: Snapshot, e: Event, p: Policy) -> tuple[Command, ...]:
+    return (MakeOffer(OfferReason.LATER_DATE, e.day),) if isinstance(e, DateGiven) else ()
+
+
+def _send_date_out_of_range(s: Snapshot, e: Event, p: Policy) -> tuple[Command, ...]:
+    if not isinstance(e, DateGiven):
+        return ()
+    return (Send(MessageKind.DATE_OUT_OF_RANGE, (("earliest", e.earliest.isoformat()), ("latest", e.latest.isoformat()))),)
 
 
 def _escalate(reason: str) -> Action:
@@ -582,6 +688,14 @@ ACTIONS: dict[str, Action] = {
     "escalate pss unconfirmed": _escalate("pss_unconfirmed"),
     "opt out": _consent(False),
     "opt in": _consent(True),
+    "record choice": _record_choice,
+    "send refund recorded": _send(MessageKind.REFUND_RECORDED),
+    "send keep confirmed": _send(MessageKind.KEEP_CONFIRMED),
+    "send ask date": _send(MessageKind.ASK_DATE),
+    "offer on date": _offer_on_date,
+    "send date out of range": _send_date_out_of_range,
+    "send choice not offered": _send_choice(MessageKind.CHOICE_NOT_OFFERED),
+    "send choice already": _send_choice(MessageKind.CHOICE_ALREADY),
 }
 
 S = Status
@@ -679,6 +793,21 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.AGENT, DisruptionUpdated, None, None, ("update offer",)),
     # Lifted and closed: the passenger keeps the flight; a reply is told so (the withdrawn options are gone).
     Transition(S.CLOSED, RepliedAfterLift, None, None, ("send kept",)),
+    # The passenger's own choices (conversations/choices.py): a refund or keeping a delayed flight closes
+    # the conversation (holds released); a later date is searched like any offer; a choice not offered is told so.
+    Transition(S.OFFERED, RefundChosen, None, S.CLOSED, ("cancel timer", "record choice", "send refund recorded")),
+    Transition(S.ESCALATED, RefundChosen, None, S.CLOSED, ("cancel timer", "record choice", "send refund recorded")),
+    Transition(S.OFFERED, KeepChosen, None, S.CLOSED, ("cancel timer", "record choice", "send keep confirmed")),
+    Transition(S.ESCALATED, KeepChosen, None, S.CLOSED, ("cancel timer", "record choice", "send keep confirmed")),
+    Transition(S.OFFERED, LaterDateAsked, None, None, ("send ask date",)),
+    Transition(S.OFFERED, DateGiven, "date in range", None, ("cancel timer", "offer on date")),
+    Transition(S.OFFERED, DateGiven, None, None, ("send date out of range",)),
+    Transition(S.OFFERED, ChoiceUnavailable, None, None, ("send choice not offered",)),
+    Transition(S.ESCALATED, ChoiceUnavailable, None, None, ("send choice not offered",)),
+    Transition(S.CONFIRMING, RefundChosen, None, None, ("send already booked",)),
+    Transition(S.BOOKED, RefundChosen, None, None, ("send already booked",)),
+    Transition(S.BOOKED, KeepChosen, None, None, ("send already booked",)),
+    Transition(S.CLOSED, RepliedAfterChoice, None, None, ("send choice already",)),
 )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent import ledger
 from consent.keywords import Keyword, classify, near_keyword
+from conversations.choices import read_reply
 from conversations.clock import Clock
 from conversations.dedupe import claim_event
 from conversations.delivery_history import apply_receipt
@@ -23,6 +24,7 @@ from conversations.engine import (
     KeywordReceived,
     OptionChosen,
     OptionsRequested,
+    RepliedAfterChoice,
     RepliedAfterLift,
     Status,
     TextReceived,
@@ -128,6 +130,8 @@ class InboundRouter:
                 keyword = None if e.choice_token else classify(e.text)
                 offer = await self.service.offer_state(s, conv.offer_id) if conv is not None and conv.offer_id else None
                 event = _interpret(conv, offer, e, keyword) if conv is not None else None
+                if conv is not None and event is not None:
+                    event = await read_reply(s, conv, len(offer or ()), e, event, self.service.config.choices, now=self.clock())
                 message = {
                     "conversation_id": conv.id if conv else None,
                     "channel": e.channel,
@@ -168,6 +172,9 @@ class InboundRouter:
         newest = (await s.scalars(query)).first()
         if newest is not None and newest.status == Status.CLOSED.value and newest.impact.get("lifted"):
             await self.service.run(s, newest, RepliedAfterLift(e.channel))
+        elif newest is not None and newest.status == Status.CLOSED.value and newest.choice:
+            # A refund or keep closed it: the answer says so again, and nothing is recorded twice.
+            await self.service.run(s, newest, RepliedAfterChoice(e.channel, newest.choice))
 
     async def _passengers(self, s: AsyncSession, channel: str, digest: str | None, bsuid: str | None = None) -> list[int]:
         # `== None` would be IS NULL: a sender without a BSUID would match every contact point without one.

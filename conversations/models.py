@@ -68,6 +68,8 @@ class Conversation(Base):
     first_sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     chosen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     booked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    #: The passenger's own choice instead of an offered flight: "refund" or "keep" (conversations/choices.py).
+    choice: Mapped[str | None] = mapped_column(String(8), default=None)
 
 
 #: Written out, not bound: a prepared statement's generic plan can use a partial index only when the

@@ -31,6 +31,7 @@ from conversations.engine import (
     OffersReady,
     OptionChosen,
     Protected,
+    RecordChoice,
     Send,
     TimerFired,
 )
@@ -85,6 +86,11 @@ def _facts(conv: Conversation, event: Event, decision: Decision) -> list[tuple[E
                 facts.append((EventType.OPTION_CHOSEN, {"offer_id": offer_id, "option_id": option_id, **_chooser(event)}))
             case Escalate(reason=reason):
                 facts.append((EventType.CONVERSATION_ESCALATED, {"reason": reason, "tier": conv.tier}))
+            # The passenger's own choices (conversations/choices.py): a refund is its own event, keeping the flight a choice.
+            case RecordChoice(choice="refund", basis=basis):
+                facts.append((EventType.REFUND_REQUESTED, {"basis": basis, "by": "passenger", "channel": getattr(event, "channel", "")}))
+            case RecordChoice(choice=choice):
+                facts.append((EventType.OPTION_CHOSEN, {"choice": choice, "offer_id": conv.offer_id, "by": "passenger", "channel": getattr(event, "channel", "")}))
     match event:
         case BookingConfirmed(option_id=option_id) | ChangeConfirmed(option_id=option_id) | Protected(option_id=option_id):
             facts.append((EventType.BOOKING_CONFIRMED, {"option_id": option_id, "offer_id": conv.offer_id}))

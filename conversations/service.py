@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.choices import OFF, ChoiceConfig, on_date
 from conversations.clock import Clock, utcnow
 from conversations.commands import CommandApplier, Run
 from conversations.dedupe import claim_event
@@ -33,6 +34,7 @@ from conversations.outbox.telemetry import NO_TELEMETRY, Origins
 from conversations.rechoose import without_booked
 from infra.db import Database
 from infra.transient import retryable
+from rebooking_core import airports
 from rebooking_core.booking import OPTION_HEAD
 from rebooking_core.impact import ImpactedBooking
 from rebooking_core.impact_rules import DEFAULT_REBOOK_DELAY_THRESHOLD
@@ -60,6 +62,8 @@ class EngineConfig:
     delay_threshold: dt.timedelta = DEFAULT_REBOOK_DELAY_THRESHOLD
     #: The operating carriers' licences and APPR size, for passengers' compensation claims.
     carriers: Carriers = field(default_factory=Carriers)
+    #: The passenger's own choices beside the options (refund, keep, later date); off unless the settings turn them on.
+    choices: ChoiceConfig = OFF
 
 
 class ConversationService:
@@ -83,6 +87,7 @@ class ConversationService:
         #: This process's flight schedules, checked against the database at every load.
         self.schedules = ScheduleCache()
         self.commands = CommandApplier(telemetry=self.telemetry, origins=self.origins, make_offer=self._make_offer)
+        self.commands.make_offer_on = self._offer_on_date
 
     # ---- entry points ----
 
@@ -282,6 +287,17 @@ class ConversationService:
             expires_at=created.expires_at,
             reason=reason,
         )
+
+    async def _offer_on_date(self, s: AsyncSession, conv: Conversation, day: dt.date) -> Event:
+        """An offer of flights leaving on `day` (local at the departure airport), held like any other."""
+        if conv.offer_id is not None:
+            await supersede_offer(s, offer_id=conv.offer_id)
+            conv.offer_id = None
+        impacted = impact_from_json(conv.impact)
+        impacted, _, end = on_date(impacted, day, airports.get(impacted.rebook_from).tz)
+        start = max(impacted.not_before, self.clock())
+        network = await load_network(s, start=start, end=end, schedules=self.schedules)
+        return await self._make_offer(s, conv, OfferReason.LATER_DATE, network, None, impacted)
 
     async def _lock(self, s: AsyncSession, conversation_id: int, *, pending_only: bool = False) -> Conversation | None:
         query = select(Conversation).where(Conversation.id == conversation_id)

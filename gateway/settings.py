@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from consent.retention import RetentionPolicy
 from gateway.auth import ApiKey, parse_api_keys
+from gateway.choice_settings import ChoicesSettings
 from gateway.pss_booking import PssBookingSettings
 from gateway.care_settings import CareSettings
 from infra.db import async_url
@@ -650,6 +651,7 @@ class Settings(BaseSettings):
     #: Two-phase booking against a remote PSS (docs/booking-two-phase.md); used only when the PSS is not the built-in store.
     pss_booking: PssBookingSettings = Field(default_factory=PssBookingSettings)
     rights: RightsSettings = Field(default_factory=RightsSettings)
+    choices: ChoicesSettings = Field(default_factory=ChoicesSettings)
     care: CareSettings = Field(default_factory=CareSettings)
     pss: PssSettings = Field(default_factory=PssSettings)
     ranking: RankingSettings = Field(default_factory=RankingSettings)

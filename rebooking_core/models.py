@@ -275,3 +275,30 @@ CLAIMS = cast(Table, Claim.__table__)
 
 
 import rebooking_core.care.models  # noqa: E402, F401  (register the care tables with every import of the models)
+
+
+class RefundRequestRow(Base):
+    """A passenger's choice of a refund instead of rerouting: recorded here, sent to the airline's Reservations port.
+
+    One per booking and disruption (`idempotency_key`); no money moves through rebook, the airline
+    refunds to the original payment (see docs/choices.md and `rebooking_core.refunds`).
+    """
+
+    __tablename__ = "refund_requests"
+    __table_args__ = (Index("ix_refund_requests_state", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    disruption_id: Mapped[int] = mapped_column(ForeignKey("disruptions.id"))
+    conversation_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    passengers: Mapped[int] = mapped_column(Integer)
+    #: The cancelled (HX) segments' ids, in journey order.
+    segment_ids: Mapped[list[int]] = mapped_column(JSON)
+    #: The rights engine's legal basis, or the airline policy that allowed the refund.
+    basis: Mapped[str] = mapped_column(String(600))
+    state: Mapped[str] = mapped_column(String(12), default="requested")
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    reference: Mapped[str | None] = mapped_column(String(64), default=None)
+    reason: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -12,10 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import locales
 from conversations.care_message import care_body
+from conversations.choices import OFF, ChoiceConfig, extras_of
 from conversations.clock import Clock, utcnow
 from conversations.engine import MessageKind
 from conversations.models import Conversation, OutboxMessage
 from conversations.optin import deep_links
+from conversations.outbox import choice_texts
 from conversations.outbox.rights_notice import rights_notice
 from conversations.page import links
 from conversations.ports import ChoiceView, OutboundMessage, TemplateCall
@@ -48,6 +50,7 @@ _OFFER_KINDS = {
     MessageKind.OFFER_SEAT_GONE,
     MessageKind.OFFER_UPDATED,
     MessageKind.REMINDER,
+    MessageKind.OFFER_ON_DATE,
 }
 #: A passenger's first message of a disruption carries the notice of their rights (Reg. 261/2004 Art. 14(2)):
 #: the offer, the no-options escalation, and protect first's "we have moved you".
@@ -106,14 +109,18 @@ class _Wanted:
     options: set[int] = field(default_factory=set)
     disruptions: set[int] = field(default_factory=set)
     bookings: set[int] = field(default_factory=set)
+    #: The passenger's own choices are shown: every offer needs its disruption (conversations.choices).
+    choices: bool = False
 
     def add(self, row: OutboxMessage, conv: Conversation) -> None:
         kind = MessageKind(row.key)
         self.flights.add(conv.flight_id)
         if kind in _OFFER_KINDS and row.offer_id is not None:
             self.offers.add(row.offer_id)
-            if kind in (MessageKind.OFFER, MessageKind.OFFER_UPDATED):
+            if kind in (MessageKind.OFFER, MessageKind.OFFER_UPDATED) or self.choices:
                 self.disruptions.add(conv.disruption_id)
+        elif kind in choice_texts.KINDS:
+            self.disruptions.add(conv.disruption_id)
         elif kind is MessageKind.PROTECTED and row.offer_id is not None:
             self.offers.add(row.offer_id)
             self.bookings.add(conv.booking_id)
@@ -135,6 +142,8 @@ class MessageRenderer:
     def __init__(self, branding: Branding, *, clock: Clock = utcnow, carriers: Carriers | None = None) -> None:
         self.branding = branding
         self.clock = clock
+        #: Which of the passenger's own choices (refund, keep, later date) offers show; the container sets the airline's.
+        self.choices: ChoiceConfig = OFF
         #: Who licensed the operating carriers: with the journey, it decides which regime's notice a first message carries.
         self.carriers = carriers or Carriers()
 
@@ -142,7 +151,7 @@ class MessageRenderer:
         self, s: AsyncSession, rows: Iterable[OutboxMessage], convs: Mapping[int, Conversation]
     ) -> RenderData:
         """Read what `render` needs for these rows with a fixed number of statements, whatever their count."""
-        wanted = _Wanted()
+        wanted = _Wanted(choices=self.choices.enabled)
         for row in rows:
             conv = convs.get(row.conversation_id) if row.conversation_id is not None else None
             if conv is not None:
@@ -213,6 +222,9 @@ class MessageRenderer:
             return replace(shell, body=crypto.keyring().decrypt(str(row.params["text"])))
         if kind in (MessageKind.AGENT_REFUND, MessageKind.AGENT_VOUCHER):
             return replace(shell, body=self._agent_decision(data, conv, kind, row.params, base))
+        if kind in choice_texts.KINDS:
+            offered = extras_of(conv.impact, data.disruptions.get(conv.disruption_id), flight, self.choices, today=self.clock().date())
+            return replace(shell, body=choice_texts.text(kind, row.params, conv, flight, offered, base))
         if kind is MessageKind.CARE_VOUCHER:
             vouchers = list(row.params.get("vouchers", ()))
             return replace(shell, body=care_body(vouchers, loc, airline=self.branding.airline, flight=str(base["flight"])))
@@ -272,8 +284,13 @@ class MessageRenderer:
                 MessageKind.OFFER_REFRESHED: "offer.refreshed",
                 MessageKind.OFFER_SEAT_GONE: "offer.seat_gone",
                 MessageKind.REMINDER: "offer.reminder",
+                MessageKind.OFFER_ON_DATE: "choice.later.offer",
             }[kind]
+        if options:
+            params["day"] = format_date(options[0].dep_utc, origin.tz, loc)
         choices = tuple(self._choice(offer_id, o, data.flights, loc) for o in options)
+        offered = extras_of(conv.impact, disruption, flight, self.choices, today=self.clock().date())
+        choices += choice_texts.menu(offer_id, offered, len(options), flight, loc)
         template = TemplateCall(
             key="disruption_notice",
             locale=loc,

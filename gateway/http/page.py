@@ -19,11 +19,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 import locales
+from conversations.choices import NONE, Extra, load_extras
 from conversations.engine import Status
 from conversations.optin import deep_links
-from conversations.page import actions, links
+from conversations.page import actions, links, own_choices
 from conversations.page.actions import Outcome
 from conversations.page.models import PageLink
+from conversations.page.own_choices import ChoiceOutcome
 from conversations.page.rights import rights_view
 from conversations.page.view import PageView, page_view
 from gateway.container import Container
@@ -39,6 +41,12 @@ NOTICES: Mapping[str, str] = {
     Outcome.REFUND: "page.notice_refund",
     Outcome.SAVED: "page.notice_saved",
     Outcome.LANGUAGE: "page.notice_language",
+    ChoiceOutcome.REFUND_RECORDED: "page.notice_refund_recorded",
+    ChoiceOutcome.KEPT: "page.notice_kept",
+    ChoiceOutcome.DATED: "page.notice_dated",
+    ChoiceOutcome.DATE_REFUSED: "page.notice_date_refused",
+    ChoiceOutcome.NOT_OFFERED: "page.notice_not_now",
+    ChoiceOutcome.NOT_NOW: "page.notice_not_now",
 }
 STATUS_TEXT: Mapping[Status, str] = {
     Status.PENDING: "page.status_pending",
@@ -134,6 +142,9 @@ def router(c: Container) -> APIRouter:
             if conv is None:
                 return _expired(request, c, token)
             view = await page_view(s, link, conv, now=c.clock(), locale=conv.locale)
+            choosing = conv.status in (Status.OFFERED.value, Status.ESCALATED.value)
+            config, today = c.service.config.choices, c.clock().date()
+            own = await load_extras(s, conv.impact, conv.disruption_id, conv.flight_id, config, today=today) if choosing else NONE
             flight = await s.get(Flight, conv.flight_id)
             rights = await rights_view(
                 s, conv, flight, disruption_id=link.disruption_id, carriers=c.service.config.carriers, locale=view.locale
@@ -153,6 +164,9 @@ def router(c: Container) -> APIRouter:
                 view=view,
                 token=token,
                 csrf=csrf,
+                own=[extra.value for extra in own.offered],
+                own_earliest=own.earliest.isoformat() if own.earliest else "",
+                own_latest=own.latest.isoformat() if own.latest else "",
                 notice=locales.render(key, view.locale) if key else None,
                 status_text=locales.render(STATUS_TEXT.get(view.status, "page.status_waiting"), view.locale),
                 telegram=_telegram_link(c, view, conv.passenger_id),
@@ -227,6 +241,20 @@ def router(c: Container) -> APIRouter:
             return refused or _expired(request, c, token)
         outcome = await actions.ask_for_person(c.service, link, refund=refund, now=c.clock())
         return done(token, outcome) if outcome is not None else _expired(request, c, token)
+
+    @r.post("/p/{token}/own/{choice}")
+    async def own_choice(request: Request, token: str, choice: str) -> Response:
+        """Refund instead, keep my flight, or options on a later date (conversations/page/own_choices.py)."""
+        link, form, refused = await checked(request, token)
+        if refused is not None or link is None:
+            return refused or _expired(request, c, token)
+        if choice not in {e.value for e in Extra}:
+            return message(request, c, "page.not_found", status=404, back=f"/p/{token}")
+        if choice == Extra.LATER.value and _one(form, "date"):
+            outcome = await own_choices.choose_date(c.service, link, _one(form, "date") or "", now=c.clock())
+        else:
+            outcome = await own_choices.choose(c.service, link, Extra(choice), now=c.clock())
+        return redirect(f"/p/{token}?notice={outcome.value}") if outcome is not None else _expired(request, c, token)
 
     @r.post("/p/{token}/language")
     async def language(request: Request, token: str) -> Response:

@@ -283,7 +283,11 @@ class Metrics:
                     func.coalesce(func.sum(pax), 0),
                     when(Conversation.first_sent_at.is_not(None)),
                     when(Conversation.chosen_at.is_not(None)),
-                    when(Conversation.booked_option_id.is_not(None) & Conversation.escalation_reason.is_(None)),
+                    # Self-service: booked, or the passenger's own refund or keep (conversations/choices.py), without an agent.
+                    when(
+                        (Conversation.booked_option_id.is_not(None) | Conversation.choice.is_not(None))
+                        & Conversation.escalation_reason.is_(None)
+                    ),
                     when(escalated),
                 )
                 .join(Disruption, Disruption.id == Conversation.disruption_id)

@@ -30,6 +30,7 @@ from infra.vacuum import tidy
 from rebooking_core.care.hotels import TableHotels
 from rebooking_core.models import Disruption
 from rebooking_core.offers import expire_offers
+from rebooking_core.refunds import send_requested
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ _FANOUT_ANNOUNCE_S = 1.0
 _TIDY_EVERY_S = 2.0
 #: How often a worker decides again the claims of bookings confirmed since (reads of claims lag by this much).
 _CLAIMS_EVERY_S = 5.0
+#: How often a worker sends the refund requests passengers chose to the airline (they wait in `refund_requests`).
+_REFUNDS_EVERY_S = 5.0
 #: Batches of claims one sweep decides at most, so a backlog cannot hold a sweep forever.
 _CLAIMS_BATCHES = 100
 
@@ -274,6 +277,10 @@ class Worker:
         """Two-phase booking: send recorded PNR changes to the remote PSS and record its answers (conversations/pnr_changes)."""
         return await self.c.pnr_changes.run_once() if self.c.pnr_changes is not None else 0
 
+    async def send_refunds(self) -> int:
+        """Refunds passengers chose go to the airline's Reservations port, outside any transaction (rebooking_core/refunds.py)."""
+        return await send_requested(self.c.db, self.c.pss, now=self.c.clock())
+
     async def desk_pump(self) -> int:
         """Route escalations, post due Slack cards and relays, refresh debounced queue cards."""
         if self.c.desk is None or self.c.desk.agents is None:
@@ -300,6 +307,7 @@ class Worker:
             self.every(self.c.settings.webhooks.poll_s, self.deliver_events),
             self.every(5.0, self.settle_disruptions),
             self.every(_CLAIMS_EVERY_S, self.settle_claims),
+            self.every(_REFUNDS_EVERY_S, self.send_refunds),
             self.every(self.c.settings.care.sweep_s, self.care),
             self.every(0.5, self.broadcast),
             self.every(self.c.settings.retention.purge_every_minutes * 60, self.purge),

@@ -56,6 +56,7 @@ from conversations.engine import (
     Withdraw,
     decide,
 )
+from tests.conversations.choices.decide_cases import CHOICE_CASES
 from tests.conversations.booking_change_cases import BOOKING_CHANGE_CASES
 
 S = Status
@@ -227,6 +228,9 @@ CASES: tuple[Case, ...] = (
 
 # A booking changed at the PSS (a delta import) closes a live conversation.
 CASES += tuple(Case(*case) for case in BOOKING_CHANGE_CASES)
+
+# The passenger's own choices (refund instead, keep my flight, a later date).
+CASES += tuple(Case(*case) for case in CHOICE_CASES)
 
 
 def row_label(t: Transition) -> str:

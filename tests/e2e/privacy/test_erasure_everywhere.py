@@ -24,6 +24,7 @@ JSON_WITHOUT_PII = {
     ("conversations", "impact"): "the impacted booking: ids, codes, airports, times and the locator the booking keeps",
     ("outbox", "tried_channels"): "channel names",
     ("offer_options", "flight_ids"): "flight ids",
+    ("refund_requests", "segment_ids"): "segment ids",
     ("audit_log", "details"): "ids and counts only; append-only and hash-chained",
     ("outbound_events", "data"): "ids, codes, statuses and times; a locator is looked up at delivery, never after erasure",
 }

@@ -1,0 +1,17 @@
+"""REBOOK_CHOICES__*: the passenger's own choices beside the offered flights (conversations/choices.py, docs/choices.md)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class ChoicesSettings(BaseModel):
+    """Refund instead, keep a delayed flight, a later date: shown where the rights engine or the airline allows them."""
+
+    #: Off (the default until an airline turns them on): offers show only flights, and "refund", "keep" or a date
+    #: are not read as choices (a typed "refund" is not understood, as before; the page's refund asks a person).
+    enabled: bool = False
+    #: Offer a refund on request even where no regime gives a right to one (EU261/UK261 cancellation or 5 h delay, APPR).
+    refund_by_policy: bool = False
+    #: A later date may be at most this many days after the original departure.
+    later_days: int = Field(default=14, ge=1, le=365)
