@@ -290,7 +290,8 @@ class AgentWorkflow:
         if option is None or option.offer_id != conv.offer_id:
             return DeskReply("stale_option")
         decisions = await self.service.handle(conv.id, AgentBooked(option_id), session=s)
-        booked = bool(decisions) and decisions[-1].status is Status.BOOKED
+        # CONFIRMING: a remote PSS confirms it later (docs/booking-two-phase.md); a refusal then re-offers.
+        booked = bool(decisions) and decisions[-1].status in (Status.BOOKED, Status.CONFIRMING)
         await insert_ignore(
             s,
             AgentDecision,
