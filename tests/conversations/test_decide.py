@@ -56,8 +56,8 @@ from conversations.engine import (
     Withdraw,
     decide,
 )
-from tests.conversations.choices.decide_cases import CHOICE_CASES
 from tests.conversations.booking_change_cases import BOOKING_CHANGE_CASES
+from tests.conversations.choices.decide_cases import CHOICE_CASES
 
 S = Status
 NOW = dt.datetime(2026, 6, 1, 8, 0, tzinfo=dt.UTC)
@@ -226,11 +226,10 @@ CASES: tuple[Case, ...] = (
     Case("a reply after the lift: the flight is kept", snap(S.CLOSED), RepliedAfterLift("sms"), S.CLOSED, (Send(MessageKind.KEPT),)),
 )
 
-# A booking changed at the PSS (a delta import) closes a live conversation.
-CASES += tuple(Case(*case) for case in BOOKING_CHANGE_CASES)
-
 # The passenger's own choices (refund instead, keep my flight, a later date).
 CASES += tuple(Case(*case) for case in CHOICE_CASES)
+# A booking changed at the PSS (a delta import) closes a live conversation.
+CASES += tuple(Case(*case) for case in BOOKING_CHANGE_CASES)
 
 
 def row_label(t: Transition) -> str:
