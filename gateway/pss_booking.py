@@ -21,7 +21,8 @@ class PssBookingSettings(BaseModel):
     #: After this many attempts, or this many minutes, without a confirmation the desk takes over (`pss_unconfirmed`).
     max_attempts: int = Field(default=20, ge=1)
     give_up_minutes: float = Field(default=30.0, gt=0)
-    #: How often the worker looks for changes due; changes claimed per pass; PSS calls in flight at once per worker.
+    #: How often the worker looks for changes due; changes a pass takes at most; PSS calls in flight at once per worker
+    #: (a pass claims this many at a time, so a lease covers one round of calls).
     every_s: float = Field(default=1.0, gt=0)
     batch: int = Field(default=50, ge=1)
     concurrency: int = Field(default=8, ge=1)

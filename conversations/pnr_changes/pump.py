@@ -1,8 +1,9 @@
 """Phase two, outside any transaction: claim due changes with a lease, ask the PSS, commit what it answered.
 
-One pass claims a batch (a guarded UPDATE sets the lease, so two workers never take one row), calls
-the PSS for each with no transaction open, then records each answer in a transaction of its own,
-fenced by the claim token: a worker whose lease ran out records nothing. A confirmation books the
+One pass claims `concurrency` changes at a time (a guarded UPDATE sets the lease, so two workers
+never take one row, and a lease covers one round of calls), calls the PSS for each with no
+transaction open, then records each answer in a transaction of its own, fenced by the claim token:
+a worker whose lease ran out records nothing. A confirmation books the
 held seats locally (`two_phase.complete`) and feeds `BookingConfirmed` to the conversation in that
 same transaction, so "booked" reaches the outbox exactly once; a refusal reopens the offer and
 feeds `BookingFailed`, so the passenger gets a fresh offer; the cap feeds `BookingUnconfirmed`
@@ -88,16 +89,23 @@ class PnrChangePump:
         self.policy = policy or IntentPolicy()
         self.clock = clock
         self.batch = batch
-        self._gate = asyncio.Semaphore(concurrency)
+        self.concurrency = concurrency
         self.on_outcome = on_outcome or (lambda outcome: None)
 
     async def run_once(self) -> int:
-        """One pass: the changes claimed (each called and its answer recorded)."""
-        claimed = await self._claim()
-        if claimed:
-            await asyncio.gather(*(self._attempt(c) for c in claimed))
+        """One pass: up to `batch` changes, claimed `concurrency` at a time, so a lease covers one round of calls."""
+        done = 0
+        while done < self.batch:
+            limit = min(self.concurrency, self.batch - done)
+            claimed = await self._claim(limit)
+            if claimed:
+                await asyncio.gather(*(self._attempt(c) for c in claimed))
+                done += len(claimed)
+            if len(claimed) < limit:
+                break
+        if done:
             self.service.wake()
-        return len(claimed)
+        return done
 
     async def drain(self, rounds: int = 50) -> int:
         """Passes until one claims nothing (tests and one-shot use); what is not yet due stays."""
@@ -109,7 +117,7 @@ class PnrChangePump:
                 break
         return total
 
-    async def _claim(self) -> list[_Claimed]:
+    async def _claim(self, limit: int) -> list[_Claimed]:
         now = self.clock()
         token = uuid.uuid4().hex
         free = or_(PnrChangeRow.lease_until.is_(None), PnrChangeRow.lease_until <= now)
@@ -121,7 +129,7 @@ class PnrChangePump:
                         select(PnrChangeRow.id)
                         .where(due)
                         .order_by(PnrChangeRow.next_at, PnrChangeRow.id)
-                        .limit(self.batch)
+                        .limit(limit)
                         .with_for_update(skip_locked=True)
                     )
                 ).all()
@@ -169,8 +177,7 @@ class PnrChangePump:
             ]
 
     async def _attempt(self, c: _Claimed) -> None:
-        async with self._gate:
-            outcome = await self._call(c)
+        outcome = await self._call(c)
         now = self.clock()
         step = after(
             self.policy,

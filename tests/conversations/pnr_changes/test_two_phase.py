@@ -258,7 +258,7 @@ async def test_an_interrupted_attempt_is_recovered_by_asking_once_its_lease_expi
     await rig.offered(a)
     await _chosen(rig, a)
     # The dead worker claimed it and called the PSS, which applied the change; then it died.
-    [claimed] = await pump._claim()
+    [claimed] = await pump._claim(1)
     await pss.change(PnrChange("X", (), (), 1), idempotency_key=claimed.key)
     assert await pump.drain() == 0, "leased: nobody else takes it"
 
@@ -277,7 +277,7 @@ async def test_a_late_answer_from_a_worker_that_lost_its_lease_records_nothing(
     a = await rig.add_pax(("sms",))
     await rig.offered(a)
     await _chosen(rig, a)
-    [slow] = await pump._claim()
+    [slow] = await pump._claim(1)
     rig.clock.advance(seconds=31)
     await pump.drain()  # another worker took over and booked
     await pump._record(
