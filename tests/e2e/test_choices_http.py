@@ -24,15 +24,22 @@ def _choices_on(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REBOOK_CHOICES__ENABLED", "true")
 
 
-async def _refunds(world: World) -> int:
+async def _refunds(world: World) -> int:  # noqa: F811
     async with world.c.db.reading() as s:
         return int(await s.scalar(select(func.count()).select_from(RefundRequestRow)) or 0)
 
 
-async def test_refund_by_whatsapp_list_row_and_by_sms_number_gives_every_seat_back_once(world: World) -> None:
+async def test_refund_by_whatsapp_list_row_and_by_sms_number_gives_every_seat_back_once(
+    world: World,  # noqa: F811
+) -> None:
     r = await world.http.post(
         "/v1/disruptions",
-        json={"flight": {"carrier": "RB", "number": "100", "date": DAY.isoformat()}, "kind": "cancelled", "reason": "TECH", "idempotency_key": "e2e-refund"},
+        json={
+            "flight": {"carrier": "RB", "number": "100", "date": DAY.isoformat()},
+            "kind": "cancelled",
+            "reason": "TECH",
+            "idempotency_key": "e2e-refund",
+        },
     )
     assert r.status_code == 202, r.text
     await world.work()
@@ -42,19 +49,44 @@ async def test_refund_by_whatsapp_list_row_and_by_sms_number_gives_every_seat_ba
     # WhatsApp: the template's button, then the options as a list whose rows end with the choices.
     more = _template_payload(next(b for b in world.graph.bodies if b["to"] == WA_PHONE[1:]))
     now = str(int(time.time()))
-    await world.whatsapp({"from": WA_PHONE[1:], "id": "wamid.more", "timestamp": now, "type": "button", "button": {"payload": more, "text": "x"}})
+    await world.whatsapp(
+        {
+            "from": WA_PHONE[1:],
+            "id": "wamid.more",
+            "timestamp": now,
+            "type": "button",
+            "button": {"payload": more, "text": "x"},
+        }
+    )
     await world.work()
-    [listed] = [b for b in world.graph.bodies if b["to"] == WA_PHONE[1:] and b["type"] == "interactive"]
-    rows = [row for section in listed["interactive"]["action"]["sections"] for row in section["rows"]]
+    [listed] = [
+        b for b in world.graph.bodies if b["to"] == WA_PHONE[1:] and b["type"] == "interactive"
+    ]
+    rows = [
+        row for section in listed["interactive"]["action"]["sections"] for row in section["rows"]
+    ]
     refund = next(row for row in rows if row["id"].startswith("refund:"))
     assert refund["title"] == "Lieber Erstattung"  # the German passenger's language
-    tap = {"from": WA_PHONE[1:], "id": "wamid.refund", "timestamp": now, "type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": refund["id"], "title": refund["title"]}}}
+    tap = {
+        "from": WA_PHONE[1:],
+        "id": "wamid.refund",
+        "timestamp": now,
+        "type": "interactive",
+        "interactive": {
+            "type": "list_reply",
+            "list_reply": {"id": refund["id"], "title": refund["title"]},
+        },
+    }
     assert (await world.whatsapp(tap)).status_code == 200
     await world.work()
     told = [b for b in world.graph.bodies if b["to"] == WA_PHONE[1:]][-1]
     assert "Erstattungswunsch" in told["text"]["body"] and "kein Geld" in told["text"]["body"]
-    assert await world.inventory("100") == {"sold": 2, "held": 0}, "her seat on the cancelled flight is given back"
-    assert await world.inventory("102") == {"sold": 0, "held": 2}, "her holds are released; the SMS booking's stay"
+    assert await world.inventory("100") == {"sold": 2, "held": 0}, (
+        "her seat on the cancelled flight is given back"
+    )
+    assert await world.inventory("102") == {"sold": 0, "held": 2}, (
+        "her holds are released; the SMS booking's stay"
+    )
 
     # SMS: the choices are numbered after the two flights, so "3" is the refund, for both passengers (in
     # Spanish, UCS-2, the segment budget shows only the first entries; the number and the word still work).
