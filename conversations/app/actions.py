@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.app import tokens
 from conversations.app.tokens import ActionClaim
+from conversations.choices import event_for as choice_event
+from conversations.choices import load_extras, read_token
 from conversations.dedupe import claim_event
 from conversations.engine import OptionChosen
 from conversations.inbound import InboundRouter
@@ -83,7 +85,7 @@ class AppEvents:
             return claim
         m = _OPTION.fullmatch(option)
         if m is None:
-            return Refused.NOT_YOURS
+            return await self._own_choice(claim, option, now=now)
         offer_id, option_id = int(m.group(1)), int(m.group(2))
         async with self.service.db.transaction() as s:
             conv = await s.get(Conversation, claim.conversation_id)
@@ -101,6 +103,29 @@ class AppEvents:
         await self._read(claim)
         status = decisions[-1].status.value if decisions else conv.status
         return Applied(conversation_id=claim.conversation_id, status=str(status))
+
+    async def _own_choice(self, claim: ActionClaim, option: str, *, now: dt.datetime) -> Applied | Refused:
+        """A tapped refund, keep or later-date action (conversations/choices.py), on the token's own open offer only."""
+        extra = read_token(option)
+        if extra is None or not self.service.config.choices.enabled:
+            return Refused.NOT_YOURS
+        async with self.service.db.transaction() as s:
+            conv = await s.get(Conversation, claim.conversation_id)
+            if conv is None or conv.passenger_id != claim.passenger_id or option.rpartition(":")[2] != str(conv.offer_id):
+                return Refused.NOT_YOURS
+            if not await claim_event(s, APP, f"action:{claim.nonce}", at=now):
+                return Refused.USED
+            extras = await load_extras(s, conv.impact, conv.disruption_id, conv.flight_id, self.service.config.choices, today=now.date())
+            event = choice_event(extra, extras, PUSH)
+            insert_at_commit(
+                s,
+                INBOUND_MESSAGES,
+                {"conversation_id": conv.id, "channel": PUSH, "text": None, "interpreted_as": type(event).__name__, "received_at": now},
+            )
+            decisions = await self.service.handle(conv.id, event, session=s)
+        self.service.wake()
+        await self._read(claim)
+        return Applied(conversation_id=claim.conversation_id, status=str(decisions[-1].status.value if decisions else conv.status))
 
     async def _read(self, claim: ActionClaim) -> None:
         """A `read` receipt for the push's delivery, through the same path as any provider's receipt (once per token)."""
