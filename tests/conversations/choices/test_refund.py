@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from conversations.engine import Status
@@ -63,3 +65,25 @@ async def test_refund_is_recorded_once_cancels_the_segment_and_gives_every_seat_
     assert len(await refunds(rig)) == 1
     assert len(await events(rig, "refund.requested")) == 1
     assert await rig.inventory() == after
+
+
+async def test_two_refund_answers_at_once_record_one_request_and_give_the_seats_back_once(
+    rig: Rig,
+) -> None:
+    who = await rig.add_pax(("sms", "whatsapp"), pax=2)
+    await rig.offered(who)
+    offer = (await rig.conversation(who)).offer_id
+
+    await asyncio.gather(
+        rig.reply("sms", who, "4"), rig.reply("whatsapp", who, token=f"refund:{offer}")
+    )
+    await rig.c.dispatcher.drain()
+
+    assert len(await refunds(rig)) == 1
+    assert len(await events(rig, "refund.requested")) == 1
+    inventory = await rig.inventory()
+    assert inventory[rig.disrupted.id] == (0, 0), (
+        "two seats given back once, never pushed below zero"
+    )
+    assert all(inventory[f.id] == (0, 0) for f in rig.alternatives)
+    assert await rig.segments(who) == [(rig.disrupted.id, "HX")]
