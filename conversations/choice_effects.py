@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations.impact_json import impact_from_json
 from conversations.models import Conversation
 from rebooking_core import refunds
+from rebooking_core.booking.change import legs_of_option
 from rebooking_core.offers import supersede_offer
 
 REFUND = "refund"
@@ -37,13 +38,17 @@ async def record_choice(
     if choice != REFUND:
         return "choice.kept", {}
     impacted = impact_from_json(conv.impact)
+    segment_ids = impacted.replaced_segment_ids
+    if conv.booked_option_id is not None:  # a protection refunded: its legs are cancelled too, and nothing stays booked
+        segment_ids = (*segment_ids, *await legs_of_option(s, booking_id=conv.booking_id, option_id=conv.booked_option_id))
+        conv.booked_option_id = None
     recorded = await refunds.record(
         s,
         booking_id=conv.booking_id,
         disruption_id=conv.disruption_id,
         conversation_id=conv.id,
         passengers=conv.passengers,
-        segment_ids=impacted.replaced_segment_ids,
+        segment_ids=segment_ids,
         basis=basis,
         now=now,
     )

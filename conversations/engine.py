@@ -500,6 +500,11 @@ def _change_chosen(s: Snapshot, e: Event, p: Policy) -> bool:
     return _choice_current(s, e, p) or (s.protected and e.offer_id == s.offer_id)
 
 
+def _protected(s: Snapshot, e: Event, p: Policy) -> bool:
+    """Booked by protection, and the passenger has not chosen since."""
+    return s.protected
+
+
 def _change_unavailable(s: Snapshot, e: Event, p: Policy) -> bool:
     return isinstance(e, ChangeFailed) and e.reason == "unavailable"
 
@@ -540,6 +545,7 @@ GUARDS: dict[str, Guard] = {
     "booking changed": _booking_changed,
     "date in range": _date_in_range,
     "change chosen": _change_chosen,
+    "protected": _protected,
     "change unavailable": _change_unavailable,
     "change too late": _change_too_late,
 }
@@ -805,6 +811,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.OFFERED, ChoiceUnavailable, None, None, ("send choice not offered",)),
     Transition(S.ESCALATED, ChoiceUnavailable, None, None, ("send choice not offered",)),
     Transition(S.CONFIRMING, RefundChosen, None, None, ("send already booked",)),
+    # A refund instead of the protection (the passenger never chose it): the protected legs are cancelled with it.
+    Transition(S.BOOKED, RefundChosen, "protected", S.CLOSED, ("record choice", "send refund recorded")),
     Transition(S.BOOKED, RefundChosen, None, None, ("send already booked",)),
     Transition(S.BOOKED, KeepChosen, None, None, ("send already booked",)),
     Transition(S.CLOSED, RepliedAfterChoice, None, None, ("send choice already",)),

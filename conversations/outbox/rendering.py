@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import locales
 from conversations.care_message import care_body
-from conversations.choices import OFF, ChoiceConfig, extras_of
+from conversations.choices import OFF, ChoiceConfig, Extra, extras_of
 from conversations.clock import Clock, utcnow
 from conversations.engine import MessageKind
 from conversations.models import Conversation, OutboxMessage
@@ -123,6 +124,7 @@ class _Wanted:
             self.disruptions.add(conv.disruption_id)
         elif kind is MessageKind.PROTECTED and row.offer_id is not None:
             self.offers.add(row.offer_id)
+            self.disruptions.add(conv.disruption_id)
             self.bookings.add(conv.booking_id)
             if conv.booked_option_id:
                 self.options.add(conv.booked_option_id)
@@ -329,7 +331,11 @@ class MessageRenderer:
             route=f"{flight.origin}–{flight.destination}",
             date=format_date(flight.dep_utc, airports.get(flight.origin).tz, loc),
         )
-        others = [o for o in data.options.get(offer_id, []) if o.id != booked.id]
+        everything = data.options.get(offer_id, [])
+        others = [o for o in everything if o.id != booked.id]
+        # After the flights, a refund instead (where the rights engine or the airline gives one), numbered on.
+        offered = extras_of(conv.impact, data.disruptions.get(conv.disruption_id), flight, self.choices, today=self.clock().date())
+        refund = dataclasses.replace(offered, offered=tuple(e for e in offered.offered if e is Extra.REFUND))
         template = TemplateCall(
             key="disruption_notice",
             locale=loc,
@@ -340,8 +346,9 @@ class MessageRenderer:
         return replace(
             shell,
             body=self._text(f"protected.{cause}" if cause in ("cancelled", "delayed") else "protected.moved", loc, params),
-            choices=tuple(self._choice(offer_id, o, data.flights, loc) for o in others),
-            choices_prompt=_localized("protected.prompt", loc) if others else "",
+            choices=tuple(self._choice(offer_id, o, data.flights, loc) for o in others)
+            + choice_texts.menu(offer_id, refund, len(everything), flight, loc),
+            choices_prompt=_localized("protected.prompt", loc) if others or refund.offered else "",
             list_button=_localized("offer.list_button", loc),
             template=template,
         )

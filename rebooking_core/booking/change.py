@@ -30,7 +30,7 @@ from rebooking_core.models import SeatHold
 from rebooking_core.offers import OfferStatus
 from rebooking_core.types import HoldStatus
 
-__all__ = ["ChangeResult", "ChangeStatus", "change_option"]
+__all__ = ["ChangeResult", "ChangeStatus", "change_option", "legs_of_option"]
 
 _holds = cast(Table, SeatHold.__table__)
 
@@ -67,7 +67,6 @@ _OPTIONS = (
         offers.c.status,
         offers.c.expires_at,
         offers.c.seats,
-        offers.c.accepted_option_id,
     )
     .join(offers, offers.c.id == options.c.offer_id)
     .where(options.c.id.in_(bindparam("ids", expanding=True)))
@@ -211,3 +210,15 @@ def _netted(moves: list[CounterMove]) -> list[CounterMove]:
     return [
         m for m in moves if not (m.key in both and m.change in (SeatChange.SELL, SeatChange.UNSELL))
     ]
+
+
+async def legs_of_option(
+    session: AsyncSession, *, booking_id: int, option_id: int
+) -> tuple[int, ...]:
+    """The booking's active segments flying this option (a refund instead of a protection cancels them)."""
+    flight_ids = (
+        await session.execute(select(options.c.flight_ids).where(options.c.id == option_id))
+    ).scalar_one_or_none()
+    wanted = {int(f) for f in flight_ids or ()}
+    rows = (await session.execute(_SEGMENTS, {"booking": booking_id})).all()
+    return tuple(int(r.id) for r in rows if r.flight_id in wanted)

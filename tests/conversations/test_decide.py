@@ -43,6 +43,8 @@ from conversations.engine import (
     OptionsRequested,
     Policy,
     Protected,
+    RecordChoice,
+    RefundChosen,
     RepliedAfterLift,
     Send,
     SetConsent,
@@ -228,6 +230,11 @@ CASES: tuple[Case, ...] = (
 
 # The passenger's own choices (refund instead, keep my flight, a later date).
 CASES += tuple(Case(*case) for case in CHOICE_CASES)
+# A refund instead of a protection the passenger never chose (tests/conversations/protect/test_refund_after_protection.py).
+CASES += (
+    Case("refund instead of a protection", snap(S.BOOKED, booked_option_id=71, option_ids=(), protected=True),
+         RefundChosen("sms", "basis"), S.CLOSED, (RecordChoice("refund", "basis"), Send(MessageKind.REFUND_RECORDED))),
+)
 # A booking changed at the PSS (a delta import) closes a live conversation.
 CASES += tuple(Case(*case) for case in BOOKING_CHANGE_CASES)
 
