@@ -376,7 +376,7 @@ async def _run(options: DemoOptions, console: Console, *, first_contact: Literal
     workdir.mkdir(parents=True, exist_ok=True)
     url = f"sqlite+aiosqlite:///{workdir / 'rebook.db'}"
     clock = SimClock()
-    settings = Settings(sandbox=True, database_url=url, telegram={"bot_username": DEMO_BOT}, first_contact=first_contact, _env_file=None)  # type: ignore[call-arg, arg-type]
+    settings = Settings(sandbox=True, database_url=url, telegram={"bot_username": DEMO_BOT}, first_contact=first_contact, pss={"adapter": "sql"}, _env_file=None)  # type: ignore[call-arg, arg-type]
     sandbox = Sandbox()
     rng = random.Random(options.seed)
     await upgrade_async(url)
