@@ -52,7 +52,9 @@ def offer(lang: str, base_url: str, regime: str | None) -> OutboundMessage:
     if regime is not None:
         notice = NOTICES[regime]
         link = base_url + page_path(regime, lang)
-        text, short, tag = (locales.render(key, lang) for key in (notice.key, notice.short_key, notice.tag_key))
+        text, short, tag = (
+            locales.render(key, lang) for key in (notice.key, notice.short_key, notice.tag_key)
+        )
         rights = RightsNotice(text=text, short=short, link=link, tag=tag)
     return OutboundMessage(
         idempotency_key="k",
