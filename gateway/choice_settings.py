@@ -8,9 +8,9 @@ from pydantic import BaseModel, Field
 class ChoicesSettings(BaseModel):
     """Refund instead, keep a delayed flight, a later date: shown where the rights engine or the airline allows them."""
 
-    #: Off (the default until an airline turns them on): offers show only flights, and "refund", "keep" or a date
-    #: are not read as choices (a typed "refund" is not understood, as before; the page's refund asks a person).
-    enabled: bool = False
+    #: On by default (a refund is the passenger's right under EU261 Art. 8 and must be offered). Off: offers show only
+    #: flights, and "refund", "keep" or a date are not read as choices (the page's refund asks a person).
+    enabled: bool = True
     #: Offer a refund on request even where no regime gives a right to one (EU261/UK261 cancellation or 5 h delay, APPR).
     refund_by_policy: bool = False
     #: A later date may be at most this many days after the original departure.

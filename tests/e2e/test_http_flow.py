@@ -215,8 +215,10 @@ async def test_disruption_end_to_end_over_http(world: World) -> None:
     await world.work()
     interactive = [b for b in world.graph.bodies if b["to"] == WA_PHONE[1:] and b["type"] == "interactive"]
     assert len(interactive) == 1
-    buttons = interactive[0]["interactive"]["action"]["buttons"]
-    option_one = buttons[0]["reply"]["id"]
+    # Two flights, then the passenger's own choices on a cancellation (a refund, another date): four rows, a list.
+    rows = [row for section in interactive[0]["interactive"]["action"]["sections"] for row in section["rows"]]
+    assert [row["id"].split(":")[0] for row in rows[2:]] == ["refund", "later"], rows
+    option_one = rows[0]["id"]
     # The options end with the passenger's page, which opens over HTTP with every option in full.
     page_path = re.search(r"/p/[0-9A-Za-z]{22}$", interactive[0]["interactive"]["body"]["text"])
     assert page_path is not None, interactive[0]["interactive"]["body"]["text"]
@@ -224,7 +226,7 @@ async def test_disruption_end_to_end_over_http(world: World) -> None:
     assert page.status_code == 200 and "RB102" in page.text and "RB104" in page.text
 
     # Tapping option 1 books it: the seat is sold, the other holds are released.
-    tap = {"from": WA_PHONE[1:], "id": "wamid.tap-1", "timestamp": str(int(time.time())), "type": "interactive", "interactive": {"type": "button_reply", "button_reply": {"id": option_one, "title": "1"}}}
+    tap = {"from": WA_PHONE[1:], "id": "wamid.tap-1", "timestamp": str(int(time.time())), "type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": option_one, "title": "1"}}}
     r = await world.whatsapp(tap)
     assert r.status_code == 200
     await world.work()
