@@ -45,6 +45,7 @@ from conversations.models import OUTBOX, Conversation, Escalation
 from conversations.outbox.ports import Telemetry
 from conversations.outbox.rows import outbox_row
 from conversations.outbox.telemetry import Origin, Origins, since, trace_of
+from conversations.pnr_changes.record_change import record_change
 from conversations.rechoose import run_change
 from infra.commit_rows import insert_at_commit
 from infra.db import insert_ignore
@@ -184,6 +185,8 @@ class CommandApplier:
                 return await self._book(s, conv, option_id, now, run)
             case Change():
                 run.offers.clear()
+                if self.record_intent is not None:  # a remote PSS: moved when it confirmed (the pump audits it)
+                    return await record_change(s, conv, command, now)
                 replaced = conv.booked_option_id
                 changed = await run_change(s, conv, command, now)
                 if isinstance(changed, ChangeConfirmed):

@@ -750,6 +750,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.BOOKED, ChangeFailed, "change unavailable", None, ("re-offer",)),
     Transition(S.BOOKED, ChangeFailed, "change too late", None, ("send change closed",)),
     Transition(S.BOOKED, ChangeFailed, None, None, ("send already booked",)),
+    # Against a remote PSS a change waits for its answer; none came within the cap: the desk checks the PNR.
+    Transition(S.BOOKED, BookingUnconfirmed, None, S.ESCALATED, ("send escalated", "escalate pss unconfirmed")),
     Transition(S.BOOKED, OptionsRequested, None, None, ("refresh offer",)),
     Transition(S.BOOKED, KeywordReceived, "more", None, ("refresh offer",)),
     Transition(S.BOOKED, OffersReady, None, None, ("send offer",)),

@@ -26,7 +26,15 @@ from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.clock import Clock, utcnow
-from conversations.engine import BookingFailed, BookingUnconfirmed, Event
+from conversations.commands import audit_conversation
+from conversations.engine import (
+    BookingFailed,
+    BookingUnconfirmed,
+    ChangeConfirmed,
+    ChangeFailed,
+    Event,
+    Status,
+)
 from conversations.models import Conversation
 from conversations.pnr_changes.models import PnrChangeRow
 from conversations.pnr_changes.rules import (
@@ -42,6 +50,7 @@ from conversations.pnr_changes.rules import (
 from conversations.service import ConversationService
 from rebooking_core.airline.ports import PnrOutcome, PnrState, PssUnavailable, Reservations
 from rebooking_core.booking import BookingStatus
+from rebooking_core.booking.change import ChangeStatus, complete_change
 from rebooking_core.booking.two_phase import complete, give_back, keep_version
 
 log = logging.getLogger(__name__)
@@ -252,6 +261,8 @@ class PnrChangePump:
         now: dt.datetime,
     ) -> Event:
         """What the final answer tells the conversation, with the seats and the offer moved to match."""
+        if conv.booked_option_id not in (None, c.option_id) and conv.status != Status.CONFIRMING:
+            return await self._change_event(s, conv, c, step, outcome, now)
         if step.state is IntentState.CONFIRMED:
             result = await complete(s, option_id=c.option_id)
             if result.status is BookingStatus.BOOKED:
@@ -271,6 +282,43 @@ class PnrChangePump:
         await give_back(s, offer_id=c.offer_id)
         if step.state is IntentState.REFUSED:
             return BookingFailed(REFUSED_REASON)
+        return BookingUnconfirmed()
+
+    async def _change_event(
+        self,
+        s: AsyncSession,
+        conv: Conversation,
+        c: _Claimed,
+        step: Next,
+        outcome: PnrOutcome | None,
+        now: dt.datetime,
+    ) -> Event:
+        """The answer to a change after booking: the booking moved now if the PSS confirmed, else it stands."""
+        replaced = conv.booked_option_id
+        if step.state is IntentState.CONFIRMED and replaced is not None:
+            result = await complete_change(s, booked_option_id=replaced, option_id=c.option_id)
+            if result.status is ChangeStatus.CHANGED and result.option_id is not None:
+                if outcome is not None and outcome.version is not None:
+                    await keep_version(s, booking_id=conv.booking_id, version=outcome.version)
+                conv.booked_option_id = result.option_id
+                conv.offer_id = result.offer_id
+                conv.chosen_at = now
+                audit_conversation(
+                    s, conv, "booking.changed", now, option_id=result.option_id, replaced_option_id=replaced
+                )
+                return ChangeConfirmed(result.option_id)
+            log.warning(
+                "change %s confirmed by the PSS but not movable locally (%s)", c.id, result.status
+            )
+            await s.execute(
+                update(PnrChangeRow)
+                .where(PnrChangeRow.id == c.id)
+                .values(state=IntentState.ESCALATED.value, reason=f"local_{result.status}")
+            )
+        await give_back(s, offer_id=c.offer_id)
+        if step.state is IntentState.REFUSED:
+            # The earlier booking stands; the re-offer supersedes the given-back offer and frees its seats.
+            return ChangeFailed(ChangeStatus.UNAVAILABLE.value)
         return BookingUnconfirmed()
 
     async def _lock(self, s: AsyncSession, conversation_id: int) -> Conversation | None:

@@ -14,6 +14,8 @@ from conversations.pnr_changes.rules import LIVE, IntentState, change_to_json, i
 from rebooking_core.booking import BookingResult, BookingStatus
 from rebooking_core.booking.two_phase import Reserved, reserve
 
+__all__ = ["in_flight", "record_intent", "restart_intent"]
+
 
 async def record_intent(
     s: AsyncSession, conv: Conversation, option_id: int, now: dt.datetime, head: Any = None
@@ -24,7 +26,7 @@ async def record_intent(
     """
     reserved = await reserve(s, option_id=option_id, now=now, head=head)
     if not isinstance(reserved, Reserved):
-        if reserved.status is BookingStatus.ALREADY_BOOKED and await _in_flight(s, conv.id):
+        if reserved.status is BookingStatus.ALREADY_BOOKED and await in_flight(s, conv.id):
             return (
                 None  # accepted for a change the PSS has not answered yet: not booked until it does
             )
@@ -32,7 +34,7 @@ async def record_intent(
     key = idempotency_key(reserved.offer_id, reserved.option_id)
     again = await s.scalar(select(PnrChangeRow.id).where(PnrChangeRow.idempotency_key == key))
     if again is not None:
-        await _restart(s, again, now)
+        await restart_intent(s, again, now)
         return None
     s.add(
         PnrChangeRow(
@@ -53,7 +55,8 @@ async def record_intent(
     return None
 
 
-async def _in_flight(s: AsyncSession, conversation_id: int) -> bool:
+async def in_flight(s: AsyncSession, conversation_id: int) -> bool:
+    """A change of this conversation's is still with the PSS (or due to be sent)."""
     live = [state.value for state in LIVE]
     found = await s.scalar(
         select(PnrChangeRow.id)
@@ -63,7 +66,7 @@ async def _in_flight(s: AsyncSession, conversation_id: int) -> bool:
     return found is not None
 
 
-async def _restart(s: AsyncSession, intent_id: int, now: dt.datetime) -> None:
+async def restart_intent(s: AsyncSession, intent_id: int, now: dt.datetime) -> None:
     """The same option chosen again after the desk took over (its offer reopened): the same change, under the same key.
 
     Its attempts start again at 1, not 0: the PSS has seen this key, so the pump asks it first (it

@@ -20,17 +20,27 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Table, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rebooking_core.airline.ports import PnrChange, PnrSegment
 from rebooking_core.booking.book import store_for
 from rebooking_core.booking.counters import move_one_by_one
 from rebooking_core.booking.rules import Choice, CounterMove, Hold, Rewrite, SeatChange, plan_moves
 from rebooking_core.booking.statements import ACCEPT, flights, offers, options, reopen, segments
+from rebooking_core.booking.two_phase import flight_keys
 from rebooking_core.impact import ACTIVE_SEGMENT_STATUSES, SEGMENT_COLUMNS, segment_row
 from rebooking_core.impact_rules import SegmentRow
-from rebooking_core.models import SeatHold
+from rebooking_core.models import Booking, SeatHold
 from rebooking_core.offers import OfferStatus
-from rebooking_core.types import HoldStatus
+from rebooking_core.types import HoldStatus, SegmentStatus
 
-__all__ = ["ChangeResult", "ChangeStatus", "change_option", "legs_of_option"]
+__all__ = [
+    "ChangeResult",
+    "ChangeStatus",
+    "ReservedChange",
+    "change_option",
+    "complete_change",
+    "legs_of_option",
+    "reserve_change",
+]
 
 _holds = cast(Table, SeatHold.__table__)
 
@@ -46,6 +56,16 @@ class ChangeStatus(StrEnum):
     #: The chosen option's offer is no longer open (expired, superseded).
     EXPIRED = "expired"
     UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ReservedChange:
+    """A change after booking won for a fresh offer's option: the PNR change to send, its seats still held."""
+
+    offer_id: int
+    booking_id: int
+    option_id: int
+    change: PnrChange
 
 
 @dataclass(frozen=True)
@@ -148,6 +168,99 @@ async def change_option(
         return ChangeResult(ChangeStatus.ALREADY_BOOKED, booked_option_id, old.offer_id)
     if not await _win(session, old, new, now):
         return ChangeResult(ChangeStatus.EXPIRED, option_id, new.offer_id)
+    if not await _move(session, old, new, replaced, int(seg_rows[0].last)):
+        await _give_back(session, old, new)
+        return ChangeResult(ChangeStatus.UNAVAILABLE, option_id, new.offer_id)
+    return ChangeResult(ChangeStatus.CHANGED, new.id, new.offer_id)
+
+
+async def reserve_change(
+    session: AsyncSession,
+    *,
+    booked_option_id: int,
+    option_id: int,
+    now: dt.datetime,
+    not_before: dt.datetime,
+) -> ReservedChange | ChangeResult:
+    """Against a remote PSS: win the fresh offer for `option_id`, its seats left held, and plan the PNR change.
+
+    Nothing moves until the PSS confirmed (`complete_change`). Only a fresh offer's option can be
+    reserved so: another option of the booked offer holds no seat (its holds went at booking), so
+    the answer there is UNAVAILABLE and the passenger gets fresh options, which hold theirs.
+    """
+    rows = {
+        r.id: r
+        for r in (await session.execute(_OPTIONS, {"ids": [booked_option_id, option_id]})).all()
+    }
+    old, new = rows.get(booked_option_id), rows.get(option_id)
+    if old is None or new is None or old.booking_id != new.booking_id:
+        return ChangeResult(ChangeStatus.UNKNOWN, option_id)
+    if list(new.flight_ids) == list(old.flight_ids) and new.cabin == old.cabin:
+        return ChangeResult(ChangeStatus.ALREADY_BOOKED, booked_option_id, old.offer_id)
+    if old.dep_utc < not_before or new.dep_utc < not_before:
+        return ChangeResult(ChangeStatus.TOO_LATE, booked_option_id, old.offer_id)
+    if new.offer_id == old.offer_id:
+        return ChangeResult(ChangeStatus.UNAVAILABLE, option_id, new.offer_id)
+    seg_rows = (await session.execute(_SEGMENTS, {"booking": new.booking_id})).all()
+    replaced = _legs_of(seg_rows, old)
+    if replaced is None:
+        return ChangeResult(ChangeStatus.ALREADY_BOOKED, booked_option_id, old.offer_id)
+    if not await _win(session, old, new, now):
+        return ChangeResult(ChangeStatus.EXPIRED, option_id, new.offer_id)
+    keys = await flight_keys(session, {s.flight_id for s in replaced} | {int(f) for f in new.flight_ids})
+    pnr = (
+        await session.execute(
+            select(Booking.locator, Booking.version).where(Booking.id == new.booking_id)
+        )
+    ).one()
+    change = PnrChange(
+        locator=pnr.locator,
+        cancel=tuple(
+            PnrSegment(keys[s.flight_id], s.cabin, SegmentStatus.HX.value) for s in replaced
+        ),
+        sell=tuple(
+            PnrSegment(keys[int(f)], new.cabin, SegmentStatus.HK.value) for f in new.flight_ids
+        ),
+        passengers=int(new.seats),
+        version=int(pnr.version) or None,
+    )
+    return ReservedChange(int(new.offer_id), int(new.booking_id), int(new.id), change)
+
+
+async def complete_change(
+    session: AsyncSession, *, booked_option_id: int, option_id: int
+) -> ChangeResult:
+    """The PSS confirmed the reserved change: move the booking with the held seats, as `change_option` does.
+
+    UNAVAILABLE (the offer left accepted: the caller escalates) only if a leg's seat went since;
+    ALREADY_BOOKED if the booking no longer flies the booked option; EXPIRED if the offer is no
+    longer accepted for this option.
+    """
+    rows = {
+        r.id: r
+        for r in (await session.execute(_OPTIONS, {"ids": [booked_option_id, option_id]})).all()
+    }
+    old, new = rows.get(booked_option_id), rows.get(option_id)
+    if old is None or new is None or old.booking_id != new.booking_id:
+        return ChangeResult(ChangeStatus.UNKNOWN, option_id)
+    accepted = (
+        await session.execute(select(offers.c.accepted_option_id).where(offers.c.id == new.offer_id))
+    ).scalar_one_or_none()
+    if new.status != OfferStatus.ACCEPTED.value or accepted != new.id:
+        return ChangeResult(ChangeStatus.EXPIRED, option_id, new.offer_id)
+    seg_rows = (await session.execute(_SEGMENTS, {"booking": new.booking_id})).all()
+    replaced = _legs_of(seg_rows, old)
+    if replaced is None:
+        return ChangeResult(ChangeStatus.ALREADY_BOOKED, booked_option_id, old.offer_id)
+    if not await _move(session, old, new, replaced, int(seg_rows[0].last)):
+        return ChangeResult(ChangeStatus.UNAVAILABLE, option_id, new.offer_id)
+    return ChangeResult(ChangeStatus.CHANGED, new.id, new.offer_id)
+
+
+async def _move(
+    session: AsyncSession, old: Any, new: Any, replaced: tuple[SegmentRow, ...], last: int
+) -> bool:
+    """The atomic move: the replaced legs given back, the new ones taken (held seats committed); all or nothing."""
     choice = Choice(
         new.booking_id, new.id, tuple(int(f) for f in new.flight_ids), new.cabin, int(new.seats)
     )
@@ -155,12 +268,10 @@ async def change_option(
     if not await move_one_by_one(session, _netted(plan_moves(choice, holds, replaced))):
         if holds:
             await session.execute(_RESTORE_HOLDS, {"ids": [h.id for h in holds]})
-        await _give_back(session, old, new)
-        return ChangeResult(ChangeStatus.UNAVAILABLE, option_id, new.offer_id)
-    last = int(seg_rows[0].last)
+        return False
     rewrite = Rewrite(choice, replaced, later=last > max(s.seq for s in replaced))
     await store_for(session).rewrite(session, rewrite, [])
-    return ChangeResult(ChangeStatus.CHANGED, new.id, new.offer_id)
+    return True
 
 
 def _legs_of(rows: Sequence[Any], old: Any) -> tuple[SegmentRow, ...] | None:

@@ -44,7 +44,7 @@ from rebooking_core.models import Booking, Flight, Offer, SeatHold
 from rebooking_core.offers import OfferStatus
 from rebooking_core.types import HoldStatus, SegmentStatus
 
-__all__ = ["Reserved", "complete", "give_back", "keep_version", "reserve"]
+__all__ = ["Reserved", "complete", "flight_keys", "give_back", "keep_version", "reserve"]
 
 _holds = cast(Table, SeatHold.__table__)
 
@@ -87,7 +87,7 @@ async def reserve(
     if rewrite is None:
         await retire(session, head.offer_id)
         return BookingResult(BookingStatus.CHANGED, choice.booking_id, option_id, choice.flight_ids)
-    keys = await _flight_keys(
+    keys = await flight_keys(
         session, {s.flight_id for s in rewrite.replaced} | set(choice.flight_ids)
     )
     pnr = (
@@ -172,7 +172,8 @@ def _choice(head: Any) -> Choice:
     )
 
 
-async def _flight_keys(session: AsyncSession, flight_ids: set[int]) -> dict[int, FlightKey]:
+async def flight_keys(session: AsyncSession, flight_ids: set[int]) -> dict[int, FlightKey]:
+    """The PSS's names of our flights (carrier, number, service date), to send in a PNR change."""
     rows = await session.execute(
         select(Flight.id, Flight.carrier, Flight.number, Flight.service_date).where(
             Flight.id.in_(sorted(flight_ids))

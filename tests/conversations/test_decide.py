@@ -153,6 +153,13 @@ CASES: tuple[Case, ...] = (
         S.ESCALATED,
         (Send(MessageKind.ESCALATED_AGENT), Escalate("pss_unconfirmed")),
     ),
+    Case(
+        "pss never confirmed a change after booking",
+        snap(S.BOOKED, booked_option_id=71),
+        BookingUnconfirmed(),
+        S.ESCALATED,
+        (Send(MessageKind.ESCALATED_AGENT), Escalate("pss_unconfirmed")),
+    ),
     Case("booking changed elsewhere", snap(S.CONFIRMING), BookingFailed("changed"), S.CLOSED,
          (Send(MessageKind.BOOKING_CHANGED),)),
     Case("second choice while confirming", snap(S.CONFIRMING), chosen(71), S.CONFIRMING,

@@ -1,0 +1,63 @@
+"""A change after booking against a remote PSS: reserve the fresh option and record the PNR change the pump sends.
+
+The booking stays where it is (rebook's tables and the PSS agree) until the PSS confirmed; the
+pump then moves it (`change.complete_change`) and feeds `ChangeConfirmed`, so "booked" goes out once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.engine import Change, ChangeFailed, Event
+from conversations.models import Conversation
+from conversations.pnr_changes.models import PnrChangeRow
+from conversations.pnr_changes.record import in_flight, restart_intent
+from conversations.pnr_changes.rules import IntentState, change_to_json, idempotency_key
+from rebooking_core.booking.change import ChangeStatus, ReservedChange, reserve_change
+
+__all__ = ["record_change"]
+
+
+async def record_change(
+    s: AsyncSession, conv: Conversation, command: Change, now: dt.datetime
+) -> Event | None:
+    """None when the change is recorded (the passenger hears when the PSS answered); else ChangeFailed with why."""
+    if conv.booked_option_id is None:
+        return ChangeFailed(ChangeStatus.UNKNOWN.value)
+    if await in_flight(s, conv.id):
+        # One change with the PSS at a time: both would cancel the same legs.
+        return ChangeFailed(ChangeStatus.EXPIRED.value)
+    reserved = await reserve_change(
+        s,
+        booked_option_id=conv.booked_option_id,
+        option_id=command.option_id,
+        now=now,
+        not_before=command.not_before,
+    )
+    if not isinstance(reserved, ReservedChange):
+        return ChangeFailed(reserved.status.value)
+    key = idempotency_key(reserved.offer_id, reserved.option_id)
+    again = await s.scalar(select(PnrChangeRow.id).where(PnrChangeRow.idempotency_key == key))
+    if again is not None:
+        await restart_intent(s, again, now)
+        return None
+    s.add(
+        PnrChangeRow(
+            conversation_id=conv.id,
+            booking_id=reserved.booking_id,
+            offer_id=reserved.offer_id,
+            option_id=reserved.option_id,
+            locator=reserved.change.locator,
+            change=change_to_json(reserved.change),
+            idempotency_key=key,
+            state=IntentState.SENDING.value,
+            attempts=0,
+            next_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return None
