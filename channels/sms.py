@@ -16,7 +16,7 @@ import email.utils
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Final
@@ -205,7 +205,8 @@ def _notice(message: OutboundMessage, *, compact: bool) -> str:
 
 
 def render_sms(message: OutboundMessage, max_segments: int) -> str:
-    """Numbered menu in the segment budget: cut descriptions, then drop the page link, then trailing options, then cut the body.
+    """Numbered menu in the segment budget: cut descriptions, then drop the page link, then trailing flights
+    (never the first, nor the refund after them: `_fewer`), then cut the body.
 
     A first message's notice of rights (short text and link) is never cut: when the page link is gone and
     it still does not fit, it shrinks to the regime's tag and the page link ("EU261: <page>", where the
@@ -213,7 +214,7 @@ def render_sms(message: OutboundMessage, max_segments: int) -> str:
     """
     if max_segments < 1:
         raise ValueError("max_segments must be at least 1")
-    shown = tuple((c.number, c.title, c.description) for c in message.choices[:MAX_CHOICES])
+    shown = tuple((c.number, c.title, c.description, c.own) for c in message.choices[:MAX_CHOICES])
     return _render_shown(message.body, message.choices_prompt, message.page_link, shown, max_segments, message.rights)
 
 
@@ -222,12 +223,12 @@ def _render_shown(
     body: str,
     prompt: str,
     page_link: str | None,
-    shown: tuple[tuple[int, str, str], ...],
+    shown: tuple[tuple[int, str, str, bool], ...],
     max_segments: int,
     rights: RightsNotice | None = None,
 ) -> str:
     """Fitting is pure in what the SMS shows (not the recipient or tokens), and many passengers share it."""
-    choices = tuple(ChoiceView(token="", number=n, title=t, description=d) for n, t, d in shown)
+    choices = tuple(ChoiceView(token="", number=n, title=t, description=d, own=own) for n, t, d, own in shown)
     content = OutboundMessage(
         idempotency_key="", to="", locale="", body=body, choices=choices, choices_prompt=prompt, page_link=page_link, rights=rights
     )
@@ -249,8 +250,8 @@ def _fit(menu: _Menu, max_segments: int) -> str:
         found = _fit_descriptions(menu, options, max_segments, False)
         if found is not None:
             return found
-    while len(options) > 1:
-        options = options[:-1]
+    for fewer in _fewer(options):
+        options = fewer
         text = menu.layout(options, 0, None, with_link=False)
         if _fits(text, max_segments):
             return text
@@ -266,6 +267,20 @@ def _fit(menu: _Menu, max_segments: int) -> str:
     if _fits(best, max_segments):
         return best
     return _hard_cut(best, max_segments, "..." if encoding(best) == "GSM-7" else "…")
+
+
+def _fewer(options: tuple[ChoiceView, ...]) -> Iterator[tuple[ChoiceView, ...]]:
+    """Shorter menus in the order an SMS gives lines up: the last flight first (each is also on the page),
+    then the last of the passenger's own choices; the first flight and the first own choice (the refund,
+    where one is a right) always stay, so a UCS-2 message still offers the refund it owes."""
+    flights = [o for o in options if not o.own]
+    own = [o for o in options if o.own]
+    while len(flights) > 1:
+        flights.pop()
+        yield (*flights, *own)
+    while len(own) > 1:
+        own.pop()
+        yield (*flights, *own)
 
 
 def _fit_descriptions(menu: _Menu, options: tuple[ChoiceView, ...], max_segments: int, with_link: bool) -> str | None:

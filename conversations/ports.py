@@ -93,6 +93,8 @@ class ChoiceView:
     number: int
     title: str
     description: str
+    #: One of the passenger's own choices (refund, keep, later), not a flight: a short SMS drops flights before it.
+    own: bool = False
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ def menu(
         description = _render(f"choice.{extra.value}.description", loc, values)
         views.append(
             ChoiceView(
-                token=token(extra, offer_id), number=number, title=title, description=description
+                token=token(extra, offer_id), number=number, title=title, description=description, own=True
             )
         )
     return tuple(views)
