@@ -51,6 +51,11 @@ async def test_refund_on_the_page_is_recorded_once_and_gives_the_seats_back(
     token, csrf, page = await _page(rig, http, who)
     assert f'action="/p/{token}/own/refund"' in page and f'action="/p/{token}/own/later"' in page
     assert f'action="/p/{token}/own/keep"' not in page, "a cancelled flight cannot be kept"
+    # One coherent set: the refund is the passenger's own choice, so the hand-over does not promise a second
+    # one; a person is still one tap away, and the choices share one "other options" section.
+    assert f'action="/p/{token}/refund"' not in page and "Ask for a refund" not in page
+    assert page.count("Refund instead") == 1 and f'action="/p/{token}/agent"' in page
+    assert page.count('aria-labelledby="other"') == 1
 
     done = await http.post(f"/p/{token}/own/refund", data={"csrf": csrf})
     again = await http.post(f"/p/{token}/own/refund", data={"csrf": csrf})
@@ -82,6 +87,8 @@ async def test_keep_on_the_page_releases_the_holds(rig: Rig, http: httpx.AsyncCl
     await delayed(rig, who, hours=4)
     token, csrf, page = await _page(rig, http, who)
     assert f'action="/p/{token}/own/keep"' in page and f'action="/p/{token}/own/refund"' not in page
+    # No refund right on a 4 h delay: the hand-over to a person who may grant one stays, beside "talk to a person".
+    assert f'action="/p/{token}/refund"' in page and f'action="/p/{token}/agent"' in page
 
     done = await http.post(f"/p/{token}/own/keep", data={"csrf": csrf})
 
