@@ -63,6 +63,8 @@ class ChoiceConfig:
     refund_by_policy: bool = False
     #: How far after the original departure a later date may be (days).
     later_days: int = 14
+    #: Days named with nothing leaving on them before a person takes over (each one answered "nothing on <day>").
+    later_tries: int = 3
     carriers: Carriers = field(default_factory=Carriers)
 
 

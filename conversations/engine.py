@@ -60,6 +60,8 @@ class MessageKind(StrEnum):
     KEEP_CONFIRMED = "keep_confirmed"
     ASK_DATE = "ask_date"
     OFFER_ON_DATE = "offer_on_date"
+    #: Nothing leaves on the day the passenger named: said so, with the options offered again.
+    NOTHING_ON_DATE = "nothing_on_date"
     DATE_OUT_OF_RANGE = "date_out_of_range"
     CHOICE_NOT_OFFERED = "choice_not_offered"
     CHOICE_ALREADY = "choice_already"
@@ -74,6 +76,8 @@ class OfferReason(StrEnum):
     UPDATED = "updated"
     #: Options on a date the passenger named (Reg. 261/2004 Art. 8(1)(c)).
     LATER_DATE = "later_date"
+    #: The options offered again after nothing left on the day the passenger named (`OffersReady.on`).
+    NOTHING_ON_DATE = "nothing_on_date"
 
 
 class TimerKind(StrEnum):
@@ -90,6 +94,8 @@ class OffersReady:
     option_ids: tuple[int, ...]
     expires_at: dt.datetime
     reason: OfferReason = OfferReason.INITIAL
+    #: The day the passenger named, when nothing left on it (NOTHING_ON_DATE).
+    on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -566,7 +572,10 @@ def _send_offer(s: Snapshot, e: Event, p: Policy) -> tuple[Command, ...]:
         OfferReason.SEAT_GONE: MessageKind.OFFER_SEAT_GONE,
         OfferReason.UPDATED: MessageKind.OFFER_UPDATED,
         OfferReason.LATER_DATE: MessageKind.OFFER_ON_DATE,
+        OfferReason.NOTHING_ON_DATE: MessageKind.NOTHING_ON_DATE,
     }[reason]
+    if isinstance(e, OffersReady) and e.on is not None:
+        return (Send(kind, (("day", e.on.isoformat()),)),)
     return (Send(kind),)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from conversations.dedupe import claim_event
 from conversations.engine import (
     Decision,
     Event,
+    MessageKind,
     NoOptions,
     OfferReason,
     OffersReady,
@@ -27,7 +29,7 @@ from conversations.engine import (
     decide,
 )
 from conversations.impact_json import impact_from_json
-from conversations.models import Conversation
+from conversations.models import Conversation, OutboxMessage
 from conversations.outbound_events import announce
 from conversations.outbox.ports import Telemetry
 from conversations.outbox.telemetry import NO_TELEMETRY, Origins
@@ -289,7 +291,12 @@ class ConversationService:
         )
 
     async def _offer_on_date(self, s: AsyncSession, conv: Conversation, day: dt.date) -> Event:
-        """An offer of flights leaving on `day` (local at the departure airport), held like any other."""
+        """An offer of flights leaving on `day` (local at the departure airport), held like any other.
+
+        Nothing that day: the options are offered again (searched afresh, the earlier holds went back
+        first) with "nothing on <day>", so the passenger may name another day or choose; after
+        `choices.later_tries` such days, or when nothing is found at all, it escalates as no options.
+        """
         if conv.offer_id is not None:
             await supersede_offer(s, offer_id=conv.offer_id)
             conv.offer_id = None
@@ -297,7 +304,18 @@ class ConversationService:
         impacted, _, end = on_date(impacted, day, airports.get(impacted.rebook_from).tz)
         start = max(impacted.not_before, self.clock())
         network = await load_network(s, start=start, end=end, schedules=self.schedules)
-        return await self._make_offer(s, conv, OfferReason.LATER_DATE, network, None, impacted)
+        found = await self._make_offer(s, conv, OfferReason.LATER_DATE, network, None, impacted)
+        if not isinstance(found, NoOptions):
+            return found
+        empty_days = await s.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.conversation_id == conv.id, OutboxMessage.key == MessageKind.NOTHING_ON_DATE.value)
+        )
+        if (empty_days or 0) + 1 >= self.config.choices.later_tries:
+            return found
+        again = await self._make_offer(s, conv, OfferReason.NOTHING_ON_DATE)
+        return dataclasses.replace(again, on=day) if isinstance(again, OffersReady) else again
 
     async def _lock(self, s: AsyncSession, conversation_id: int, *, pending_only: bool = False) -> Conversation | None:
         query = select(Conversation).where(Conversation.id == conversation_id)

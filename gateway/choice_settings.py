@@ -15,3 +15,5 @@ class ChoicesSettings(BaseModel):
     refund_by_policy: bool = False
     #: A later date may be at most this many days after the original departure.
     later_days: int = Field(default=14, ge=1, le=365)
+    #: Days named with no flight on them ("nothing on <day>, name another") before a person takes over.
+    later_tries: int = Field(default=3, ge=1, le=10)

@@ -157,6 +157,7 @@ def engine_config(settings: Settings) -> EngineConfig:
             enabled=settings.choices.enabled,
             refund_by_policy=settings.choices.refund_by_policy,
             later_days=settings.choices.later_days,
+            later_tries=settings.choices.later_tries,
             carriers=carriers(settings),
         ),
     )

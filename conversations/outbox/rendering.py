@@ -52,6 +52,7 @@ _OFFER_KINDS = {
     MessageKind.OFFER_UPDATED,
     MessageKind.REMINDER,
     MessageKind.OFFER_ON_DATE,
+    MessageKind.NOTHING_ON_DATE,
 }
 #: A passenger's first message of a disruption carries the notice of their rights (Reg. 261/2004 Art. 14(2)):
 #: the offer, the no-options escalation, and protect first's "we have moved you".
@@ -214,7 +215,7 @@ class MessageRenderer:
         if kind in _FIRST:
             shell = replace(shell, rights=rights_notice(conv, flight, self.carriers, self.branding.rights_base_url))
         if kind in _OFFER_KINDS and row.offer_id is not None:
-            return self._offer(data, shell, kind, row.offer_id, conv, flight, base)
+            return self._offer(data, shell, kind, row.offer_id, conv, flight, base, asked=str(row.params.get("day") or ""))
         if kind is MessageKind.PROTECTED and row.offer_id is not None:
             return self._protected(data, shell, row.offer_id, conv, flight, base)
         if kind in (MessageKind.BOOKED, MessageKind.ALREADY_BOOKED):
@@ -258,6 +259,8 @@ class MessageRenderer:
         conv: Conversation,
         flight: Flight,
         base: dict[str, object],
+        *,
+        asked: str = "",
     ) -> OutboundMessage:
         loc = conv.locale
         offer = data.offers.get(offer_id)
@@ -287,9 +290,12 @@ class MessageRenderer:
                 MessageKind.OFFER_SEAT_GONE: "offer.seat_gone",
                 MessageKind.REMINDER: "offer.reminder",
                 MessageKind.OFFER_ON_DATE: "choice.later.offer",
+                MessageKind.NOTHING_ON_DATE: "choice.later.nothing",
             }[kind]
         if options:
             params["day"] = format_date(options[0].dep_utc, origin.tz, loc)
+        if asked:  # the day named, with nothing on it (noon there, so no zone moves the day)
+            params["day"] = format_date(dt.datetime.combine(dt.date.fromisoformat(asked), dt.time(12), dt.UTC), origin.tz, loc)
         choices = tuple(self._choice(offer_id, o, data.flights, loc) for o in options)
         offered = extras_of(conv.impact, disruption, flight, self.choices, today=self.clock().date())
         choices += choice_texts.menu(offer_id, offered, len(options), flight, loc)

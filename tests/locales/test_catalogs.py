@@ -78,6 +78,7 @@ CONTRACT: dict[str, frozenset[str]] = {
     "choice.later.out_of_range": frozenset({"airline", "earliest", "latest"}),
     "choice.later.not_offered": frozenset({"airline", "flight"}),
     "choice.later.offer": frozenset({"airline", "day", "destination"}),
+    "choice.later.nothing": frozenset({"airline", "day", "destination"}),
     "page.keep": frozenset(),
     "page.later": frozenset(),
     "page.notice_refund_recorded": frozenset(),
