@@ -168,6 +168,14 @@ class Protected:
 
 
 @dataclass(frozen=True)
+class ProtectionSent:
+    """Protect first against a remote PSS: the best option reserved and its change recorded; told once the PSS confirmed."""
+
+    offer_id: int
+    option_id: int
+
+
+@dataclass(frozen=True)
 class ChangeConfirmed:
     """A booked passenger's new choice replaced the earlier seat (released and sold in one transaction)."""
 
@@ -313,6 +321,7 @@ Event = (
     | BookingConfirmed
     | BookingFailed
     | Protected
+    | ProtectionSent
     | ChangeConfirmed
     | ChangeFailed
     | BookingUnconfirmed
@@ -726,6 +735,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.PENDING, NoOptions, None, S.ESCALATED, ("send no options", "escalate no options")),
     # Protect first: already booked, no timer — silence means the protection stands.
     Transition(S.PENDING, Protected, None, S.BOOKED, ("send protected",)),
+    # Against a remote PSS the protection waits for its answer in CONFIRMING, unsaid: confirmed, it is told as
+    # above; refused, the offer (given back) is made as on the offer-first path (CONFIRMING --OffersReady-->).
+    Transition(S.PENDING, ProtectionSent, None, S.CONFIRMING, ()),
+    Transition(S.CONFIRMING, Protected, None, S.BOOKED, ("send protected",)),
     # Waiting for a choice.
     Transition(S.OFFERED, OptionChosen, "choice current", S.CONFIRMING, ("cancel timer", "book")),
     Transition(S.OFFERED, OptionChosen, "choice stale", None, ("refresh offer",)),

@@ -20,6 +20,7 @@ from conversations.commands import audit_conversation
 from conversations.engine import Event, Policy, Protected
 from conversations.models import Conversation
 from conversations.outbox.ports import Telemetry
+from conversations.pnr_changes.protections import send_protections
 from rebooking_core.booking.protect import protect_offers
 from rebooking_core.offers import CreatedOffer
 
@@ -38,8 +39,12 @@ async def protect_batch(
     disruption_id: int,
     now: dt.datetime,
     telemetry: Telemetry,
+    remote: bool = False,
 ) -> dict[int, Event]:
-    """Book the batch's offers on their best option (if the policy says so); the `Protected` event per conversation protected."""
+    """Book the batch's offers on their best option (if the policy says so); the `Protected` event per conversation protected.
+
+    `remote` (a remote PSS): nothing is booked yet; the event is `ProtectionSent` (`send_protections`).
+    """
     if policy.first_contact != PROTECT:
         return {}
     wanted = [
@@ -47,6 +52,8 @@ async def protect_batch(
         for conv, offer in zip(convs, made, strict=True)
         if offer is not None and offer.options and not conv.impact.get("capacity_target")
     ]
+    if remote:
+        return await send_protections(s, wanted, disruption_id=disruption_id, now=now)
     done = {
         p.booking_id: p
         for p in await protect_offers(

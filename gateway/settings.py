@@ -677,16 +677,6 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _protect_needs_local_pss(self) -> Settings:
-        """Protect-first books in rebook's own tables only: against a remote PSS it would claim bookings the PSS lacks."""
-        if self.first_contact == "protect" and self.pss.adapter == "http":
-            raise ValueError(
-                "REBOOK_FIRST_CONTACT=protect needs the built-in PSS (REBOOK_PSS__ADAPTER=sql) until protect-first"
-                " is sent to a remote PSS; with REBOOK_PSS__ADAPTER=http set REBOOK_FIRST_CONTACT=offer"
-            )
-        return self
-
-    @model_validator(mode="after")
     def _refuse_weak_settings(self) -> Settings:
         """Outside the sandbox, refuse what would start and then fail quietly: one line per problem."""
         _parse_pii_keys(_secret(self.pii_keys))

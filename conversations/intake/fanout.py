@@ -138,7 +138,14 @@ class FanOut:
             demand = await pending_demand(s, disruption_id)
             made = await self.offer_in(s, disruption, [(c, impact_from_json(c.impact)) for c in convs], demand)
             protected = await protect_batch(
-                s, service.config.policy, convs, made, disruption_id=disruption_id, now=service.clock(), telemetry=service.telemetry
+                s,
+                service.config.policy,
+                convs,
+                made,
+                disruption_id=disruption_id,
+                now=service.clock(),
+                telemetry=service.telemetry,
+                remote=service.commands.record_intent is not None,
             )
             batch = Batch()
             for conv, offer in zip(convs, made, strict=True):

@@ -33,6 +33,8 @@ from conversations.engine import (
     ChangeConfirmed,
     ChangeFailed,
     Event,
+    OffersReady,
+    Protected,
     Status,
 )
 from conversations.models import Conversation
@@ -263,6 +265,9 @@ class PnrChangePump:
         """What the final answer tells the conversation, with the seats and the offer moved to match."""
         if conv.booked_option_id not in (None, c.option_id) and conv.status != Status.CONFIRMING:
             return await self._change_event(s, conv, c, step, outcome, now)
+        if conv.status == Status.CONFIRMING and conv.chosen_at is None:
+            # No one chose: the fan-out protected this booking (a choice, the passenger's or an agent's, sets chosen_at).
+            return await self._protection_event(s, conv, c, step, outcome, now)
         if step.state is IntentState.CONFIRMED:
             result = await complete(s, option_id=c.option_id)
             if result.status is BookingStatus.BOOKED:
@@ -319,6 +324,43 @@ class PnrChangePump:
         if step.state is IntentState.REFUSED:
             # The earlier booking stands; the re-offer supersedes the given-back offer and frees its seats.
             return ChangeFailed(ChangeStatus.UNAVAILABLE.value)
+        return BookingUnconfirmed()
+
+    async def _protection_event(
+        self,
+        s: AsyncSession,
+        conv: Conversation,
+        c: _Claimed,
+        step: Next,
+        outcome: PnrOutcome | None,
+        now: dt.datetime,
+    ) -> Event:
+        """The answer to a protection: booked with its held seats and told (PROTECTED), or offered as if never tried."""
+        if step.state is IntentState.CONFIRMED:
+            result = await complete(s, option_id=c.option_id)
+            if result.status is BookingStatus.BOOKED:
+                if outcome is not None and outcome.version is not None:
+                    await keep_version(s, booking_id=conv.booking_id, version=outcome.version)
+                conv.booked_option_id, conv.booked_at = c.option_id, conv.booked_at or now
+                conv.first_offer_at = conv.first_offer_at or now
+                audit_conversation(s, conv, "booking.protected", now, option_id=c.option_id)
+                self.service.telemetry.booking(outcome="protected", seconds=None)
+                return Protected(c.offer_id, c.option_id)
+            log.warning(
+                "protection %s confirmed by the PSS but not bookable locally (%s)", c.id, result.status
+            )
+            await s.execute(
+                update(PnrChangeRow)
+                .where(PnrChangeRow.id == c.id)
+                .values(state=IntentState.ESCALATED.value, reason=f"local_{result.status}")
+            )
+        await give_back(s, offer_id=c.offer_id)
+        if step.state is IntentState.REFUSED:
+            rows = await self.service.offer_state(s, c.offer_id)
+            if rows and rows[0].status == "open":
+                conv.first_offer_at = conv.first_offer_at or now
+                return OffersReady(c.offer_id, tuple(r.id for r in rows), rows[0].expires_at)
+            return BookingFailed(REFUSED_REASON)
         return BookingUnconfirmed()
 
     async def _lock(self, s: AsyncSession, conversation_id: int) -> Conversation | None:

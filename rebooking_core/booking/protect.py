@@ -21,16 +21,18 @@ from typing import cast
 from sqlalchemy import Integer, Table, bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rebooking_core.airline.ports import PnrChange, PnrSegment
 from rebooking_core.booking.rules import Choice, CurrentBooking, Rewrite, plan_rewrite
 from rebooking_core.booking.statements import flights, offers, segments
+from rebooking_core.booking.two_phase import flight_keys
 from rebooking_core.impact import ACTIVE_SEGMENT_STATUSES, SEGMENT_COLUMNS, segment_row
 from rebooking_core.impact_rules import SegmentRow
 from rebooking_core.inventory import commit_seats, move_many, release_seats, unsell_seats
-from rebooking_core.models import DisruptionFlight, SeatHold
+from rebooking_core.models import Booking, DisruptionFlight, SeatHold
 from rebooking_core.offers import CreatedOffer, InventoryInconsistent, OfferStatus
 from rebooking_core.types import HoldStatus, SegmentStatus
 
-__all__ = ["Protection", "protect_offers"]
+__all__ = ["Protection", "ReservedProtection", "protect_offers", "reserve_protections"]
 
 _holds = cast(Table, SeatHold.__table__)
 _disrupted = cast(Table, DisruptionFlight.__table__)
@@ -95,10 +97,87 @@ _SHIFT = (
 )
 
 
+@dataclass(frozen=True)
+class ReservedProtection:
+    """Against a remote PSS: the offer accepted on its best option, its seats still held, the PNR change to send."""
+
+    protection: Protection
+    change: PnrChange
+
+
 async def protect_offers(
     session: AsyncSession, made: Sequence[tuple[CreatedOffer, int]], *, disruption_id: int
 ) -> list[Protection]:
     """Book each just-made open offer (with its party size) on its first option; the bookings protected."""
+    rewrites = await _plan(session, made, disruption_id)
+    if not rewrites:
+        return []
+    await session.execute(
+        _ACCEPT, [{"o_id": o.offer_id, "chosen": r.choice.option_id} for o, r in rewrites]
+    )
+    await session.execute(
+        _MARK_HOLDS,
+        {
+            "all_options": [v.option_id for o, _ in rewrites for v in o.options],
+            "chosen_options": [r.choice.option_id for _, r in rewrites],
+        },
+    )
+    await _move_counters(session, rewrites)
+    await _rewrite_segments(session, [r for _, r in rewrites])
+    return [Protection(o.booking_id, o.offer_id, r.choice.option_id) for o, r in rewrites]
+
+
+async def reserve_protections(
+    session: AsyncSession, made: Sequence[tuple[CreatedOffer, int]], *, disruption_id: int
+) -> list[ReservedProtection]:
+    """Accept each offer on its best option and plan its PNR change, moving no seat: the PSS is asked first.
+
+    The holds stay held (an accepted offer is never swept), so `two_phase.complete` books them once
+    the PSS confirmed. A fixed number of statements for the batch, as `protect_offers`.
+    """
+    rewrites = await _plan(session, made, disruption_id)
+    if not rewrites:
+        return []
+    await session.execute(
+        _ACCEPT, [{"o_id": o.offer_id, "chosen": r.choice.option_id} for o, r in rewrites]
+    )
+    flight_ids = {s.flight_id for _, r in rewrites for s in r.replaced}
+    keys = await flight_keys(session, flight_ids | {f for _, r in rewrites for f in r.choice.flight_ids})
+    pnrs = {
+        int(row.id): (row.locator, int(row.version))
+        for row in (
+            await session.execute(
+                select(Booking.id, Booking.locator, Booking.version).where(
+                    Booking.id.in_([o.booking_id for o, _ in rewrites])
+                )
+            )
+        ).all()
+    }
+    reserved = []
+    for offer, rewrite in rewrites:
+        locator, version = pnrs[offer.booking_id]
+        choice = rewrite.choice
+        change = PnrChange(
+            locator=locator,
+            cancel=tuple(
+                PnrSegment(keys[s.flight_id], s.cabin, SegmentStatus.HX.value)
+                for s in rewrite.replaced
+            ),
+            sell=tuple(
+                PnrSegment(keys[f], choice.cabin, SegmentStatus.HK.value) for f in choice.flight_ids
+            ),
+            passengers=choice.seats,
+            version=version or None,
+        )
+        protection = Protection(offer.booking_id, offer.offer_id, choice.option_id)
+        reserved.append(ReservedProtection(protection, change))
+    return reserved
+
+
+async def _plan(
+    session: AsyncSession, made: Sequence[tuple[CreatedOffer, int]], disruption_id: int
+) -> list[tuple[CreatedOffer, Rewrite]]:
+    """Each offer's rewrite onto its first option; a booking with nothing left to replace is left out."""
     if not made:
         return []
     bookings = [offer.booking_id for offer, _ in made]
@@ -121,21 +200,7 @@ async def protect_offers(
         rewrite = plan_rewrite(choice, current)
         if rewrite is not None:
             rewrites.append((offer, rewrite))
-    if not rewrites:
-        return []
-    await session.execute(
-        _ACCEPT, [{"o_id": o.offer_id, "chosen": r.choice.option_id} for o, r in rewrites]
-    )
-    await session.execute(
-        _MARK_HOLDS,
-        {
-            "all_options": [v.option_id for o, _ in rewrites for v in o.options],
-            "chosen_options": [r.choice.option_id for _, r in rewrites],
-        },
-    )
-    await _move_counters(session, rewrites)
-    await _rewrite_segments(session, [r for _, r in rewrites])
-    return [Protection(o.booking_id, o.offer_id, r.choice.option_id) for o, r in rewrites]
+    return rewrites
 
 
 async def _move_counters(

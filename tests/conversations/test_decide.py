@@ -43,6 +43,7 @@ from conversations.engine import (
     OptionsRequested,
     Policy,
     Protected,
+    ProtectionSent,
     RecordChoice,
     RefundChosen,
     RepliedAfterLift,
@@ -170,6 +171,9 @@ CASES: tuple[Case, ...] = (
          S.BOOKED, (Send(MessageKind.ALREADY_BOOKED),)),
     # protect first, and choosing again after booking (tests/conversations/protect/)
     Case("protected at once", snap(S.PENDING), Protected(OFFER, 71), S.BOOKED, (Send(MessageKind.PROTECTED),)),
+    Case("protection sent to a remote PSS, unsaid", snap(S.PENDING), ProtectionSent(OFFER, 71), S.CONFIRMING, ()),
+    Case("protection confirmed by the PSS", snap(S.CONFIRMING), Protected(OFFER, 71), S.BOOKED,
+         (Send(MessageKind.PROTECTED),)),
     Case("another option of a protection", snap(S.BOOKED, booked_option_id=71, option_ids=(), protected=True), chosen(72),
          S.BOOKED, (Change(OFFER, 72, NOW + POLICY.change_cutoff),)),
     Case("change confirmed", snap(S.BOOKED), ChangeConfirmed(72), S.BOOKED, (Send(MessageKind.BOOKED),)),
