@@ -76,6 +76,7 @@ class SandboxPush:
                 at=now,
                 sender=message.sender,
                 action_token=note.action_token or "",
+                own=tuple(c.token for c in message.choices if c.own),
             )
         )
         return SendResult(provider=self.provider, provider_message_id=recorded.provider_message_id, text=shown_text(note))

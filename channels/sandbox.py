@@ -43,6 +43,8 @@ class SandboxMessage:
     sender: str = ""
     #: A push's action token: what the app posts back with a tapped option (`POST /v1/app/actions`).
     action_token: str = ""
+    #: The tokens (an SMS's numbers) of the passenger's own choices (refund, keep, later), not flights.
+    own: tuple[str, ...] = ()
 
 
 @dataclass
@@ -135,10 +137,12 @@ class SandboxChannel:
         if queued:
             raise queued.pop(0)
         now = dt.datetime.now(dt.UTC)
+        own = tuple(c.token for c in message.choices if c.own)
         if self.name == "sms":
             kind, text = "text", render_sms(message, self.max_segments)
             shown = text
             tokens = tuple(str(c.number) for c in message.choices)
+            own = tuple(str(c.number) for c in message.choices if c.own)
         elif self.name == "email":  # the plain-text part: options are links to the page's confirm step
             kind, text = "email", render_text(message)
             shown = text
@@ -167,6 +171,7 @@ class SandboxChannel:
                 tokens=tokens,
                 at=now,
                 sender=message.sender,
+                own=own,
             )
         )
         return SendResult(provider=PROVIDER, provider_message_id=recorded.provider_message_id, text=shown)

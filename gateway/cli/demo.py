@@ -117,6 +117,7 @@ class Passengers:
 
     async def _choose(self, message: SandboxMessage, index: int) -> None:
         options = [t for t in message.tokens if t.startswith("opt:")] if message.channel == "whatsapp" else list(message.tokens)
+        options = [t for t in options if t not in message.own]  # these personas pick flights, never a refund or another date
         if not options:
             return
         pick = options[min(index, len(options) - 1)]

@@ -68,9 +68,12 @@ async def test_whatsapp_see_options_then_tap_books_and_a_second_tap_is_acknowled
     assert "whatsapp" in conv.window_open_until
     await rig.c.dispatcher.drain()
     interactive = rig.last("whatsapp", a)
-    assert interactive.kind == "buttons", "the passenger wrote, so the window is open"
+    # The window is open (the passenger wrote): the three flights, then a refund and another date (owed on a
+    # cancellation) make five entries, so a list rather than three reply buttons.
+    assert interactive.kind == "list", "the passenger wrote, so the window is open"
     options = await rig.options(a)
-    assert interactive.tokens == tuple(f"opt:{conv.offer_id}:{o.id}" for o in options)
+    assert interactive.tokens == tuple(f"opt:{conv.offer_id}:{o.id}" for o in options) + interactive.own
+    assert [t.split(":")[0] for t in interactive.own] == ["refund", "later"]
 
     await rig.reply("whatsapp", a, token=interactive.tokens[0])
     await rig.c.dispatcher.drain()
@@ -114,7 +117,9 @@ async def test_a_choice_after_the_offer_expired_gets_a_fresh_offer(rig: Rig) -> 
     assert await rig.inventory() == held, "old holds released, the same seats held again for the new offer"
     assert [m.key for m in await rig.outbox(a)] == ["offer", "offer_refreshed"]
     await rig.c.dispatcher.drain()
-    assert rig.last("sms", a).tokens == ("1", "2", "3")
+    # Three flights, then the refund and another date a cancellation gives (numbered on).
+    fresh = rig.last("sms", a)
+    assert (fresh.tokens, fresh.own) == (("1", "2", "3", "4", "5"), ("4", "5"))
 
 
 async def test_a_tap_on_a_superseded_offer_gets_a_fresh_offer(rig: Rig) -> None:
@@ -219,7 +224,7 @@ async def test_start_after_stop_grants_consent_and_sends_a_fresh_offer(rig: Rig)
     assert conv.offer_id != old.offer_id
     assert conv.timer_at is not None
     assert await rig.consent(a, "sms") == "granted"
-    assert [m.tokens for m in rig.inbox("sms", a)[sent:]] == [(), ("1", "2", "3")]
+    assert [m.tokens for m in rig.inbox("sms", a)[sent:]] == [(), ("1", "2", "3", "4", "5")]
     assert await rig.holds() == {"released": 3, "held": 3}
 
 

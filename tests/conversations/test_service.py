@@ -99,13 +99,16 @@ async def test_dispatcher_sends_a_template_first_on_whatsapp_and_a_numbered_menu
 
     [menu] = rig.inbox("sms", sms)
     assert menu.kind == "text"
-    assert menu.tokens == ("1", "2", "3")
+    # Three flights, then the refund and another date a cancellation gives (numbered on).
+    assert menu.own == ("4", "5")
+    assert menu.tokens == ("1", "2", "3", "4", "5")
     flights = _by_id(rig)
     lines = menu.text.splitlines()
     for option in await rig.options(sms):
         code = "+".join(f"LH{flights[fid].number}" for fid in option.flight_ids)
         line = next(x for x in lines if x.startswith(f"{option.rank}) "))
         assert code in line
+    assert any(x.startswith("4) Refund instead") for x in lines) and any(x.startswith("5) Another date") for x in lines)
 
     for who, channel in ((wa, "whatsapp"), (sms, "sms")):
         [row] = await rig.outbox(who)
@@ -136,7 +139,9 @@ async def test_reminder_then_deadline_escalation(rig: Rig) -> None:
     assert conv.timer_at == offered_at + dt.timedelta(minutes=25)
     await rig.c.dispatcher.drain()
     reminder = rig.last("sms", a)
-    assert reminder.tokens == ("1", "2", "3"), "a reminder repeats the options"
+    # Three flights, then the refund and another date a cancellation gives (numbered on).
+    assert reminder.own == ("4", "5")
+    assert reminder.tokens == ("1", "2", "3", "4", "5"), "a reminder repeats the options"
     assert await fire_due_timers(rig.c.db, fire, clock=rig.clock) == 0
 
     rig.clock.advance(minutes=15)

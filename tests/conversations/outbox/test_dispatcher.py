@@ -36,7 +36,9 @@ async def test_consent_withdrawn_after_planning_falls_back_to_the_next_consented
 
     assert rig.inbox("whatsapp", a) == []
     [offer] = rig.inbox("sms", a)
-    assert offer.tokens == ("1", "2", "3")
+    # Three flights, then the refund and another date a cancellation gives (numbered on).
+    assert offer.own == ("4", "5")
+    assert offer.tokens == ("1", "2", "3", "4", "5")
     row = await _only_row(rig, a)
     assert (row.status, row.channel) == ("sent", "sms")
     assert [(d.channel, d.status) for d in await rig.deliveries(a)] == [("sms", "sent")]
@@ -179,7 +181,9 @@ async def test_a_failed_receipt_falls_back_to_the_next_channel(rig: Rig) -> None
 
     await rig.c.dispatcher.drain()
     [offer] = rig.inbox("sms", a)
-    assert offer.tokens == ("1", "2", "3")
+    # Three flights, then the refund and another date a cancellation gives (numbered on).
+    assert offer.own == ("4", "5")
+    assert offer.tokens == ("1", "2", "3", "4", "5")
     row = await _only_row(rig, a)
     assert (row.status, row.channel) == ("sent", "sms")
 
