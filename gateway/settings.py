@@ -22,9 +22,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from consent.retention import RetentionPolicy
 from gateway.auth import ApiKey, parse_api_keys
+from gateway.care_settings import CareSettings
 from gateway.choice_settings import ChoicesSettings
 from gateway.pss_booking import PssBookingSettings
-from gateway.care_settings import CareSettings
 from infra.db import async_url
 
 log = logging.getLogger(__name__)

@@ -311,7 +311,7 @@ class MessageRenderer:
             body=self._text(body_key, loc, params),
             expires_at=offer.expires_at if offer else None,
             choices=choices,
-            choices_prompt=self._text("offer.prompt", loc, params),
+            choices_prompt=self._text("offer.prompt", loc, {**params, "count": len(choices)}),  # the own choices are numbered too
             list_button=_localized("offer.list_button", loc),
             footer=self._text("offer.expires", loc, params),
             template=template,
