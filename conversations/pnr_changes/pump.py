@@ -271,19 +271,10 @@ class PnrChangePump:
         if step.state is IntentState.CONFIRMED:
             result = await complete(s, option_id=c.option_id)
             if result.status is BookingStatus.BOOKED:
-                if outcome is not None and outcome.version is not None:
-                    await keep_version(s, booking_id=conv.booking_id, version=outcome.version)
+                await _keep_version(s, conv, outcome)
                 origin = await self.service.origins.get(s, conv.disruption_id)
                 return await self.service.commands.booking_outcome(s, conv, result, now, origin)
-            # The PSS booked what rebook can no longer book here (the booking changed meanwhile): the desk reconciles.
-            log.warning(
-                "change %s confirmed by the PSS but not bookable locally (%s)", c.id, result.status
-            )
-            await s.execute(
-                update(PnrChangeRow)
-                .where(PnrChangeRow.id == c.id)
-                .values(state=IntentState.ESCALATED.value, reason=f"local_{result.status}")
-            )
+            await _unbookable_here(s, "change", c.id, result.status)
         await give_back(s, offer_id=c.offer_id)
         if step.state is IntentState.REFUSED:
             return BookingFailed(REFUSED_REASON)
@@ -303,8 +294,7 @@ class PnrChangePump:
         if step.state is IntentState.CONFIRMED and replaced is not None:
             result = await complete_change(s, booked_option_id=replaced, option_id=c.option_id)
             if result.status is ChangeStatus.CHANGED and result.option_id is not None:
-                if outcome is not None and outcome.version is not None:
-                    await keep_version(s, booking_id=conv.booking_id, version=outcome.version)
+                await _keep_version(s, conv, outcome)
                 conv.booked_option_id = result.option_id
                 conv.offer_id = result.offer_id
                 conv.chosen_at = now
@@ -312,14 +302,7 @@ class PnrChangePump:
                     s, conv, "booking.changed", now, option_id=result.option_id, replaced_option_id=replaced
                 )
                 return ChangeConfirmed(result.option_id)
-            log.warning(
-                "change %s confirmed by the PSS but not movable locally (%s)", c.id, result.status
-            )
-            await s.execute(
-                update(PnrChangeRow)
-                .where(PnrChangeRow.id == c.id)
-                .values(state=IntentState.ESCALATED.value, reason=f"local_{result.status}")
-            )
+            await _unbookable_here(s, "change after booking", c.id, result.status)
         await give_back(s, offer_id=c.offer_id)
         if step.state is IntentState.REFUSED:
             # The earlier booking stands; the re-offer supersedes the given-back offer and frees its seats.
@@ -339,21 +322,13 @@ class PnrChangePump:
         if step.state is IntentState.CONFIRMED:
             result = await complete(s, option_id=c.option_id)
             if result.status is BookingStatus.BOOKED:
-                if outcome is not None and outcome.version is not None:
-                    await keep_version(s, booking_id=conv.booking_id, version=outcome.version)
+                await _keep_version(s, conv, outcome)
                 conv.booked_option_id, conv.booked_at = c.option_id, conv.booked_at or now
                 conv.first_offer_at = conv.first_offer_at or now
                 audit_conversation(s, conv, "booking.protected", now, option_id=c.option_id)
                 self.service.telemetry.booking(outcome="protected", seconds=None)
                 return Protected(c.offer_id, c.option_id)
-            log.warning(
-                "protection %s confirmed by the PSS but not bookable locally (%s)", c.id, result.status
-            )
-            await s.execute(
-                update(PnrChangeRow)
-                .where(PnrChangeRow.id == c.id)
-                .values(state=IntentState.ESCALATED.value, reason=f"local_{result.status}")
-            )
+            await _unbookable_here(s, "protection", c.id, result.status)
         await give_back(s, offer_id=c.offer_id)
         if step.state is IntentState.REFUSED:
             rows = await self.service.offer_state(s, c.offer_id)
@@ -368,3 +343,19 @@ class PnrChangePump:
         if not self.db.is_sqlite:
             query = query.with_for_update()
         return (await s.scalars(query)).first()
+
+
+async def _keep_version(s: AsyncSession, conv: Conversation, outcome: PnrOutcome | None) -> None:
+    """The PNR version the PSS answered with: the next change is planned on it."""
+    if outcome is not None and outcome.version is not None:
+        await keep_version(s, booking_id=conv.booking_id, version=outcome.version)
+
+
+async def _unbookable_here(s: AsyncSession, what: str, change_id: int, status: str) -> None:
+    """The PSS confirmed what rebook can no longer do here (the booking changed meanwhile): the desk reconciles."""
+    log.warning("%s %s confirmed by the PSS but not bookable locally (%s)", what, change_id, status)
+    await s.execute(
+        update(PnrChangeRow)
+        .where(PnrChangeRow.id == change_id)
+        .values(state=IntentState.ESCALATED.value, reason=f"local_{status}")
+    )

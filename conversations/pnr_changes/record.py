@@ -12,9 +12,10 @@ from conversations.models import Conversation
 from conversations.pnr_changes.models import PnrChangeRow
 from conversations.pnr_changes.rules import LIVE, IntentState, change_to_json, idempotency_key
 from rebooking_core.booking import BookingResult, BookingStatus
+from rebooking_core.booking.change import ReservedChange
 from rebooking_core.booking.two_phase import Reserved, reserve
 
-__all__ = ["in_flight", "record_intent", "restart_intent"]
+__all__ = ["add_intent", "in_flight", "record_intent", "restart_intent"]
 
 
 async def record_intent(
@@ -31,11 +32,17 @@ async def record_intent(
                 None  # accepted for a change the PSS has not answered yet: not booked until it does
             )
         return reserved
+    await add_intent(s, conv, reserved, now)
+    return None
+
+
+async def add_intent(s: AsyncSession, conv: Conversation, reserved: Reserved | ReservedChange, now: dt.datetime) -> None:
+    """The change due at once; the same offer and option chosen again restarts its row (one key, one PSS change)."""
     key = idempotency_key(reserved.offer_id, reserved.option_id)
     again = await s.scalar(select(PnrChangeRow.id).where(PnrChangeRow.idempotency_key == key))
     if again is not None:
         await restart_intent(s, again, now)
-        return None
+        return
     s.add(
         PnrChangeRow(
             conversation_id=conv.id,
@@ -52,7 +59,6 @@ async def record_intent(
             updated_at=now,
         )
     )
-    return None
 
 
 async def in_flight(s: AsyncSession, conversation_id: int) -> bool:

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.engine import Change, ChangeFailed, Event
 from conversations.models import Conversation
-from conversations.pnr_changes.models import PnrChangeRow
-from conversations.pnr_changes.record import in_flight, restart_intent
-from conversations.pnr_changes.rules import IntentState, change_to_json, idempotency_key
+from conversations.pnr_changes.record import add_intent, in_flight
 from rebooking_core.booking.change import ChangeStatus, ReservedChange, reserve_change
 
 __all__ = ["record_change"]
@@ -39,25 +36,5 @@ async def record_change(
     )
     if not isinstance(reserved, ReservedChange):
         return ChangeFailed(reserved.status.value)
-    key = idempotency_key(reserved.offer_id, reserved.option_id)
-    again = await s.scalar(select(PnrChangeRow.id).where(PnrChangeRow.idempotency_key == key))
-    if again is not None:
-        await restart_intent(s, again, now)
-        return None
-    s.add(
-        PnrChangeRow(
-            conversation_id=conv.id,
-            booking_id=reserved.booking_id,
-            offer_id=reserved.offer_id,
-            option_id=reserved.option_id,
-            locator=reserved.change.locator,
-            change=change_to_json(reserved.change),
-            idempotency_key=key,
-            state=IntentState.SENDING.value,
-            attempts=0,
-            next_at=now,
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    await add_intent(s, conv, reserved, now)
     return None
