@@ -151,17 +151,10 @@ async def change_option(
     not_before: dt.datetime,
 ) -> ChangeResult:
     """Move the booking from `booked_option_id` to `option_id` unless either departs before `not_before`."""
-    rows = {
-        r.id: r
-        for r in (await session.execute(_OPTIONS, {"ids": [booked_option_id, option_id]})).all()
-    }
-    old, new = rows.get(booked_option_id), rows.get(option_id)
-    if old is None or new is None or old.booking_id != new.booking_id:
-        return ChangeResult(ChangeStatus.UNKNOWN, option_id)
-    if list(new.flight_ids) == list(old.flight_ids) and new.cabin == old.cabin:
-        return ChangeResult(ChangeStatus.ALREADY_BOOKED, booked_option_id, old.offer_id)
-    if old.dep_utc < not_before or new.dep_utc < not_before:
-        return ChangeResult(ChangeStatus.TOO_LATE, booked_option_id, old.offer_id)
+    pair = await _pair(session, booked_option_id, option_id, not_before)
+    if isinstance(pair, ChangeResult):
+        return pair
+    old, new = pair
     seg_rows = (await session.execute(_SEGMENTS, {"booking": new.booking_id})).all()
     replaced = _legs_of(seg_rows, old)
     if replaced is None:
@@ -188,17 +181,10 @@ async def reserve_change(
     reserved so: another option of the booked offer holds no seat (its holds went at booking), so
     the answer there is UNAVAILABLE and the passenger gets fresh options, which hold theirs.
     """
-    rows = {
-        r.id: r
-        for r in (await session.execute(_OPTIONS, {"ids": [booked_option_id, option_id]})).all()
-    }
-    old, new = rows.get(booked_option_id), rows.get(option_id)
-    if old is None or new is None or old.booking_id != new.booking_id:
-        return ChangeResult(ChangeStatus.UNKNOWN, option_id)
-    if list(new.flight_ids) == list(old.flight_ids) and new.cabin == old.cabin:
-        return ChangeResult(ChangeStatus.ALREADY_BOOKED, booked_option_id, old.offer_id)
-    if old.dep_utc < not_before or new.dep_utc < not_before:
-        return ChangeResult(ChangeStatus.TOO_LATE, booked_option_id, old.offer_id)
+    pair = await _pair(session, booked_option_id, option_id, not_before)
+    if isinstance(pair, ChangeResult):
+        return pair
+    old, new = pair
     if new.offer_id == old.offer_id:
         return ChangeResult(ChangeStatus.UNAVAILABLE, option_id, new.offer_id)
     seg_rows = (await session.execute(_SEGMENTS, {"booking": new.booking_id})).all()
@@ -333,3 +319,16 @@ async def legs_of_option(
     wanted = {int(f) for f in flight_ids or ()}
     rows = (await session.execute(_SEGMENTS, {"booking": booking_id})).all()
     return tuple(int(r.id) for r in rows if r.flight_id in wanted)
+
+
+async def _pair(session: AsyncSession, booked_option_id: int, option_id: int, not_before: dt.datetime) -> tuple[Any, Any] | ChangeResult:
+    """The booked option and the chosen one, or why no change between them can be made."""
+    rows = {r.id: r for r in (await session.execute(_OPTIONS, {"ids": [booked_option_id, option_id]})).all()}
+    old, new = rows.get(booked_option_id), rows.get(option_id)
+    if old is None or new is None or old.booking_id != new.booking_id:
+        return ChangeResult(ChangeStatus.UNKNOWN, option_id)
+    if list(new.flight_ids) == list(old.flight_ids) and new.cabin == old.cabin:
+        return ChangeResult(ChangeStatus.ALREADY_BOOKED, booked_option_id, old.offer_id)
+    if old.dep_utc < not_before or new.dep_utc < not_before:
+        return ChangeResult(ChangeStatus.TOO_LATE, booked_option_id, old.offer_id)
+    return old, new
