@@ -11,6 +11,7 @@ from types import MappingProxyType
 from channels.registry import CHANNELS, Wiring
 from channels.sandbox import Sandbox
 from conversations.broadcasts.broadcaster import BroadcastNotices
+from conversations.care_notices import CareNotices
 from conversations.choices import ChoiceConfig
 from conversations.clock import utcnow
 from conversations.engine import Policy
@@ -211,7 +212,7 @@ def build(
         db,
         channels=chans,
         renderer=renderer,
-        notices=BroadcastNotices(branding),
+        notices=CareNotices(branding, BroadcastNotices(branding)),
         service=service,
         clock=clock,
         pacer=build_pacer(settings, chans),

@@ -71,6 +71,21 @@ def broadcast_row(broadcast_id: int, passenger_id: int, flight_id: int, at: dt.d
     )
 
 
+def passenger_row(
+    passenger_id: int, kind: MessageKind, at: dt.datetime, *, params: Mapping[str, Any], once: str
+) -> dict[str, Any]:
+    """A catalog message to one passenger outside any conversation (care below the delay threshold); `once` is its key."""
+    return _row(
+        {"conversation_id": None, "passenger_id": passenger_id},
+        once[:_KEY_WIDTH],
+        kind.value,
+        dict(params),
+        None,
+        priority_of(kind),
+        at,
+    )
+
+
 def _row(
     owner: dict[str, Any],
     idempotency_key: str,

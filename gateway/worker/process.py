@@ -15,6 +15,7 @@ from taskiq import InMemoryBroker
 from taskiq.api import run_receiver_task
 
 from conversations.app.fallback import fall_back_unseen
+from conversations.care_below import sweep_care_below
 from conversations.care_sweep import sweep_care
 from conversations.claims_sweep import settle_booked
 from conversations.engine import Status
@@ -27,7 +28,8 @@ from gateway.worker.flightstatus import poll_forever
 from gateway.worker.privacy import run_purge, run_seal
 from infra.heap import settle_heap_again
 from infra.vacuum import tidy
-from rebooking_core.care.hotels import TableHotels
+from rebooking_core.care.hotels import Allotment, TableHotels
+from rebooking_core.care.policy import CarePolicy
 from rebooking_core.models import Disruption
 from rebooking_core.offers import expire_offers
 from rebooking_core.refunds import send_requested
@@ -266,6 +268,23 @@ class Worker:
         while after is not None:
             async with self.c.db.transaction() as s:
                 swept, after = await sweep_care(s, now=now, policy=policy, hotels=lambda s: TableHotels(s, allotments, now=now), after=after)
+            vouchers += swept.vouchers
+            if swept.messages:
+                self.c.wake()
+            for airport, count in swept.at_desk.items():
+                log.warning("care: %d hotel voucher(s) at %s found no contracted room; the desk books them", count, airport)
+        return vouchers + await self.care_below(policy, allotments, now)
+
+    async def care_below(self, policy: CarePolicy, allotments: tuple[Allotment, ...], now: dt.datetime) -> int:
+        """Care for passengers of a delay too short for a conversation (conversations/care_below), a page per transaction."""
+        carriers = self.c.service.config.carriers
+        after: int | None = 0
+        vouchers = 0
+        while after is not None:
+            async with self.c.db.transaction() as s:
+                swept, after = await sweep_care_below(
+                    s, now=now, policy=policy, hotels=lambda s: TableHotels(s, allotments, now=now), carriers=carriers, after=after
+                )
             vouchers += swept.vouchers
             if swept.messages:
                 self.c.wake()
