@@ -20,8 +20,9 @@ from infra import crypto
 from rebooking_core.care.hotels import TableHotels
 from rebooking_core.care.models import CareVoucher
 from rebooking_core.care.policy import CarePolicy
+from tests.conversations.care.conftest import morning_clock
 from tests.conversations.care.test_care_sweep import _delay
-from tests.conversations.conftest import Clock, Rig, _network
+from tests.conversations.conftest import Rig, _network
 from tests.fakes.server import LocalServer
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -41,7 +42,7 @@ def twilio() -> Iterator[tuple[FakeTwilio, str]]:
 async def rig(engine: AsyncEngine, twilio: tuple[FakeTwilio, str]) -> AsyncIterator[Rig]:
     """The gateway as `build()` wires it for production, SMS through Twilio's SDK to the fake."""
     previous = crypto.keyring()
-    clock = Clock()
+    clock = morning_clock()
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
         database_url=engine.url.render_as_string(hide_password=False),
